@@ -1,0 +1,248 @@
+"""A small threaded HTTP server on loopback with routing, call recording and fault injection.
+
+Each vendor emulator (Jira, Slack, Sheets) subclasses `Emulator` and registers routes.
+Faults are queued per path pattern and consumed one per matching request, so a test can
+say "the next two searches answer 429 with Retry-After: 1" and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def form(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(self.body.decode()).items()}
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    """Bytes sent as-is (e.g. malformed JSON); overrides ``body``."""
+
+
+@dataclass
+class Fault:
+    """A canned misbehaviour for the next ``times`` requests whose path matches ``pattern``."""
+
+    pattern: str
+    status: int = 500
+    times: int = 1
+    retry_after: float | None = None
+    delay: float = 0.0
+    body: Any = None
+    raw: bytes | None = None
+    reset_connection: bool = False
+    method: str | None = None
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+    at: float
+
+
+Handler = Callable[[Request, re.Match[str]], Response]
+
+
+class Emulator:
+    """Base class: ``start()`` returns the base URL; ``calls`` records every request."""
+
+    name = "emulator"
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.calls: list[Call] = []
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- routing -----------------------------------------------------------------------------
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
+
+    # -- faults ------------------------------------------------------------------------------
+    def inject(self, pattern: str, **kwargs: Any) -> Fault:
+        fault = Fault(pattern=pattern, **kwargs)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.times > 0 and re.search(fault.pattern, path):
+                    if fault.method and fault.method.upper() != method:
+                        continue
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def calls_to(self, pattern: str, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if re.search(pattern, c.path) and (method is None or c.method == method.upper())
+            ]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        emulator = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet by design
+                pass
+
+            def _handle(self) -> None:
+                emulator._dispatch(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "emulator not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- dispatch ----------------------------------------------------------------------------
+    def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        request = Request(
+            method=handler.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in handler.headers.items()},
+            body=body,
+        )
+        if self.latency:
+            time.sleep(self.latency)
+        fault = self._take_fault(request.method, request.path)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.reset_connection:
+                self._record(request, 0)
+                handler.close_connection = True
+                try:
+                    handler.connection.shutdown(2)
+                except OSError:
+                    pass
+                return
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            response = Response(
+                status=fault.status,
+                body=fault.body if fault.body is not None else self.fault_body(fault.status),
+                headers=headers,
+                raw=fault.raw,
+            )
+            if fault.status == 200 and fault.raw is None and fault.body is None:
+                response = self._route(request)  # a slow but otherwise normal answer
+        else:
+            response = self._route(request)
+        self._record(request, response.status)
+        payload = (
+            response.raw
+            if response.raw is not None
+            else b""
+            if response.body is None
+            else json.dumps(response.body).encode()
+        )
+        handler.send_response(response.status)
+        content_type = response.headers.pop("Content-Type", "application/json;charset=UTF-8")
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(payload)))
+        for key, value in response.headers.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def _record(self, request: Request, status: int) -> None:
+        try:
+            parsed: Any = json.loads(request.body) if request.body else None
+        except ValueError:
+            parsed = request.body.decode(errors="replace")
+        with self._lock:
+            self.calls.append(
+                Call(request.method, request.path, request.query, parsed, status, time.time())
+            )
+
+    def _route(self, request: Request) -> Response:
+        for method, pattern, handler in self._routes:
+            if method != request.method:
+                continue
+            match = pattern.match(request.path)
+            if match:
+                try:
+                    with self._lock:
+                        return handler(request, match)
+                except Exception as exc:  # an emulator bug must show up as a 500, not a hang
+                    return Response(500, {"errorMessages": [f"emulator error: {exc!r}"]})
+        return self.not_found(request)
+
+    # -- vendor-specific error shapes (overridden) -------------------------------------------
+    def not_found(self, request: Request) -> Response:
+        return Response(404, {"error": f"no route for {request.method} {request.path}"})
+
+    def fault_body(self, status: int) -> Any:
+        return {"error": f"injected fault {status}"}
