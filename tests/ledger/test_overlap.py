@@ -1,0 +1,197 @@
+"""Overlapping runs: a slow run and the next scheduled one must never both send.
+
+Threads and separate processes hammer ``claim`` on the same keys of one database; every
+key must be won exactly once. A Hypothesis property checks that no interleaving of
+claim/mark_sent/release by two runs lets both hold a live claim.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobs.ledger import Ledger, open_ledger
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+TTL = timedelta(minutes=10)
+JOB = "first_response_sla"
+RULE = "breach"
+WORKERS = 8
+KEYS = [f"SS-{n}" for n in range(1, 41)]
+# Every worker must be past its setup before any claims: that is what makes them overlap.
+BARRIER_TIMEOUT_S = 120
+
+
+def hammer(ledger: Ledger, run_id: str, keys: list[str]) -> list[str]:
+    """Claim every key in a run-specific order; send half of the wins, leave the rest claimed."""
+    order = list(keys)
+    random.Random(run_id).shuffle(order)
+    won = []
+    for item in order:
+        if ledger.claim(JOB, RULE, item, "", now=T0, realert=None, run_id=run_id, claim_ttl=TTL):
+            won.append(item)
+            if int(item.removeprefix("SS-")) % 2 == 0:
+                ledger.mark_sent(JOB, RULE, item, "", now=T0, run_id=run_id)
+    return won
+
+
+def _process_worker(url: str, run_id: str, barrier: Any, results: Any) -> None:
+    ledger = open_ledger(url)
+    try:
+        barrier.wait(BARRIER_TIMEOUT_S)
+        results.put((run_id, hammer(ledger, run_id, KEYS)))
+    finally:
+        ledger.close()
+
+
+def assert_each_key_won_once(wins: dict[str, list[str]], ledger: Ledger) -> None:
+    counts = Counter(item for items in wins.values() for item in items)
+    assert sorted(counts) == sorted(KEYS)
+    assert set(counts.values()) == {1}
+    for item in KEYS:
+        sent = ledger.last_sent(JOB, RULE, item)
+        assert (sent == T0) if int(item.removeprefix("SS-")) % 2 == 0 else sent is None
+
+
+@pytest.mark.parametrize("connections", ["shared", "one-per-thread"])
+def test_overlapping_threads_claim_each_key_exactly_once(
+    ledger: Ledger, ledger_url: str, connections: str
+) -> None:
+    barrier = threading.Barrier(WORKERS)
+    wins: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def run(run_id: str) -> None:
+        own = open_ledger(ledger_url) if connections == "one-per-thread" else ledger
+        try:
+            barrier.wait(BARRIER_TIMEOUT_S)
+            wins[run_id] = hammer(own, run_id, KEYS)
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+        finally:
+            if own is not ledger:
+                own.close()
+
+    threads = [threading.Thread(target=run, args=(f"thread-{n}",)) for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert_each_key_won_once(wins, ledger)
+
+
+def test_overlapping_processes_claim_each_key_exactly_once(ledger: Ledger, ledger_url: str) -> None:
+    # spawn, not fork: each process opens its own connection from scratch, as a cron run would.
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(WORKERS)
+    results = ctx.Queue()
+    processes = [
+        ctx.Process(target=_process_worker, args=(ledger_url, f"process-{n}", barrier, results))
+        for n in range(WORKERS)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        wins = dict(results.get(timeout=BARRIER_TIMEOUT_S) for _ in processes)
+    finally:
+        for process in processes:
+            process.join(BARRIER_TIMEOUT_S)
+
+    assert [p.exitcode for p in processes] == [0] * WORKERS
+    assert_each_key_won_once(wins, ledger)
+
+
+# --- property: no interleaving lets two runs hold a live claim ----------------------------
+
+
+@dataclass
+class ReferenceKey:
+    """The claim rules written out plainly, to compare the database against."""
+
+    realert: timedelta | None
+    last_sent: datetime | None = None
+    holder: str | None = None
+    claimed_at: datetime | None = None
+
+    def claim(self, run_id: str, now: datetime) -> bool:
+        due = self.last_sent is None or (
+            self.realert is not None and self.last_sent <= now - self.realert
+        )
+        free = (
+            self.holder is None
+            or self.holder == run_id
+            or (self.claimed_at is not None and self.claimed_at <= now - TTL)
+        )
+        if due and free:
+            self.holder, self.claimed_at = run_id, now
+        return due and free
+
+    def mark_sent(self, run_id: str, now: datetime) -> None:
+        self.last_sent = now
+        if self.holder == run_id:
+            self.holder = self.claimed_at = None
+
+    def release(self, run_id: str) -> None:
+        if self.holder == run_id:
+            self.holder = self.claimed_at = None
+
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["run-a", "run-b"]),
+        st.sampled_from(["claim", "mark_sent", "release"]),
+        st.integers(min_value=0, max_value=12),  # minutes the clock moves before the step
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    # One ledger serves every example; each example uses a job name of its own instead.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=steps, realert=st.sampled_from([None, timedelta(0), timedelta(minutes=30)]))
+def test_no_interleaving_lets_two_runs_hold_a_live_claim(
+    ledger: Ledger, steps: list[tuple[str, str, int]], realert: timedelta | None
+) -> None:
+    job = f"property-{uuid.uuid4().hex}"
+    reference = ReferenceKey(realert)
+    believes_it_holds: dict[str, datetime] = {}
+    now = T0
+
+    for run_id, op, minutes in steps:
+        now += timedelta(minutes=minutes)
+        if op == "claim":
+            got = ledger.claim(
+                job, RULE, "SS-1", "", now=now, realert=realert, run_id=run_id, claim_ttl=TTL
+            )
+            assert got == reference.claim(run_id, now)
+            if got:
+                believes_it_holds[run_id] = now
+        elif op == "mark_sent":
+            ledger.mark_sent(job, RULE, "SS-1", "", now=now, run_id=run_id)
+            reference.mark_sent(run_id, now)
+            believes_it_holds.pop(run_id, None)
+        else:
+            ledger.release(job, RULE, "SS-1", "", run_id=run_id)
+            reference.release(run_id)
+            believes_it_holds.pop(run_id, None)
+
+        live = [run for run, at in believes_it_holds.items() if at > now - TTL]
+        assert len(live) <= 1, f"both runs hold a live claim at {now}: {believes_it_holds}"
+        assert ledger.last_sent(job, RULE, "SS-1") == reference.last_sent
