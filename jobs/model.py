@@ -6,7 +6,7 @@ Adapters turn vendor JSON into these; rules read only these; the pipeline turns
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -224,6 +224,8 @@ class Action:
     proves this step was already sent (the ticket is the ground truth, not the ledger)."""
     record_findings: bool = True
     """False for actions that must not mark their findings as alerted (e.g. a resolved notice)."""
+    on_done: Callable[[dict[str, Any]], None] | None = None
+    """Called with the executor's result after a real send (e.g. to keep a Slack message ts)."""
 
     @property
     def items(self) -> list[str]:

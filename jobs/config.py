@@ -1,0 +1,344 @@
+"""Load and validate ``config/settings.yaml``.
+
+Every problem is reported at once, each with the key path that holds it
+(``jobs.approval_reminder.remind_after: '2x' is not a duration ...``), so an operator
+fixes the file in one pass. Secrets never live here: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from jobs.durations import Duration, DurationField, parse_duration
+
+DEFAULT_CONFIG = Path("config/settings.yaml")
+MAX_CONFIG_BYTES = 1_000_000
+MAX_NESTING = 20
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. ``problems`` holds one line per problem."""
+
+    def __init__(self, path: str | Path, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_cron(expr: str) -> str:
+    from croniter import croniter  # imported here: only config validation needs it
+
+    if not isinstance(expr, str) or not croniter.is_valid(expr):
+        raise ValueError(f"{expr!r} is not a cron expression (five fields, e.g. '*/15 * * * *')")
+    return expr
+
+
+class PersonConfig(Strict):
+    name: str
+    email: str | None = None
+    jira_account_id: str | None = None
+    slack_user: str | None = None
+    """A Slack user id (U...) or a user group mention (``<!subteam^S...>``); looked up by email when absent."""
+
+
+class DeskConfig(Strict):
+    name: str = "Support desk"
+    service_desk_project: str = "SS"
+    config_project: str = "CS"
+    timezone: str = "America/New_York"
+    alert_channel: str = "#support-sla"
+    browse_url: str | None = None
+    """Base for ticket links; defaults to JIRA_URL."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone (e.g. America/New_York)") from None
+        return value
+
+    @field_validator("service_desk_project", "config_project")
+    @classmethod
+    def _project_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,9}", value):
+            raise ValueError(f"{value!r} is not a Jira project key (e.g. SS)")
+        return value
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class HolidaysConfig(Strict):
+    country: str | None = "US"
+    subdivision: str | None = None
+    extra: list[date] = Field(default_factory=list)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import holidays
+
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country the holidays package knows (e.g. US)")
+        return value
+
+
+class CalendarConfig(Strict):
+    mode: Literal["24x7", "business"] = "24x7"
+    hours: dict[str, str | None] = Field(
+        default_factory=lambda: {d: "09:00-17:00" for d in WEEKDAYS[:5]}
+        | {"sat": None, "sun": None}
+    )
+    holidays: HolidaysConfig = Field(default_factory=HolidaysConfig)
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        for day, span in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"{day!r} is not a weekday; use {', '.join(WEEKDAYS)}")
+            if span is not None:
+                m = _HOURS.match(span)
+                if not m or (m.group(1), m.group(2)) >= (m.group(3), m.group(4)):
+                    raise ValueError(f"{day}: {span!r} is not a span like '09:00-17:00'")
+        return value
+
+
+class SheetConfig(Strict):
+    source: Literal["google", "file"] = "google"
+    key: str | None = None
+    """Google spreadsheet key (from its URL)."""
+    path: str | None = None
+    """A .csv or .xlsx file when source is 'file'."""
+    tab_index: int = Field(1, ge=0)
+    """0-based; the SOP's 'second tab' is 1."""
+    name_column: str = "B"
+    status_column: str = "L"
+    approved_statuses: list[str] = Field(default_factory=lambda: ["Approved"])
+
+    @field_validator("name_column", "status_column")
+    @classmethod
+    def _column_letter(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{1,3}", value):
+            raise ValueError(f"{value!r} is not a column letter (e.g. B)")
+        return value
+
+
+class ActionsConfig(Strict):
+    """Switches for actions that change tickets. Off by default: a desk opts in one by one."""
+
+    link_approval_tickets: bool = False
+    comment_on_reminder: bool = False
+    close_silent_fulfilled: bool = False
+    create_cs_tasks: bool = False
+    reply_channel_partner: bool = False
+    fix_hygiene: bool = False
+
+
+class LedgerConfig(Strict):
+    retention: DurationField = parse_duration("400d")
+    """Decision log kept this long (at least a year, so leads can ask 'why' about last year)."""
+    claim_ttl: DurationField = parse_duration("10m")
+    """A claim older than this was left by a crashed run and may be taken over."""
+
+
+class RunConfig(Strict):
+    retry_budget: DurationField = parse_duration("2m")
+    http_timeout: DurationField = parse_duration("30s")
+    max_alerts_per_message: int = Field(25, ge=1, le=45)
+
+
+class JobConfig(Strict):
+    """Settings every job has; each job extends this with its own thresholds."""
+
+    enabled: bool = True
+    schedule: str
+    realert: DurationField = parse_duration("24h")
+    heartbeat_url: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        return _check_cron(value)
+
+
+class MetricsConfig(Strict):
+    textfile: str | None = None
+    pushgateway_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration, plus where it came from (templates resolve relative to it)."""
+
+    path: Path
+    desk: DeskConfig
+    calendar: CalendarConfig
+    people: Mapping[str, PersonConfig]
+    priority_installers: tuple[str, ...]
+    silence_label: str
+    sheet: SheetConfig
+    actions: ActionsConfig
+    ledger: LedgerConfig
+    run: RunConfig
+    metrics: MetricsConfig
+    jobs: Mapping[str, JobConfig]
+    templates_dir: Path
+
+    def job(self, name: str) -> JobConfig:
+        return self.jobs[name]
+
+    def person(self, role: str) -> PersonConfig | None:
+        return self.people.get(role)
+
+
+def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel]:
+    # A job missing from the file runs with its model's defaults (each job model gives a schedule).
+    fields: dict[str, Any] = {
+        name: (model, Field(default_factory=model)) for name, model in job_models.items()
+    }
+    jobs_model = create_model("JobsConfig", __base__=Strict, **fields)  # type: ignore[call-overload]
+    return create_model(  # type: ignore[call-overload]
+        "SettingsFile",
+        __base__=Strict,
+        desk=(DeskConfig, DeskConfig()),
+        calendar=(CalendarConfig, CalendarConfig()),
+        people=(dict[str, PersonConfig], {}),
+        priority_installers=(list[str], []),
+        silence_label=(str, "sla-snooze"),
+        sheet=(SheetConfig, SheetConfig()),
+        actions=(ActionsConfig, ActionsConfig()),
+        ledger=(LedgerConfig, LedgerConfig()),
+        run=(RunConfig, RunConfig()),
+        metrics=(MetricsConfig, MetricsConfig()),
+        templates_dir=(str, "templates"),
+        jobs=(jobs_model, jobs_model()),
+    )
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases: no billion-laughs expansion from a hostile file."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed in settings", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_NESTING:
+        return level
+    if isinstance(value, Mapping):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, [f"file is {len(raw)} bytes; settings are at most 1 MB"])
+    try:
+        data = yaml.load(raw.decode("utf-8"), Loader=_SafeLoader)  # noqa: S506 - SafeLoader subclass
+    except UnicodeDecodeError:
+        raise ConfigError(path, ["file is not UTF-8 text"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(path, [f"{where}not valid YAML: {problem}"]) from None
+    except RecursionError:
+        raise ConfigError(path, [f"nesting deeper than {MAX_NESTING} levels"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["top level must be a mapping of settings"])
+    if _depth(data) > MAX_NESTING:
+        raise ConfigError(path, [f"nesting deeper than {MAX_NESTING} levels"])
+    return data
+
+
+def _format_error(error: Mapping[str, Any]) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key (check the spelling; see README 'Configuration')"
+    if error["type"] == "missing":
+        return f"{where}: required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"].endswith("_type") or error["type"].endswith("_parsing"):
+        return f"{where}: {message} (got {value!r})"[:300]
+    return f"{where}: {message}"
+
+
+def resolve_config_path(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
+    return Path(explicit or env.get("JOBS_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Settings:
+    """Parse and validate; raises ConfigError listing every problem with its key path."""
+    data = read_yaml(path)
+    model = _settings_model(job_models)
+    problems: list[str] = []
+    parsed: Any = None
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_format_error(e) for e in exc.errors())
+    if parsed is not None:
+        jobs: dict[str, JobConfig] = {name: getattr(parsed.jobs, name) for name in job_models}
+    if problems:
+        raise ConfigError(path, problems)
+    templates_dir = (path.parent / parsed.templates_dir).resolve()
+    return Settings(
+        path=path,
+        desk=parsed.desk,
+        calendar=parsed.calendar,
+        people=dict(parsed.people),
+        priority_installers=tuple(parsed.priority_installers),
+        silence_label=parsed.silence_label,
+        sheet=parsed.sheet,
+        actions=parsed.actions,
+        ledger=parsed.ledger,
+        run=parsed.run,
+        metrics=parsed.metrics,
+        jobs=jobs,
+        templates_dir=templates_dir,
+    )
+
+
+__all__ = [
+    "ConfigError",
+    "Duration",
+    "JobConfig",
+    "PersonConfig",
+    "Settings",
+    "load_settings",
+    "resolve_config_path",
+]

@@ -1,0 +1,130 @@
+"""Everything one run of one job may use: config, the instant it runs as of, adapters, ledger.
+
+Adapters are built lazily but their credentials are checked up front
+(`check_credentials`), so a missing token stops the run before anything is read or sent.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TextIO
+
+from jobs.adapters.http import CallCounter, CredentialError, RetryBudget
+from jobs.calendar import BusinessCalendar, calendar_from_settings
+from jobs.config import JobConfig, PersonConfig, Settings
+from jobs.render.templates import Templates
+
+if TYPE_CHECKING:
+    from jobs.adapters.jira import JiraAdapter
+    from jobs.adapters.sheets import SheetsAdapter
+    from jobs.adapters.slack import SlackAdapter
+    from jobs.ledger.base import Ledger
+
+
+REQUIRED_ENV = {
+    "jira": ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"),
+    "slack": ("SLACK_BOT_TOKEN",),
+    "sheets": (),
+}
+
+
+def desk_calendar(settings: Settings, years: range | None = None) -> BusinessCalendar:
+    cal = settings.calendar
+    return calendar_from_settings(
+        tz_name=settings.desk.timezone,
+        mode=cal.mode,
+        hours=cal.hours,
+        holiday_country=cal.holidays.country,
+        holiday_subdivision=cal.holidays.subdivision,
+        extra_holidays=cal.holidays.extra,
+        years=years or range(2020, 2041),
+    )
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    job_name: str
+    job_config: JobConfig
+    now: datetime
+    dry_run: bool
+    run_id: str
+    env: Mapping[str, str]
+    ledger: Ledger
+    counter: CallCounter = field(default_factory=CallCounter)
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+
+    @cached_property
+    def budget(self) -> RetryBudget:
+        return RetryBudget(total_seconds=self.settings.run.retry_budget.wall.total_seconds())
+
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        return desk_calendar(self.settings, range(self.now.year - 2, self.now.year + 3))
+
+    @cached_property
+    def templates(self) -> Templates:
+        return Templates(self.settings.templates_dir)
+
+    @property
+    def timeout(self) -> float:
+        return self.settings.run.http_timeout.wall.total_seconds()
+
+    @property
+    def alert_channel(self) -> str:
+        return self.settings.desk.alert_channel
+
+    def person(self, role: str) -> PersonConfig | None:
+        return self.settings.person(role)
+
+    # -- credentials and adapters ----------------------------------------------------------
+    def check_credentials(self, systems: frozenset[str]) -> None:
+        missing = [
+            var for system in sorted(systems) for var in REQUIRED_ENV[system] if not self.env.get(var)
+        ]
+        if "sheets" in systems and self.settings.sheet.source == "google":
+            if not self.env.get("GOOGLE_SERVICE_ACCOUNT_FILE"):
+                missing.append("GOOGLE_SERVICE_ACCOUNT_FILE")
+            if not self.settings.sheet.key:
+                raise CredentialError("sheets", "sheet.key is required when sheet.source is google")
+        if "sheets" in systems and self.settings.sheet.source == "file" and not self.settings.sheet.path:
+            raise CredentialError("sheets", "sheet.path is required when sheet.source is file")
+        if missing:
+            raise CredentialError(
+                "config", f"missing environment variable(s): {', '.join(missing)} (see .env.example)"
+            )
+
+    @cached_property
+    def jira(self) -> JiraAdapter:
+        from jobs.adapters.jira import JiraAdapter
+
+        return JiraAdapter.from_env(self.env, counter=self.counter, budget=self.budget)
+
+    @cached_property
+    def slack(self) -> SlackAdapter:
+        from jobs.adapters.slack import SlackAdapter
+
+        return SlackAdapter.from_env(self.env, counter=self.counter, budget=self.budget)
+
+    @cached_property
+    def sheets(self) -> SheetsAdapter:
+        from jobs.adapters.sheets import SheetsAdapter
+
+        return SheetsAdapter(
+            service_account_file=self.env["GOOGLE_SERVICE_ACCOUNT_FILE"],
+            counter=self.counter,
+            budget=self.budget,
+            api_url=self.env.get("SHEETS_API_URL") or None,
+            timeout=self.timeout,
+        )
+
+    def browse_url(self, key: str) -> str:
+        base = self.settings.desk.browse_url or self.env.get("JIRA_URL", "")
+        return f"{base.rstrip('/')}/browse/{key}"
+
+    def extra(self) -> dict[str, Any]:
+        return {"job": self.job_name, "run_id": self.run_id, "dry_run": self.dry_run}

@@ -1,0 +1,90 @@
+"""Canned replies: one Jinja2 template per SOP template name, rendered in a sandbox.
+
+Template text lives in ``config/templates/`` so the desk can change wording without code.
+The sandbox (no attribute access to Python internals) and StrictUndefined (a misspelt
+variable is an error, never an empty hole in an email to a customer) are deliberate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+def template_file_name(sop_name: str) -> str:
+    """'Onboard: Doc ready to test - second email' -> 'onboard_doc_ready_to_test_second_email.j2'."""
+    slug = re.sub(r"[^a-z0-9]+", "_", sop_name.casefold()).strip("_")
+    return f"{slug}.j2"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A canned reply a job sends: its SOP name and the variables the job provides."""
+
+    name: str
+    variables: frozenset[str]
+
+    @property
+    def file_name(self) -> str:
+        return template_file_name(self.name)
+
+
+class TemplateProblem(Exception):
+    pass
+
+
+class Templates:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._env = ImmutableSandboxedEnvironment(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+        )
+        self._cache: dict[str, Any] = {}
+
+    def _source(self, spec: TemplateSpec) -> str:
+        path = self.directory / spec.file_name
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            raise TemplateProblem(
+                f"template {spec.name!r}: file {path} is missing or unreadable"
+            ) from None
+
+    def check(self, spec: TemplateSpec) -> list[str]:
+        """Problems with one template: missing file, syntax error, unknown variables."""
+        try:
+            source = self._source(spec)
+        except TemplateProblem as exc:
+            return [str(exc)]
+        try:
+            parsed = self._env.parse(source)
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            return [f"template {spec.name!r} ({spec.file_name}, line {line}): {exc}"]
+        unknown = sorted(meta.find_undeclared_variables(parsed) - spec.variables)
+        if unknown:
+            allowed = ", ".join(sorted(spec.variables))
+            return [
+                f"template {spec.name!r} ({spec.file_name}): unknown variable(s) "
+                f"{', '.join(unknown)}; available: {allowed}"
+            ]
+        return []
+
+    def render(self, spec: TemplateSpec, values: Mapping[str, Any]) -> str:
+        if spec.name not in self._cache:
+            problems = self.check(spec)
+            if problems:
+                raise TemplateProblem(problems[0])
+            self._cache[spec.name] = self._env.from_string(self._source(spec))
+        return str(self._cache[spec.name].render(**dict(values))).strip() + "\n"
+
+
+def check_templates(directory: Path, specs: Iterable[TemplateSpec]) -> list[str]:
+    templates = Templates(directory)
+    return [problem for spec in specs for problem in templates.check(spec)]

@@ -1,0 +1,103 @@
+"""The JSON run report (``--report PATH``): what was found, what was done, what it cost."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jobs.model import Action, DataProblem, Finding
+
+
+class ActionStatus:
+    SENT = "sent"
+    SUPPRESSED_DUPLICATE = "suppressed_duplicate"
+    DRY_RUN = "dry_run"
+    FAILED = "failed"
+
+
+@dataclass
+class ActionRecord:
+    kind: str
+    target: str
+    items: list[str]
+    status: str
+    error: str | None = None
+    reason: str | None = None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, action: Action, status: str, **extra: Any) -> ActionRecord:
+        return cls(kind=str(action.kind), target=action.target, items=action.items, status=status, **extra)
+
+
+@dataclass
+class RunReport:
+    job: str
+    run_id: str
+    started_at: datetime
+    now: datetime
+    dry_run: bool
+    finished_at: datetime | None = None
+    examined: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
+    problems: list[DataProblem] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+    exit_code: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors) or any(a.status == ActionStatus.FAILED for a in self.actions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "examined": self.examined,
+            "findings": [
+                {
+                    "item": f.item,
+                    "rule": f.rule,
+                    "severity": str(f.severity),
+                    "episode": f.episode,
+                    "summary": f.summary,
+                    "facts": dict(f.facts),
+                }
+                for f in self.findings
+            ],
+            "suppressed": self.suppressed,
+            "actions": [asdict(a) for a in self.actions],
+            "data_problems": [asdict(p) for p in self.problems],
+            "api_calls": self.api_calls,
+            "errors": self.errors,
+            "notes": self.notes,
+            "exit_code": self.exit_code,
+        }
+
+    def summary_line(self) -> str:
+        sent = sum(a.status == ActionStatus.SENT for a in self.actions)
+        failed = sum(a.status == ActionStatus.FAILED for a in self.actions)
+        dry = sum(a.status == ActionStatus.DRY_RUN for a in self.actions)
+        calls = ", ".join(f"{k}={v}" for k, v in self.api_calls.items())
+        return (
+            f"{self.job}: examined={self.examined} findings={len(self.findings)} "
+            f"suppressed={len(self.suppressed)} sent={sent} dry_run={dry} failed={failed} "
+            f"problems={len(self.problems)} errors={len(self.errors)} calls[{calls}]"
+        )
+
+
+def write_reports(path: Path, reports: list[RunReport]) -> None:
+    """One report object for one job, a list for ``run all``."""
+    payload: Any = reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")

@@ -1,0 +1,67 @@
+"""Shared test helpers: settings files built from the real config, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config" / "settings.yaml"
+TEMPLATES = ROOT / "config" / "templates"
+
+
+def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def write_settings(directory: Path, overrides: Mapping[str, Any] | None = None) -> Path:
+    """A copy of config/settings.yaml with overrides, templates pointing at the real ones."""
+    data = yaml.safe_load(CONFIG.read_text())
+    data["templates_dir"] = str(TEMPLATES)
+    data = deep_merge(data, overrides or {})
+    path = directory / "settings.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(args: list[str], env: Mapping[str, str], capsys: Any = None) -> CliResult:
+    """Run ``python -m jobs`` in-process (fast) with an explicit environment."""
+    from jobs.cli import main
+
+    out = io.StringIO()
+    err = io.StringIO()
+    old_err = sys.stderr
+    sys.stderr = err
+    try:
+        code = main(args, env=dict(env), out=out)
+    finally:
+        sys.stderr = old_err
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path):
+    def make(overrides: Mapping[str, Any] | None = None) -> Path:
+        return write_settings(tmp_path, overrides)
+
+    return make

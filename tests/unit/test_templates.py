@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobs.render.templates import TemplateProblem, Templates, TemplateSpec, check_templates
+
+SPEC = TemplateSpec("Onboard Reset - Release tonight", frozenset({"customer_name", "key"}))
+
+
+def test_it_derives_the_file_name_from_the_sop_name() -> None:
+    assert SPEC.file_name == "onboard_reset_release_tonight.j2"
+
+
+def test_it_reports_a_missing_template_file(tmp_path: Path) -> None:
+    problems = check_templates(tmp_path, [SPEC])
+    assert problems and "onboard_reset_release_tonight.j2" in problems[0]
+
+
+def test_it_reports_unknown_variables_with_the_ones_available(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("Hi {{ customer_name }}, {{ secret_sauce }}")
+    problems = check_templates(tmp_path, [SPEC])
+    assert "secret_sauce" in problems[0] and "available: customer_name, key" in problems[0]
+
+
+def test_it_reports_syntax_errors_with_a_line(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("Hi\n{% if %}")
+    assert "line" in check_templates(tmp_path, [SPEC])[0]
+
+
+def test_the_sandbox_refuses_python_internals(tmp_path: Path) -> None:
+    spec = TemplateSpec("evil", frozenset({"key"}))
+    (tmp_path / spec.file_name).write_text("{{ key.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(Exception) as info:
+        Templates(tmp_path).render(spec, {"key": "SS-1"})
+    assert "unsafe" in str(info.value).lower() or "SecurityError" in type(info.value).__name__
+
+
+def test_it_renders_declared_variables(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("Hi {{ customer_name }} ({{ key }})")
+    text = Templates(tmp_path).render(SPEC, {"customer_name": "Ana", "key": "SS-1"})
+    assert text == "Hi Ana (SS-1)\n"
+
+
+def test_a_missing_value_is_an_error_not_an_empty_hole(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("Hi {{ customer_name }}")
+    with pytest.raises(Exception, match="customer_name"):
+        Templates(tmp_path).render(SPEC, {"key": "SS-1"})
+
+
+def test_rendering_a_broken_template_raises_a_template_problem(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("{{ nope }}")
+    with pytest.raises(TemplateProblem, match="nope"):
+        Templates(tmp_path).render(SPEC, {"key": "SS-1", "customer_name": "Ana"})
