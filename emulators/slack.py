@@ -1,0 +1,557 @@
+"""A loopback Slack Web API: the methods our adapter calls, answering as Slack documents.
+
+Contract points that matter to the adapter (https://api.slack.com/web):
+- every method is ``POST /api/<method>``; arguments come as a form, a JSON body or a query
+  string; the token as ``Authorization: Bearer`` (or a ``token`` form field, never in JSON);
+- failures are HTTP 200 with ``{"ok": false, "error": "<code>"}``, except rate limiting,
+  which is HTTP 429 with ``Retry-After`` (seconds) and ``error: ratelimited``;
+- message timestamps (``ts``) are unique per channel and increase; they are the message id;
+- ``files_upload_v2`` is three steps: files.getUploadURLExternal, a raw POST of the bytes
+  to the returned URL, files.completeUploadExternal to share the file in a channel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulators.base import Emulator, Request, Response
+
+DEFAULT_TOKEN = "xoxb-test-token-DO-NOT-LEAK"
+TEAM = "EverBright"
+TEAM_ID = "T0EVRBRT1"
+BOT_USER = "sla-monitor"
+BOT_USER_ID = "U0SLABOT1"
+BOT_ID = "B0SLABOT1"
+
+_BLOCK_TYPES = {
+    "section",
+    "header",
+    "context",
+    "divider",
+    "actions",
+    "image",
+    "rich_text",
+    "input",
+    "file",
+    "video",
+}
+
+
+@dataclass
+class SlackMessage:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    unfurl_links: bool | None = None
+    unfurl_media: bool | None = None
+    files: list[str] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    """Earlier versions (text, blocks) replaced by chat.update, oldest first."""
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    length: int
+    upload_key: str
+    title: str | None = None
+    content: bytes | None = None
+    channel: str | None = None
+    initial_comment: str | None = None
+
+
+class SlackEmulator(Emulator):
+    name = "slack"
+
+    def __init__(
+        self,
+        users: list[dict[str, str]],
+        channels: list[str],
+        *,
+        token: str = DEFAULT_TOKEN,
+        latency: float = 0.0,
+    ) -> None:
+        super().__init__(latency=latency)
+        self.token = token
+        self.users = [dict(u) for u in users]
+        self.channels: dict[str, str] = {}
+        """Channel id -> name ("#support-sla")."""
+        for n, name in enumerate(channels, start=1):
+            self.channels[f"C0{n:08d}"] = name if name.startswith("#") else f"#{name}"
+        self.dm_channels: dict[str, str] = {}
+        """DM channel id -> user id, filled by conversations.open."""
+        self.messages: list[SlackMessage] = []
+        self.files: dict[str, UploadedFile] = {}
+        self._epoch = int(time.time())
+        self._seq = 0
+        for method, handler in {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "users.lookupByEmail": self._lookup_by_email,
+            "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+        }.items():
+            self._add_method(method, handler)
+        self.route("POST", r"/upload/v1/([A-Za-z0-9_-]+)", self._upload_bytes)
+
+    # -- test helpers ------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        """What SLACK_API_URL should be set to: the Web API base, like https://slack.com/api/."""
+        return f"{self.url}/api/"
+
+    def reset(self) -> None:
+        """Forget messages, files, DMs, calls and faults (users and channels stay)."""
+        with self._lock:
+            self.messages.clear()
+            self.files.clear()
+            self.dm_channels.clear()
+            self.calls.clear()
+            self._faults.clear()
+
+    def channel_id(self, name_or_id: str) -> str | None:
+        if name_or_id in self.channels or name_or_id in self.dm_channels:
+            return name_or_id
+        name = name_or_id if name_or_id.startswith("#") else f"#{name_or_id}"
+        for cid, cname in self.channels.items():
+            if cname == name:
+                return cid
+        return None
+
+    def fail_next(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with a Slack error (HTTP 200, ok=false)."""
+        self.inject(
+            rf"^/api/{re.escape(method)}$",
+            status=200,
+            times=times,
+            body={"ok": False, "error": error},
+        )
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
+        self.inject(
+            rf"^/api/{re.escape(method)}$", status=429, times=times, retry_after=retry_after
+        )
+
+    def messages_in(self, channel: str) -> list[SlackMessage]:
+        cid = self.channel_id(channel) or channel
+        with self._lock:
+            return [m for m in self.messages if m.channel == cid]
+
+    def dms_to(self, email: str) -> list[SlackMessage]:
+        user = self._user_by_email(email)
+        if user is None:
+            return []
+        with self._lock:
+            dm_ids = {d for d, u in self.dm_channels.items() if u == user["id"]}
+            return [m for m in self.messages if m.channel in dm_ids]
+
+    def thread(self, channel: str, ts: str) -> list[SlackMessage]:
+        """Replies under the message ``ts`` (without the parent), oldest first."""
+        return [m for m in self.messages_in(channel) if m.thread_ts == ts and m.ts != ts]
+
+    def transcript(self) -> str:
+        """Everything posted, per conversation, as a person would read it (for the demo)."""
+        lines: list[str] = []
+        with self._lock:
+            conversations = list(dict.fromkeys(m.channel for m in self.messages))
+            for cid in conversations:
+                lines.append(self._conversation_name(cid))
+                in_channel = [m for m in self.messages if m.channel == cid]
+                for message in in_channel:
+                    if message.thread_ts and message.thread_ts != message.ts:
+                        continue
+                    lines.extend(_render(message, "  "))
+                    for reply in in_channel:
+                        if reply.thread_ts == message.ts and reply.ts != message.ts:
+                            lines.extend(_render(reply, "    ↳ "))
+                lines.append("")
+        return "\n".join(lines).rstrip() + "\n" if lines else ""
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _add_method(self, method: str, handler: Any) -> None:
+        def call(request: Request, match: re.Match[str]) -> Response:
+            args = _arguments(request)
+            if args is None:
+                return _error("invalid_form_data")
+            auth_error = self._check_token(request, args)
+            if auth_error:
+                return _error(auth_error)
+            return handler(args)
+
+        self.route("POST", rf"/api/{re.escape(method)}", call)
+        self.route("GET", rf"/api/{re.escape(method)}", call)
+
+    def _check_token(self, request: Request, args: dict[str, Any]) -> str | None:
+        header = request.headers.get("authorization", "")
+        if header:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                return "invalid_auth"
+            given = value.strip()
+        elif isinstance(args.get("token"), str) and not _is_json(request):
+            given = args["token"]
+        else:
+            return "not_authed"
+        return None if secrets.compare_digest(given, self.token) else "invalid_auth"
+
+    def _next_ts(self) -> str:
+        self._seq += 1
+        return f"{self._epoch}.{self._seq:06d}"
+
+    def _user_by_email(self, email: str) -> dict[str, str] | None:
+        wanted = email.strip().casefold()
+        return next((u for u in self.users if u["email"].casefold() == wanted), None)
+
+    def _resolve_channel(self, value: Any) -> str | None:
+        if not isinstance(value, str) or not value:
+            return None
+        cid = self.channel_id(value)
+        if cid is not None:
+            return cid
+        # Posting to a user id delivers to the app's DM with that user.
+        if value.startswith("U") and any(u["id"] == value for u in self.users):
+            return self._open_dm(value)[0]
+        return None
+
+    def _open_dm(self, user_id: str) -> tuple[str, bool]:
+        dm = "D" + user_id[1:]
+        existed = dm in self.dm_channels
+        self.dm_channels[dm] = user_id
+        return dm, existed
+
+    def _conversation_name(self, cid: str) -> str:
+        if cid in self.channels:
+            return self.channels[cid]
+        user_id = self.dm_channels.get(cid)
+        user = next((u for u in self.users if u["id"] == user_id), None)
+        return f"DM @{user['name']} <{user['email']}>" if user else cid
+
+    def _find(self, channel: str, ts: str) -> SlackMessage | None:
+        return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
+
+    # -- methods -----------------------------------------------------------------------------
+    def _auth_test(self, args: dict[str, Any]) -> Response:
+        return _ok(
+            url=f"https://{TEAM.lower()}.slack.com/",
+            team=TEAM,
+            user=BOT_USER,
+            team_id=TEAM_ID,
+            user_id=BOT_USER_ID,
+            bot_id=BOT_ID,
+            is_enterprise_install=False,
+        )
+
+    def _post_message(self, args: dict[str, Any]) -> Response:
+        channel = self._resolve_channel(args.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        blocks, problem = _blocks(args.get("blocks"))
+        if problem:
+            return problem
+        text = args.get("text") or ""
+        if not text and not blocks:
+            return _error("no_text")
+        if len(text) > 40_000:
+            return _error("msg_too_long")
+        thread_ts = args.get("thread_ts") or None
+        if thread_ts:
+            # A reply to a reply joins the parent's thread, as in the Slack client. An unknown
+            # thread_ts is not an error in chat.postMessage; the reply is simply orphaned.
+            parent = self._find(channel, str(thread_ts))
+            thread_ts = (parent.thread_ts or parent.ts) if parent else str(thread_ts)
+        message = SlackMessage(
+            channel=channel,
+            ts=self._next_ts(),
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            unfurl_links=_flag(args.get("unfurl_links")),
+            unfurl_media=_flag(args.get("unfurl_media")),
+        )
+        self.messages.append(message)
+        return _ok(channel=channel, ts=message.ts, message=_message_json(message))
+
+    def _update(self, args: dict[str, Any]) -> Response:
+        channel = self._resolve_channel(args.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        message = self._find(channel, str(args.get("ts") or ""))
+        if message is None:
+            return _error("message_not_found")
+        blocks, problem = _blocks(args.get("blocks"))
+        if problem:
+            return problem
+        message.updates.append({"text": message.text, "blocks": message.blocks})
+        if "text" in args:
+            message.text = args.get("text") or ""
+        # Slack keeps the old blocks when ``blocks`` is absent; an empty list removes them.
+        if "blocks" in args:
+            message.blocks = blocks or None
+        return _ok(
+            channel=channel, ts=message.ts, text=message.text, message=_message_json(message)
+        )
+
+    def _lookup_by_email(self, args: dict[str, Any]) -> Response:
+        email = args.get("email")
+        if not email:
+            return _error("invalid_arguments")
+        user = self._user_by_email(str(email))
+        if user is None:
+            return _error("users_not_found")
+        return _ok(
+            user={
+                "id": user["id"],
+                "team_id": TEAM_ID,
+                "name": user["name"],
+                "deleted": False,
+                "real_name": user.get("real_name", user["name"]),
+                "is_bot": False,
+                "profile": {
+                    "email": user["email"],
+                    "real_name": user.get("real_name", user["name"]),
+                    "display_name": user["name"],
+                },
+            }
+        )
+
+    def _conversations_open(self, args: dict[str, Any]) -> Response:
+        if args.get("channel"):
+            channel = self._resolve_channel(args["channel"])
+            return _ok(channel={"id": channel}) if channel else _error("channel_not_found")
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            return _error("users_list_not_supplied")
+        if len(users) > 1:
+            return _error("not_implemented")  # group DMs: nothing here needs them
+        if not any(u["id"] == users[0] for u in self.users):
+            return _error("user_not_found")
+        dm, existed = self._open_dm(users[0])
+        if existed:
+            return _ok(no_op=True, already_open=True, channel={"id": dm})
+        return _ok(channel={"id": dm})
+
+    def _get_upload_url(self, args: dict[str, Any]) -> Response:
+        filename = args.get("filename")
+        try:
+            length = int(args.get("length"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return _error("invalid_arguments")
+        if not filename or length < 0:
+            return _error("invalid_arguments")
+        file_id = f"F0{len(self.files) + 1:08d}"
+        upload = UploadedFile(
+            id=file_id, filename=str(filename), length=length, upload_key=secrets.token_hex(12)
+        )
+        self.files[file_id] = upload
+        return _ok(upload_url=f"{self.url}/upload/v1/{upload.upload_key}", file_id=file_id)
+
+    def _upload_bytes(self, request: Request, match: re.Match[str]) -> Response:
+        upload = next((f for f in self.files.values() if f.upload_key == match.group(1)), None)
+        if upload is None:
+            return Response(404, raw=b"Not Found", headers={"Content-Type": "text/plain"})
+        upload.content = request.body
+        return Response(
+            200, raw=f"OK - {len(request.body)}".encode(), headers={"Content-Type": "text/plain"}
+        )
+
+    def _complete_upload(self, args: dict[str, Any]) -> Response:
+        try:
+            wanted = (
+                json.loads(args["files"]) if isinstance(args.get("files"), str) else args["files"]
+            )
+        except (KeyError, ValueError):
+            return _error("invalid_arguments")
+        uploads = []
+        for item in wanted or []:
+            upload = self.files.get(str(item.get("id")))
+            if upload is None or upload.content is None:
+                return _error("file_not_found")
+            upload.title = item.get("title") or upload.filename
+            uploads.append(upload)
+        if not uploads:
+            return _error("invalid_arguments")
+        channel = None
+        if args.get("channel_id"):
+            # Unlike chat.postMessage, this method takes ids only; a "#name" is not found.
+            given = str(args["channel_id"])
+            channel = given if given in self.channels or given in self.dm_channels else None
+            if channel is None:
+                return _error("channel_not_found")
+            comment = args.get("initial_comment") or ""
+            for upload in uploads:
+                upload.channel, upload.initial_comment = channel, comment
+            self.messages.append(
+                SlackMessage(
+                    channel=channel,
+                    ts=self._next_ts(),
+                    text=comment,
+                    thread_ts=args.get("thread_ts") or None,
+                    files=[u.id for u in uploads],
+                )
+            )
+        return _ok(
+            files=[
+                {
+                    "id": u.id,
+                    "name": u.filename,
+                    "title": u.title,
+                    "size": len(u.content or b""),
+                    "user": BOT_USER_ID,
+                    "channels": [channel] if channel else [],
+                }
+                for u in uploads
+            ]
+        )
+
+    # -- vendor-specific error shapes --------------------------------------------------------
+    def not_found(self, request: Request) -> Response:
+        return Response(404, {"ok": False, "error": "unknown_method", "req_method": request.path})
+
+    def fault_body(self, status: int) -> Any:
+        if status == 429:
+            return {"ok": False, "error": "ratelimited"}
+        return {"ok": False, "error": "internal_error" if status >= 500 else "invalid_request"}
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _ok(**fields: Any) -> Response:
+    return Response(200, {"ok": True, **fields})
+
+
+def _error(code: str, **fields: Any) -> Response:
+    return Response(200, {"ok": False, "error": code, **fields})
+
+
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("application/json")
+
+
+def _arguments(request: Request) -> dict[str, Any] | None:
+    """Query string, then the form or JSON body, as Slack merges them."""
+    args: dict[str, Any] = {k: v[-1] for k, v in request.query.items()}
+    if not request.body:
+        return args
+    if _is_json(request):
+        try:
+            body = request.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        args.update(body)
+    else:
+        args.update(request.form())
+    return args
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true")
+
+
+def _blocks(value: Any) -> tuple[list[dict[str, Any]] | None, Response | None]:
+    """Parse and check ``blocks`` against the Block Kit limits Slack enforces."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None, _error("invalid_blocks_format")
+    if not isinstance(value, list):
+        return None, _error("invalid_blocks_format")
+    problems = []
+    if len(value) > 50:
+        problems.append("no more than 50 items allowed [json-pointer:/blocks]")
+    for i, block in enumerate(value):
+        where = f"[json-pointer:/blocks/{i}"
+        if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
+            problems.append(f"unsupported type {where}/type]")
+            continue
+        text: dict[str, Any] = block["text"] if isinstance(block.get("text"), dict) else {}
+        limit = {"header": 150, "section": 3000}.get(block["type"])
+        if limit and len(str(text.get("text", ""))) > limit:
+            problems.append(f"must be less than {limit + 1} characters {where}/text/text]")
+        if block["type"] == "header" and text.get("type") != "plain_text":
+            problems.append(f"must be plain_text {where}/text/type]")
+        if len(block.get("fields") or []) > 10:
+            problems.append(f"no more than 10 items allowed {where}/fields]")
+        for j, f in enumerate(block.get("fields") or []):
+            if len(str(f.get("text", ""))) > 2000:
+                problems.append(f"must be less than 2001 characters {where}/fields/{j}/text]")
+        if block["type"] == "context" and len(block.get("elements") or []) > 10:
+            problems.append(f"no more than 10 items allowed {where}/elements]")
+    if problems:
+        return None, _error("invalid_blocks", errors=problems)
+    return value, None
+
+
+def _message_json(message: SlackMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "message",
+        "user": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "team": TEAM_ID,
+        "text": message.text,
+        "ts": message.ts,
+    }
+    if message.blocks:
+        body["blocks"] = message.blocks
+    if message.thread_ts:
+        body["thread_ts"] = message.thread_ts
+    if message.updates:
+        body["edited"] = {"user": BOT_USER_ID, "ts": message.ts}
+    return body
+
+
+def blocks_as_text(blocks: list[dict[str, Any]]) -> list[str]:
+    """A plain rendering of Block Kit, enough to read a demo transcript."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        text = (
+            (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
+        )
+        if kind == "header":
+            lines.append(f"== {text} ==")
+        elif kind == "section":
+            if text:
+                lines.extend(text.splitlines())
+            for f in block.get("fields") or []:
+                lines.append("  " + " ".join(str(f.get("text", "")).splitlines()))
+        elif kind == "context":
+            lines.append(" · ".join(str(e.get("text", "")) for e in block.get("elements") or []))
+        elif kind == "divider":
+            lines.append("-" * 24)
+    return lines
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _render(message: SlackMessage, prefix: str) -> list[str]:
+    # What a reader sees in the Slack client: entities decoded, blocks rather than fallback.
+    body = blocks_as_text(message.blocks) if message.blocks else message.text.splitlines()
+    body = [_unescape(line) for line in body]
+    if message.files:
+        body = [*body, f"[file {', '.join(message.files)}]"]
+    edited = " (edited)" if message.updates else ""
+    head = f"{prefix}[{message.ts}]{edited} "
+    pad = " " * len(head)
+    body = body or [""]
+    return [head + body[0], *(pad + line for line in body[1:])]

@@ -1,0 +1,311 @@
+"""The financier onboarding sheet as a DataFrame of strings, from Google Sheets or a file.
+
+Both sources give the same shape, so the job cannot tell them apart:
+- every cell is a ``str`` (empty cells are ``""``, never NaN), as the sheet shows it;
+- columns are the spreadsheet letters ``A``, ``B``, ... ``Z``, ``AA`` (the SOP says
+  "Column B" and "Column L");
+- the index is the 1-based row number shown in the spreadsheet, so an alert can say
+  "row 14" and a person finds it; header and blank rows are kept (the job interprets them);
+- trailing empty rows and cells are dropped, as the Sheets API does, so a file export and
+  the live sheet compare equal.
+
+Google access goes through gspread's HTTP client with service-account credentials and the
+read-only scope. gspread hard-codes ``https://sheets.googleapis.com``; when ``api_url`` is set
+(SHEETS_API_URL, the local emulator) a transport adapter sends those requests there instead.
+pandas and gspread are imported inside functions: the CLI's ``list`` command must stay fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from jobs.adapters.http import (
+    CallCounter,
+    CredentialError,
+    PermanentError,
+    RetryBudget,
+    TransientError,
+    call_with_retry,
+    parse_retry_after,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+T = TypeVar("T")
+
+SYSTEM = "sheets"
+GOOGLE_SHEETS_URL = "https://sheets.googleapis.com"
+READONLY_SCOPES = ("https://www.googleapis.com/auth/spreadsheets.readonly",)
+_SECOND_TAB_HINT = "(the SOP's 'second tab' is index 1)"
+
+
+# -- column letters ----------------------------------------------------------------------------
+def column_letter(n: int) -> str:
+    """1-based column number to its letters: 1 -> "A", 12 -> "L", 27 -> "AA"."""
+    if n < 1:
+        raise ValueError(f"column numbers start at 1, got {n}")
+    letters = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def column_index(letter: str) -> int:
+    """Column letters to the 1-based number: "A" -> 1, "l" -> 12, "AA" -> 27."""
+    if not re.fullmatch(r"[A-Za-z]{1,3}", letter):
+        raise ValueError(f"{letter!r} is not a column letter (e.g. B)")
+    n = 0
+    for ch in letter.upper():
+        n = n * 26 + ord(ch) - ord("A") + 1
+    return n
+
+
+# -- the common shape --------------------------------------------------------------------------
+def frame_from_rows(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Rows of cells (top row = spreadsheet row 1) to the DataFrame described above."""
+    import pandas as pd
+
+    lines = [[_cell_text(c) for c in row] for row in rows]
+    for line in lines:
+        while line and line[-1] == "":
+            line.pop()
+    while lines and not lines[-1]:
+        lines.pop()
+    width = max((len(line) for line in lines), default=0)
+    padded = [line + [""] * (width - len(line)) for line in lines]
+    frame = pd.DataFrame(
+        padded,
+        columns=[column_letter(i) for i in range(1, width + 1)],
+        index=pd.RangeIndex(1, len(padded) + 1, name="row"),
+        dtype=object,
+    )
+    return frame
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the sheet displays it (number formats aside)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# -- files -------------------------------------------------------------------------------------
+def read_sheet_file(path: str, tab_index: int) -> pd.DataFrame:
+    """A local export of the sheet: ``.csv`` (one tab, ``tab_index`` ignored) or ``.xlsx``."""
+    source = Path(path)
+    suffix = source.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise PermanentError(
+            SYSTEM, f"{path}: unsupported sheet file type {suffix or '(none)'}; use .csv or .xlsx"
+        )
+    if not source.is_file():
+        raise PermanentError(SYSTEM, f"sheet file {path} does not exist")
+    if suffix == ".csv":
+        # utf-8-sig: Excel writes a byte-order mark that would otherwise end up in cell A1.
+        with source.open(newline="", encoding="utf-8-sig") as handle:
+            return frame_from_rows(list(csv.reader(handle)))
+    return frame_from_rows(_xlsx_rows(source, tab_index))
+
+
+def _xlsx_rows(source: Path, tab_index: int) -> list[tuple[Any, ...]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # data_only: the values Excel last calculated, not formulas, like the Sheets UI shows.
+        workbook = load_workbook(source, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise PermanentError(SYSTEM, f"{source}: not a readable Excel workbook ({exc})") from None
+    try:
+        tabs = workbook.worksheets
+        if not 0 <= tab_index < len(tabs):
+            raise PermanentError(
+                SYSTEM,
+                f"file {source} has {len(tabs)} tabs; tab index {tab_index} "
+                f"{_SECOND_TAB_HINT} does not exist",
+            )
+        sheet = tabs[tab_index]
+        # min_row/min_col 1: openpyxl otherwise starts at the first used cell, shifting rows.
+        return list(
+            sheet.iter_rows(
+                min_row=1,
+                min_col=1,
+                max_row=sheet.max_row,
+                max_col=sheet.max_column,
+                values_only=True,
+            )
+        )
+    finally:
+        workbook.close()
+
+
+# -- Google Sheets -----------------------------------------------------------------------------
+class SheetsAdapter:
+    """A Google Sheet by key, via gspread with service-account credentials (read-only scope)."""
+
+    def __init__(
+        self,
+        *,
+        service_account_file: str,
+        counter: CallCounter,
+        budget: RetryBudget,
+        api_url: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        from google.auth.transport.requests import AuthorizedSession
+        from google.oauth2.service_account import Credentials
+        from gspread.http_client import HTTPClient
+
+        try:
+            credentials = Credentials.from_service_account_file(
+                service_account_file, scopes=list(READONLY_SCOPES)
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            # The message names the file and the problem, never the key material.
+            raise CredentialError(
+                SYSTEM,
+                f"GOOGLE_SERVICE_ACCOUNT_FILE {service_account_file} is not a usable "
+                f"service-account key file ({type(exc).__name__}: {str(exc)[:120]})",
+            ) from None
+        self.client_email: str = credentials.service_account_email
+        self._budget = budget
+        session = AuthorizedSession(credentials)
+        transport = _transport_class()(counter, api_url)
+        session.mount("https://", transport)
+        session.mount("http://", transport)
+        self._http = HTTPClient(credentials, session=session)
+        self._http.set_timeout(timeout)
+
+    def __repr__(self) -> str:
+        return f"SheetsAdapter(client_email={self.client_email!r})"
+
+    def read_tab(self, key: str, tab_index: int) -> pd.DataFrame:
+        """Every row of one tab (0-based ``tab_index``) in the shape described in the module."""
+        from gspread.utils import absolute_range_name
+
+        metadata = self._call("spreadsheets.get", key, lambda: self._http.fetch_sheet_metadata(key))
+        tabs = metadata.get("sheets") or []
+        if not 0 <= tab_index < len(tabs):
+            raise PermanentError(
+                SYSTEM,
+                f"sheet {key} has {len(tabs)} tabs; tab index {tab_index} {_SECOND_TAB_HINT} "
+                "does not exist",
+            )
+        title = tabs[tab_index]["properties"]["title"]
+        # The whole tab: a range of just the (quoted) title. FORMATTED_VALUE gives the text
+        # people see (dates and numbers as displayed), which is what the SOP's words match.
+        answer = self._call(
+            "spreadsheets.values.get",
+            key,
+            lambda: self._http.values_get(
+                key,
+                absolute_range_name(title),
+                params={"majorDimension": "ROWS", "valueRenderOption": "FORMATTED_VALUE"},
+            ),
+        )
+        return frame_from_rows(answer.get("values") or [])
+
+    def _call(self, what: str, key: str, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            return _mapped(what, key, self.client_email, fn)
+
+        return call_with_retry(SYSTEM, attempt, self._budget)
+
+
+def _mapped(what: str, key: str, client_email: str, fn: Callable[[], T]) -> T:
+    import requests
+    from google.auth import exceptions as auth_errors
+    from gspread.exceptions import APIError
+
+    try:
+        return fn()
+    except APIError as exc:
+        status = exc.response.status_code
+        message = str(exc.error.get("message", ""))[:300]
+        if status in (408, 429) or status >= 500:
+            raise TransientError(
+                SYSTEM,
+                f"{what} {key}: HTTP {status} {message}",
+                status,
+                retry_after=parse_retry_after(exc.response.headers.get("Retry-After")),
+            ) from None
+        if status == 401:
+            raise CredentialError(
+                SYSTEM,
+                f"{what} {key}: Google rejected the service account's token ({message})",
+                401,
+            ) from None
+        if status == 403:
+            raise CredentialError(
+                SYSTEM,
+                f"{what} {key}: {client_email} may not read this sheet; share it with that "
+                f"address as Viewer ({message})",
+                403,
+            ) from None
+        if status == 404:
+            raise PermanentError(
+                SYSTEM, f"{what}: no spreadsheet with key {key} (check sheet.key)", 404
+            ) from None
+        raise PermanentError(SYSTEM, f"{what} {key}: HTTP {status} {message}", status) from None
+    except auth_errors.RefreshError as exc:
+        if getattr(exc, "retryable", False):
+            raise TransientError(SYSTEM, f"token endpoint unavailable ({exc})") from None
+        raise CredentialError(
+            SYSTEM, f"the token endpoint refused service account {client_email} ({exc})"
+        ) from None
+    except (auth_errors.TransportError, requests.ConnectionError, requests.Timeout) as exc:
+        raise TransientError(SYSTEM, f"{what} {key}: connection failed ({exc})") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PermanentError(SYSTEM, f"{what} {key}: malformed answer ({exc})") from None
+
+
+@functools.cache
+def _transport_class() -> type:
+    """Built on first use so importing this module does not import requests."""
+    from requests import PreparedRequest, Response
+    from requests.adapters import HTTPAdapter
+    from requests.utils import get_environ_proxies
+
+    class SheetsTransport(HTTPAdapter):
+        """Counts every API request and, for the emulator, sends Google's URLs to ``api_url``."""
+
+        def __init__(self, counter: CallCounter, api_url: str | None) -> None:
+            super().__init__()
+            self.counter = counter
+            self.api_url = api_url.rstrip("/") if api_url else None
+
+        def send(
+            self,
+            request: PreparedRequest,
+            stream: bool = False,
+            timeout: Any = None,
+            verify: bool | str = True,
+            cert: Any = None,
+            proxies: Mapping[str, str] | None = None,
+        ) -> Response:
+            url = request.url or ""
+            if self.api_url and url.startswith(GOOGLE_SHEETS_URL + "/"):
+                request.url = self.api_url + url[len(GOOGLE_SHEETS_URL) :]
+                # Proxies were chosen for Google's host; choose again for the new one.
+                proxies = get_environ_proxies(request.url)
+            self.counter.add(SYSTEM)
+            return super().send(request, stream, timeout, verify, cert, proxies)
+
+    return SheetsTransport

@@ -1,0 +1,292 @@
+"""Slack through the official ``slack_sdk.WebClient``: post, update, DM, upload, auth check.
+
+slack-sdk's own retry handlers are switched off so the shared policy in `jobs.adapters.http`
+decides (one budget for the whole run), and every HTTP request is counted for the run report.
+The bot token lives only inside the WebClient: errors are rebuilt from the Slack error code,
+never from the SDK exception, whose response object carries the request headers.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import urllib.error
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
+
+from jobs.adapters.http import (
+    CallCounter,
+    CredentialError,
+    PermanentError,
+    RetryBudget,
+    TransientError,
+    call_with_retry,
+    parse_retry_after,
+)
+
+SYSTEM = "slack"
+DEFAULT_API_URL = WebClient.BASE_URL
+
+_CREDENTIAL_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+# Documented as "likely transient, on our end" (https://api.slack.com/web#errors): worth a retry.
+_TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "service_unavailable", "request_timeout"}
+)
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message lives: the channel *id* Slack answered with and the message ``ts``."""
+
+    channel: str
+    ts: str
+
+
+class _CountingWebClient(WebClient):
+    """A WebClient that counts each HTTP request it really sends (API calls and file bytes)."""
+
+    def __init__(self, *, counter: CallCounter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._counter = counter
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Any) -> dict[str, Any]:
+        self._counter.add(SYSTEM)
+        return super()._perform_urllib_http_request_internal(url, req)
+
+    def _upload_file(self, **kwargs: Any) -> Any:
+        self._counter.add(SYSTEM)
+        return super()._upload_file(**kwargs)
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        token: str,
+        *,
+        counter: CallCounter,
+        budget: RetryBudget,
+        base_url: str | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        if not token or not token.strip():
+            raise CredentialError(SYSTEM, "SLACK_BOT_TOKEN is empty")
+        self._budget = budget
+        self._client = _CountingWebClient(
+            counter=counter,
+            token=token,
+            base_url=base_url or DEFAULT_API_URL,
+            timeout=timeout,  # urllib accepts float seconds
+            retry_handlers=[],
+        )
+        self._user_ids: dict[str, str | None] = {}
+        self._dm_channels: dict[str, str] = {}
+        self._channel_ids: dict[str, str] = {}
+        """Channel name -> id, as chat.postMessage answered."""
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], *, counter: CallCounter, budget: RetryBudget
+    ) -> SlackAdapter:
+        token = env.get("SLACK_BOT_TOKEN", "")
+        if not token.strip():
+            raise CredentialError(
+                SYSTEM, "SLACK_BOT_TOKEN is not set (a bot token, xoxb-...; see .env.example)"
+            )
+        return cls(token, counter=counter, budget=budget, base_url=env.get("SLACK_API_URL") or None)
+
+    def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
+        return f"SlackAdapter(base_url={self._client.base_url!r})"
+
+    # -- messages ----------------------------------------------------------------------------
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        *,
+        thread_ts: str | None = None,
+    ) -> MessageRef:
+        """Post to a channel (name or id) or thread; ``text`` is the notification fallback."""
+        response = self._call(
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                # A ticket link must not expand into a preview of a customer's document.
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            about=channel,
+        )
+        self._channel_ids[channel] = response["channel"]
+        return MessageRef(channel=response["channel"], ts=response["ts"])
+
+    def update(
+        self, ref: MessageRef, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> MessageRef:
+        response = self._call(
+            "chat.update",
+            lambda: self._client.chat_update(
+                channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
+            ),
+            about=f"{ref.channel} {ref.ts}",
+        )
+        return MessageRef(channel=response["channel"], ts=response["ts"])
+
+    def user_id(self, email: str) -> str | None:
+        """The Slack user id for an email, or None if nobody has it; cached (misses too)."""
+        key = email.strip().casefold()
+        if key not in self._user_ids:
+            try:
+                response = self._call(
+                    "users.lookupByEmail",
+                    lambda: self._client.users_lookupByEmail(email=email.strip()),
+                    about=email,
+                )
+                self._user_ids[key] = response["user"]["id"]
+            except SlackError as exc:
+                if exc.code != "users_not_found":
+                    raise
+                self._user_ids[key] = None
+        return self._user_ids[key]
+
+    def dm(self, email: str, text: str, blocks: list[dict[str, Any]] | None = None) -> MessageRef:
+        """A direct message from the bot; PermanentError if no Slack user has this email."""
+        user = self.user_id(email)
+        if user is None:
+            raise PermanentError(
+                SYSTEM,
+                f"no Slack user has the email {email} (users.lookupByEmail: users_not_found)",
+            )
+        if user not in self._dm_channels:
+            response = self._call(
+                "conversations.open",
+                lambda: self._client.conversations_open(users=[user]),
+                about=email,
+            )
+            self._dm_channels[user] = response["channel"]["id"]
+        return self.post(self._dm_channels[user], text, blocks)
+
+    def upload_file(
+        self,
+        channel: str,
+        content: bytes,
+        filename: str,
+        title: str,
+        initial_comment: str = "",
+    ) -> None:
+        """Share a file in a channel via slack-sdk's files_upload_v2.
+
+        files.completeUploadExternal accepts only a channel *id*. For a channel name we have
+        not posted to yet, the comment (or the title) is posted first, which tells us the id,
+        and the file goes into that message's thread; no channels:read scope is needed.
+        """
+        channel_id = self._channel_ids.get(channel) or (
+            channel if _CHANNEL_ID.match(channel) else None
+        )
+        thread_ts: str | None = None
+        comment: str | None = initial_comment or None
+        if channel_id is None:
+            ref = self.post(channel, initial_comment or title)
+            channel_id, thread_ts, comment = ref.channel, ref.ts, None
+        resolved = channel_id
+        self._call(
+            "files_upload_v2",
+            lambda: self._client.files_upload_v2(
+                channel=resolved,
+                content=content,
+                filename=filename,
+                title=title,
+                initial_comment=comment,
+                thread_ts=thread_ts,
+            ),
+            about=channel,
+        )
+
+    def check_auth(self) -> str:
+        """``team/bot`` for the token; CredentialError if Slack rejects it."""
+        response = self._call("auth.test", self._client.auth_test)
+        return f"{response.get('team')}/{response.get('user')}"
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _call(self, method: str, fn: Callable[[], Any], about: str = "") -> Any:
+        def attempt() -> Any:
+            try:
+                return fn()
+            except SlackApiError as exc:
+                raise _map_api_error(method, exc, about) from None
+            except SlackRequestError as exc:
+                raise PermanentError(SYSTEM, f"{method}: {_safe(str(exc))}") from None
+            except urllib.error.HTTPError as exc:
+                # Only the raw file upload (step 2 of files_upload_v2) raises this directly.
+                raise _map_status(method, exc.code, exc.headers.get("Retry-After"), about) from None
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                raise TransientError(SYSTEM, f"{method}: connection failed ({exc})") from None
+            except SlackClientError as exc:
+                raise PermanentError(SYSTEM, f"{method}: {_safe(str(exc))}") from None
+
+        return call_with_retry(SYSTEM, attempt, self._budget)
+
+
+class SlackError(PermanentError):
+    """Slack answered ``ok: false`` with an error code that retrying will not fix."""
+
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(SYSTEM, message, status)
+        self.code = code
+
+
+def _map_api_error(method: str, exc: SlackApiError, about: str) -> Exception:
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    data = response.data if isinstance(getattr(response, "data", None), dict) else {}
+    code = str(data.get("error") or "")
+    headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+    retry_after = headers.get("retry-after")
+    if isinstance(retry_after, list):
+        retry_after = retry_after[0] if retry_after else None
+    if status == 429 or status >= 500 or code in _TRANSIENT_ERRORS:
+        return _map_status(method, status or 200, retry_after, about, code)
+    if code in _CREDENTIAL_ERRORS or status == 401:
+        return CredentialError(
+            SYSTEM,
+            f"{method}: Slack rejected the bot token ({code or status}); "
+            "check SLACK_BOT_TOKEN and that the app is still installed",
+            status,
+        )
+    detail = f"{method}: {code or f'HTTP {status}'}"
+    if about:
+        detail += f" ({about})"
+    if code == "missing_scope" and data.get("needed"):
+        detail += f"; the Slack app needs the scope {data['needed']}"
+    if code == "not_in_channel":
+        detail += "; invite the bot to the channel"
+    return SlackError(code, detail, status)
+
+
+def _map_status(
+    method: str, status: int, retry_after: str | None, about: str, code: str = ""
+) -> Exception:
+    if status == 429 or status >= 500 or code in _TRANSIENT_ERRORS:
+        what = code or ("rate limited" if status == 429 else f"HTTP {status}")
+        return TransientError(
+            SYSTEM, f"{method}: {what}", status, retry_after=parse_retry_after(retry_after)
+        )
+    if status in (401, 403):
+        return CredentialError(SYSTEM, f"{method}: HTTP {status}", status)
+    suffix = f" ({about})" if about else ""
+    return PermanentError(SYSTEM, f"{method}: HTTP {status}{suffix}", status)
+
+
+def _safe(message: str) -> str:
+    # SDK request errors quote arguments, never headers; keep them short for the run report.
+    return message.splitlines()[0][:200] if message else "request rejected"
