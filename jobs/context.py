@@ -57,6 +57,8 @@ class RunContext:
     ledger: Ledger
     counter: CallCounter = field(default_factory=CallCounter)
     out: TextIO = field(default_factory=lambda: sys.stdout)
+    notes: dict[str, Any] = field(default_factory=dict)
+    """Run-level facts a job wants in the report (e.g. which SLA source decided)."""
 
     @cached_property
     def budget(self) -> RetryBudget:

@@ -251,6 +251,7 @@ class Pipeline:
         if not ctx.dry_run and self.decisions:
             ctx.ledger.record_decisions(self.decisions)
         self.report.api_calls = ctx.counter.as_dict()
+        self.report.notes = dict(ctx.notes)
         self.report.finished_at = self.clock.now()
         self.report.exit_code = 1 if self.report.failed else 0
         return self.report
