@@ -39,6 +39,8 @@ class Person:
     account_id: str | None
     display_name: str | None = None
     email: str | None = None
+    account_type: str | None = None
+    """Jira Cloud's accountType: 'atlassian' (staff), 'customer' (JSM portal), 'app' (automation)."""
 
     def matches(self, other: Person | None) -> bool:
         """Same person if any stable identifier agrees (Cloud hides emails from some callers)."""
@@ -74,6 +76,7 @@ class IssueLink:
     other_summary: str | None = None
     other_status: str | None = None
     other_status_category: StatusCategory | None = None
+    other_priority: str | None = None
 
 
 @dataclass(frozen=True)
