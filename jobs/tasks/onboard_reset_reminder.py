@@ -1,0 +1,170 @@
+"""Every Monday, "Onboard Reset - Release tonight" to every customer testing on Onboard (SOP 003).
+
+Onboard is reset on Monday nights with the weekly release, so a document waiting for review
+disappears from it. Each outstanding Onboard task (a CS ticket On Hold for testing, its
+linked SS ticket not done) gets one public comment on the SS ticket per ISO week.
+
+Exactly once: the ledger dedups by (ticket, ISO week) and claims atomically, so two pods
+never both send; the reply ends with ``Ref: SS-412 · onboard-reset · 2026-W48``, and the
+pipeline re-reads the ticket's comments for it before sending, so a crash between sending
+and recording, or a lost ledger, never sends a second email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from jobs.config import JobConfig
+from jobs.job import Job, JobSpec
+from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
+from jobs.render.templates import TemplateSpec
+from jobs.rules.onboard_testing import RESET_JOB, ResetPolicy, evaluate_reset
+
+if TYPE_CHECKING:
+    from jobs.context import RunContext
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+CS_FIELDS = ("summary", "status", "issuelinks", "labels")
+SS_FIELDS = ("summary", "status", "reporter", "Organizations", "labels")
+
+RESET_TEMPLATE = TemplateSpec(
+    "Onboard Reset - Release tonight",
+    frozenset({"customer_name", "organization", "ticket_key", "request_summary", "marker"}),
+)
+
+
+class OnboardResetReminderConfig(JobConfig):
+    schedule: str = "0 9 * * 1"
+    """Mondays 09:00 in the desk's timezone: Onboard is reset that night."""
+    on_hold_status: str = "On Hold"
+    """CS status that means 'ready to test on Onboard' (SOP 003, 2.1)."""
+    link_types: list[str] = Field(default_factory=list)
+    """Link types that join a CS ticket to its SS ticket; empty = any type, either direction."""
+    reset_weekday: Weekday | None = "mon"
+    """The reply says 'tonight': send only on the day Onboard is reset (desk time); null = any."""
+
+
+SPEC = JobSpec(
+    name=RESET_JOB,
+    description="Mondays: 'Onboard Reset - Release tonight' to customers testing on Onboard",
+    config_model=OnboardResetReminderConfig,
+    systems=frozenset({"jira"}),
+    templates=(RESET_TEMPLATE,),
+)
+
+
+@dataclass(frozen=True)
+class OnboardData:
+    """The On Hold CS tickets and, by key, the SS tickets they link to (one search each)."""
+
+    on_hold_cs: list[Ticket]
+    ss_tickets: Mapping[str, Ticket] = field(default_factory=dict)
+
+
+def on_hold_jql(ctx: RunContext, on_hold_status: str) -> str:
+    from jobs.adapters.jira import jql_quote
+
+    project = ctx.settings.desk.config_project
+    return f"project = {jql_quote(project)} AND status = {jql_quote(on_hold_status)} ORDER BY key"
+
+
+def keys_clause(keys: Iterable[str]) -> str:
+    from jobs.adapters.jira import jql_quote
+
+    return f"key in ({', '.join(jql_quote(k) for k in keys)})"
+
+
+def linked_keys(on_hold_cs: Iterable[Ticket], service_desk_project: str) -> list[str]:
+    """Every SS key the On Hold CS tickets link to; the rule decides which of them count."""
+    prefix = f"{service_desk_project}-"
+    keys = {
+        link.other_key for t in on_hold_cs for link in t.links if link.other_key.startswith(prefix)
+    }
+    return sorted(keys)
+
+
+def complete_comments(ctx: RunContext, tickets: Iterable[Ticket]) -> dict[str, Ticket]:
+    """Search results carry a page of comments; fetch the rest only where it was truncated."""
+    return {t.key: t if t.comments_complete else ctx.jira.with_all_comments(t) for t in tickets}
+
+
+def template_values(facts: Mapping[str, Any], mark: str) -> dict[str, Any]:
+    return {
+        "customer_name": facts.get("customer") or "",
+        "organization": facts.get("organization") or "",
+        "ticket_key": facts["ss_key"],
+        "request_summary": facts.get("summary") or "",
+        "marker": mark,
+    }
+
+
+def with_marker(text: str, mark: str) -> str:
+    """A desk may drop ``{{ marker }}`` from its template: the reply must still carry it,
+    or a rerun could not tell it was sent."""
+    return text if mark in text else f"{text.rstrip()}\n\n{mark}\n"
+
+
+def local_date(at: datetime, ctx: RunContext) -> str:
+    """'Friday, November 20' in the desk's timezone, as a customer reads a date."""
+    local = at.astimezone(ctx.calendar.tz)
+    return f"{local:%A}, {local:%B} {local.day}"
+
+
+class OnboardResetReminderJob(Job):
+    spec = SPEC
+
+    def fetch(self, ctx: RunContext) -> OnboardData:
+        config = ctx.job_config
+        assert isinstance(config, OnboardResetReminderConfig)
+        on_hold = list(ctx.jira.search(on_hold_jql(ctx, config.on_hold_status), list(CS_FIELDS)))
+        keys = linked_keys(on_hold, ctx.settings.desk.service_desk_project)
+        if not keys:
+            return OnboardData(on_hold)
+        # The comments are not needed here: the pipeline re-reads them before each reply.
+        found = ctx.jira.search(keys_clause(keys), list(SS_FIELDS))
+        return OnboardData(on_hold, {t.key: t for t in found})
+
+    def evaluate(self, data: OnboardData, ctx: RunContext) -> Evaluation:
+        config = ctx.job_config
+        assert isinstance(config, OnboardResetReminderConfig)
+        policy = ResetPolicy(
+            service_desk_project=ctx.settings.desk.service_desk_project,
+            link_types=tuple(config.link_types),
+            reset_weekday=None
+            if config.reset_weekday is None
+            else WEEKDAYS.index(config.reset_weekday),
+        )
+        return evaluate_reset(data.on_hold_cs, data.ss_tickets, ctx.now, policy, ctx.calendar)
+
+    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+        actions = []
+        for finding in findings:
+            mark = finding.facts["marker"]
+            text = ctx.templates.render(RESET_TEMPLATE, template_values(finding.facts, mark))
+            actions.append(
+                Action(
+                    kind=ActionKind.JIRA_PUBLIC_COMMENT,
+                    target=finding.item,
+                    findings=[finding],
+                    text=with_marker(text, mark),
+                    marker=mark,
+                )
+            )
+        return actions
+
+
+JOB = OnboardResetReminderJob
+
+__all__ = [
+    "JOB",
+    "SPEC",
+    "OnboardData",
+    "OnboardResetReminderConfig",
+]

@@ -1,0 +1,108 @@
+"""Exactly once, the hard way: the process is killed between sending a reply and recording it.
+
+The CLI runs as a real subprocess with ``JOBS_FAILPOINT=after_send``, so it SIGKILLs itself
+right after the first public comment went out and before the ledger knows. The ticket's own
+comments must then stop every later run from emailing the customer again: a rerun, a rerun
+with the ledger deleted, and two runs started at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York, 2026-W48
+FIXTURE = "onboard_testing.yaml"
+JOB = "onboard_reset_reminder"
+TESTING = ("SS-401", "SS-402", "SS-403", "SS-404")
+TIMEOUT = 60
+
+
+def cli(desk, at: datetime, **extra_env: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "JOBS_FAILPOINT"}
+    env.update(desk.env)
+    env.update(extra_env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs", "run", JOB, "--now", at.isoformat()],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    _, err = process.communicate(timeout=TIMEOUT)
+    return process.returncode, err
+
+
+def resets(stack) -> dict[str, int]:
+    return {
+        key: sum("onboard-reset · 2026-W48" in c.body for c in stack.jira.comments_of(key))
+        for key in TESTING
+    }
+
+
+def ledger_file(desk) -> Path:
+    return Path(desk.env["JOBS_LEDGER_URL"].removeprefix("sqlite:///"))
+
+
+def test_a_run_killed_after_sending_never_sends_that_reply_again(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW)
+
+    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
+
+    assert code == -signal.SIGKILL, err
+    assert sum(resets(stack).values()) == 1
+    [sent] = [key for key, n in resets(stack).items() if n == 1]
+
+    # Right away, the dead run's claims are still fresh: they hold every ticket back.
+    assert desk.run("run", JOB, "--now", NOW.isoformat()).code == 0
+    assert sum(resets(stack).values()) == 1
+
+    # Once the claims expired: the others are sent, and the ticket's comments say that
+    # the first one already was.
+    report_path = tmp_path / "rerun.json"
+    later = (NOW + timedelta(minutes=15)).isoformat()
+    rerun = desk.run("run", JOB, "--now", later, "--report", str(report_path))
+
+    assert rerun.code == 0, rerun.err
+    assert set(resets(stack).values()) == {1}
+    actions = json.loads(report_path.read_text())["actions"]
+    [verified] = [a for a in actions if a["target"] == sent]
+    assert verified["status"] == "suppressed_duplicate"
+    assert "already on the ticket" in verified["reason"]
+    why = desk.run("why", sent)
+    assert "already on the ticket" in why.out
+
+
+def test_a_lost_ledger_does_not_send_the_week_s_replies_again(desk) -> None:
+    stack = desk(FIXTURE, now=NOW)
+    code, err = finish(cli(desk, NOW))
+    assert code == 0, err
+    assert set(resets(stack).values()) == {1}
+
+    for path in ledger_file(desk).parent.glob(ledger_file(desk).name + "*"):  # with -wal, -shm
+        path.unlink()
+    code, err = finish(cli(desk, NOW + timedelta(hours=2)))
+
+    assert code == 0, err
+    assert set(resets(stack).values()) == {1}
+
+
+def test_two_runs_started_at_once_send_one_reply_per_ticket(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, latency=0.02)  # slow Jira a little so the runs overlap
+
+    first, second = cli(desk, NOW), cli(desk, NOW)
+    results = [finish(first), finish(second)]
+
+    assert [code for code, _ in results] == [0, 0], results
+    assert set(resets(stack).values()) == {1}
