@@ -1,0 +1,555 @@
+"""SOP 002: a channel partner request on the SS queue gets a Customer Success task, then a reply.
+
+    The ticket subject line will read: A New Channel Partner Request for [org] ...
+    Create a CS ticket: Project: Customer Success, Issue Type: Task, QA Assignee: Cherish
+    Sharma, Parent: Configuration Partner/Product Onboarding, Priority: High, Summary: copy
+    the title from the SS ticket, Description: paste the Jotform table ...
+    Set the Due Date 3 business days out, the Configuration Date 2 business days out, and
+    the QA Due Date 3 business days out.
+    Once the configuration work has been completed, the configuration assignee will close
+    the CS ticket. ... refer to the CS ticket to confirm that the entire request was
+    completed and there are no outstanding issues before replying to the customer ...
+    using the quick reply named as "New Channel Req 2".
+
+Decisions, all from ticket data and an injected ``now``:
+
+- *a request* is an open SS ticket whose summary matches ``title_pattern``; its ``org``
+  group names the organization (else the ticket's Organizations field).
+- *the dates* count business days on the desk calendar from the SS ticket's ``created``
+  date **in the desk's timezone**: a request that came in Friday 20:00 local counts from
+  that Friday (Friday + 3 is Wednesday), one that came in Saturday counts from Saturday
+  (+ 1 is Monday). The form was submitted that day; moving the clock to the next opening
+  would give the configuration team a day the SOP does not. A holiday inside the window
+  pushes each date one business day further.
+- *its CS task* is any ticket of the config project linked to the request. A request
+  without one gets `RULE_MISSING` after ``grace`` (time for an agent to create it by
+  hand), or `RULE_CREATE` at once when ``actions.create_cs_tasks`` is on.
+- *recovering a half-done creation*: the job records the created key in the SS ticket's
+  `CS_TASK_PROPERTY` property right after creating it, before linking. A request with no
+  link but that property (a run that crashed between create and link), or with exactly one
+  open, unlinked CS task of the same summary created after it (a crash before even the
+  property was written), gets `RULE_UNLINKED` instead of a second task.
+- *wrong fields*: a linked CS task that is not done, ``grace`` after it was created, is
+  checked field by field against the SOP (`check_cs_task`); each difference is named. A
+  date counted from the CS task's own created date is also accepted: an agent who creates
+  the task the next morning counts "3 business days out" from that morning.
+- *reply due*: every linked CS task is done and no comment on the SS ticket carries the
+  reply's marker (`reply_marker`; the template puts it on its last line, so an agent who
+  sends the canned text by hand also counts). `RULE_REPLY_DUE` tells support (the SOP asks
+  a person to check the CS ticket for outstanding issues first); with
+  ``actions.reply_channel_partner`` `RULE_REPLY` sends the reply itself, once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from jobs.calendar import BusinessCalendar
+from jobs.model import (
+    DataProblem,
+    Evaluation,
+    Finding,
+    Person,
+    Severity,
+    StatusCategory,
+    Ticket,
+)
+from jobs.render.alerts import human_duration
+from jobs.rules.names import normalize_name
+
+JOB = "channel_partner_request"
+
+RULE_MISSING = "cs_task_missing"
+"""No linked CS task ``grace`` after the request came in: tell support (again every ``realert``)."""
+RULE_CREATE = "cs_task_create"
+"""No linked CS task and ``actions.create_cs_tasks`` is on: create it and link it."""
+RULE_UNLINKED = "cs_task_unlinked"
+"""A CS task for the request exists (property or same summary) but is not linked to it."""
+RULE_FIELDS = "cs_task_fields"
+"""The linked CS task has missing or wrong fields (the finding's item is the CS key)."""
+RULE_REPLY_DUE = "customer_reply_due"
+"""The CS work is done and the customer has not been told: tell support."""
+RULE_REPLY = "customer_reply"
+"""The CS work is done: send "New Channel Req 2" (``actions.reply_channel_partner``), once."""
+
+CS_TASK_PROPERTY = "sla-monitor.cs-task"
+"""Issue property on the SS ticket: ``{"key": "CS-12"}`` once the job created its CS task."""
+REPLY_TAG = "new-channel-req-2"
+REPLY_TEMPLATE = "New Channel Req 2"
+
+DEFAULT_TITLE_PATTERN = "A New Channel Partner Request for (?P<org>.+)"
+
+FIELD_DUE = "duedate"
+FIELD_CONFIGURATION = "Configuration Date"
+FIELD_QA_DUE = "QA Due Date"
+DATE_LABELS = {
+    FIELD_DUE: "Due Date",
+    FIELD_CONFIGURATION: "Configuration Date",
+    FIELD_QA_DUE: "QA Due Date",
+}
+
+
+def reply_marker(ss_key: str) -> str:
+    """The last line of the "New Channel Req 2" reply: proof on the ticket that it was sent."""
+    return f"Ref: {ss_key} · {REPLY_TAG}"
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelPartnerRules:
+    """The SOP's values and the desk's switches, taken from the job's config and settings."""
+
+    title_pattern: str = DEFAULT_TITLE_PATTERN
+    grace: timedelta = timedelta(hours=1)
+    config_project: str = "CS"
+    onboarding_epic: str = "CS-1"
+    issue_type: str = "Task"
+    priority: str = "High"
+    qa_assignee: Person | None = None
+    due_business_days: int = 3
+    configuration_business_days: int = 2
+    qa_business_days: int = 3
+    create_cs_tasks: bool = False
+    reply_channel_partner: bool = False
+    realert: timedelta = timedelta(hours=24)
+    priority_installers: tuple[str, ...] = ()
+    """SOP 004: their requests 'take precedence': listed first, marked in alerts."""
+    job: str = JOB
+
+
+@dataclass(frozen=True)
+class ChannelPartnerData:
+    """What ``fetch`` read.
+
+    ``requests``: open SS tickets whose summary looks like a request (all comments read).
+    ``cs_tasks``: open CS tasks by key: those linked to a request, and those whose summary
+    looks like a request (candidates for a task created but never linked).
+    """
+
+    requests: Sequence[Ticket]
+    cs_tasks: Mapping[str, Ticket]
+
+
+@dataclass(frozen=True)
+class ExpectedDates:
+    due: date
+    configuration: date
+    qa_due: date
+
+    def by_field(self) -> dict[str, date]:
+        return {
+            FIELD_DUE: self.due,
+            FIELD_CONFIGURATION: self.configuration,
+            FIELD_QA_DUE: self.qa_due,
+        }
+
+    def as_facts(self) -> dict[str, str]:
+        return {name: day.isoformat() for name, day in self.by_field().items()}
+
+
+# -- pure helpers ----------------------------------------------------------------------------
+
+
+def expected_dates(
+    created: datetime, rules: ChannelPartnerRules, calendar: BusinessCalendar
+) -> ExpectedDates:
+    """The SOP's dates, counted in business days from `created`'s local date (see module doc)."""
+    start = calendar.local_date(created)
+    return ExpectedDates(
+        due=calendar.add_business_days(start, rules.due_business_days),
+        configuration=calendar.add_business_days(start, rules.configuration_business_days),
+        qa_due=calendar.add_business_days(start, rules.qa_business_days),
+    )
+
+
+def request_org(ticket: Ticket, pattern: re.Pattern[str]) -> str | None:
+    """The organization named in the title, else the Organizations field; None = not a request."""
+    match = pattern.search(ticket.summary.strip())
+    if match is None:
+        return None
+    named = match.groupdict().get("org")
+    org = (named or "").strip() or ticket.organization or ""
+    return org
+
+
+def compile_title_pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.IGNORECASE)
+
+
+def is_priority_installer(names: Sequence[str], installers: Sequence[str]) -> bool:
+    """Whether any of `names` is a listed priority installer (case, punctuation, LLC aside)."""
+    listed = {normalize_name(name) for name in installers if name.strip()}
+    return any(normalize_name(name) in listed for name in names if name.strip())
+
+
+def cs_task_fields(
+    summary: str,
+    description: str,
+    dates: ExpectedDates,
+    rules: ChannelPartnerRules,
+) -> dict[str, Any]:
+    """The CS task the SOP describes, as field names -> values (JSON-safe, for the create call).
+
+    User and parent values are given as plain identifiers (account id, issue key); the
+    Jira adapter turns names into field ids and values into the shapes Jira wants.
+    """
+    fields: dict[str, Any] = {
+        "project": rules.config_project,
+        "issuetype": rules.issue_type,
+        "priority": rules.priority,
+        "summary": summary.strip(),
+        "description": description,
+        "parent": rules.onboarding_epic,
+        FIELD_DUE: dates.due.isoformat(),
+        FIELD_CONFIGURATION: dates.configuration.isoformat(),
+        FIELD_QA_DUE: dates.qa_due.isoformat(),
+    }
+    qa = rules.qa_assignee
+    if qa is not None and (qa.account_id or qa.email):
+        fields["QA Assignee"] = qa.account_id or qa.email
+    return fields
+
+
+def _same_person(expected: Person, actual: Person | None) -> bool:
+    if actual is None:
+        return False
+    if expected.matches(actual):
+        return True
+    # Only when no stable identifier can decide: Cloud may hide emails, fixtures omit ids.
+    comparable = (expected.account_id and actual.account_id) or (expected.email and actual.email)
+    if comparable:
+        return False
+    return bool(
+        expected.display_name
+        and actual.display_name
+        and expected.display_name.casefold() == actual.display_name.casefold()
+    )
+
+
+def _person_name(person: Person | None) -> str:
+    if person is None:
+        return "nobody"
+    return person.display_name or person.email or person.account_id or "someone"
+
+
+def _person_id(person: Person | None) -> str:
+    if person is None:
+        return "nobody"
+    if person.account_id:
+        return f"account {person.account_id}"
+    return person.email or "no account"
+
+
+def check_cs_task(
+    task: Ticket,
+    request: Ticket,
+    rules: ChannelPartnerRules,
+    calendar: BusinessCalendar,
+) -> list[str]:
+    """Every way `task` differs from the CS task SOP 002 describes, one phrase each."""
+    problems: list[str] = []
+    if task.project and task.project != rules.config_project:
+        problems.append(f"Project is {task.project}, expected {rules.config_project}")
+    if (task.issue_type or "").casefold() != rules.issue_type.casefold():
+        problems.append(
+            f"Issue Type is {task.issue_type or 'missing'}, expected {rules.issue_type}"
+        )
+    if (task.priority or "").casefold() != rules.priority.casefold():
+        problems.append(f"Priority is {task.priority or 'missing'}, expected {rules.priority}")
+    if _norm_summary(task.summary) != _norm_summary(request.summary):
+        problems.append(f"Summary differs from {request.key}'s title")
+    if not task.description.strip():
+        problems.append(f"Description is empty (paste the Jotform table from {request.key})")
+    if task.parent_key is None:
+        problems.append(f"Parent is missing, expected {rules.onboarding_epic}")
+    elif task.parent_key != rules.onboarding_epic:
+        problems.append(f"Parent is {task.parent_key}, expected {rules.onboarding_epic}")
+    qa = rules.qa_assignee
+    if qa is not None and not _same_person(qa, task.qa_assignee):
+        if task.qa_assignee is None:
+            problems.append(f"QA Assignee is missing, expected {_person_name(qa)}")
+        else:
+            actual, wanted = _person_name(task.qa_assignee), _person_name(qa)
+            if actual.casefold() == wanted.casefold():
+                # Same name, another account: say which, or the message reads as nonsense.
+                actual += f" ({_person_id(task.qa_assignee)})"
+                wanted += f" ({_person_id(qa)})"
+            problems.append(f"QA Assignee is {actual}, expected {wanted}")
+    from_request = expected_dates(request.created, rules, calendar).by_field()
+    from_task = expected_dates(task.created, rules, calendar).by_field()
+    dates = {
+        FIELD_DUE: task.due_date,
+        FIELD_CONFIGURATION: task.configuration_date,
+        FIELD_QA_DUE: task.qa_due_date,
+    }
+    for name, value in dates.items():
+        label = DATE_LABELS[name]
+        if value is None:
+            problems.append(f"{label} is missing, expected {from_request[name].isoformat()}")
+        elif value not in (from_request[name], from_task[name]):
+            problems.append(
+                f"{label} is {value.isoformat()}, expected {from_request[name].isoformat()}"
+            )
+    return problems
+
+
+# -- links, properties and orphans ---------------------------------------------------------
+
+
+def _cs_links(ticket: Ticket, project: str) -> list[Any]:
+    prefix = f"{project}-"
+    return [link for link in ticket.links if link.other_key.startswith(prefix)]
+
+
+def _property_key(ticket: Ticket) -> str | None:
+    value = ticket.properties.get(CS_TASK_PROPERTY)
+    if isinstance(value, Mapping):
+        key = value.get("key")
+        return str(key) if key else None
+    return None
+
+
+def _norm_summary(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _orphans(
+    cs_tasks: Mapping[str, Ticket], request_projects: set[str], claimed: set[str]
+) -> dict[str, list[Ticket]]:
+    """Open CS tasks linked to no request (nor recorded on one), by their normalized summary."""
+    prefixes = tuple(f"{p}-" for p in request_projects)
+    found: dict[str, list[Ticket]] = {}
+    for task in cs_tasks.values():
+        if task.key in claimed:
+            continue
+        if prefixes and any(link.other_key.startswith(prefixes) for link in task.links):
+            continue
+        found.setdefault(_norm_summary(task.summary), []).append(task)
+    return found
+
+
+# -- the rule --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request as the rule sees it, and how to make a finding about it."""
+
+    ticket: Ticket
+    org: str
+    dates: ExpectedDates
+    base: Mapping[str, Any]
+    rules: ChannelPartnerRules
+    priority: bool = False
+
+    def finding(
+        self,
+        rule: str,
+        severity: Severity,
+        summary: str,
+        *,
+        episode: str = "",
+        realert: timedelta | None,
+        **facts: Any,
+    ) -> Finding:
+        return Finding(
+            job=self.rules.job,
+            rule=rule,
+            item=self.ticket.key,
+            severity=severity,
+            summary=summary,
+            facts={**self.base, **facts},
+            episode=episode,
+            url=self.ticket.url,
+            priority=self.priority,
+            realert=realert,
+        )
+
+
+def evaluate_requests(
+    data: ChannelPartnerData,
+    now: datetime,
+    rules: ChannelPartnerRules,
+    calendar: BusinessCalendar,
+) -> Evaluation:
+    pattern = compile_title_pattern(rules.title_pattern)
+    findings: list[Finding] = []
+    problems: list[DataProblem] = []
+    requests: list[_Request] = []
+    for ticket in data.requests:
+        org = request_org(ticket, pattern)
+        if org is None:
+            continue  # the text search is fuzzy; the title pattern decides
+        base = {
+            "ss_key": ticket.key,
+            "org": org,
+            "title": ticket.summary,
+            "created": ticket.created.isoformat(),
+            "created_local_date": calendar.local_date(ticket.created).isoformat(),
+            "labels": list(ticket.labels),
+        }
+        dates = expected_dates(ticket.created, rules, calendar)
+        priority = is_priority_installer((org, *ticket.organizations), rules.priority_installers)
+        requests.append(_Request(ticket, org, dates, base, rules, priority))
+
+    claimed = {key for r in requests if (key := _property_key(r.ticket))}
+    orphans = _orphans(data.cs_tasks, {r.ticket.key.split("-")[0] for r in requests}, claimed)
+    waiting: dict[str, int] = {}
+    for request in requests:
+        if not _cs_links(request.ticket, rules.config_project) and not _property_key(
+            request.ticket
+        ):
+            summary = _norm_summary(request.ticket.summary)
+            waiting[summary] = waiting.get(summary, 0) + 1
+
+    for request in requests:
+        links = _cs_links(request.ticket, rules.config_project)
+        if not links:
+            found = _without_task(request, now, calendar, orphans, waiting)
+            findings.extend([found] if found else [])
+            continue
+        open_keys = [
+            link.other_key
+            for link in links
+            if link.other_status_category is not StatusCategory.DONE
+        ]
+        for key in open_keys:
+            task = data.cs_tasks.get(key)
+            if task is None:
+                problems.append(
+                    DataProblem(
+                        request.ticket.key, f"linked CS task {key} was not found by the CS search"
+                    )
+                )
+                continue
+            wrong = check_cs_task(task, request.ticket, rules, calendar)
+            if wrong and calendar.elapsed(task.created, now) >= rules.grace:
+                findings.append(_fields_finding(request, task, wrong))
+        if not open_keys:
+            reply = _reply(request, sorted({link.other_key for link in links}), problems)
+            findings.extend([reply] if reply else [])
+    return Evaluation(findings=findings, problems=problems, examined=len(requests))
+
+
+def _fields_finding(request: _Request, task: Ticket, wrong: list[str]) -> Finding:
+    return Finding(
+        job=request.rules.job,
+        rule=RULE_FIELDS,
+        item=task.key,
+        severity=Severity.WARNING,
+        summary=f"for {request.ticket.key} ({request.org}): " + "; ".join(wrong),
+        facts={
+            **request.base,
+            "cs_key": task.key,
+            "problems": wrong,
+            "expected": request.dates.as_facts(),
+            "labels": sorted({*request.ticket.labels, *task.labels}),
+        },
+        url=task.url,
+        priority=request.priority,
+        realert=request.rules.realert,
+    )
+
+
+def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem]) -> Finding | None:
+    """Every linked CS task is done: the customer is told once (marker on the SS ticket)."""
+    ticket, rules = request.ticket, request.rules
+    if not ticket.comments_complete:
+        problems.append(
+            DataProblem(
+                ticket.key, "comments were truncated; cannot tell whether the reply was sent"
+            )
+        )
+        return None
+    marker = reply_marker(ticket.key)
+    if any(marker in comment.body for comment in ticket.comments):
+        return None
+    facts: dict[str, Any] = {
+        "cs_keys": done_keys,
+        "marker": marker,
+        "customer": _person_name(ticket.reporter),
+    }
+    done = ", ".join(done_keys)
+    if rules.reply_channel_partner:
+        return request.finding(
+            RULE_REPLY,
+            Severity.INFO,
+            f'{done} done: replying "{REPLY_TEMPLATE}" to the customer',
+            realert=None,
+            **facts,
+        )
+    return request.finding(
+        RULE_REPLY_DUE,
+        Severity.INFO,
+        f'{done} done: check it for outstanding issues, then reply "{REPLY_TEMPLATE}"',
+        realert=rules.realert,
+        **facts,
+    )
+
+
+def _without_task(
+    request: _Request,
+    now: datetime,
+    calendar: BusinessCalendar,
+    orphans: Mapping[str, list[Ticket]],
+    waiting: Mapping[str, int],
+) -> Finding | None:
+    """A request with no linked CS task: recover a half-done creation, create one, or alert."""
+    ticket, rules, dates = request.ticket, request.rules, request.dates
+    from_property = _property_key(ticket)
+    if from_property is not None:
+        return request.finding(
+            RULE_UNLINKED,
+            Severity.WARNING,
+            f"{from_property} was created for this request but is not linked to it",
+            episode=from_property,
+            realert=rules.realert,
+            cs_key=from_property,
+            source="property",
+        )
+    summary = _norm_summary(ticket.summary)
+    # A task made for this request cannot be older than it; a day of slack for clock skew.
+    candidates = sorted(
+        task.key
+        for task in orphans.get(summary, [])
+        if task.created >= ticket.created - timedelta(days=1)
+    )
+    if candidates:
+        # Linked automatically only when unambiguous: one such task, one such request.
+        certain = len(candidates) == 1 and waiting.get(summary, 0) == 1
+        return request.finding(
+            RULE_UNLINKED,
+            Severity.WARNING,
+            f"{', '.join(candidates)} looks like the CS task for this request but is not linked",
+            episode=",".join(candidates),
+            realert=rules.realert,
+            cs_key=candidates[0] if certain else None,
+            candidates=candidates,
+            source="summary",
+        )
+    if rules.create_cs_tasks:
+        return request.finding(
+            RULE_CREATE,
+            Severity.INFO,
+            f"creating its CS task (due {dates.due.isoformat()})",
+            realert=rules.realert,
+            expected=dates.as_facts(),
+        )
+    age = calendar.elapsed(ticket.created, now)
+    if age < rules.grace:
+        return None
+    return request.finding(
+        RULE_MISSING,
+        Severity.WARNING,
+        f"no CS task linked after {human_duration(age)} (create it: due {dates.due.isoformat()}, "
+        f"configuration {dates.configuration.isoformat()}, QA {dates.qa_due.isoformat()})",
+        realert=rules.realert,
+        expected=dates.as_facts(),
+        age_minutes=int(age.total_seconds() // 60),
+    )

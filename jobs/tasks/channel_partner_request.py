@@ -1,0 +1,502 @@
+"""channel_partner_request: SOP 002's CS task for each channel partner request, then the reply.
+
+Reads (two paged searches a run, plus one re-check when it is about to create):
+- open SS tickets whose summary has the request's words (``summary_search``), with links,
+  comments and the `CS_TASK_PROPERTY` property; the title pattern decides what is a request;
+- open CS tasks that are linked to one of them or carry the request's words in their summary
+  (the latter to find a task created but never linked).
+
+Acts:
+- by default, one grouped Slack alert per severity: requests without a CS task, CS tasks
+  with wrong fields, and requests whose CS work is done so the customer can be told;
+- ``actions.create_cs_tasks``: creates the CS task and links it (see *Exactly once*);
+- ``actions.reply_channel_partner``: sends "New Channel Req 2" as a public comment, carrying
+  the reply marker, so the pipeline's marker check makes it once even across a lost ledger.
+
+Exactly once, for the CS task. Jira, not the ledger, is the ground truth:
+1. the pipeline's claim on ``(job, cs_task_create, SS-x)`` keeps two overlapping runs from
+   both planning a creation;
+2. `plan` re-reads the requests (one ``key in (...)`` search) right before creating and
+   skips any that meanwhile got a CS link, or links the task recorded in their property;
+3. the create action's ``on_done`` writes ``{"key": "CS-y"}`` to the SS ticket's
+   `CS_TASK_PROPERTY` at once, before the link, so a crash between create and link leaves
+   a trace; `after_run` then links the new task (a separate, recorded action);
+4. the next run turns a request with that property but no link, or with exactly one open,
+   unlinked CS task of the same title (a crash before even the property), into
+   ``cs_task_unlinked``, which links that task instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, field_validator
+
+from jobs.config import JobConfig
+from jobs.durations import DurationField, parse_duration
+from jobs.job import Job, JobSpec
+from jobs.model import Action, ActionKind, Evaluation, Finding, Person, Severity, StatusCategory
+from jobs.render.templates import TemplateSpec
+from jobs.rules.channel_partner_request import (
+    CS_TASK_PROPERTY,
+    DEFAULT_TITLE_PATTERN,
+    REPLY_TEMPLATE,
+    RULE_CREATE,
+    RULE_FIELDS,
+    RULE_MISSING,
+    RULE_REPLY,
+    RULE_REPLY_DUE,
+    RULE_UNLINKED,
+    ChannelPartnerData,
+    ChannelPartnerRules,
+    ExpectedDates,
+    compile_title_pattern,
+    cs_task_fields,
+    evaluate_requests,
+    request_org,
+)
+from jobs.rules.channel_partner_request import (
+    JOB as JOB_NAME,
+)
+
+if TYPE_CHECKING:
+    from jobs.context import RunContext
+    from jobs.model import Ticket
+
+log = logging.getLogger(__name__)
+
+REQUEST_FIELDS = (
+    "summary",
+    "status",
+    "created",
+    "description",
+    "reporter",
+    "labels",
+    "Organizations",
+    "issuelinks",
+    "comment",
+)
+CS_FIELDS = (
+    "summary",
+    "status",
+    "created",
+    "issuetype",
+    "priority",
+    "description",
+    "parent",
+    "labels",
+    "issuelinks",
+    "duedate",
+    "Configuration Date",
+    "QA Due Date",
+    "QA Assignee",
+)
+RECHECK_FIELDS = ("summary", "description", "issuelinks")
+NEW_TASK = "(the new CS task)"
+"""Shown in a dry run where the key of a task that would be created goes."""
+
+REPLY_FOOTER = (
+    'SOP 002 · check the CS ticket for outstanding issues, then send "New Channel Req 2" '
+    "(keep its Ref line: it tells this job the customer was told)"
+)
+REPLY_SPEC = TemplateSpec(REPLY_TEMPLATE, frozenset({"customer_name", "org", "ss_key", "marker"}))
+
+
+class ChannelPartnerRequestConfig(JobConfig):
+    schedule: str = "*/15 * * * *"
+    title_pattern: str = DEFAULT_TITLE_PATTERN
+    """SOP 002: 'The ticket subject line will read: A New Channel Partner Request for [org]'.
+    A regular expression (case-insensitive); its ``org`` group names the organization."""
+    summary_search: str = "New Channel Partner Request"
+    """Words every request's summary contains: the JQL text search that narrows the read."""
+    grace: DurationField = parse_duration("1h")
+    """Time for an agent to create (or fix) the CS task by hand before support is alerted."""
+    onboarding_epic: str = "CS-1"
+    """Key of the 'Configuration Partner/Product Onboarding' epic: the CS task's parent."""
+    cs_issue_type: str = "Task"
+    cs_priority: str = "High"
+    link_type: str = "Relates"
+    due_business_days: int = Field(3, ge=0, le=60)
+    configuration_business_days: int = Field(2, ge=0, le=60)
+    qa_business_days: int = Field(3, ge=0, le=60)
+
+    @field_validator("title_pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("onboarding_epic")
+    @classmethod
+    def _issue_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+", value):
+            raise ValueError(f"{value!r} is not an issue key (e.g. CS-1)")
+        return value
+
+    @field_validator("grace")
+    @classmethod
+    def _wall_clock(cls, value: Any) -> Any:
+        if value.is_business:
+            raise ValueError("grace is a time (e.g. 1h), not business days")
+        return value
+
+    @field_validator("summary_search")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if not re.search(r"\w", value):
+            raise ValueError("summary_search needs at least one word")
+        return value
+
+
+SPEC = JobSpec(
+    name=JOB_NAME,
+    description="SOP 002: a CS task for each channel partner request, then the customer reply",
+    config_model=ChannelPartnerRequestConfig,
+    systems=frozenset({"jira", "slack"}),
+    templates=(REPLY_SPEC,),
+)
+
+
+def _jql_words(text: str) -> str:
+    # JQL's text search treats - + & | ! ( ) { } [ ] ^ ~ * ? \ : " as operators; the words alone
+    # say the same thing and cannot break the query.
+    return " ".join(re.findall(r"\w+", text))
+
+
+def rules_from(ctx: RunContext) -> ChannelPartnerRules:
+    cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
+    qa = ctx.person("qa_assignee")
+    return ChannelPartnerRules(
+        title_pattern=cfg.title_pattern,
+        grace=cfg.grace.wall,
+        config_project=ctx.settings.desk.config_project,
+        onboarding_epic=cfg.onboarding_epic,
+        issue_type=cfg.cs_issue_type,
+        priority=cfg.cs_priority,
+        qa_assignee=(
+            Person(account_id=qa.jira_account_id, display_name=qa.name, email=qa.email)
+            if qa is not None
+            else None
+        ),
+        due_business_days=cfg.due_business_days,
+        configuration_business_days=cfg.configuration_business_days,
+        qa_business_days=cfg.qa_business_days,
+        create_cs_tasks=ctx.settings.actions.create_cs_tasks,
+        reply_channel_partner=ctx.settings.actions.reply_channel_partner,
+        realert=cfg.realert.wall,
+        priority_installers=tuple(ctx.settings.priority_installers),
+    )
+
+
+def _alert_line(finding: Finding) -> str:
+    from jobs.render.alerts import PRIORITY_MARK, ticket_link
+    from jobs.render.slack import escape
+
+    mark = PRIORITY_MARK if finding.priority else ""
+    if finding.rule == RULE_FIELDS:
+        return f"{mark}{ticket_link(finding)} {escape(finding.summary)}"
+    org = str(finding.facts.get("org") or "")
+    return f"{mark}{ticket_link(finding)} *{escape(org)}*: {escape(finding.summary)}"
+
+
+def _task_footer(cfg: ChannelPartnerRequestConfig) -> str:
+    return (
+        f"SOP 002 · the CS task: {cfg.cs_issue_type}, {cfg.cs_priority}, parent "
+        f"{cfg.onboarding_epic}, QA Assignee, Due Date {cfg.due_business_days} / Configuration "
+        f"Date {cfg.configuration_business_days} / QA Due Date {cfg.qa_business_days} business "
+        "days out, linked to the request"
+    )
+
+
+def _alert_title(severity: Severity, count: int) -> str:
+    if severity is Severity.INFO:
+        return f"Channel partner requests: {count} ready for the customer reply"
+    return f"Channel partner requests: {count} CS task(s) missing or incomplete"
+
+
+def _dates_from(facts: dict[str, Any]) -> ExpectedDates:
+    expected = facts["expected"]
+    return ExpectedDates(
+        due=date.fromisoformat(expected["duedate"]),
+        configuration=date.fromisoformat(expected["Configuration Date"]),
+        qa_due=date.fromisoformat(expected["QA Due Date"]),
+    )
+
+
+class ChannelPartnerRequestJob(Job):
+    spec = SPEC
+
+    def __init__(self) -> None:
+        self._created: dict[str, str] = {}
+        """SS key -> key of the CS task this run created (filled by the create's on_done)."""
+        self._to_link: list[Finding] = []
+        self._replied: list[Finding] = []
+        """Requests whose customer reply this run sent (filled by the reply's on_done)."""
+        self._relinked: list[Finding] = []
+        """Requests linked to a task an earlier run created but did not link."""
+
+    # -- read ------------------------------------------------------------------------------
+    def fetch(self, ctx: RunContext) -> ChannelPartnerData:
+        from jobs.adapters.jira import jql_quote
+
+        cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
+        desk = ctx.settings.desk
+        words = jql_quote(_jql_words(cfg.summary_search))
+        pattern = compile_title_pattern(cfg.title_pattern)
+        requests_jql = (
+            f"project = {jql_quote(desk.service_desk_project)} AND statusCategory != Done "
+            f"AND summary ~ {words} ORDER BY created ASC"
+        )
+        requests = []
+        for ticket in ctx.jira.search(
+            requests_jql, list(REQUEST_FIELDS), properties=(CS_TASK_PROPERTY,)
+        ):
+            if request_org(ticket, pattern) is None:
+                continue
+            requests.append(self._complete(ctx, ticket, desk.config_project))
+
+        linked = sorted(
+            {
+                link.other_key
+                for ticket in requests
+                for link in ticket.links
+                if link.other_key.startswith(f"{desk.config_project}-")
+                and link.other_status_category is not StatusCategory.DONE
+            }
+        )
+        scope = f"summary ~ {words}"
+        if linked:
+            scope = f"({scope} OR key in ({', '.join(jql_quote(k) for k in linked)}))"
+        cs_jql = (
+            f"project = {jql_quote(desk.config_project)} AND statusCategory != Done AND {scope} "
+            "ORDER BY created ASC"
+        )
+        cs_tasks = {t.key: t for t in ctx.jira.search(cs_jql, list(CS_FIELDS))} if requests else {}
+        return ChannelPartnerData(requests=requests, cs_tasks=cs_tasks)
+
+    @staticmethod
+    def _complete(ctx: RunContext, ticket: Ticket, cs_project: str) -> Ticket:
+        """All comments, but only where they decide something: a request whose CS work is done
+        (is the reply already there?). The search returns at most a page of comments."""
+        if ticket.comments_complete:
+            return ticket
+        cs_links = [link for link in ticket.links if link.other_key.startswith(f"{cs_project}-")]
+        if cs_links and all(link.other_status_category is StatusCategory.DONE for link in cs_links):
+            return ctx.jira.with_all_comments(ticket)
+        return ticket
+
+    def evaluate(self, data: ChannelPartnerData, ctx: RunContext) -> Evaluation:
+        evaluation = evaluate_requests(data, ctx.now, rules_from(ctx), ctx.calendar)
+        findings = [
+            f if f.url else replace(f, url=ctx.browse_url(f.item)) for f in evaluation.findings
+        ]
+        return replace(evaluation, findings=findings)
+
+    # -- act -------------------------------------------------------------------------------
+    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+        from jobs.render.alerts import grouped_alerts
+
+        rules = rules_from(ctx)
+        alerts: list[Finding] = []
+        creates: list[Finding] = []
+        actions: list[Action] = []
+        for finding in findings:
+            if finding.rule == RULE_CREATE:
+                creates.append(finding)
+            elif (
+                finding.rule == RULE_UNLINKED
+                and rules.create_cs_tasks
+                and finding.facts.get("cs_key")
+            ):
+                link = self._link(ctx, finding.item, str(finding.facts["cs_key"]), finding)
+                link.on_done = lambda _result, f=finding: self._relinked.append(f)
+                actions.append(link)
+            elif finding.rule == RULE_REPLY:
+                actions.append(self._reply(ctx, finding))
+            elif finding.rule in (RULE_MISSING, RULE_FIELDS, RULE_REPLY_DUE, RULE_UNLINKED):
+                alerts.append(finding)
+        if creates:
+            actions = self._creations(ctx, creates, rules) + actions
+        cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
+        for group, footer in (
+            ([f for f in alerts if f.severity is not Severity.INFO], _task_footer(cfg)),
+            ([f for f in alerts if f.severity is Severity.INFO], REPLY_FOOTER),
+        ):
+            actions.extend(
+                grouped_alerts(
+                    group,
+                    channel=ctx.alert_channel,
+                    title=_alert_title,
+                    line=_alert_line,
+                    max_per_message=ctx.settings.run.max_alerts_per_message,
+                    footer=footer,
+                )
+            )
+        return actions
+
+    def _creations(
+        self, ctx: RunContext, findings: list[Finding], rules: ChannelPartnerRules
+    ) -> list[Action]:
+        """Re-read the requests right before creating (the ground truth), then create."""
+        from jobs.adapters.http import AdapterError, CredentialError
+        from jobs.adapters.jira import jql_quote
+
+        keys = sorted({f.item for f in findings})
+        jql = f"key in ({', '.join(jql_quote(k) for k in keys)})"
+        try:
+            fresh = {
+                t.key: t
+                for t in ctx.jira.search(jql, list(RECHECK_FIELDS), properties=(CS_TASK_PROPERTY,))
+            }
+        except CredentialError:
+            raise
+        except AdapterError as exc:
+            # Not knowing whether a task exists is no reason to risk a second one: next run.
+            log.warning("re-check before creating CS tasks failed: %s", exc, extra=ctx.extra())
+            return []
+        actions: list[Action] = []
+        prefix = f"{rules.config_project}-"
+        for finding in findings:
+            ticket = fresh.get(finding.item)
+            if ticket is None:
+                continue
+            if any(link.other_key.startswith(prefix) for link in ticket.links):
+                continue  # linked meanwhile, by a person or an overlapping run
+            recorded = ticket.properties.get(CS_TASK_PROPERTY)
+            if isinstance(recorded, dict) and recorded.get("key"):
+                actions.append(self._link(ctx, ticket.key, str(recorded["key"]), finding))
+                continue
+            actions.append(self._create(ctx, ticket, finding, rules))
+        return actions
+
+    def _create(
+        self, ctx: RunContext, ticket: Ticket, finding: Finding, rules: ChannelPartnerRules
+    ) -> Action:
+        fields = cs_task_fields(
+            ticket.summary, ticket.description, _dates_from(dict(finding.facts)), rules
+        )
+        action = Action(
+            kind=ActionKind.JIRA_CREATE,
+            target=rules.config_project,
+            findings=[finding],
+            text=f"CS task for {ticket.key}: {fields['summary']}",
+            payload={"fields": fields, "for": ticket.key},
+        )
+        self._to_link.append(finding)
+
+        def created(result: dict[str, Any]) -> None:
+            from jobs.adapters.http import AdapterError, CredentialError
+
+            new_key = str(result["key"])
+            self._created[ticket.key] = new_key
+            try:
+                ctx.jira.set_property(
+                    ticket.key, CS_TASK_PROPERTY, {"key": new_key, "created": ctx.now.isoformat()}
+                )
+            except CredentialError:
+                raise
+            except AdapterError as exc:
+                # The link right after is the real record; the property only covers a crash.
+                log.warning(
+                    "created %s for %s but could not record it on the ticket: %s",
+                    new_key,
+                    ticket.key,
+                    exc,
+                    extra=ctx.extra(),
+                )
+
+        action.on_done = created
+        return action
+
+    def _link(self, ctx: RunContext, ss_key: str, cs_key: str, finding: Finding) -> Action:
+        cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
+        return Action(
+            kind=ActionKind.JIRA_LINK,
+            target=ss_key,
+            findings=[finding],
+            payload={"inward_key": cs_key, "outward_key": ss_key, "link_type": cfg.link_type},
+        )
+
+    def _reply(self, ctx: RunContext, finding: Finding) -> Action:
+        facts = finding.facts
+        customer = str(facts.get("customer") or "")
+        first_name = (
+            customer.split()[0] if customer and customer not in ("nobody", "someone") else ""
+        )
+        text = ctx.templates.render(
+            REPLY_SPEC,
+            {
+                "customer_name": first_name or "there",
+                "org": facts.get("org") or "your organization",
+                "ss_key": finding.item,
+                "marker": facts["marker"],
+            },
+        )
+        action = Action(
+            kind=ActionKind.JIRA_PUBLIC_COMMENT,
+            target=finding.item,
+            findings=[finding],
+            text=text,
+            marker=str(facts["marker"]),
+        )
+        action.on_done = lambda _result: self._replied.append(finding)
+        return action
+
+    def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
+        """Link each CS task this run created to its request (a dry run shows the link too)."""
+        actions = []
+        for finding in self._to_link:
+            new_key = self._created.get(finding.item)
+            if new_key is None and not ctx.dry_run:
+                continue  # the create failed: nothing to link; the next run tries again
+            link = self._link(ctx, finding.item, new_key or NEW_TASK, finding)
+            link.record_findings = False  # already recorded by the create
+            actions.append(link)
+        notice = self._notice(ctx)
+        return actions + ([notice] if notice else [])
+
+    def _notice(self, ctx: RunContext) -> Action | None:
+        """One line in the alert channel for what the job did on the desk's behalf, so nobody
+        creates the same task by hand or replies a second time."""
+        from jobs.render.alerts import ticket_link
+        from jobs.render.slack import escape, section
+
+        created = [
+            (f, self._created.get(f.item, NEW_TASK))
+            for f in self._to_link
+            if f.item in self._created or ctx.dry_run
+        ]
+        if not created and not self._replied and not self._relinked:
+            return None
+
+        def head(finding: Finding) -> str:
+            return f"• {ticket_link(finding)} *{escape(str(finding.facts.get('org') or ''))}*:"
+
+        lines = [
+            f"{head(f)} created {escape(key)} (due {f.facts['expected']['duedate']})"
+            for f, key in created
+        ]
+        lines += [
+            f"{head(f)} linked {escape(str(f.facts['cs_key']))}, created earlier but never linked"
+            for f in self._relinked
+        ]
+        lines += [f'{head(f)} sent "{REPLY_TEMPLATE}" to the customer' for f in self._replied]
+        text = ":robot_face: Channel partner requests handled (SOP 002)\n" + "\n".join(lines)
+        return Action(
+            kind=ActionKind.SLACK_POST,
+            target=ctx.alert_channel,
+            findings=[f for f, _ in created] + self._relinked + self._replied,
+            text=text,
+            blocks=[section(text)],
+            record_findings=False,  # a notice of work already recorded, not an alert
+        )
+
+
+JOB = ChannelPartnerRequestJob

@@ -1,0 +1,311 @@
+"""SOP 002 through the CLI: CS tasks for channel partner requests, then the customer reply."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from tests.conftest import ROOT, deep_merge
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
+NOW_ISO = NOW.isoformat()
+CHANNEL = "#support-sla"
+FIXTURE = "channel_partner.yaml"
+JOB = "channel_partner_request"
+PROPERTY = "sla-monitor.cs-task"
+# The shared people file gives Cherish Sharma this Jira account.
+QA = {
+    "people": {
+        "qa_assignee": {
+            "name": "Cherish Sharma",
+            "email": "cherish.sharma@goeverbright.example",
+            "jira_account_id": "acc-cherish-sharma",
+        }
+    }
+}
+CREATE = deep_merge(QA, {"actions": {"create_cs_tasks": True}})
+REPLY = deep_merge(QA, {"actions": {"reply_channel_partner": True}})
+FIXTURE_CS_KEYS = {"CS-1", "CS-503", "CS-504", "CS-505", "CS-510"}
+
+
+TIMEOUT = 60
+
+
+def run(desk, *extra: str, at: datetime = NOW, report: Path | None = None):
+    args = ["run", JOB, "--now", at.isoformat(), *extra]
+    if report is not None:
+        args += ["--report", str(report)]
+    return desk.run(*args)
+
+
+def texts(messages) -> str:
+    return "\n".join(m.text for m in messages)
+
+
+def creates(stack) -> list:
+    return [
+        c
+        for c in stack.jira.calls
+        if c.method == "POST" and c.path.rstrip("/").endswith("/issue") and c.status < 300
+    ]
+
+
+def writes(stack) -> list:
+    return [
+        c
+        for c in stack.jira.calls
+        if c.method in ("POST", "PUT", "DELETE") and "search" not in c.path
+    ]
+
+
+def cs_links(stack, key: str) -> list[str]:
+    return sorted(link["key"] for link in stack.jira.links_of(key) if link["key"].startswith("CS-"))
+
+
+def public_bodies(stack, key: str) -> list[str]:
+    return [c.body for c in stack.jira.comments_of(key) if c.public]
+
+
+# -- alerting (the default) ------------------------------------------------------------------
+
+
+def test_it_alerts_support_once_and_a_rerun_is_silent(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=QA)
+    report_path = tmp_path / "report.json"
+
+    first = run(desk, report=report_path)
+
+    assert first.code == 0, first.err
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    # SS-501: Friday's request, no CS task; the dates to set count from Friday.
+    assert "SS-501" in channel and "Green Light Solar" in channel
+    assert "due 2026-11-25, configuration 2026-11-24, QA 2026-11-25" in channel
+    # CS-503: the task exists but two fields are wrong; each is named.
+    assert "CS-503" in channel
+    assert "Priority is Medium, expected High" in channel
+    assert "QA Assignee is missing, expected Cherish Sharma" in channel
+    # SS-504: the CS work is done and the customer has not been told.
+    assert "SS-504" in channel and "check it for outstanding issues" in channel
+    for quiet in ("SS-502", "SS-505", "SS-506", "SS-507", "SS-508", "CS-510"):
+        assert quiet not in channel
+    report = json.loads(report_path.read_text())
+    rules = sorted((f["rule"], f["item"]) for f in report["findings"])
+    assert rules == [
+        ("cs_task_fields", "CS-503"),
+        ("cs_task_missing", "SS-501"),
+        ("customer_reply_due", "SS-504"),
+    ]
+    assert report["examined"] == 6  # SS-501..505 and SS-508 open requests; SS-507 is not one
+    assert writes(stack) == []  # alerting changes nothing in Jira
+    assert len([c for c in stack.jira.calls if "search" in c.path]) == 2
+
+    sent = len(stack.slack.messages)
+    second = run(desk, at=NOW + timedelta(minutes=15))
+    assert second.code == 0, second.err
+    assert len(stack.slack.messages) == sent
+
+
+def test_it_names_the_decision_for_why(desk) -> None:
+    desk(FIXTURE, now=NOW, settings=QA)
+    assert run(desk).code == 0
+
+    why = desk.run("why", "SS-501")
+
+    assert why.code == 0, why.err
+    assert "channel_partner_request/cs_task_missing" in why.out
+
+
+# -- creating the CS task ------------------------------------------------------------------------
+
+
+def test_it_creates_each_cs_task_once_with_the_sop_fields(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+
+    first = run(desk, report=tmp_path / "r1.json")
+
+    assert first.code == 0, first.err
+    assert len(creates(stack)) == 2  # SS-501 and SS-502 (created at once, no grace needed)
+    (task_key,) = cs_links(stack, "SS-501")
+    assert task_key not in FIXTURE_CS_KEYS
+    task = stack.jira.issue(task_key)
+    assert task.project == "CS"
+    assert task.issuetype == "Task"
+    assert task.priority == "High"
+    assert task.summary == "A New Channel Partner Request for Green Light Solar"
+    assert "Channel Manager | Sunrise Solar Co" in task.description
+    assert task.parent == "CS-1"
+    assert task.qa_assignee == "acc-cherish-sharma"
+    # Friday's request: 3 business days out is Wednesday, 2 is Tuesday.
+    assert (task.due_date, task.configuration_date, task.qa_due_date) == (
+        date(2026, 11, 25),
+        date(2026, 11, 24),
+        date(2026, 11, 25),
+    )
+    assert stack.jira.issue("SS-501").properties[PROPERTY]["key"] == task_key
+    # Monday's request: Thanksgiving (Thursday) is skipped, so 3 business days out is Friday.
+    (monday_task,) = cs_links(stack, "SS-502")
+    created = stack.jira.issue(monday_task)
+    assert (created.due_date, created.configuration_date, created.qa_due_date) == (
+        date(2026, 11, 27),
+        date(2026, 11, 25),
+        date(2026, 11, 27),
+    )
+    report = json.loads((tmp_path / "r1.json").read_text())
+    kinds = sorted(a["kind"] for a in report["actions"] if a["status"] == "sent")
+    assert kinds.count("jira_create") == 2 and kinds.count("jira_link") == 2
+    notice = texts(stack.slack.messages_in(CHANNEL))
+    assert f"created {task_key} (due 2026-11-25)" in notice
+
+    # A rerun, and a rerun with the ledger lost: Jira's links say the work is done.
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+    (tmp_path / "ledger.db").unlink()
+    assert run(desk, at=NOW + timedelta(minutes=30)).code == 0
+    assert len(creates(stack)) == 2
+    assert cs_links(stack, "SS-501") == [task_key]
+
+
+def test_a_task_created_by_a_run_that_crashed_before_linking_is_linked_not_duplicated(
+    desk,
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    # What a crash between "create" and "link" leaves behind: the task and the property.
+    orphan = stack.jira.add_issue(
+        project="CS",
+        issuetype="Task",
+        summary="A New Channel Partner Request for Green Light Solar",
+        status="To Do",
+        created="-5m",
+        priority="High",
+        parent="CS-1",
+    )
+    stack.jira.issue("SS-501").properties[PROPERTY] = {"key": orphan}
+    # ... and a crash before even the property was written: only the task.
+    lost = stack.jira.add_issue(
+        project="CS",
+        issuetype="Task",
+        summary="A New Channel Partner Request for Maple Grove Electric",
+        status="To Do",
+        created="-5m",
+    )
+
+    result = run(desk)
+
+    assert result.code == 0, result.err
+    assert creates(stack) == []
+    assert cs_links(stack, "SS-501") == [orphan]
+    assert cs_links(stack, "SS-502") == [lost]
+    notice = texts(stack.slack.messages_in(CHANNEL))
+    assert f"linked {orphan}, created earlier but never linked" in notice
+
+
+def cli(desk, at: datetime, **extra_env: str) -> subprocess.Popen[str]:
+    """The CLI as a real process: a failpoint SIGKILLs it, as a crash would."""
+    env = {k: v for k, v in os.environ.items() if k != "JOBS_FAILPOINT"}
+    env.update(desk.env)
+    env.update(extra_env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs", "run", JOB, "--now", at.isoformat()],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    _, err = process.communicate(timeout=TIMEOUT)
+    return process.returncode, err
+
+
+def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+
+    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
+
+    assert code == -signal.SIGKILL, err
+    (made,) = [c.body for c in creates(stack)]  # SS-501's task, then the crash
+    assert made["fields"]["summary"] == "A New Channel Partner Request for Green Light Solar"
+    assert cs_links(stack, "SS-501") == []  # neither linked nor recorded on the ticket
+    assert PROPERTY not in stack.jira.issue("SS-501").properties
+
+    later = NOW + timedelta(minutes=15)  # the next scheduled run, after the claim expired
+    result = run(desk, at=later)
+
+    assert result.code == 0, result.err
+    assert len(creates(stack)) == 2  # SS-502's only
+    (linked,) = cs_links(stack, "SS-501")
+    assert stack.jira.issue(linked).summary == made["fields"]["summary"]
+    assert len(cs_links(stack, "SS-502")) == 1
+
+
+def test_two_runs_started_together_create_each_task_once(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+
+    first, second = cli(desk, NOW), cli(desk, NOW)
+    codes = [finish(first), finish(second)]
+
+    assert [code for code, _ in codes] == [0, 0], codes
+    assert len(creates(stack)) == 2
+    assert len(cs_links(stack, "SS-501")) == 1 and len(cs_links(stack, "SS-502")) == 1
+
+
+def test_a_failed_create_is_reported_and_retried_without_a_link(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    stack.jira.inject(r"/rest/api/[23]/issue$", status=400, times=10, method="POST")
+
+    first = run(desk, report=tmp_path / "r1.json")
+
+    assert first.code == 1
+    report = json.loads((tmp_path / "r1.json").read_text())
+    assert {a["kind"] for a in report["actions"] if a["status"] == "failed"} == {"jira_create"}
+    assert not any(a["kind"] == "jira_link" for a in report["actions"])
+    assert cs_links(stack, "SS-501") == []
+
+    stack.jira.clear_faults()
+    second = run(desk, at=NOW + timedelta(minutes=15))
+    assert second.code == 0, second.err
+    assert len(cs_links(stack, "SS-501")) == 1
+
+
+# -- telling the customer --------------------------------------------------------------------
+
+
+def test_it_sends_new_channel_req_2_once(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=REPLY)
+
+    assert run(desk).code == 0
+
+    replies = [b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]
+    assert len(replies) == 1
+    assert replies[0].startswith("Hi Kim,")
+    assert "Summit Ridge Energy" in replies[0]
+    assert replies[0].rstrip().endswith("Ref: SS-504 · new-channel-req-2")
+    assert len(public_bodies(stack, "SS-505")) == 1  # already told: nothing more
+
+    # A rerun with the ledger lost: the marker on the ticket is the proof.
+    (tmp_path / "ledger.db").unlink()
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+    assert len([b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]) == 1
+
+
+def test_a_dry_run_prints_everything_and_changes_nothing(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=deep_merge(CREATE, REPLY))
+
+    result = run(desk, "--dry-run")
+
+    assert result.code == 0, result.err
+    assert "[jira_create] -> CS" in result.out
+    assert "A New Channel Partner Request for Green Light Solar" in result.out
+    assert "'duedate': '2026-11-25'" in result.out
+    assert "(the new CS task)" in result.out  # the link that would follow
+    assert "[jira_public_comment] -> SS-504" in result.out
+    assert "Ref: SS-504 · new-channel-req-2" in result.out
+    assert "Priority is Medium, expected High" in result.out
+    assert writes(stack) == []
+    assert stack.slack.messages == []
