@@ -161,7 +161,11 @@ class Pipeline:
             self._mark_sent(action)
             failpoint("after_record")
             if action.on_done is not None:
-                action.on_done(result)
+                try:
+                    action.on_done(result)
+                except AdapterError as exc:
+                    # The send happened and is recorded; only the follow-up bookkeeping failed.
+                    self._fail(f"after {action.kind} {action.target}: {exc}")
         return covered
 
     # -- helpers -----------------------------------------------------------------------------
