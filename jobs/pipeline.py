@@ -34,6 +34,17 @@ from jobs.report import ActionRecord, ActionStatus, RunReport
 log = logging.getLogger("jobs.pipeline")
 
 
+# Cron starts a job a few seconds early or late; without this tolerance a 24 h re-alert on an
+# hourly job run 2 s early would slip by a whole hour every day.
+SCHEDULE_JITTER = timedelta(minutes=2)
+
+
+def _with_jitter(realert: timedelta | None) -> timedelta | None:
+    if realert is None:
+        return None
+    return max(timedelta(0), realert - SCHEDULE_JITTER) if realert > SCHEDULE_JITTER else realert
+
+
 def _ago(then: datetime, now: datetime) -> str:
     minutes = int((now - then).total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m ago" if minutes >= 60 else f"{minutes}m ago"
@@ -110,8 +121,9 @@ class Pipeline:
         fresh = []
         for finding in findings:
             job, rule, item, episode = finding.dedup_key
+            realert = _with_jitter(finding.realert)
             last = ctx.ledger.last_sent(job, rule, item, episode)
-            if last is not None and (finding.realert is None or ctx.now - last < finding.realert):
+            if last is not None and (realert is None or ctx.now - last < realert):
                 window = "once" if finding.realert is None else f"re-alert after {finding.realert}"
                 self._suppress(
                     finding, "suppressed_duplicate", f"already sent {_ago(last, ctx.now)} ({window})"
@@ -126,7 +138,7 @@ class Pipeline:
                 item,
                 episode,
                 now=ctx.now,
-                realert=finding.realert,
+                realert=realert,
                 run_id=ctx.run_id,
                 claim_ttl=claim_ttl,
             ):
@@ -260,6 +272,3 @@ class Pipeline:
         self.report.exit_code = 1 if self.report.failed else 0
         return self.report
 
-
-def realert_of(ctx: RunContext) -> timedelta:
-    return ctx.job_config.realert.wall

@@ -1,0 +1,655 @@
+"""SOP 001 step 5: approval to push products live, and the reminder when it does not come.
+
+    Support will send an internal comment to David Ellis asking if approved to push live.
+    Support will slack David for an update within 24 hours if we don't hear back from him.
+    If a separate "approval" ticket comes in ... link the approval ticket to the onboarding
+    ticket and close the approval ticket as a duplicate.
+    Once approval is received ... change the CS ticket status back to "to do".
+
+Decisions, all from ticket data and an injected ``now``:
+
+- *the ask* is the latest internal comment, by anyone but the approver, that mentions the
+  approver (a Jira Cloud mention of his account, his name or email, or a configured alias).
+  An ask counts from its ``created`` time even if it was edited later: editing the wording
+  of a question does not restart the wait (and an old comment edited to add a mention is
+  treated as asked when it was written; the reminder then comes early, never late).
+- *answered* when, after the ask (``created``, so an edit of an old comment is no answer):
+  the approver commented on the ticket; or a ticket reported by the approver and linked to
+  it was created, or commented on by him; or an *approval ticket* arrived: a ticket he
+  reported, created after an ask, whose summary or description names the onboarding
+  ticket's key, its CS ticket's key or its organization.
+- *overdue* when unanswered for ``remind_after``: wall-clock hours as the SOP says
+  ("within 24 hours"), or working time on the desk calendar when the desk opts in.
+
+Comments written by this job carry a ``Ref: ... · approval-reminder · ...`` marker and are
+never taken for an ask, although they name the approver.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from jobs.calendar import BusinessCalendar
+from jobs.durations import Duration
+from jobs.model import (
+    Comment,
+    DataProblem,
+    Evaluation,
+    Finding,
+    Person,
+    Severity,
+    StatusCategory,
+    Ticket,
+)
+from jobs.render.alerts import human_duration
+
+JOB = "approval_reminder"
+
+RULE_OVERDUE = "approval_overdue"
+"""No answer ``remind_after`` after the ask: DM the approver (re-sent every ``realert``)."""
+RULE_RECEIVED = "approval_received"
+"""The approver answered: support may move the CS ticket back to To Do (once per ticket)."""
+RULE_UNLINKED = "approval_ticket_unlinked"
+"""An approval ticket came in by email and is not linked to its onboarding ticket (once)."""
+RULE_LINK = "link_approval_ticket"
+"""Link the approval ticket to its onboarding ticket as a duplicate (opt-in switch)."""
+RULE_CLOSE = "close_approval_ticket"
+"""Comment on and close the approval ticket; retried every run until it is done."""
+
+REMINDER_TAG = "approval-reminder"
+APPROVAL_TICKET_TAG = "approval-ticket"
+_OWN_MARKER = re.compile(rf"Ref: \S+ · (?:{REMINDER_TAG}|{APPROVAL_TICKET_TAG}) · ")
+_KEY_CHARS = r"A-Za-z0-9_"
+_EXCERPT_CHARS = 200
+
+ANSWER_COMMENT = "comment"
+ANSWER_LINKED_TICKET = "linked_ticket"
+ANSWER_COMMENT_ON_LINKED = "comment_on_linked_ticket"
+ANSWER_APPROVAL_TICKET = "approval_ticket"
+
+
+def reminder_marker(key: str, day: date) -> str:
+    """The last line of the optional internal comment recording that a reminder was sent."""
+    return f"Ref: {key} · {REMINDER_TAG} · {day.isoformat()}"
+
+
+def approval_ticket_marker(approval_key: str, onboarding_key: str) -> str:
+    """The last line of the internal comment on an approval ticket the job links and closes."""
+    return f"Ref: {approval_key} · {APPROVAL_TICKET_TAG} · {onboarding_key}"
+
+
+def is_own_comment(comment: Comment) -> bool:
+    return bool(_OWN_MARKER.search(comment.body))
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approver:
+    """``people.approver`` from settings, plus the extra names that count as mentioning him."""
+
+    name: str
+    email: str | None = None
+    account_id: str | None = None
+    mention_names: tuple[str, ...] = ()
+
+    @property
+    def person(self) -> Person:
+        return Person(account_id=self.account_id, display_name=self.name, email=self.email)
+
+    def is_author(self, person: Person | None) -> bool:
+        """Same person by account id, else by email; by display name only when Jira gave no id."""
+        if person is None:
+            return False
+        if self.account_id and person.account_id:
+            return self.account_id == person.account_id
+        if self.email and person.email:
+            return self.email.casefold() == person.email.casefold()
+        if not person.account_id and not person.email and person.display_name:
+            return _same_words(person.display_name, self.name)
+        return False
+
+    def is_mentioned_in(self, text: str) -> bool:
+        if self.account_id and f"[~accountid:{self.account_id}]" in text:
+            return True
+        if self.email and _contains_words(text, self.email):
+            return True
+        return any(_contains_words(text, name) for name in (self.name, *self.mention_names))
+
+
+@dataclass(frozen=True)
+class ApprovalRules:
+    """The thresholds and switches the rule needs, taken from the job's config and settings."""
+
+    remind_after: Duration = Duration(wall=timedelta(hours=24))
+    realert: timedelta = timedelta(hours=24)
+    use_business_calendar: bool = False
+    config_project: str = "CS"
+    link_approval_tickets: bool = False
+    priority_installers: tuple[str, ...] = ()
+    job: str = JOB
+
+
+@dataclass(frozen=True)
+class ApprovalData:
+    """What ``fetch`` read: open onboarding tickets (all comments) and the approver's tickets."""
+
+    onboarding: Sequence[Ticket]
+    approver_tickets: Sequence[Ticket] = ()
+    linked_by_job: frozenset[str] = frozenset()
+    """Approval tickets this job linked (ledger state): still ours to close if a step failed."""
+
+
+# -- intermediate facts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str
+    at: datetime
+    ticket_key: str
+    """Where the answer is: the onboarding ticket for a comment, else the approver's ticket."""
+    excerpt: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalMatch:
+    """An approver's ticket that names an onboarding ticket he was asked about."""
+
+    approval: Ticket
+    onboarding: Ticket
+    matched_by: str
+    """'key' (names the SS or CS key) or 'organization'."""
+    linked: bool
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The approval state of one onboarding ticket, as the rule saw it."""
+
+    ticket: Ticket
+    asks: tuple[Comment, ...]
+    answer: Answer | None
+    cs_links: tuple[tuple[str, str | None, StatusCategory | None], ...] = field(default=())
+
+    @property
+    def ask(self) -> Comment | None:
+        return self.asks[-1] if self.asks else None
+
+
+# -- text matching ---------------------------------------------------------------------------
+
+
+def _words_pattern(phrase: str) -> re.Pattern[str] | None:
+    words = phrase.split()
+    if not words:
+        return None
+    body = r"\s+".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+def _contains_words(text: str, phrase: str) -> bool:
+    pattern = _words_pattern(phrase)
+    return bool(pattern and pattern.search(text))
+
+
+def _same_words(a: str, b: str) -> bool:
+    words = [w.casefold() for w in a.split()]
+    return bool(words) and words == [w.casefold() for w in b.split()]
+
+
+def _names_key(text: str, key: str) -> bool:
+    # "SS-301" must not match inside "SS-3010" or "XSS-301".
+    pattern = rf"(?<![{_KEY_CHARS}-]){re.escape(key)}(?![{_KEY_CHARS}])"
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _EXCERPT_CHARS else flat[: _EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+# -- the decisions ---------------------------------------------------------------------------
+
+
+def find_asks(ticket: Ticket, approver: Approver) -> tuple[Comment, ...]:
+    """Internal comments by someone else that mention the approver, oldest first."""
+    asks = [
+        c
+        for c in ticket.comments
+        if not c.public
+        and not approver.is_author(c.author)
+        and not is_own_comment(c)
+        and approver.is_mentioned_in(c.body)
+    ]
+    return tuple(sorted(asks, key=lambda c: (c.created, c.id)))
+
+
+def _linked_keys(a: Ticket, b: Ticket) -> bool:
+    return any(link.other_key == b.key for link in a.links) or any(
+        link.other_key == a.key for link in b.links
+    )
+
+
+def match_approval_tickets(
+    onboarding: Sequence[Ticket],
+    approver_tickets: Sequence[Ticket],
+    approver: Approver,
+    asks: Mapping[str, tuple[Comment, ...]],
+    config_project: str,
+) -> tuple[list[ApprovalMatch], list[DataProblem]]:
+    """Which approver tickets are approvals for which onboarding tickets.
+
+    Only tickets created after an onboarding ticket's first ask are candidates for it. A
+    ticket naming a key belongs to that ticket (several keys: to each). Without a key, the
+    organization decides, unless two asked onboarding tickets share it: then nobody can tell
+    which one he approved, and a person must link it (reported as a data problem).
+    """
+    matches: list[ApprovalMatch] = []
+    problems: list[DataProblem] = []
+    onboarding_keys = {t.key for t in onboarding}
+    asked = [t for t in onboarding if asks.get(t.key)]
+
+    for approval in sorted(approver_tickets, key=lambda t: t.key):
+        if approval.key in onboarding_keys or not approver.is_author(approval.reporter):
+            continue
+        text = f"{approval.summary}\n{approval.description}"
+        eligible = [t for t in asked if approval.created > asks[t.key][0].created]
+        by_key = [
+            t
+            for t in eligible
+            if _names_key(text, t.key)
+            or any(_names_key(text, k) for k in _cs_keys(t, config_project))
+        ]
+        if by_key:
+            chosen = [(t, "key") for t in by_key]
+        else:
+            chosen = []
+            for ticket in eligible:
+                org = ticket.organization
+                if not org or not _contains_words(text, org):
+                    continue
+                sharing = sorted(
+                    t.key for t in eligible if (t.organization or "").casefold() == org.casefold()
+                )
+                if len(sharing) > 1:
+                    problems.append(
+                        DataProblem(
+                            where=approval.key,
+                            message=(
+                                f"names organization {org!r}, which open onboarding tickets "
+                                f"{', '.join(sharing)} share; link it to the right one by hand"
+                            ),
+                        )
+                    )
+                    chosen = []
+                    break
+                chosen.append((ticket, "organization"))
+        matches.extend(
+            ApprovalMatch(approval, ticket, how, _linked_keys(approval, ticket))
+            for ticket, how in chosen
+        )
+    return matches, problems
+
+
+def _cs_keys(ticket: Ticket, config_project: str) -> list[str]:
+    prefix = f"{config_project}-"
+    return sorted({link.other_key for link in ticket.links if link.other_key.startswith(prefix)})
+
+
+def _cs_links(
+    ticket: Ticket, config_project: str
+) -> tuple[tuple[str, str | None, StatusCategory | None], ...]:
+    prefix = f"{config_project}-"
+    seen: dict[str, tuple[str, str | None, StatusCategory | None]] = {}
+    for link in ticket.links:
+        if link.other_key.startswith(prefix):
+            seen.setdefault(
+                link.other_key, (link.other_key, link.other_status, link.other_status_category)
+            )
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def find_answer(
+    ticket: Ticket,
+    ask: Comment,
+    approver: Approver,
+    approver_tickets: Mapping[str, Ticket],
+    approval_matches: Iterable[ApprovalMatch],
+) -> Answer | None:
+    """The earliest answer after ``ask``, by its ``created`` time; None if he has not answered."""
+    after = ask.created
+    answers: list[Answer] = [
+        Answer(ANSWER_COMMENT, c.created, ticket.key, _excerpt(c.body))
+        for c in ticket.comments
+        if c.created > after and approver.is_author(c.author)
+    ]
+    linked = {link.other_key for link in ticket.links} | {
+        key
+        for key, other in approver_tickets.items()
+        if any(link.other_key == ticket.key for link in other.links)
+    }
+    for key in sorted(linked):
+        other = approver_tickets.get(key)
+        if other is None or key == ticket.key or not approver.is_author(other.reporter):
+            continue
+        if other.created > after:
+            answers.append(
+                Answer(
+                    ANSWER_LINKED_TICKET,
+                    other.created,
+                    key,
+                    _excerpt(other.description or other.summary),
+                )
+            )
+        answers.extend(
+            Answer(ANSWER_COMMENT_ON_LINKED, c.created, key, _excerpt(c.body))
+            for c in other.comments
+            if c.created > after and approver.is_author(c.author)
+        )
+    answers.extend(
+        Answer(
+            ANSWER_APPROVAL_TICKET,
+            m.approval.created,
+            m.approval.key,
+            _excerpt(m.approval.description or m.approval.summary),
+        )
+        for m in approval_matches
+        if m.onboarding.key == ticket.key and m.approval.created > after
+    )
+    return min(answers, key=lambda a: (a.at, a.kind, a.ticket_key), default=None)
+
+
+def due_at(asked: datetime, rules: ApprovalRules, calendar: BusinessCalendar) -> datetime:
+    """When an unanswered ask becomes overdue.
+
+    The SOP's "within 24 hours" is wall-clock time: 24 real hours, so 23 or 25 hours of
+    local clock time across a DST change. ``use_business_calendar`` counts working time on
+    the desk calendar instead; a business-day ``remind_after`` (``1bd``) always does.
+    """
+    if rules.use_business_calendar or rules.remind_after.is_business:
+        return calendar.add(asked, rules.remind_after)
+    return _utc(asked) + rules.remind_after.wall
+
+
+def waiting_time(
+    asked: datetime, now: datetime, rules: ApprovalRules, calendar: BusinessCalendar
+) -> timedelta:
+    if rules.use_business_calendar:
+        return calendar.elapsed(asked, now)
+    return _utc(now) - _utc(asked)
+
+
+def _utc(at: datetime) -> datetime:
+    # Two datetimes sharing a ZoneInfo subtract and compare by wall clock, ignoring DST;
+    # in UTC every difference is real elapsed time.
+    return at.astimezone(UTC)
+
+
+def evaluate(
+    data: ApprovalData,
+    approver: Approver,
+    now: datetime,
+    rules: ApprovalRules,
+    calendar: BusinessCalendar,
+) -> Evaluation:
+    problems: list[DataProblem] = []
+    asks = {t.key: find_asks(t, approver) for t in data.onboarding}
+    for ticket in data.onboarding:
+        if not ticket.comments_complete:
+            problems.append(
+                DataProblem(
+                    where=ticket.key,
+                    message=(
+                        f"read {len(ticket.comments)} of {ticket.comments_total} comments; "
+                        "decided on those"
+                    ),
+                )
+            )
+    matches, match_problems = match_approval_tickets(
+        data.onboarding, data.approver_tickets, approver, asks, rules.config_project
+    )
+    problems.extend(match_problems)
+    approver_tickets = {t.key: t for t in data.approver_tickets if t.key not in asks}
+
+    findings: list[Finding] = []
+    for ticket in sorted(data.onboarding, key=lambda t: t.key):
+        ticket_asks = asks[ticket.key]
+        if not ticket_asks:
+            continue
+        ask = ticket_asks[-1]
+        answer = find_answer(ticket, ask, approver, approver_tickets, matches)
+        timeline = Timeline(ticket, ticket_asks, answer, _cs_links(ticket, rules.config_project))
+        if answer is None:
+            finding = _overdue(timeline, approver, now, rules, calendar)
+        else:
+            finding = _received(timeline, approver, now, rules)
+        if finding is not None:
+            findings.append(finding)
+
+    for match in matches:
+        findings.extend(_approval_ticket_findings(match, approver, rules))
+    findings.extend(_close_findings(matches, data.linked_by_job, rules))
+    return Evaluation(findings=findings, problems=problems, examined=len(data.onboarding))
+
+
+# -- findings --------------------------------------------------------------------------------
+
+
+def _base_facts(ticket: Ticket, rules: ApprovalRules) -> dict[str, Any]:
+    return {
+        "summary": ticket.summary,
+        "status": ticket.status,
+        "organization": ticket.organization,
+        "labels": list(ticket.labels),
+        "cs_tickets": _cs_keys(ticket, rules.config_project),
+    }
+
+
+def _is_priority(ticket: Ticket, rules: ApprovalRules) -> bool:
+    wanted = {name.casefold() for name in rules.priority_installers}
+    return any(org.casefold() in wanted for org in ticket.organizations)
+
+
+def _author_name(person: Person | None) -> str:
+    if person is None:
+        return "unknown"
+    return person.display_name or person.email or person.account_id or "unknown"
+
+
+def _overdue(
+    timeline: Timeline,
+    approver: Approver,
+    now: datetime,
+    rules: ApprovalRules,
+    calendar: BusinessCalendar,
+) -> Finding | None:
+    ticket, ask = timeline.ticket, timeline.ask
+    assert ask is not None
+    due = due_at(ask.created, rules, calendar)
+    if _utc(now) < _utc(due):
+        return None
+    waiting = waiting_time(ask.created, now, rules, calendar)
+    org = ticket.organization or "(no organization)"
+    facts = _base_facts(ticket, rules) | {
+        "ask_comment_id": ask.id,
+        "asked_at": ask.created.isoformat(),
+        "asked_by": _author_name(ask.author),
+        "ask_edited": bool(ask.updated and ask.updated > ask.created),
+        "asks": len(timeline.asks),
+        "approver": approver.name,
+        "remind_after": str(rules.remind_after),
+        "business_calendar": rules.use_business_calendar,
+        "due_at": due.isoformat(),
+        "waiting_seconds": int(waiting.total_seconds()),
+        "waiting": human_duration(waiting),
+        "answered": False,
+    }
+    return Finding(
+        job=rules.job,
+        rule=RULE_OVERDUE,
+        item=ticket.key,
+        severity=Severity.WARNING,
+        summary=f"{org}: waiting {human_duration(waiting)} for {approver.name}'s approval",
+        facts=facts,
+        # A new ask is a new question: its reminder does not wait for the old one's window.
+        episode=f"ask-{ask.id}",
+        url=ticket.url,
+        priority=_is_priority(ticket, rules),
+        realert=rules.realert,
+    )
+
+
+def _received(
+    timeline: Timeline, approver: Approver, now: datetime, rules: ApprovalRules
+) -> Finding | None:
+    ticket, ask, answer = timeline.ticket, timeline.ask, timeline.answer
+    assert ask is not None and answer is not None
+    waiting_cs = [
+        (key, status)
+        for key, status, category in timeline.cs_links
+        # Already in To Do (or finished): nothing for support to move.
+        if category not in (StatusCategory.NEW, StatusCategory.DONE)
+    ]
+    if timeline.cs_links and not waiting_cs:
+        return None
+    cs_keys = [key for key, _ in waiting_cs]
+    cs_text = ", ".join(cs_keys) if cs_keys else "the CS ticket (none linked)"
+    org = ticket.organization or "(no organization)"
+    facts = _base_facts(ticket, rules) | {
+        "ask_comment_id": ask.id,
+        "asked_at": ask.created.isoformat(),
+        "approver": approver.name,
+        "answer_kind": answer.kind,
+        "answered_at": answer.at.isoformat(),
+        "answer_ticket": answer.ticket_key,
+        "answer_excerpt": answer.excerpt,
+        "answered_after_seconds": int((answer.at - ask.created).total_seconds()),
+        "cs_to_move": cs_keys,
+        "cs_statuses": {key: status for key, status in waiting_cs},
+        "answered": True,
+    }
+    return Finding(
+        job=rules.job,
+        rule=RULE_RECEIVED,
+        item=ticket.key,
+        severity=Severity.INFO,
+        summary=(
+            f"{org}: {approver.name} answered ({answer.kind.replace('_', ' ')}); "
+            f"if approved, {cs_text} can go back to To Do"
+        ),
+        facts=facts,
+        url=ticket.url,
+        priority=_is_priority(ticket, rules),
+        realert=None,
+    )
+
+
+def _match_facts(match: ApprovalMatch, rules: ApprovalRules) -> dict[str, Any]:
+    approval, onboarding = match.approval, match.onboarding
+    return _base_facts(onboarding, rules) | {
+        "onboarding_ticket": onboarding.key,
+        "approval_ticket": approval.key,
+        "approval_summary": approval.summary,
+        "approval_created": approval.created.isoformat(),
+        "approval_status": approval.status,
+        "approval_done": approval.is_done,
+        "matched_by": match.matched_by,
+        "linked": match.linked,
+        # The snooze label on either ticket keeps the job's hands off both.
+        "labels": sorted(set(onboarding.labels) | set(approval.labels)),
+    }
+
+
+def _approval_ticket_findings(
+    match: ApprovalMatch, approver: Approver, rules: ApprovalRules
+) -> list[Finding]:
+    if match.linked:
+        return []  # an existing link, in either direction, means a person already handled it
+    approval, onboarding = match.approval, match.onboarding
+    org = onboarding.organization or "(no organization)"
+    facts = _match_facts(match, rules)
+    findings = [
+        Finding(
+            job=rules.job,
+            rule=RULE_UNLINKED,
+            item=approval.key,
+            severity=Severity.WARNING,
+            summary=(
+                f"{approver.name}'s ticket {approval.key} looks like the approval for "
+                f"{onboarding.key} ({org}) and is not linked to it"
+            ),
+            facts=facts,
+            episode=onboarding.key,
+            url=approval.url,
+            priority=_is_priority(onboarding, rules),
+            realert=None,
+        )
+    ]
+    if rules.link_approval_tickets:
+        findings.append(
+            Finding(
+                job=rules.job,
+                rule=RULE_LINK,
+                item=approval.key,
+                severity=Severity.INFO,
+                summary=f"link {approval.key} to {onboarding.key} as a duplicate",
+                facts=facts,
+                episode=onboarding.key,
+                url=approval.url,
+                realert=None,
+            )
+        )
+    return findings
+
+
+def _close_findings(
+    matches: Sequence[ApprovalMatch], linked_by_job: frozenset[str], rules: ApprovalRules
+) -> list[Finding]:
+    """Close each open approval ticket the job links now or linked before.
+
+    "Linked before" is known from the ledger or from the marker of our comment on it; a link
+    a person made is left alone. The finding is re-evaluated
+    every run (``realert`` 0) from the ticket itself, so a failed transition is retried and a
+    done ticket is never touched; the comment's marker keeps it from being written twice.
+    """
+    if not rules.link_approval_tickets:
+        return []
+    by_approval: dict[str, list[ApprovalMatch]] = {}
+    for match in matches:
+        by_approval.setdefault(match.approval.key, []).append(match)
+    findings = []
+    for key in sorted(by_approval):
+        group = by_approval[key]
+        approval = group[0].approval
+        if approval.is_done:
+            continue
+        ours = key in linked_by_job or any(is_own_comment(c) for c in approval.comments)
+        if all(m.linked for m in group) and not ours:
+            continue
+        onboarding_keys = [m.onboarding.key for m in group]
+        facts = _match_facts(group[0], rules) | {
+            "onboarding_tickets": onboarding_keys,
+            "linked_by_job": ours,
+            "labels": sorted(
+                set(approval.labels) | {label for m in group for label in m.onboarding.labels}
+            ),
+        }
+        findings.append(
+            Finding(
+                job=rules.job,
+                rule=RULE_CLOSE,
+                item=approval.key,
+                severity=Severity.INFO,
+                summary=f"close {approval.key} as a duplicate of {', '.join(onboarding_keys)}",
+                facts=facts,
+                url=approval.url,
+                realert=timedelta(0),
+            )
+        )
+    return findings

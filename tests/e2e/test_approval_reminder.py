@@ -1,0 +1,291 @@
+"""SOP 001 step 5 through the CLI: reminder DMs, approval tickets, "CS can go back to To Do"."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from emulators.jira import CommentState
+
+NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+NOW_ISO = NOW.isoformat()
+DAVID = "david.ellis@goeverbright.example"
+CHANNEL = "#support-sla"
+FIXTURE = "approval_reminder.yaml"
+JOB = "approval_reminder"
+# The shared people file gives David Ellis this Jira account id.
+APPROVER = {"people": {"approver": {"jira_account_id": "acc-david-ellis", "email": DAVID}}}
+LINKING = {**APPROVER, "actions": {"link_approval_tickets": True}}
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+def run(desk, *extra: str, at: datetime = NOW, report: Path | None = None):
+    args = ["run", JOB, "--now", iso(at), *extra]
+    if report is not None:
+        args += ["--report", str(report)]
+    return desk.run(*args)
+
+
+def texts(messages) -> str:
+    return "\n".join(m.text for m in messages)
+
+
+def internal_comments(stack, key: str) -> list:
+    return [c for c in stack.jira.comments_of(key) if not getattr(c, "public", True)]
+
+
+def body(comment) -> str:
+    return str(getattr(comment, "body", comment))
+
+
+def search_calls(stack) -> list:
+    return [c for c in stack.jira.calls if "search" in c.path]
+
+
+# -- the reminder ----------------------------------------------------------------------------
+
+
+def test_it_dms_the_approver_once_and_a_rerun_is_silent(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+    report_path = tmp_path / "report.json"
+
+    first = run(desk, report=report_path)
+
+    assert first.code == 0, first.err
+    (dm,) = stack.slack.dms_to(DAVID)
+    assert "2 onboarding tickets waiting for your approval" in dm.text
+    assert "SS-301" in dm.text and "Sunrise Solar Co" in dm.text and "1 d 6 h" in dm.text
+    assert "SS-305" in dm.text and "Harbor Electric" in dm.text
+    for quiet in ("SS-302", "SS-303", "SS-304", "SS-306"):
+        assert quiet not in dm.text
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    assert "Reminded David Ellis by Slack DM" in channel
+    assert "SS-301" in channel and "SS-305" in channel
+    report = json.loads(report_path.read_text())
+    overdue = sorted(f["item"] for f in report["findings"] if f["rule"] == "approval_overdue")
+    assert overdue == ["SS-301", "SS-305"]
+    assert report["exit_code"] == 0
+    # Two searches: the onboarding tickets and the approver's tickets; no per-ticket queries.
+    assert len(search_calls(stack)) == 2
+
+    sent_before = len(stack.slack.messages)
+    second = run(desk, at=NOW + timedelta(minutes=60))
+
+    assert second.code == 0, second.err
+    assert len(stack.slack.messages) == sent_before
+    assert len(stack.slack.dms_to(DAVID)) == 1
+
+
+def test_it_reminds_again_after_the_realert_window(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+    assert run(desk).code == 0
+
+    later = NOW + timedelta(hours=24)
+    stack.jira.advance(timedelta(hours=24))
+    assert run(desk, at=later).code == 0
+
+    dms = stack.slack.dms_to(DAVID)
+    assert len(dms) == 2
+    # SS-302 (asked 5 h before the first run) is now overdue too.
+    assert "SS-301" in dms[1].text and "SS-302" in dms[1].text and "SS-305" in dms[1].text
+
+
+def test_an_answer_on_the_ticket_stops_the_reminders(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+    assert run(desk).code == 0
+
+    # David answers on SS-301 (an email reply lands as his comment), a day later.
+    answered_at = NOW + timedelta(hours=2)
+    stack.jira.issue("SS-301").comments.append(
+        CommentState("90001", "acc-david-ellis", "Approved.", answered_at, answered_at, True)
+    )
+    later = NOW + timedelta(hours=25)
+    stack.jira.advance(timedelta(hours=25))
+    assert run(desk, at=later).code == 0
+
+    second_dm = stack.slack.dms_to(DAVID)[-1]
+    assert "SS-301" not in second_dm.text
+    assert "SS-302" in second_dm.text and "SS-305" in second_dm.text
+    answered = [m.text for m in stack.slack.messages_in(CHANNEL) if "answered by" in m.text]
+    assert any("SS-301" in t and "CS-301" in t and "Approved." in t for t in answered)
+
+
+def test_it_records_the_reminder_on_the_ticket_when_asked_to(desk) -> None:
+    settings = {**APPROVER, "actions": {"comment_on_reminder": True}}
+    stack = desk(FIXTURE, now=NOW, settings=settings)
+
+    assert run(desk).code == 0
+    assert run(desk, at=NOW + timedelta(minutes=5)).code == 0
+
+    notes = [body(c) for c in internal_comments(stack, "SS-301") if "approval-reminder" in body(c)]
+    assert len(notes) == 1
+    assert "Approval reminder sent to David Ellis on Slack" in notes[0]
+    assert "Ref: SS-301 · approval-reminder · 2026-03-04" in notes[0]
+    # The note names the approver but is not a new ask: the wait still counts from the ask.
+    assert len(stack.slack.dms_to(DAVID)) == 1
+
+
+def test_a_failed_dm_is_reported_and_retried(desk, tmp_path: Path) -> None:
+    settings = {
+        "people": {"approver": {"jira_account_id": "acc-david-ellis", "email": "nobody@x.example"}}
+    }
+    stack = desk(FIXTURE, now=NOW, settings=settings)
+
+    first = run(desk, report=tmp_path / "r.json")
+
+    assert first.code == 1
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    assert "Could not DM David Ellis" in channel and "SS-301" in channel
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert any(a["kind"] == "slack_dm" and a["status"] == "failed" for a in report["actions"])
+
+    second = run(desk, at=NOW + timedelta(minutes=60), report=tmp_path / "r2.json")
+    assert second.code == 1  # not marked as sent: tried again
+    retried = json.loads((tmp_path / "r2.json").read_text())
+    assert any(a["kind"] == "slack_dm" for a in retried["actions"])
+
+
+def test_a_desk_can_narrow_the_onboarding_tickets_with_its_own_jql(desk) -> None:
+    settings = {**APPROVER, "jobs": {JOB: {"jql": 'project = SS AND key = "SS-305"'}}}
+    stack = desk(FIXTURE, now=NOW, settings=settings)
+
+    assert run(desk).code == 0
+
+    (dm,) = stack.slack.dms_to(DAVID)
+    assert "1 onboarding ticket waiting for your approval" in dm.text
+    assert "SS-305" in dm.text and "SS-301" not in dm.text
+
+
+# -- approval received -----------------------------------------------------------------------
+
+
+def test_it_tells_support_once_that_the_cs_ticket_can_go_back_to_to_do(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+
+    assert run(desk).code == 0
+    assert run(desk, at=NOW + timedelta(hours=2)).code == 0
+
+    answered = [m for m in stack.slack.messages_in(CHANNEL) if "answered by David Ellis" in m.text]
+    assert len(answered) == 1
+    text = answered[0].text
+    assert "SS-303" in text and "CS-303" in text and "back to To Do" in text
+    assert "Approved - push it live." in text
+    # SS-304 was answered by the separate approval ticket SS-340.
+    assert "SS-304" in text and "CS-304" in text
+
+
+# -- approval tickets ------------------------------------------------------------------------
+
+
+def test_it_alerts_support_about_an_unlinked_approval_ticket_without_touching_it(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+
+    assert run(desk).code == 0
+    assert run(desk, at=NOW + timedelta(hours=1)).code == 0
+
+    alerts = [m for m in stack.slack.messages_in(CHANNEL) if "not linked" in m.text]
+    assert len(alerts) == 1
+    assert "SS-340" in alerts[0].text and "SS-304" in alerts[0].text
+    assert "link it as a duplicate and close it" in alerts[0].text
+    assert "SS-341" not in alerts[0].text
+    assert stack.jira.links_of("SS-340") == []
+    assert stack.jira.issue("SS-340").status == "Waiting for support"
+
+
+def test_it_links_and_closes_the_approval_ticket_exactly_once_when_enabled(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=LINKING)
+
+    first = run(desk)
+    second = run(desk, at=NOW + timedelta(hours=1))
+
+    assert first.code == 0, first.err
+    assert second.code == 0, second.err
+    assert stack.jira.links_of("SS-340") == [
+        {"type": "Duplicate", "direction": "outward", "key": "SS-304"}
+    ]
+    notes = [body(c) for c in internal_comments(stack, "SS-340")]
+    assert len(notes) == 1
+    assert "Ref: SS-340 · approval-ticket · SS-304" in notes[0]
+    assert stack.jira.issue("SS-340").status == "Closed"
+    link_posts = [
+        c for c in stack.jira.calls if c.method == "POST" and c.path.endswith("/issueLink")
+    ]
+    assert len(link_posts) == 1
+    alerts = [m for m in stack.slack.messages_in(CHANNEL) if "not linked" in m.text]
+    assert len(alerts) == 1 and "linking it as a duplicate and closing it" in alerts[0].text
+    assert stack.jira.links_of("SS-341") == []
+
+
+def test_a_link_made_by_a_person_means_nothing_to_do(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=LINKING)
+    # David answered SS-302 by email and an agent already linked it, the other way round.
+    stack.jira.add_issue(
+        key="SS-342",
+        summary="Re: Bright Path Energy LLC",
+        description="Approved to go live.",
+        status="Waiting for support",
+        created="-1h",
+        reporter="David Ellis",
+        links=[{"type": "Duplicate", "direction": "inward", "key": "SS-302"}],
+    )
+
+    assert run(desk).code == 0
+
+    assert stack.jira.links_of("SS-342") == [
+        {"type": "Duplicate", "direction": "inward", "key": "SS-302"}
+    ]
+    assert stack.jira.comments_of("SS-342") == []
+    assert stack.jira.issue("SS-342").status == "Waiting for support"
+    messages = [m.text for m in stack.slack.messages_in(CHANNEL)]
+    # SS-342 is SS-302's answer, not an unlinked approval ticket.
+    assert any("SS-302" in t and "SS-342" in t and "answered by" in t for t in messages)
+    assert not any("SS-342" in t and "not linked" in t for t in messages)
+
+
+# -- dry run and why -------------------------------------------------------------------------
+
+
+def test_dry_run_prints_everything_and_sends_nothing(desk) -> None:
+    stack = desk(
+        FIXTURE,
+        now=NOW,
+        settings={
+            **LINKING,
+            "actions": {"link_approval_tickets": True, "comment_on_reminder": True},
+        },
+    )
+
+    dry = run(desk, "--dry-run")
+
+    assert dry.code == 0, dry.err
+    assert stack.slack.messages == []
+    assert stack.jira.links_of("SS-340") == []
+    assert [
+        c for c in stack.jira.calls if c.method in ("POST", "PUT") and "search" not in c.path
+    ] == []
+    assert f"[slack_dm] -> {DAVID}" in dry.out
+    assert "2 onboarding tickets waiting for your approval" in dry.out
+    assert "Reminded David Ellis by Slack DM" in dry.out
+    assert "[jira_link] -> SS-340" in dry.out
+    assert "[jira_transition] -> SS-340" in dry.out
+    assert "Ref: SS-301 · approval-reminder · 2026-03-04" in dry.out
+
+    real = run(desk)
+    assert real.code == 0
+    assert len(stack.slack.dms_to(DAVID)) == 1
+
+
+def test_why_shows_the_decision(desk) -> None:
+    desk(FIXTURE, now=NOW, settings=APPROVER)
+    assert run(desk).code == 0
+    assert run(desk, at=NOW + timedelta(minutes=30)).code == 0
+
+    why = desk.run("why", "SS-301")
+
+    assert why.code == 0
+    assert "approval_reminder/approval_overdue" in why.out
+    assert "sent" in why.out and "suppressed_duplicate" in why.out
