@@ -133,7 +133,7 @@ class SheetConfig(Strict):
     """0-based; the SOP's 'second tab' is 1."""
     name_column: str = "B"
     status_column: str = "L"
-    approved_statuses: list[str] = Field(default_factory=lambda: ["Approved"])
+    approved_statuses: list[str] = Field(default_factory=lambda: ["Approved"], min_length=1)
 
     @field_validator("name_column", "status_column")
     @classmethod

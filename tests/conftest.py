@@ -27,10 +27,17 @@ def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
     return merged
 
 
-def write_settings(directory: Path, overrides: Mapping[str, Any] | None = None) -> Path:
-    """A copy of config/settings.yaml with overrides, templates pointing at the real ones."""
+def write_settings(
+    directory: Path, overrides: Mapping[str, Any] | None = None, *, only_jobs: Any = None
+) -> Path:
+    """A copy of config/settings.yaml with overrides, templates pointing at the real ones.
+
+    ``only_jobs`` keeps just those job sections (for tests that register their own jobs).
+    """
     data = yaml.safe_load(CONFIG.read_text())
     data["templates_dir"] = str(TEMPLATES)
+    if only_jobs is not None:
+        data["jobs"] = {k: v for k, v in data.get("jobs", {}).items() if k in set(only_jobs)}
     data = deep_merge(data, overrides or {})
     path = directory / "settings.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -79,7 +79,7 @@ def slack() -> Iterator[SlackEmulator]:
 def env(tmp_path: Path, slack: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setattr(registry, "all_jobs", lambda: {"echo": EchoJob, "broken": BrokenJob})
     return {
-        "JOBS_CONFIG": str(write_settings(tmp_path)),
+        "JOBS_CONFIG": str(write_settings(tmp_path, only_jobs=())),
         "JOBS_LEDGER_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
         "SLACK_BOT_TOKEN": slack.token,
         "SLACK_API_URL": slack.api_url,
@@ -207,7 +207,9 @@ def test_the_snooze_label_silences_a_ticket(
     env: dict[str, str], slack: SlackEmulator, tmp_path: Path
 ) -> None:
     env["JOBS_CONFIG"] = str(
-        write_settings(tmp_path, {"jobs": {"echo": {"labels": {"SS-2": ["sla-snooze"]}}}})
+        write_settings(
+            tmp_path, {"jobs": {"echo": {"labels": {"SS-2": ["sla-snooze"]}}}}, only_jobs=()
+        )
     )
     run_cli(["run", "echo", "--now", NOW], env)
     text = slack.messages_in(CHANNEL)[0].text
@@ -221,7 +223,9 @@ def test_check_config_is_ok_for_the_shipped_settings(env: dict[str, str]) -> Non
 
 def test_check_config_lists_every_problem_and_exits_2(env: dict[str, str], tmp_path: Path) -> None:
     bad = write_settings(
-        tmp_path, {"desk": {"timezone": "Nowhere"}, "jobs": {"echo": {"realert": "soon"}}}
+        tmp_path,
+        {"desk": {"timezone": "Nowhere"}, "jobs": {"echo": {"realert": "soon"}}},
+        only_jobs=(),
     )
     result = run_cli(["check-config", "--config", str(bad)], env)
     assert result.code == 2
