@@ -21,14 +21,14 @@ MODELS = {"sample": SampleConfig}
 
 
 def problems_for(tmp_path: Path, overrides: dict) -> list[str]:
-    path = write_settings(tmp_path, overrides)
+    path = write_settings(tmp_path, overrides, only_jobs=())
     with pytest.raises(ConfigError) as info:
         load_settings(path, MODELS)
     return info.value.problems
 
 
 def test_it_loads_the_shipped_settings_with_sop_defaults(tmp_path: Path) -> None:
-    settings = load_settings(write_settings(tmp_path), MODELS)
+    settings = load_settings(write_settings(tmp_path, only_jobs=()), MODELS)
     assert settings.desk.service_desk_project == "SS"
     assert settings.desk.config_project == "CS"
     assert settings.people["approver"].name == "David Ellis"
@@ -104,5 +104,5 @@ def test_it_points_at_the_line_of_a_yaml_syntax_error(tmp_path: Path) -> None:
 
 
 def test_a_job_missing_from_the_file_runs_with_its_defaults(tmp_path: Path) -> None:
-    settings = load_settings(write_settings(tmp_path, {"jobs": {}}), MODELS)
+    settings = load_settings(write_settings(tmp_path, {"jobs": {}}, only_jobs=()), MODELS)
     assert settings.jobs["sample"].schedule == "*/15 * * * *"
