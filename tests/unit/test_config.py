@@ -48,6 +48,8 @@ def test_it_loads_the_shipped_settings_with_sop_defaults(tmp_path: Path) -> None
         ({"desk": {"service_desk_project": "ss"}}, "desk.service_desk_project"),
         ({"sheet": {"name_column": "2"}}, "sheet.name_column: '2' is not a column letter"),
         ({"people": {"approver": {"emal": "x"}}}, "people.approver.emal: unknown key"),
+        ({"calendar": {"holidays": {"country": "Atlantis"}}}, "calendar.holidays.country"),
+        ({"sheet": {"approved_statuses": []}}, "sheet.approved_statuses"),
     ],
 )
 def test_it_names_the_key_of_each_kind_of_error(tmp_path: Path, overrides: dict, expected: str) -> None:
