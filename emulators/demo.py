@@ -13,9 +13,12 @@ import shutil
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import yaml
+
+from emulators.base import Call
 
 ROOT = Path(__file__).resolve().parents[1]
 DESK = ROOT / "emulators" / "fixtures" / "demo"
@@ -38,10 +41,10 @@ def _demo_settings() -> Path:
     return path
 
 
-def _print_jira_writes(stack, out) -> None:  # type: ignore[no-untyped-def]
+def _print_jira_writes(calls: list[Call], out: TextIO) -> None:
     writes = [
         c
-        for c in stack.jira.calls
+        for c in calls
         if c.method in ("POST", "PUT") and "search" not in c.path and c.status < 300
     ]
     print(f"\n== Jira writes ({len(writes)}) ==", file=out)
