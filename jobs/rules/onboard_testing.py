@@ -155,10 +155,15 @@ def outstanding_tasks(
     *,
     service_desk_project: str,
     link_types: Sequence[str] = (),
+    document_subjects: Sequence[str] = (),
 ) -> tuple[list[OnboardTask], list[DataProblem]]:
     """Pair the On Hold CS tickets with their linked SS tickets that are not done.
 
     ``ss_tickets`` is what the one ``key in (...)`` search returned, by key.
+    ``document_subjects``: only SS tickets whose summary contains one of these are document
+    requests (SOP 003: "Document Survey: <Org Name>"). CS tickets are put On Hold for other
+    reasons too — SOP 001 holds the onboarding config ticket while the approver decides — and
+    those customers must never get an Onboard email.
     """
     by_ss: dict[str, list[Ticket]] = {}
     problems: list[DataProblem] = []
@@ -182,10 +187,17 @@ def outstanding_tasks(
                 DataProblem(key, f"linked from {', '.join(t.key for t in by_ss[key])}; not found")
             )
             continue
-        if ss.is_done:
+        if ss.is_done or not is_document_request(ss, document_subjects):
             continue
         tasks.append(OnboardTask(ss=ss, cs=tuple(by_ss[key])))
     return tasks, problems
+
+
+def is_document_request(ss: Ticket, document_subjects: Sequence[str]) -> bool:
+    if not document_subjects:
+        return True
+    summary = ss.summary.casefold()
+    return any(subject.casefold() in summary for subject in document_subjects)
 
 
 def linked_ss_keys(
@@ -219,6 +231,7 @@ def _key_order(key: str) -> tuple[str, int]:
 class ResetPolicy:
     service_desk_project: str = "SS"
     link_types: tuple[str, ...] = ()
+    document_subjects: tuple[str, ...] = ("Document Survey",)
     reset_weekday: int | None = 0
     """Onboard is reset on Monday nights: 'Release tonight' is only true on that weekday
     (desk time; 0 = Monday). None sends on any day."""
@@ -237,6 +250,7 @@ def evaluate_reset(
         ss_tickets,
         service_desk_project=policy.service_desk_project,
         link_types=policy.link_types,
+        document_subjects=policy.document_subjects,
     )
     local = now.astimezone(calendar.tz)
     if policy.reset_weekday is not None and local.weekday() != policy.reset_weekday:
@@ -279,6 +293,7 @@ class FollowupPolicy:
     service_desk_project: str = "SS"
     config_project: str = "CS"
     link_types: tuple[str, ...] = ()
+    document_subjects: tuple[str, ...] = ("Document Survey",)
     nudge_after: Duration = Duration(wall=timedelta(days=3))
     publish_after: Duration = Duration(wall=timedelta(days=1))
     silent_close_after: Duration = Duration(wall=timedelta(hours=24))
@@ -343,6 +358,7 @@ def evaluate_followup(
         ss_tickets,
         service_desk_project=policy.service_desk_project,
         link_types=policy.link_types,
+        document_subjects=policy.document_subjects,
     )
     findings: list[Finding] = []
     for task in tasks:

@@ -106,6 +106,9 @@ class DocTestFollowupConfig(JobConfig):
     """CS status that means 'ready to test on Onboard' (SOP 003, 2.1)."""
     link_types: list[str] = Field(default_factory=list)
     """Link types that join a CS ticket to its SS ticket; empty = any type, either direction."""
+    document_subjects: list[str] = Field(default_factory=lambda: ["Document Survey"])
+    """SS summaries that mark a document request (SOP 003); other On Hold CS tickets (e.g. an
+    onboarding waiting for approval, SOP 001) are not Onboard tests. Empty = any ticket."""
     nudge_after: DurationField = parse_duration("3d")
     """SOP: 'If they don't respond in 3 days' (calendar days; '3bd' for business days)."""
     publish_after: DurationField = parse_duration("1d")
@@ -183,6 +186,7 @@ class DocTestFollowupJob(Job):
             service_desk_project=ctx.settings.desk.service_desk_project,
             config_project=ctx.settings.desk.config_project,
             link_types=tuple(config.link_types),
+            document_subjects=tuple(config.document_subjects),
             nudge_after=config.nudge_after,
             publish_after=config.publish_after,
             silent_close_after=config.silent_close_after,

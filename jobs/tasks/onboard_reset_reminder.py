@@ -47,6 +47,9 @@ class OnboardResetReminderConfig(JobConfig):
     """CS status that means 'ready to test on Onboard' (SOP 003, 2.1)."""
     link_types: list[str] = Field(default_factory=list)
     """Link types that join a CS ticket to its SS ticket; empty = any type, either direction."""
+    document_subjects: list[str] = Field(default_factory=lambda: ["Document Survey"])
+    """SS summaries that mark a document request (SOP 003); other On Hold CS tickets (e.g. an
+    onboarding waiting for approval, SOP 001) are not Onboard tests. Empty = any ticket."""
     reset_weekday: Weekday | None = "mon"
     """The reply says 'tonight': send only on the day Onboard is reset (desk time); null = any."""
 
@@ -137,6 +140,7 @@ class OnboardResetReminderJob(Job):
         policy = ResetPolicy(
             service_desk_project=ctx.settings.desk.service_desk_project,
             link_types=tuple(config.link_types),
+            document_subjects=tuple(config.document_subjects),
             reset_weekday=None
             if config.reset_weekday is None
             else WEEKDAYS.index(config.reset_weekday),

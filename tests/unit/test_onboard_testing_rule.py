@@ -382,6 +382,29 @@ def test_it_narrows_links_to_the_configured_types() -> None:
     assert tasks == []
 
 
+def test_an_onboarding_waiting_for_approval_is_not_an_onboard_test() -> None:
+    # SOP 001 also puts the config ticket On Hold (waiting for the approver); its SS ticket is
+    # an EverBright onboarding with no customer copied: it must never get an Onboard email.
+    onboarding = replace(ss_ticket("SS-310"), summary="EverBright Partner Onboarding")
+    cs = [cs_ticket("CS-310", links=(link("SS-310"),)), cs_ticket("CS-405")]
+    tasks, problems = outstanding_tasks(
+        cs,
+        {"SS-310": onboarding, "SS-412": ss_ticket()},
+        service_desk_project="SS",
+        document_subjects=("Document Survey",),
+    )
+    assert [t.ss.key for t in tasks] == ["SS-412"]
+    assert problems == []
+    evaluation = evaluate_reset(
+        cs,
+        {"SS-310": onboarding, "SS-412": ss_ticket()},
+        ny(2026, 11, 23, 9),
+        ResetPolicy(),
+        ROUND_THE_CLOCK,
+    )
+    assert [f.item for f in evaluation.findings] == ["SS-412"]
+
+
 # -- the Monday reset ------------------------------------------------------------------------
 
 
