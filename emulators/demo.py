@@ -107,7 +107,8 @@ def main() -> int:
                 sent = sum(a["status"] == "sent" for a in entry["actions"])
                 print(
                     f"  {entry['job']:<28} findings={len(entry['findings']):<3} sent={sent:<3} "
-                    f"suppressed={len(entry['suppressed']):<3} problems={len(entry['data_problems'])} "
+                    f"suppressed={len(entry['suppressed']):<3} "
+                    f"problems={len(entry['data_problems'])} "
                     f"calls={entry['api_calls']}",
                     file=out,
                 )

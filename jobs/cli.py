@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,7 +28,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message to one line
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep it to one line
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, help="directory for CSV and PNG")
 
     for p in sub.choices.values():
-        p.add_argument("--config", help="settings file (default: $JOBS_CONFIG or config/settings.yaml)")
+        p.add_argument(
+            "--config", help="settings file (default: $JOBS_CONFIG or config/settings.yaml)"
+        )
     return parser
 
 
@@ -206,12 +208,18 @@ def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
     ledger = _ledger(settings, env)
     history = ledger.history(args.key, limit=args.limit)
     if not history:
-        print(f"{args.key}: no decisions recorded (never a candidate, or older than retention)", file=out)
+        print(
+            f"{args.key}: no decisions recorded (never a candidate, or older than retention)",
+            file=out,
+        )
         return EXIT_OK
     for d in history:
         action = f" via {d.action}" if d.action else ""
         episode = f" [{d.episode}]" if d.episode else ""
-        print(f"{d.at.isoformat()}  {d.job}/{d.rule}{episode}  {d.outcome}{action}: {d.reason}", file=out)
+        print(
+            f"{d.at.isoformat()}  {d.job}/{d.rule}{episode}  {d.outcome}{action}: {d.reason}",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -238,7 +246,9 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
         )
     except ValueError as exc:
         raise UsageError(f"silence: {exc}") from None
-    print(f"silence {s.id}: {s.item} ({s.job or 'all jobs'}) until {s.expires.isoformat()}", file=out)
+    print(
+        f"silence {s.id}: {s.item} ({s.job or 'all jobs'}) until {s.expires.isoformat()}", file=out
+    )
     return EXIT_OK
 
 
@@ -290,8 +300,11 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     return write_offline_report(settings, env, args.week, Path(args.out), out)
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
-         out: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> int:
     env = dict(os.environ if env is None else env)
     out = out or sys.stdout
     from jobs.logs import setup_logging

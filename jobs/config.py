@@ -52,7 +52,7 @@ class PersonConfig(Strict):
     email: str | None = None
     jira_account_id: str | None = None
     slack_user: str | None = None
-    """A Slack user id (U...) or a user group mention (``<!subteam^S...>``); looked up by email when absent."""
+    """A Slack user id (U...) or a group mention (``<!subteam^S...>``); else looked up by email."""
 
 
 class DeskConfig(Strict):
@@ -107,8 +107,9 @@ class HolidaysConfig(Strict):
 class CalendarConfig(Strict):
     mode: Literal["24x7", "business"] = "24x7"
     hours: dict[str, str | None] = Field(
-        default_factory=lambda: {d: "09:00-17:00" for d in WEEKDAYS[:5]}
-        | {"sat": None, "sun": None}
+        default_factory=lambda: (
+            {d: "09:00-17:00" for d in WEEKDAYS[:5]} | {"sat": None, "sun": None}
+        )
     )
     holidays: HolidaysConfig = Field(default_factory=HolidaysConfig)
 
@@ -131,7 +132,7 @@ class SheetConfig(Strict):
     """Google spreadsheet key (from its URL)."""
     path: str | None = None
     """A .csv or .xlsx file when source is 'file'."""
-    tab_index: int = Field(1, ge=0)
+    tab_index: int = Field(default=1, ge=0)
     """0-based; the SOP's 'second tab' is 1."""
     name_column: str = "B"
     status_column: str = "L"
@@ -166,7 +167,7 @@ class LedgerConfig(Strict):
 class RunConfig(Strict):
     retry_budget: DurationField = parse_duration("2m")
     http_timeout: DurationField = parse_duration("30s")
-    max_alerts_per_message: int = Field(25, ge=1, le=45)
+    max_alerts_per_message: int = Field(default=25, ge=1, le=45)
 
 
 class JobConfig(Strict):

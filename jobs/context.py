@@ -86,18 +86,26 @@ class RunContext:
     # -- credentials and adapters ----------------------------------------------------------
     def check_credentials(self, systems: frozenset[str]) -> None:
         missing = [
-            var for system in sorted(systems) for var in REQUIRED_ENV[system] if not self.env.get(var)
+            var
+            for system in sorted(systems)
+            for var in REQUIRED_ENV[system]
+            if not self.env.get(var)
         ]
         if "sheets" in systems and self.settings.sheet.source == "google":
             if not self.env.get("GOOGLE_SERVICE_ACCOUNT_FILE"):
                 missing.append("GOOGLE_SERVICE_ACCOUNT_FILE")
             if not self.settings.sheet.key:
                 raise CredentialError("sheets", "sheet.key is required when sheet.source is google")
-        if "sheets" in systems and self.settings.sheet.source == "file" and not self.settings.sheet.path:
+        if (
+            "sheets" in systems
+            and self.settings.sheet.source == "file"
+            and not self.settings.sheet.path
+        ):
             raise CredentialError("sheets", "sheet.path is required when sheet.source is file")
         if missing:
             raise CredentialError(
-                "config", f"missing environment variable(s): {', '.join(missing)} (see .env.example)"
+                "config",
+                f"missing environment variable(s): {', '.join(missing)} (see .env.example)",
             )
 
     @cached_property

@@ -27,7 +27,7 @@ class JobSpec:
     description: str
     config_model: type[JobConfig]
     systems: frozenset[str]
-    """External systems the job reads or writes: credentials for these are checked before it runs."""
+    """External systems the job reads or writes; their credentials are checked before it runs."""
     templates: tuple[TemplateSpec, ...] = ()
     default_config: Mapping[str, Any] = field(default_factory=dict)
 

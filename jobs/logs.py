@@ -28,7 +28,6 @@ _PATTERNS = [
 ]
 
 
-
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)

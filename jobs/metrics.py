@@ -28,12 +28,20 @@ def render_metrics(reports: list[RunReport], finished: datetime) -> str:
     for r in reports:
         by_severity = Counter(str(f.severity) for f in r.findings)
         for severity, count in sorted(by_severity.items()):
-            lines.append(f'sla_job_findings{{job="{_escape(r.job)}",severity="{severity}"}} {count}')
-    lines += ["# HELP sla_job_actions Actions in the last run by status.", "# TYPE sla_job_actions gauge"]
+            lines.append(
+                f'sla_job_findings{{job="{_escape(r.job)}",severity="{severity}"}} {count}'
+            )
+    lines += [
+        "# HELP sla_job_actions Actions in the last run by status.",
+        "# TYPE sla_job_actions gauge",
+    ]
     for r in reports:
         for status, count in sorted(Counter(a.status for a in r.actions).items()):
             lines.append(f'sla_job_actions{{job="{_escape(r.job)}",status="{status}"}} {count}')
-    lines += ["# HELP sla_job_api_calls API calls in the last run.", "# TYPE sla_job_api_calls gauge"]
+    lines += [
+        "# HELP sla_job_api_calls API calls in the last run.",
+        "# TYPE sla_job_api_calls gauge",
+    ]
     for r in reports:
         for system, count in sorted(r.api_calls.items()):
             lines.append(f'sla_job_api_calls{{job="{_escape(r.job)}",system="{system}"}} {count}')

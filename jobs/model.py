@@ -40,7 +40,7 @@ class Person:
     display_name: str | None = None
     email: str | None = None
     account_type: str | None = None
-    """Jira Cloud's accountType: 'atlassian' (staff), 'customer' (JSM portal), 'app' (automation)."""
+    """Jira Cloud's accountType: 'atlassian' (staff), 'customer' (portal), 'app' (automation)."""
 
     def matches(self, other: Person | None) -> bool:
         """Same person if any stable identifier agrees (Cloud hides emails from some callers)."""
@@ -58,7 +58,7 @@ class Comment:
     id: str
     author: Person | None
     body: str
-    """Plain text. Jira Cloud mentions are rendered as ``[~accountid:ID]`` whatever the API version."""
+    """Plain text; Jira Cloud mentions read ``[~accountid:ID]`` whatever the API version."""
     created: datetime
     updated: datetime | None = None
     public: bool = True
@@ -124,7 +124,7 @@ class Ticket:
     channel: tuple[str, ...] = ()
     comments: tuple[Comment, ...] = ()
     comments_total: int = 0
-    """How many comments the ticket has; more than ``len(comments)`` means the search truncated them."""
+    """Comments the ticket has; more than ``len(comments)`` means the search truncated them."""
     links: tuple[IssueLink, ...] = ()
     first_response_sla: SlaField | None = None
     due_date: date | None = None
@@ -150,7 +150,7 @@ class Ticket:
 
 @dataclass(frozen=True)
 class SheetRow:
-    """One data row of the financier onboarding sheet, addressed as the SOP does (by column letter)."""
+    """One data row of the financier onboarding sheet, by column letter as the SOP says."""
 
     row_number: int
     """1-based row number as shown in the spreadsheet UI, so people can find it."""

@@ -28,7 +28,7 @@ from jobs.context import RunContext
 from jobs.failpoints import failpoint
 from jobs.job import Job
 from jobs.ledger.base import Decision
-from jobs.model import Action, Evaluation, Finding
+from jobs.model import Action, Finding
 from jobs.report import ActionRecord, ActionStatus, RunReport
 
 log = logging.getLogger("jobs.pipeline")
@@ -126,7 +126,9 @@ class Pipeline:
             if last is not None and (realert is None or ctx.now - last < realert):
                 window = "once" if finding.realert is None else f"re-alert after {finding.realert}"
                 self._suppress(
-                    finding, "suppressed_duplicate", f"already sent {_ago(last, ctx.now)} ({window})"
+                    finding,
+                    "suppressed_duplicate",
+                    f"already sent {_ago(last, ctx.now)} ({window})",
                 )
                 continue
             if ctx.dry_run:
@@ -189,7 +191,9 @@ class Pipeline:
             comments = self.ctx.jira.comments(action.target)
         except AdapterError as exc:
             # Cannot prove it was not sent: do not risk a second email. Retry next run.
-            self._record(action, ActionStatus.FAILED, "failed", f"verify failed: {exc}", error=str(exc))
+            self._record(
+                action, ActionStatus.FAILED, "failed", f"verify failed: {exc}", error=str(exc)
+            )
             self._release(action.findings)
             return True
         if any(action.marker in c.body for c in comments):
@@ -208,7 +212,9 @@ class Pipeline:
             return
         for finding in action.findings:
             job, rule, item, episode = finding.dedup_key
-            self.ctx.ledger.mark_sent(job, rule, item, episode, now=self.ctx.now, run_id=self.ctx.run_id)
+            self.ctx.ledger.mark_sent(
+                job, rule, item, episode, now=self.ctx.now, run_id=self.ctx.run_id
+            )
             self.claimed.discard(finding.dedup_key)
 
     def _release(self, findings: Iterable[Finding]) -> None:
@@ -221,7 +227,9 @@ class Pipeline:
     def _release_uncovered(self, fresh: list[Finding], covered: set[Any]) -> None:
         uncovered = [f for f in fresh if f.dedup_key not in covered]
         for finding in uncovered:
-            self._decide(finding, "suppressed_duplicate", "no action planned for this finding", None)
+            self._decide(
+                finding, "suppressed_duplicate", "no action planned for this finding", None
+            )
         self._release(uncovered)
 
     def _record(
@@ -271,4 +279,3 @@ class Pipeline:
         self.report.finished_at = self.clock.now()
         self.report.exit_code = 1 if self.report.failed else 0
         return self.report
-

@@ -30,7 +30,9 @@ class ActionRecord:
 
     @classmethod
     def of(cls, action: Action, status: str, **extra: Any) -> ActionRecord:
-        return cls(kind=str(action.kind), target=action.target, items=action.items, status=status, **extra)
+        return cls(
+            kind=str(action.kind), target=action.target, items=action.items, status=status, **extra
+        )
 
 
 @dataclass

@@ -84,7 +84,7 @@ class RetryBudget:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (the only form Jira, Slack and Google send); None if absent/odd."""
+    """``Retry-After`` in seconds (the form Jira, Slack and Google send); None if absent/odd."""
     if value is None:
         return None
     try:

@@ -93,5 +93,7 @@ def grouped_alerts(
             if footer:
                 blocks.append(context([footer]))
             text = f"{SEVERITY_ICON[severity]} {heading}\n" + "\n".join(f"- {t}" for t in lines)
-            actions.append(Action(kind=kind, target=channel, findings=chunk, text=text, blocks=blocks))
+            actions.append(
+                Action(kind=kind, target=channel, findings=chunk, text=text, blocks=blocks)
+            )
     return actions

@@ -18,7 +18,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 def template_file_name(sop_name: str) -> str:
-    """'Onboard: Doc ready to test - second email' -> 'onboard_doc_ready_to_test_second_email.j2'."""
+    """'Onboard: Doc ready to test - first email' -> 'onboard_doc_ready_to_test_first_email.j2'."""
     slug = re.sub(r"[^a-z0-9]+", "_", sop_name.casefold()).strip("_")
     return f"{slug}.j2"
 

@@ -1,9 +1,9 @@
 """End-to-end harness: the emulated desk (Jira, Slack, Sheets on loopback) and the CLI.
 
-    def test_it_alerts_once(desk):
-        stack = desk("unassigned.yaml", now=NOW)          # people + this workflow's tickets
-        result = desk.run("run", "unassigned_first_response", "--now", NOW_ISO)
-        assert stack.slack.messages_in("#support-sla")
+def test_it_alerts_once(desk):
+    stack = desk("unassigned.yaml", now=NOW)          # people + this workflow's tickets
+    result = desk.run("run", "unassigned_first_response", "--now", NOW_ISO)
+    assert stack.slack.messages_in("#support-sla")
 """
 
 from __future__ import annotations

@@ -114,7 +114,9 @@ def test_run_sends_once_and_a_rerun_inside_the_window_is_silent(
     second = run_cli(["run", "echo", "--now", NOW, "--report", str(report)], env)
     assert second.code == 0
     assert len(slack.messages_in(CHANNEL)) == 1
-    assert all(s["outcome"] == "suppressed_duplicate" for s in json.loads(report.read_text())["suppressed"])
+    assert all(
+        s["outcome"] == "suppressed_duplicate" for s in json.loads(report.read_text())["suppressed"]
+    )
 
     after_window = run_cli(["run", "echo", "--now", LATER], env)
     assert after_window.code == 0
@@ -168,7 +170,9 @@ def test_a_failed_send_exits_1_and_is_retried_next_run(
     assert len(slack.messages_in(CHANNEL)) == 1
 
 
-def test_run_all_runs_every_job_even_if_one_crashes(env: dict[str, str], slack: SlackEmulator) -> None:
+def test_run_all_runs_every_job_even_if_one_crashes(
+    env: dict[str, str], slack: SlackEmulator
+) -> None:
     result = run_cli(["run", "all", "--now", NOW], env)
     assert result.code == 1
     assert len(slack.messages_in(CHANNEL)) == 1

@@ -42,7 +42,10 @@ def test_it_loads_the_shipped_settings_with_sop_defaults(tmp_path: Path) -> None
         ({"desk": {"timezon": "UTC"}}, "desk.timezon: unknown key"),
         ({"jobs": {"sample": {"group_threshold": "many"}}}, "jobs.sample.group_threshold:"),
         ({"jobs": {"sample": {"first_response": "2x"}}}, "jobs.sample.first_response: '2x'"),
-        ({"jobs": {"sample": {"schedule": "every monday"}}}, "jobs.sample.schedule: 'every monday'"),
+        (
+            {"jobs": {"sample": {"schedule": "every monday"}}},
+            "jobs.sample.schedule: 'every monday'",
+        ),
         ({"desk": {"timezone": "Mars/Olympus"}}, "desk.timezone: 'Mars/Olympus' is not an IANA"),
         ({"calendar": {"hours": {"mon": "17:00-09:00"}}}, "calendar.hours: mon"),
         ({"desk": {"service_desk_project": "ss"}}, "desk.service_desk_project"),
@@ -52,7 +55,9 @@ def test_it_loads_the_shipped_settings_with_sop_defaults(tmp_path: Path) -> None
         ({"sheet": {"approved_statuses": []}}, "sheet.approved_statuses"),
     ],
 )
-def test_it_names_the_key_of_each_kind_of_error(tmp_path: Path, overrides: dict, expected: str) -> None:
+def test_it_names_the_key_of_each_kind_of_error(
+    tmp_path: Path, overrides: dict, expected: str
+) -> None:
     problems = problems_for(tmp_path, overrides)
     assert any(expected in p for p in problems), problems
 

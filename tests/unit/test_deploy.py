@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -38,7 +37,7 @@ def test_checked_in_crontab_matches_the_config(settings) -> None:
 def test_every_manifest_validates_against_the_kubernetes_schema(settings) -> None:
     import kubernetes_validate
 
-    for name, text in deploy.render_k8s(settings, IMAGE).items():
+    for text in deploy.render_k8s(settings, IMAGE).values():
         resource = yaml.safe_load(text)
         if resource["kind"] == "Kustomization":
             continue
@@ -64,7 +63,8 @@ def test_cronjobs_are_safe_by_default(settings) -> None:
 def test_crontab_has_one_locked_line_per_job_with_the_listed_schedule(settings) -> None:
     listing = run_cli(["list", "--config", str(CONFIG)], {}).out
     lines = [
-        line for line in deploy.render_crontab(settings).splitlines()
+        line
+        for line in deploy.render_crontab(settings).splitlines()
         if line and not line.startswith(("#", "SHELL", "CRON_TZ"))
     ]
     assert len(lines) == sum(cfg.enabled for cfg in settings.jobs.values())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-
 from emulators.base import Emulator, Response
 from jobs.heartbeat import Heartbeat
 from jobs.metrics import render_metrics
@@ -60,5 +59,7 @@ def test_metrics_cover_findings_actions_calls_duration_and_last_success() -> Non
     assert 'sla_job_actions{job="unassigned_first_response",status="sent"} 1' in text
     assert 'sla_job_api_calls{job="unassigned_first_response",system="jira"} 2' in text
     assert 'sla_job_duration_seconds{job="unassigned_first_response"} 3.000' in text
-    assert f"sla_job_last_success_timestamp_seconds{{job=\"unassigned_first_response\"}} {now.timestamp():.0f}" in text
-
+    assert (
+        'sla_job_last_success_timestamp_seconds{job="unassigned_first_response"} '
+        f"{now.timestamp():.0f}" in text
+    )
