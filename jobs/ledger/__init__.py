@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jobs.ledger.base import (
@@ -92,6 +91,4 @@ def open_ledger(url: str | None, *, default_path: str = ".state/ledger.db") -> L
 def _sqlite(path: str) -> Ledger:
     from jobs.ledger.sqlite import SqliteLedger
 
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteLedger(path)
+    return SqliteLedger(path)  # which creates the file's directory
