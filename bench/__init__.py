@@ -1,0 +1,1 @@
+"""Benchmarks and reliability drills run against the emulated desk (`make bench`)."""

@@ -1,0 +1,357 @@
+"""The benchmark's desk generator and its minimum-calls arithmetic (`bench.desk`, `bench.run`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from bench.desk import (
+    NOW,
+    ONBOARDING_SUMMARY,
+    PRIORITY_INSTALLERS,
+    SHEET_KEY,
+    SHEET_STATUS_COLUMN,
+    DeskShape,
+    desk_skeleton,
+    desk_stats,
+    generate_desk,
+    iter_tickets,
+    organization_names,
+)
+from bench.run import (
+    BenchJira,
+    JobResult,
+    SearchRecord,
+    allowed_messages,
+    comment_pages_needed,
+    excess,
+    jira_breakdown,
+    markdown_table,
+    minimum_jira,
+    minimum_search_pages,
+    minimum_sheets,
+    minimum_slack,
+    question_of,
+)
+from emulators.base import Call
+from emulators.jira import JiraEmulator
+
+SMALL = DeskShape(open_tickets=400, sheet_rows=60)
+
+
+@pytest.fixture(scope="module")
+def desk() -> dict:
+    return generate_desk(SMALL, NOW)
+
+
+# -- the desk --------------------------------------------------------------------------------
+
+
+def test_it_builds_the_same_desk_from_the_same_seed(desk: dict) -> None:
+    again = generate_desk(SMALL, NOW)
+    assert [t["key"] for t in again["tickets"]] == [t["key"] for t in desk["tickets"]]
+    assert again["tickets"][57] == desk["tickets"][57]
+    assert again["sheets"] == desk["sheets"]
+
+
+def test_it_has_exactly_the_open_tickets_asked_for(desk: dict) -> None:
+    stats = desk_stats(desk["tickets"])
+    assert stats["open"] == SMALL.open_tickets
+    assert stats["tickets"] - stats["open"] >= SMALL.count(SMALL.resolved_share)
+
+
+def test_a_fifth_of_the_tickets_carry_a_full_search_page_of_comments() -> None:
+    tickets = list(iter_tickets(DeskShape(open_tickets=3000), NOW))
+    full = sum(len(t["comments"]) == 20 for t in tickets) / len(tickets)
+    longer = [t for t in tickets if len(t["comments"]) > 20]
+    assert 0.17 < full < 0.23
+    assert longer and all(len(t["comments"]) == 45 for t in longer)
+
+
+def test_filler_comments_come_before_the_flows_own(desk: dict) -> None:
+    mention = "[~accountid:acc-david-ellis]"
+    asked = [t for t in desk["tickets"] if any(mention in c["body"] for c in t["comments"])]
+    padded = [t for t in asked if len(t["comments"]) >= 20]
+    assert asked and padded
+    for ticket in asked:
+        comments = ticket["comments"]
+        assert [c["created"] for c in comments] == sorted(c["created"] for c in comments)
+        ask = next(n for n, c in enumerate(comments) if mention in c["body"])
+        assert all(c["public"] for c in comments[:ask])  # the conversation
+        assert not any(c["public"] for c in comments[ask:])  # the ask and his answer
+
+
+def test_unassigned_tickets_have_no_agent_filler(desk: dict) -> None:
+    agents = {u["account_id"] for u in desk["users"] if u["kind"] == "agent"}
+    for ticket in desk["tickets"]:
+        if (
+            ticket["assignee"] is None
+            and ticket["project"] == "SS"
+            and len(ticket["comments"]) >= 20
+        ):
+            by_agents = [c for c in ticket["comments"] if c["author"] in agents]
+            assert len(by_agents) <= 1  # at most the flow's own "answered" reply
+
+
+def test_every_reference_resolves_and_links_point_backwards(desk: dict) -> None:
+    users = {u["account_id"] for u in desk["users"]}
+    seen: set[str] = set()
+    for ticket in desk["tickets"]:
+        for person in (ticket["reporter"], ticket["assignee"], ticket["qa_assignee"]):
+            assert person is None or person in users
+        assert all(c["author"] in users for c in ticket["comments"])
+        assert all(link["key"] in seen for link in ticket["links"])
+        assert ticket["parent"] is None or ticket["parent"] in seen
+        seen.add(ticket["key"])
+    assert desk["tickets"][0]["key"] == "CS-1"
+
+
+def test_the_sheet_has_its_rows_on_the_second_tab_with_approved_onboarding_accounts(
+    desk: dict,
+) -> None:
+    tabs = desk["sheets"][SHEET_KEY]["tabs"]
+    header, *rows = tabs[1]["rows"]
+    assert len(rows) == SMALL.sheet_rows
+    assert (header[1], header[SHEET_STATUS_COLUMN]) == ("Account Name", "Status")
+    onboarding_orgs = {
+        t["organizations"][0]
+        for t in desk["tickets"]
+        if t["summary"].endswith(ONBOARDING_SUMMARY) and t["organizations"]
+    }
+    approved = {r[1] for r in rows if r[SHEET_STATUS_COLUMN] == "Approved"}
+    assert onboarding_orgs < approved  # plus a few approved accounts with no ticket
+
+
+def test_organization_names_are_distinct_even_without_legal_suffixes() -> None:
+    names = organization_names(5000, seed=3)
+    assert names[:2] == list(PRIORITY_INSTALLERS)
+    stripped = {
+        " ".join(w for w in n.split() if w not in ("LLC", "Inc", "Co", "Group")) for n in names
+    }
+    assert len(stripped) == len(names)
+
+
+def test_the_emulator_loads_the_generated_desk_like_a_fixture_desk(desk: dict) -> None:
+    plain = JiraEmulator(desk, clock=lambda: NOW)
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    assert bench.load(iter_tickets(SMALL, NOW)) == len(desk["tickets"])
+    jql = 'project = "SS" AND assignee IS EMPTY AND statusCategory != Done ORDER BY created ASC'
+    assert [i.key for i in bench._run_query(jql)] == [i.key for i in plain._run_query(jql)]
+    linked = next(t["key"] for t in desk["tickets"] if t["links"])
+    assert bench._links_json(bench.issue(linked), "3") == plain._links_json(
+        plain.issue(linked), "3"
+    )
+    assert len(bench._links) == len(plain._links)
+
+
+def test_the_emulator_forgets_query_results_after_a_write() -> None:
+    shape = DeskShape(open_tickets=50, sheet_rows=5)
+    jira = BenchJira(desk_skeleton(shape, NOW), clock=lambda: NOW)
+    jira.load(iter_tickets(shape, NOW))
+    jira.start()
+    try:
+        import requests
+
+        auth = (jira.email, jira.token)
+        jql = 'project = "SS" AND labels = "bench-x"'
+        search = {"jql": jql, "fields": ["summary"], "maxResults": 100}
+        url = f"{jira.url}/rest/api/3/search/jql"
+        assert requests.post(url, json=search, auth=auth, timeout=5).json()["issues"] == []
+        edit = {"update": {"labels": [{"add": "bench-x"}]}}
+        requests.put(f"{jira.url}/rest/api/2/issue/SS-1", json=edit, auth=auth, timeout=5)
+        found = requests.post(url, json=search, auth=auth, timeout=5).json()["issues"]
+        assert [i["key"] for i in found] == ["SS-1"]
+        assert [s.matched for s in jira.searches] == [0, 1]
+        assert jira.searches[-1].page_cap == 100
+    finally:
+        jira.stop()
+
+
+# -- the minimum -----------------------------------------------------------------------------
+
+
+def test_a_question_is_its_jql_without_values() -> None:
+    assert question_of('key in ("SS-1", "SS-22") AND status = "On Hold"') == (
+        "key in (?) AND status = ?"
+    )
+    assert question_of("key in (SS-1, SS-2)") == question_of('key in ("SS-9")')
+
+
+@pytest.mark.parametrize(
+    ("matched", "cap", "pages"),
+    [(0, 100, 1), (1, 100, 1), (100, 100, 1), (101, 100, 2), (12_000, 5000, 3)],
+)
+def test_it_counts_pages_of_the_largest_page_the_endpoint_allows(
+    matched: int, cap: int, pages: int
+) -> None:
+    assert minimum_search_pages([SearchRecord("project = SS", matched, cap, returned=0)]) == pages
+
+
+def test_key_chunks_and_per_ticket_searches_are_one_question() -> None:
+    chunks = [SearchRecord(f'key in ("SS-{n}")', 100, 100, 100) for n in range(3)]
+    per_ticket = [SearchRecord(f'key in ("CS-{n}")', 1, 100, 1) for n in range(50)]
+    assert minimum_search_pages(chunks) == 3
+    assert minimum_search_pages(per_ticket) == 1
+
+
+def test_a_repeated_search_counts_its_matches_once() -> None:
+    page = SearchRecord('project = "CS" AND status = "On Hold"', 150, 100, 100)
+    assert minimum_search_pages([page, replace(page, returned=50), page]) == 2
+
+
+def test_only_threads_longer_than_the_search_justify_comment_reads() -> None:
+    searches = [
+        SearchRecord("project = SS", 3, 100, 3, truncated=(("SS-1", 45), ("SS-2", 250))),
+    ]
+    assert comment_pages_needed(searches) == {"SS-1": 1, "SS-2": 3}
+    reads = {"SS-1": 2, "SS-2": 1, "SS-3": 4}  # SS-3 came back complete
+    minimum = minimum_jira(searches, reads, actions=[], used_jira=True)
+    assert minimum.parts == {"client": 2, "search": 1, "comments": 2, "writes": 0}
+    assert minimum.total == 5
+
+
+def test_each_jira_write_that_reached_jira_counts_one() -> None:
+    actions = [
+        {"kind": "jira_public_comment", "status": "sent"},
+        {"kind": "jira_transition", "status": "failed"},
+        {"kind": "jira_internal_comment", "status": "suppressed_duplicate"},
+        {"kind": "jira_edit", "status": "dry_run"},
+        {"kind": "slack_post", "status": "sent"},
+    ]
+    assert minimum_jira([], {}, actions, used_jira=True).parts["writes"] == 2
+    assert minimum_jira([], {}, actions, used_jira=False).total == 0
+
+
+def test_slack_minimum_is_one_call_per_message_and_one_lookup_per_person() -> None:
+    actions = [
+        {"kind": "slack_post", "status": "sent"},
+        {"kind": "slack_update", "status": "sent"},
+        {"kind": "slack_dm", "status": "sent"},
+        {"kind": "slack_dm", "status": "sent"},
+        {"kind": "slack_file", "status": "sent"},
+        {"kind": "slack_post", "status": "dry_run"},
+    ]
+    minimum = minimum_slack(actions, ["a@x", "a@x", "b@x"], ["U1"])
+    assert minimum.parts == {"messages": 4, "files": 3, "lookups": 2, "dm_opens": 1}
+    assert minimum_sheets(True).total == 2 and minimum_sheets(False).total == 0
+
+
+def test_messages_allowed_are_one_per_destination_and_severity_split_past_the_limit() -> None:
+    items = [f"SS-{n}" for n in range(30)]
+    actions = [
+        {"kind": "slack_post", "target": "#support-sla", "items": items[:25]},
+        {"kind": "slack_post", "target": "#support-sla", "items": items[25:]},
+        {"kind": "slack_dm", "target": "maya@x", "items": ["SS-1"]},
+        {"kind": "slack_post", "target": "#other", "items": []},
+    ]
+    severity = {k: {"breach"} for k in items} | {"SS-0": {"breach", "warning"}}
+    assert allowed_messages(actions, severity, per_message=25) == 2 + 1 + 1 + 1
+
+
+# -- the verdict -----------------------------------------------------------------------------
+
+
+def _result(**overrides: object) -> JobResult:
+    base = JobResult(
+        size=1000,
+        job="ticket_hygiene",
+        latency=0.05,
+        exit_code=0,
+        wall_seconds=3.0,
+        peak_rss_mb=90.0,
+        examined=900,
+        findings=20,
+        actions=10,
+        calls={"jira": 20, "slack": 5, "sheets": 0},
+        reported_calls={"jira": 20, "slack": 5, "sheets": 0},
+        minimum={"jira": 19, "slack": 5, "sheets": 0},
+        minimum_parts={
+            "jira": {"client": 2, "search": 9, "comments": 0, "writes": 8},
+            "slack": {"messages": 5},
+            "sheets": {},
+        },
+        jira_by_kind={"serverInfo": 1, "field": 1, "search": 9, "writes": 8, "comments": 1},
+        slack_by_method={"chat.postMessage": 5},
+        service_seconds=1.5,
+        slack_messages=5,
+        slack_messages_allowed=5,
+        issues_read=900,
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def test_a_job_within_every_target_passes() -> None:
+    result = _result()
+    result.check()
+    assert result.failures == []
+
+
+def test_a_job_over_its_targets_fails_with_the_reason() -> None:
+    result = _result(
+        calls={"jira": 30, "slack": 6, "sheets": 0},
+        jira_by_kind={
+            "serverInfo": 1,
+            "field": 1,
+            "search": 9,
+            "writes": 8,
+            "re-read before writing": 8,
+            "transition lookup": 3,
+        },
+        wall_seconds=10.0,
+        peak_rss_mb=310.0,
+        slack_messages=7,
+        reported_calls={"jira": 30, "slack": 5, "sheets": 0},
+    )
+    result.check()
+    text = " | ".join(result.failures)
+    assert (
+        "jira 30 calls > 1.1 x minimum 19 (+8 re-read before writing, +3 transition lookup)" in text
+    )
+    assert "slack 6 calls > minimum 5" in text
+    assert "7 Slack messages > 5" in text
+    assert "wall 10.0 s > 1.3 x 1.5 s of I/O + 2 s" in text
+    assert "peak RSS 310 MB" in text
+    assert "the run report counts 5 slack calls, 6 were made" in text
+
+
+def test_excess_counts_only_what_the_minimum_does_not_justify() -> None:
+    result = _result(jira_by_kind={"serverInfo": 1, "field": 1, "search": 12, "writes": 8})
+    assert excess(result) == {"search": 3}
+
+
+def test_a_comment_read_right_before_commenting_is_a_reread_for_the_marker() -> None:
+    def call(method: str, path: str) -> Call:
+        return Call(method, path, {}, None, 200, 0.0)
+
+    calls = [
+        call("GET", "/rest/api/2/issue/SS-1/comment"),
+        call("POST", "/rest/servicedeskapi/request/SS-1/comment"),
+        call("GET", "/rest/api/2/issue/SS-2/comment"),
+        call("POST", "/rest/api/3/search/jql"),
+        call("GET", "/rest/api/2/issue/SS-3/transitions"),
+    ]
+    assert jira_breakdown(calls) == {
+        "re-read before writing": 1,
+        "writes": 1,
+        "comments": 1,
+        "search": 1,
+        "transition lookup": 1,
+    }
+
+
+def test_the_markdown_table_renders_a_saved_results_file() -> None:
+    from dataclasses import asdict
+
+    saved = json.loads(json.dumps({"jobs": [asdict(_result()), asdict(_result(size=10_000))]}))
+    table = markdown_table(saved).splitlines()
+    assert table[0].startswith("| size | lat ms | job |")
+    assert "| 10,000 | 50 | ticket_hygiene | 900 | 20 | 20/19 (1.05) |" in table[3]
+    assert len(table) == 4
+
+
+def test_the_shape_counts_flows_from_the_open_tickets() -> None:
+    shape = DeskShape(open_tickets=10_000)
+    assert shape.count(shape.unassigned) == 400
+    assert shape.count(shape.resolved_share) == 1000
