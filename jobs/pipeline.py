@@ -34,6 +34,8 @@ from jobs.report import ActionRecord, ActionStatus, RunReport
 log = logging.getLogger("jobs.pipeline")
 
 
+GROUND_TRUTH_BATCH = 100  # keys per `key in (...)` search: one page of the search endpoint
+
 # Cron starts a job a few seconds early or late; without this tolerance a 24 h re-alert on an
 # hourly job run 2 s early would slip by a whole hour every day.
 SCHEDULE_JITTER = timedelta(minutes=2)
@@ -64,6 +66,8 @@ class Pipeline:
         )
         self.decisions: list[Decision] = []
         self.claimed: set[tuple[str, str, str, str]] = set()
+        self.comment_bodies: dict[str, list[str]] = {}
+        """Comments read this run, by ticket, for the marker check before a marked comment."""
 
     # -- stages ------------------------------------------------------------------------------
     def run(self) -> RunReport:
@@ -153,6 +157,9 @@ class Pipeline:
 
     def act(self, actions: Iterable[Action]) -> set[tuple[str, str, str, str]]:
         covered: set[tuple[str, str, str, str]] = set()
+        actions = list(actions)
+        if not self.ctx.dry_run:
+            self._read_ground_truth(actions)
         for action in actions:
             covered.update(f.dedup_key for f in action.findings)
             if self.ctx.dry_run:
@@ -183,20 +190,39 @@ class Pipeline:
         return covered
 
     # -- helpers -----------------------------------------------------------------------------
+    def _read_ground_truth(self, actions: list[Action]) -> None:
+        """Read the comments of every ticket about to get a marked comment, with one search per
+        100 tickets instead of one read per ticket; tickets the search does not return (or a
+        failed search) fall back to a read of their own in `_already_on_ticket`."""
+        from jobs.adapters.jira import jql_quote
+
+        keys = sorted({a.target for a in actions if a.marker} - set(self.comment_bodies))
+        for start in range(0, len(keys), GROUND_TRUTH_BATCH):
+            chunk = keys[start : start + GROUND_TRUTH_BATCH]
+            jql = f"key in ({', '.join(jql_quote(k) for k in chunk)})"
+            try:
+                for ticket in self.ctx.jira.search(jql, ["comment"]):
+                    complete = self.ctx.jira.with_all_comments(ticket)
+                    self.comment_bodies[ticket.key] = [c.body for c in complete.comments]
+            except AdapterError as exc:
+                log.warning("batched comment read failed, reading one by one: %s", exc)
+
     def _already_on_ticket(self, action: Action) -> bool:
         """Ground truth for replies: if the step's marker is already in the ticket, it was sent
         (by a run that crashed before recording, or with a ledger that was since lost)."""
         assert action.marker is not None
-        try:
-            comments = self.ctx.jira.comments(action.target)
-        except AdapterError as exc:
-            # Cannot prove it was not sent: do not risk a second email. Retry next run.
-            self._record(
-                action, ActionStatus.FAILED, "failed", f"verify failed: {exc}", error=str(exc)
-            )
-            self._release(action.findings)
-            return True
-        if any(action.marker in c.body for c in comments):
+        bodies = self.comment_bodies.get(action.target)
+        if bodies is None:
+            try:
+                bodies = [c.body for c in self.ctx.jira.comments(action.target)]
+            except AdapterError as exc:
+                # Cannot prove it was not sent: do not risk a second email. Retry next run.
+                self._record(
+                    action, ActionStatus.FAILED, "failed", f"verify failed: {exc}", error=str(exc)
+                )
+                self._release(action.findings)
+                return True
+        if any(action.marker in body for body in bodies):
             self._record(
                 action,
                 ActionStatus.SUPPRESSED_DUPLICATE,

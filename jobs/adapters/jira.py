@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -147,6 +148,8 @@ class JiraAdapter:
         self._fields: list[dict[str, Any]] | None = None
         self._field_ids: dict[str, str] | None = None
         self._org_ids: dict[str, int] | None = None
+        self._transition_ids: dict[tuple[str, str], str] = {}
+        """(project, target status) -> the transition id that last led there: tried first."""
 
     @classmethod
     def from_env(
@@ -343,8 +346,7 @@ class JiraAdapter:
         properties: list[str],
         custom: dict[str, str],
     ) -> Iterator[Ticket]:
-        token: str | None = None
-        while True:
+        def fetch(token: str | None) -> dict[str, Any]:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
             if properties:
                 body["properties"] = properties
@@ -353,14 +355,32 @@ class JiraAdapter:
             page = self._call("search", self._request("POST", SEARCH_PATH, body=body))
             if not isinstance(page, dict):
                 raise PermanentError(SYSTEM, "search: the answer is not a JSON object")
-            for raw in page.get("issues") or []:
-                if isinstance(raw, dict) and raw.get("key"):
-                    yield self._ticket(raw, custom)
-            token = (
-                page.get("nextPageToken") if isinstance(page.get("nextPageToken"), str) else None
-            )
-            if page.get("isLast") is True or not token:
-                return
+            return page
+
+        def next_token(page: dict[str, Any]) -> str | None:
+            token = page.get("nextPageToken")
+            if page.get("isLast") is True or not isinstance(token, str) or not token:
+                return None
+            return token
+
+        # The next page is requested while this one is parsed and consumed, so a large search
+        # costs its network time, not network plus parsing. At most two pages are held.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
+            page = fetch(None)
+            while True:
+                token = next_token(page)
+                ahead: Future[dict[str, Any]] | None = pool.submit(fetch, token) if token else None
+                try:
+                    for raw in page.get("issues") or []:
+                        if isinstance(raw, dict) and raw.get("key"):
+                            yield self._ticket(raw, custom)
+                except GeneratorExit:
+                    if ahead is not None:
+                        ahead.cancel()
+                    raise
+                if ahead is None:
+                    return
+                page = ahead.result()
 
     # -- comments ----------------------------------------------------------------------------
     def comments(self, key: str) -> list[Comment]:
@@ -452,6 +472,20 @@ class JiraAdapter:
         leads there. Already there is success (so a retry after a lost answer is harmless);
         no way there is a `PermanentError` naming the statuses that can be reached."""
 
+        cache_key = (key.partition("-")[0], to_status.casefold())
+        cached = self._transition_ids.get(cache_key)
+        if cached is not None:
+            # Workflows reuse a transition for many tickets: try the id that worked for this
+            # project and target before listing (one call instead of two). A refusal (the
+            # ticket is in another status) falls back to listing.
+            try:
+                self._call(f"transition {key}", lambda c: c.transition_issue(key, cached))
+                return
+            except PermanentError as exc:
+                if exc.status not in (400, 409):
+                    raise
+                self._transition_ids.pop(cache_key, None)
+
         def attempt() -> None:
             offered = self._attempt(f"list transitions of {key}", lambda c: c.transitions(key))
             targets: dict[str, str] = {}
@@ -467,6 +501,7 @@ class JiraAdapter:
             if chosen is not None:
                 transition_id = chosen
                 self._attempt(f"transition {key}", lambda c: c.transition_issue(key, transition_id))
+                self._transition_ids[cache_key] = transition_id
                 return
             path = f"/rest/api/2/issue/{_path(key)}"
             current = self._attempt(
@@ -489,9 +524,16 @@ class JiraAdapter:
         """Link two tickets. Jira's naming: ``inward_key`` reads the type's *outward* phrase,
         e.g. Duplicate with inward_key=approval, outward_key=onboarding gives
         "approval duplicates onboarding"."""
+        # POSTed directly: the library first lists every link type on each call (its cache
+        # check never hits), doubling the calls for a job that links many tickets.
+        body = {
+            "type": {"name": link_type},
+            "inwardIssue": {"key": inward_key},
+            "outwardIssue": {"key": outward_key},
+        }
         self._call(
             f"link {inward_key} to {outward_key}",
-            lambda c: c.create_issue_link(link_type, inward_key, outward_key),
+            self._request("POST", "/rest/api/2/issueLink", body=body),
         )
 
     def set_priority(self, key: str, name: str) -> None:

@@ -59,7 +59,11 @@ def test_it_streams_pages_instead_of_fetching_them_all(jira_adapter, jira_emulat
     first = [next(tickets) for _ in range(3)]
 
     assert [t.key for t in first] == ["SS-1", "SS-2", "SS-3"]
-    assert len(_search_bodies(jira_emulator)) == 1
+    # The page being read plus at most one fetched ahead, never the whole result.
+    assert 1 <= len(_search_bodies(jira_emulator)) <= 2
+    rest = list(tickets)
+    assert len(first) + len(rest) > 6  # there were more than two pages to fetch
+    tickets.close()
 
 
 def test_it_asks_for_fields_by_id_when_given_display_names(jira_adapter, jira_emulator) -> None:
@@ -352,6 +356,28 @@ def test_it_transitions_by_target_status_name(jira_adapter, jira_emulator) -> No
     assert post.body["transition"]["id"] == 11
 
 
+def test_it_reuses_the_transition_that_worked_for_the_next_ticket(
+    jira_adapter, jira_emulator
+) -> None:
+    jira_adapter.transition("SS-1", "Waiting for customer")
+    jira_adapter.transition("SS-4", "Waiting for customer")  # also Open: same transition
+
+    assert len(jira_emulator.calls_to(r"/transitions$", "GET")) == 1
+    assert jira_emulator.issue("SS-4").status == "Waiting for customer"
+
+
+def test_it_lists_transitions_again_when_the_remembered_one_does_not_apply(
+    jira_adapter, jira_emulator
+) -> None:
+    jira_adapter.transition("SS-2", "Waiting for support")  # "Back to support"
+    jira_adapter.transition("SS-6", "Waiting for support")  # Resolved: only "Reopen" leads there
+
+    assert jira_emulator.issue("SS-6").status == "Waiting for support"
+    assert len(jira_emulator.calls_to(r"/transitions$", "GET")) == 2
+    refused, reopened = [c.status for c in jira_emulator.calls_to(r"SS-6/transitions$", "POST")]
+    assert (refused, reopened) == (400, 204)
+
+
 def test_it_treats_a_ticket_already_in_the_status_as_transitioned(
     jira_adapter, jira_emulator
 ) -> None:
@@ -384,6 +410,7 @@ def test_it_links_an_approval_ticket_as_a_duplicate(jira_adapter, jira_emulator)
         "SS-9"
     )
     (post,) = jira_emulator.calls_to(r"/issueLink$", "POST")
+    assert jira_emulator.calls_to(r"/issueLinkType") == []  # one request per link
     assert post.body["inwardIssue"] == {"key": "SS-9"}
     assert post.body["outwardIssue"] == {"key": "SS-1"}
 
