@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from jobs.calendar import BusinessCalendar
@@ -185,6 +186,7 @@ class Timeline:
 # -- text matching ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # one pattern per organization name, not per (ticket, name) pair
 def _words_pattern(phrase: str) -> re.Pattern[str] | None:
     words = phrase.split()
     if not words:
@@ -203,10 +205,16 @@ def _same_words(a: str, b: str) -> bool:
     return bool(words) and words == [w.casefold() for w in b.split()]
 
 
-def _names_key(text: str, key: str) -> bool:
-    # "SS-301" must not match inside "SS-3010" or "XSS-301".
-    pattern = rf"(?<![{_KEY_CHARS}-]){re.escape(key)}(?![{_KEY_CHARS}])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+# A whole ticket key: "SS-301" is not named by "SS-3010" or "XSS-301".
+_KEY_IN_TEXT = re.compile(
+    rf"(?<![{_KEY_CHARS}-])([A-Za-z][{_KEY_CHARS}]*-[0-9]+)(?![{_KEY_CHARS}])"
+)
+
+
+def _keys_named(text: str) -> set[str]:
+    """Every ticket key the text names, upper-cased: read once per approval ticket, so
+    matching is linear in tickets rather than one regex per (approval, onboarding) pair."""
+    return {key.upper() for key in _KEY_IN_TEXT.findall(text)}
 
 
 def _excerpt(text: str) -> str:
@@ -259,12 +267,13 @@ def match_approval_tickets(
         if approval.key in onboarding_keys or not approver.is_author(approval.reporter):
             continue
         text = f"{approval.summary}\n{approval.description}"
+        named = _keys_named(text)
         eligible = [t for t in asked if approval.created > asks[t.key][0].created]
         by_key = [
             t
             for t in eligible
-            if _names_key(text, t.key)
-            or any(_names_key(text, k) for k in _cs_keys(t, config_project))
+            if t.key.upper() in named
+            or any(k.upper() in named for k in _cs_keys(t, config_project))
         ]
         if by_key:
             chosen = [(t, "key") for t in by_key]
