@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobs.calendar import BusinessCalendar
-from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, Ticket
+from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, StatusCategory, Ticket
 
 JOB = "ticket_hygiene"
 
@@ -151,6 +151,26 @@ def config_links(ticket: Ticket, config_project: str) -> list[str]:
     )
 
 
+def config_states(
+    ticket: Ticket, policy: HygienePolicy, config_tickets: Mapping[str, Ticket] | None
+) -> list[tuple[str, tuple[str | None, bool | None]]]:
+    """(key, (priority, done)) of each linked config ticket. Jira's search already returns the
+    linked issue's priority and status inside ``issuelinks``, so no second read is needed;
+    ``config_tickets``, when given, is read instead (done None = not found there)."""
+    states: dict[str, tuple[str | None, bool | None]] = {}
+    prefix = f"{policy.config_project}-"
+    for link in ticket.links:
+        if not link.other_key.startswith(prefix) or link.other_key in states:
+            continue
+        if config_tickets is None:
+            done = link.other_status_category is StatusCategory.DONE
+            states[link.other_key] = (link.other_priority, done)
+        else:
+            cs = config_tickets.get(link.other_key)
+            states[link.other_key] = (cs.priority, cs.is_done) if cs else (None, None)
+    return list(states.items())
+
+
 # -- the rule ----------------------------------------------------------------------------------
 
 
@@ -158,7 +178,7 @@ def problems_of(
     ticket: Ticket,
     now: datetime,
     policy: HygienePolicy,
-    config_tickets: Mapping[str, Ticket],
+    config_tickets: Mapping[str, Ticket] | None,
     normalize: Callable[[str], str],
 ) -> tuple[list[Problem], list[DataProblem]]:
     found: list[Problem] = []
@@ -200,9 +220,8 @@ def problems_of(
                     fix_target=ticket.key,
                 )
             )
-        for cs_key in config_links(ticket, policy.config_project):
-            cs = config_tickets.get(cs_key)
-            if cs is None:
+        for cs_key, (cs_priority, cs_done) in config_states(ticket, policy, config_tickets):
+            if cs_done is None:
                 data.append(
                     DataProblem(
                         cs_key,
@@ -211,13 +230,13 @@ def problems_of(
                     )
                 )
                 continue
-            if cs.is_done or _is_high(cs.priority, policy):
+            if cs_done or _is_high(cs_priority, policy):
                 continue
             found.append(
                 Problem(
                     CONFIG_TICKET_NOT_HIGH,
                     ticket,
-                    f"linked config ticket {cs_key} at {cs.priority or 'no priority'}, not "
+                    f"linked config ticket {cs_key} at {cs_priority or 'no priority'}, not "
                     f"{policy.high_priority} (priority installer {installer})",
                     fix={"priority": policy.high_priority},
                     fix_target=cs_key,
@@ -243,7 +262,7 @@ def evaluate_hygiene(
     reported_config: set[str] = set()
     for ticket in tickets:
         examined += 1
-        found, data = problems_of(ticket, now, policy, config_tickets or {}, normalize)
+        found, data = problems_of(ticket, now, policy, config_tickets, normalize)
         problems.extend(data)
         installer = priority_installer(ticket, policy, normalize)
         for problem in found:

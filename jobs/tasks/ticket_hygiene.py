@@ -16,7 +16,7 @@ again). Organization and Channel need a person: the digest asks, nothing is gues
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,9 +32,7 @@ from jobs.rules.ticket_hygiene import (
     PROBLEMS,
     HygienePolicy,
     by_assignee,
-    config_links,
     evaluate_hygiene,
-    priority_installer,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +51,6 @@ SS_FIELDS = (
     "issuelinks",
     "resolutiondate",
 )
-CS_FIELDS = ("summary", "status", "priority")
 MARKER_TAG = "ticket-hygiene"
 SOP_FOOTER = (
     "SOP 004: first update the essential ticket fields (Organization, EB label for EverBright "
@@ -101,8 +98,8 @@ SPEC = JobSpec(
 
 @dataclass(frozen=True)
 class HygieneData:
-    tickets: list[Ticket]
-    config_tickets: Mapping[str, Ticket] = field(default_factory=dict)
+    tickets: Iterable[Ticket]
+    """Streamed from the search into the rule: the whole queue is never held in memory."""
 
 
 def policy_of(ctx: RunContext) -> HygienePolicy:
@@ -134,15 +131,6 @@ def queue_jql(ctx: RunContext, policy: HygienePolicy) -> str:
         f"project = {project} AND (statusCategory != Done OR resolved >= "
         f"{jql_quote(since.strftime('%Y/%m/%d'))}) ORDER BY key"
     )
-
-
-def linked_config_keys(tickets: Iterable[Ticket], policy: HygienePolicy) -> list[str]:
-    """CS keys linked to open priority-installer tickets: the only ones whose priority matters."""
-    keys: set[str] = set()
-    for ticket in tickets:
-        if not ticket.is_done and priority_installer(ticket, policy):
-            keys.update(config_links(ticket, policy.config_project))
-    return sorted(keys)
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -391,22 +379,11 @@ class TicketHygieneJob(Job):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> HygieneData:
-        policy = policy_of(ctx)
-        tickets = list(ctx.jira.search(queue_jql(ctx, policy), list(SS_FIELDS)))
-        keys = linked_config_keys(tickets, policy)
-        if not keys:
-            return HygieneData(tickets)
-        from jobs.adapters.jira import jql_quote
-
-        found = ctx.jira.search(
-            f"key in ({', '.join(jql_quote(k) for k in keys)})", list(CS_FIELDS)
-        )
-        return HygieneData(tickets, {t.key: t for t in found})
+        # Linked config tickets' priority and status come inside ``issuelinks``: one search.
+        return HygieneData(ctx.jira.search(queue_jql(ctx, policy_of(ctx)), list(SS_FIELDS)))
 
     def evaluate(self, data: HygieneData, ctx: RunContext) -> Evaluation:
-        return evaluate_hygiene(
-            data.tickets, ctx.now, policy_of(ctx), ctx.calendar, data.config_tickets
-        )
+        return evaluate_hygiene(data.tickets, ctx.now, policy_of(ctx), ctx.calendar)
 
     def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
         if not findings:

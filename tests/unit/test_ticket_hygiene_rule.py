@@ -216,6 +216,28 @@ def test_it_checks_linked_config_tickets_that_are_still_open(config_ticket, expe
     assert rules([_linked("CS-5")], {"CS-5": config_ticket}) == expected
 
 
+@pytest.mark.parametrize(
+    ("priority", "category", "expected"),
+    [
+        ("High", StatusCategory.IN_PROGRESS, []),
+        ("Medium", StatusCategory.IN_PROGRESS, [(CONFIG_TICKET_NOT_HIGH, "CS-5")]),
+        (None, StatusCategory.NEW, [(CONFIG_TICKET_NOT_HIGH, "CS-5")]),
+        ("Low", StatusCategory.DONE, []),
+    ],
+)
+def test_it_reads_the_config_tickets_priority_from_the_link_itself(priority, category, expected):
+    link = IssueLink(
+        "Relates",
+        "outward",
+        "relates to",
+        "CS-5",
+        other_status_category=category,
+        other_priority=priority,
+    )
+    t = ticket(links=(link,), organizations=("Sunrise Solar Co",), priority="High")
+    assert rules([t]) == expected
+
+
 def test_it_reports_a_config_ticket_linked_from_two_tickets_once():
     tickets = [_linked("CS-5"), replace(_linked("CS-5"), key="SS-2")]
     assert rules(tickets, {"CS-5": cs("CS-5", "Low")}) == [(CONFIG_TICKET_NOT_HIGH, "CS-5")]
