@@ -66,8 +66,8 @@ class Pipeline:
         )
         self.decisions: list[Decision] = []
         self.claimed: set[tuple[str, str, str, str]] = set()
-        self.comment_bodies: dict[str, list[str]] = {}
-        """Comments read this run, by ticket, for the marker check before a marked comment."""
+        self.comments_read: dict[str, list[tuple[str, bool]]] = {}
+        """(body, public) of comments read this run, by ticket, for the marker check."""
 
     # -- stages ------------------------------------------------------------------------------
     def run(self) -> RunReport:
@@ -166,6 +166,13 @@ class Pipeline:
                 print(act.describe(action), file=self.ctx.out)
                 self._record(action, ActionStatus.DRY_RUN, "dry_run", "would send")
                 continue
+            if action.marker and action.marker not in action.text:
+                # Without its reference line a sent reply cannot be recognised later, and a lost
+                # ledger would send it again: refuse rather than risk a second email.
+                message = f"reference line {action.marker!r} is missing from the text"
+                self._record(action, ActionStatus.FAILED, "failed", message, error=message)
+                self._release(action.findings)
+                continue
             if action.marker and self._already_on_ticket(action):
                 continue
             try:
@@ -196,14 +203,14 @@ class Pipeline:
         failed search) fall back to a read of their own in `_already_on_ticket`."""
         from jobs.adapters.jira import jql_quote
 
-        keys = sorted({a.target for a in actions if a.marker} - set(self.comment_bodies))
+        keys = sorted({a.target for a in actions if a.marker} - set(self.comments_read))
         for start in range(0, len(keys), GROUND_TRUTH_BATCH):
             chunk = keys[start : start + GROUND_TRUTH_BATCH]
             jql = f"key in ({', '.join(jql_quote(k) for k in chunk)})"
             try:
                 for ticket in self.ctx.jira.search(jql, ["comment"]):
                     complete = self.ctx.jira.with_all_comments(ticket)
-                    self.comment_bodies[ticket.key] = [c.body for c in complete.comments]
+                    self.comments_read[ticket.key] = [(c.body, c.public) for c in complete.comments]
             except AdapterError as exc:
                 log.warning("batched comment read failed, reading one by one: %s", exc)
 
@@ -211,10 +218,10 @@ class Pipeline:
         """Ground truth for replies: if the step's marker is already in the ticket, it was sent
         (by a run that crashed before recording, or with a ledger that was since lost)."""
         assert action.marker is not None
-        bodies = self.comment_bodies.get(action.target)
-        if bodies is None:
+        comments = self.comments_read.get(action.target)
+        if comments is None:
             try:
-                bodies = [c.body for c in self.ctx.jira.comments(action.target)]
+                comments = [(c.body, c.public) for c in self.ctx.jira.comments(action.target)]
             except AdapterError as exc:
                 # Cannot prove it was not sent: do not risk a second email. Retry next run.
                 self._record(
@@ -222,7 +229,10 @@ class Pipeline:
                 )
                 self._release(action.findings)
                 return True
-        if any(action.marker in body for body in bodies):
+        # A reply reaches the customer only as a public comment: the same reference in an
+        # internal note (an agent's draft, a quote) does not prove the customer got it.
+        public_only = action.kind.reaches_customer
+        if any(action.marker in body for body, public in comments if public or not public_only):
             self._record(
                 action,
                 ActionStatus.SUPPRESSED_DUPLICATE,

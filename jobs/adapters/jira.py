@@ -148,8 +148,6 @@ class JiraAdapter:
         self._fields: list[dict[str, Any]] | None = None
         self._field_ids: dict[str, str] | None = None
         self._org_ids: dict[str, int] | None = None
-        self._transition_ids: dict[tuple[str, str], str] = {}
-        """(project, target status) -> the transition id that last led there: tried first."""
 
     @classmethod
     def from_env(
@@ -472,20 +470,6 @@ class JiraAdapter:
         leads there. Already there is success (so a retry after a lost answer is harmless);
         no way there is a `PermanentError` naming the statuses that can be reached."""
 
-        cache_key = (key.partition("-")[0], to_status.casefold())
-        cached = self._transition_ids.get(cache_key)
-        if cached is not None:
-            # Workflows reuse a transition for many tickets: try the id that worked for this
-            # project and target before listing (one call instead of two). A refusal (the
-            # ticket is in another status) falls back to listing.
-            try:
-                self._call(f"transition {key}", lambda c: c.transition_issue(key, cached))
-                return
-            except PermanentError as exc:
-                if exc.status not in (400, 409):
-                    raise
-                self._transition_ids.pop(cache_key, None)
-
         def attempt() -> None:
             offered = self._attempt(f"list transitions of {key}", lambda c: c.transitions(key))
             targets: dict[str, str] = {}
@@ -501,7 +485,6 @@ class JiraAdapter:
             if chosen is not None:
                 transition_id = chosen
                 self._attempt(f"transition {key}", lambda c: c.transition_issue(key, transition_id))
-                self._transition_ids[cache_key] = transition_id
                 return
             path = f"/rest/api/2/issue/{_path(key)}"
             current = self._attempt(

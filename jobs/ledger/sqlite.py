@@ -15,7 +15,8 @@ order is time order and SQL comparisons on them are correct.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,28 @@ SQLITE = Dialect(
 )
 
 
+def _when_not_busy(step: Callable[[], object]) -> None:
+    """Run ``step``, retrying while another process holds the file.
+
+    Switching a brand-new file to WAL does not wait on the busy timeout: two runs opening a
+    fresh ledger at the same moment would see "database is locked" at once. Retry with a
+    short backoff, within the same bound as the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise LedgerError(f"the SQLite ledger stayed locked: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 class SqliteLedger(SqlLedger):
     """The ledger in one SQLite file (the default for a single scheduled host)."""
 
@@ -71,9 +94,9 @@ class SqliteLedger(SqlLedger):
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+            _when_not_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
-        super().__init__(conn)
+        _when_not_busy(lambda: super(SqliteLedger, self).__init__(conn))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
