@@ -307,13 +307,22 @@ def comment_pages_needed(searches: Sequence[SearchRecord]) -> dict[str, int]:
     return needed
 
 
+def _reached_jira(action: Mapping[str, Any]) -> bool:
+    return str(action.get("kind", "")).startswith("jira_") and action.get("status") in (
+        "sent",
+        "failed",
+    )
+
+
 def jira_write_actions(actions: Sequence[Mapping[str, Any]]) -> int:
     """Jira actions that reached Jira (sent, or failed after trying): one write each."""
-    return sum(
-        1
-        for a in actions
-        if str(a.get("kind", "")).startswith("jira_") and a.get("status") in ("sent", "failed")
-    )
+    return sum(1 for a in actions if _reached_jira(a))
+
+
+def transition_lookups(actions: Sequence[Mapping[str, Any]]) -> int:
+    """One GET of the ticket's transitions per transition: the id to POST depends on the
+    ticket's current workflow step, so it cannot be known (or reused across tickets) unasked."""
+    return sum(1 for a in actions if _reached_jira(a) and a.get("kind") == "jira_transition")
 
 
 def minimum_jira(
@@ -331,6 +340,7 @@ def minimum_jira(
         "search": minimum_search_pages(searches) if searches else 0,
         "comments": sum(min(comment_reads.get(k, 0), n) for k, n in needed.items()),
         "writes": jira_write_actions(actions),
+        "transition lookup": transition_lookups(actions),
     }
     return Minimum(sum(parts.values()), parts)
 
@@ -540,6 +550,7 @@ def excess(result: JobResult) -> dict[str, int]:
         "comments": min(comments, parts.get("comments", 0)),
         "re-read before writing": max(0, parts.get("comments", 0) - comments),
         "writes": parts.get("writes", 0),
+        "transition lookup": parts.get("transition lookup", 0),
     }
     over = {kind: count - justified.get(kind, 0) for kind, count in by_kind.items()}
     return {k: v for k, v in sorted(over.items(), key=lambda kv: -kv[1]) if v > 0}

@@ -208,11 +208,17 @@ def test_only_threads_longer_than_the_search_justify_comment_reads() -> None:
     assert comment_pages_needed(searches) == {"SS-1": 1, "SS-2": 3}
     reads = {"SS-1": 2, "SS-2": 1, "SS-3": 4}  # SS-3 came back complete
     minimum = minimum_jira(searches, reads, actions=[], used_jira=True)
-    assert minimum.parts == {"client": 2, "search": 1, "comments": 2, "writes": 0}
+    assert minimum.parts == {
+        "client": 2,
+        "search": 1,
+        "comments": 2,
+        "writes": 0,
+        "transition lookup": 0,
+    }
     assert minimum.total == 5
 
 
-def test_each_jira_write_that_reached_jira_counts_one() -> None:
+def test_each_jira_write_that_reached_jira_counts_one_and_a_transition_two() -> None:
     actions = [
         {"kind": "jira_public_comment", "status": "sent"},
         {"kind": "jira_transition", "status": "failed"},
@@ -220,7 +226,9 @@ def test_each_jira_write_that_reached_jira_counts_one() -> None:
         {"kind": "jira_edit", "status": "dry_run"},
         {"kind": "slack_post", "status": "sent"},
     ]
-    assert minimum_jira([], {}, actions, used_jira=True).parts["writes"] == 2
+    minimum = minimum_jira([], {}, actions, used_jira=True)
+    assert minimum.parts["writes"] == 2
+    assert minimum.parts["transition lookup"] == 1  # the id depends on the ticket's status
     assert minimum_jira([], {}, actions, used_jira=False).total == 0
 
 
