@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobs.calendar import BusinessCalendar
@@ -421,7 +421,7 @@ def _followup(
             )
         ]
     if cycle.second_email is None:
-        due = calendar.add(first.created, policy.nudge_after)
+        due = due_after(first.created, policy.nudge_after, calendar)
         if now < due:
             return []
         return [
@@ -442,7 +442,7 @@ def _followup(
                 realert=None,
             )
         ]
-    due = calendar.add(cycle.second_email.created, policy.publish_after)
+    due = due_after(cycle.second_email.created, policy.publish_after, calendar)
     if now < due:
         return []
     publish_marker = marker(ss.key, STEP_PUBLISH, first.id)
@@ -479,6 +479,10 @@ def _silent_fulfilled(
     problems: list[DataProblem],
 ) -> Finding | None:
     """SOP part 1: Jira told the customer it is fulfilled; 24 h of silence -> close it."""
+    # Other requests (e.g. "A New Channel Partner Request for ...") link a CS ticket too,
+    # but only SOP 003's document requests close after a day of silence.
+    if not is_document_request(ss, policy.document_subjects):
+        return None
     if not any(link.other_key.startswith(f"{policy.config_project}-") for link in ss.links):
         return None  # not a document request: other SOPs decide when those close
     if not ss.comments_complete:
@@ -495,7 +499,7 @@ def _silent_fulfilled(
         problems.append(DataProblem(ss.key, "fulfilled but no resolution or comment time"))
         return None
     since = max(candidates)
-    due = calendar.add(since, policy.silent_close_after)
+    due = due_after(since, policy.silent_close_after, calendar)
     if now < due:
         return None
     return Finding(
@@ -520,6 +524,20 @@ def _silent_fulfilled(
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def due_after(start: datetime, wait: Duration, calendar: BusinessCalendar) -> datetime:
+    """When ``wait`` has passed since ``start``, in desk time.
+
+    The SOP's "3 days", "one more day" and "24 hours" are wall-clock time, whatever the
+    desk's hours: `BusinessCalendar.add` would count them as working hours on a business
+    calendar ("3d" = 72 working hours, about nine business days). Real elapsed time, so
+    across a DST change "24h" is 23 or 25 hours of local clock time. Business days
+    (``3bd``) are counted on the desk calendar.
+    """
+    if wait.is_business:
+        return calendar.add(start, wait)
+    return (start.astimezone(UTC) + wait.wall).astimezone(calendar.tz)
 
 
 def _by_time(comments: Iterable[Comment]) -> list[Comment]:
@@ -554,6 +572,7 @@ __all__ = [
     "FollowupPolicy",
     "OnboardTask",
     "ResetPolicy",
+    "due_after",
     "evaluate_followup",
     "evaluate_reset",
     "find_cycle",

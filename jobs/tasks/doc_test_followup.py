@@ -110,7 +110,8 @@ class DocTestFollowupConfig(JobConfig):
     """SS summaries that mark a document request (SOP 003); other On Hold CS tickets (e.g. an
     onboarding waiting for approval, SOP 001) are not Onboard tests. Empty = any ticket."""
     nudge_after: DurationField = parse_duration("3d")
-    """SOP: 'If they don't respond in 3 days' (calendar days; '3bd' for business days)."""
+    """SOP: 'If they don't respond in 3 days': calendar days, even on a business-hours desk
+    (``3bd`` counts business days)."""
     publish_after: DurationField = parse_duration("1d")
     """SOP: 'After one more day, comment on the CS ticket'."""
     silent_close_after: DurationField = parse_duration("24h")

@@ -10,13 +10,15 @@ With ``actions.fix_hygiene: true`` the job also makes the changes that are certa
 label on EverBright-financing tickets, High priority for priority installers and their linked
 config tickets) and says so in an internal comment that ends with
 ``Ref: SS-123 · ticket-hygiene · 2026-11-20`` (the pipeline looks for it before commenting
-again). Organization and Channel need a person: the digest asks, nothing is guessed.
+again). The comment is posted only after its edit succeeded (`after_run`), and the digest says
+"fixing", never "fixed": it is sent before anyone knows whether Jira took the change.
+Organization and Channel need a person: the digest asks, nothing is guessed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -153,13 +155,14 @@ def _key_order(key: str) -> tuple[str, int]:
 
 
 def _fix_words(fix: Mapping[str, Any] | None, target: str, ticket: str) -> str:
+    # In progress, not done: the digest goes out before Jira has answered the edit.
     if not fix:
         return ""
     where = "" if target == ticket else f" on {target}"
     if fix.get("add_labels"):
-        return f"label {', '.join(fix['add_labels'])} added{where}"
+        return f"adding label {', '.join(fix['add_labels'])}{where}"
     if fix.get("priority"):
-        return f"priority set to {fix['priority']}{where}"
+        return f"setting priority to {fix['priority']}{where}"
     return ""
 
 
@@ -177,7 +180,7 @@ def ticket_line(key: str, findings: Sequence[Finding], fixing: bool) -> str:
         ]
         fixed = [w for w in fixed if w]
         if fixed:
-            line += f" _(fixed: {escape('; '.join(fixed))})_"
+            line += f" _(fixing: {escape('; '.join(fixed))})_"
     return line
 
 
@@ -297,7 +300,16 @@ def marker(target: str, ctx: RunContext) -> str:
     return f"Ref: {target} · {MARKER_TAG} · {ctx.calendar.local_date(ctx.now).isoformat()}"
 
 
-def fix_actions(findings: Sequence[Finding], ctx: RunContext) -> list[Action]:
+@dataclass(frozen=True)
+class Fix:
+    """One ticket's change: the edit, and the internal comment that says what it changed."""
+
+    edit: Action
+    note: Action
+    """Posted only after ``edit`` succeeded: it says the change was made."""
+
+
+def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Fix]:
     """Per ticket to change: one edit (labels and/or priority) and one internal comment.
 
     Neither records the findings as alerted (``record_findings=False``): the digest does. A
@@ -308,7 +320,7 @@ def fix_actions(findings: Sequence[Finding], ctx: RunContext) -> list[Action]:
         target = finding.facts.get("fix_target")
         if finding.facts.get("fix") and target:
             by_target.setdefault(str(target), []).append(finding)
-    actions: list[Action] = []
+    planned: list[Fix] = []
     for target in sorted(by_target, key=_key_order):
         group = by_target[target]
         labels: list[str] = []
@@ -334,27 +346,24 @@ def fix_actions(findings: Sequence[Finding], ctx: RunContext) -> list[Action]:
             f"Ticket hygiene (SOP 004, essential fields): {' and '.join(changes)}.\n"
             f"Why: {'; '.join(dict.fromkeys(reasons))}.\n\n{mark}"
         )
-        actions.append(
-            Action(
-                kind=ActionKind.JIRA_EDIT,
-                target=target,
-                findings=list(group),
-                text=f"{' and '.join(changes)}",
-                payload=payload,
-                record_findings=False,
-            )
+        edit = Action(
+            kind=ActionKind.JIRA_EDIT,
+            target=target,
+            findings=list(group),
+            text=f"{' and '.join(changes)}",
+            payload=payload,
+            record_findings=False,
         )
-        actions.append(
-            Action(
-                kind=ActionKind.JIRA_INTERNAL_COMMENT,
-                target=target,
-                findings=list(group),
-                text=body,
-                marker=mark,
-                record_findings=False,
-            )
+        note = Action(
+            kind=ActionKind.JIRA_INTERNAL_COMMENT,
+            target=target,
+            findings=list(group),
+            text=body,
+            marker=mark,
+            record_findings=False,
         )
-    return actions
+        planned.append(Fix(edit=edit, note=note))
+    return planned
 
 
 def reachable(
@@ -375,8 +384,19 @@ def reachable(
     return out
 
 
+@dataclass
+class _Notes:
+    """This run's fix comments and the tickets whose edit succeeded (filled by ``on_done``)."""
+
+    planned: list[Action] = field(default_factory=list)
+    edited: set[str] = field(default_factory=set)
+
+
 class TicketHygieneJob(Job):
     spec = SPEC
+
+    def __init__(self) -> None:
+        self._notes = _Notes()
 
     def fetch(self, ctx: RunContext) -> HygieneData:
         # Linked config tickets' priority and status come inside ``issuelinks``: one search.
@@ -386,17 +406,31 @@ class TicketHygieneJob(Job):
         return evaluate_hygiene(data.tickets, ctx.now, policy_of(ctx), ctx.calendar)
 
     def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+        self._notes = _Notes()
         if not findings:
             return []
         fixing = ctx.settings.actions.fix_hygiene
-        actions = fix_actions(findings, ctx) if fixing else []
+        actions: list[Action] = []
+        for fix in fixes(findings, ctx) if fixing else []:
+            fix.edit.on_done = self._edited(fix.edit.target)
+            actions.append(fix.edit)
+            self._notes.planned.append(fix.note)
         groups = reachable(by_assignee(findings), ctx)
         for email in sorted(e for e in groups if e is not None):
             actions += digest_actions(email, groups[email], ctx, fixing)
         actions += summary_actions(groups, ctx, fixing)
         return actions
 
+    def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
+        """The fix comments whose edit went through (a dry run shows them all): a comment
+        saying "added the label EB" on a ticket Jira refused to change would be false."""
+        notes = self._notes
+        return [n for n in notes.planned if ctx.dry_run or n.target in notes.edited]
+
+    def _edited(self, target: str) -> Callable[[dict[str, Any]], None]:
+        return lambda _result: self._notes.edited.add(target)
+
 
 JOB = TicketHygieneJob
 
-__all__ = ["JOB", "SPEC", "HygieneData", "TicketHygieneConfig"]
+__all__ = ["JOB", "SPEC", "Fix", "HygieneData", "TicketHygieneConfig", "fixes"]

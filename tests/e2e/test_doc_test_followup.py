@@ -93,6 +93,27 @@ def test_it_takes_each_due_step_once(desk, tmp_path: Path) -> None:
     assert len(stack.slack.messages) == messages
 
 
+def test_it_counts_the_sops_days_in_real_time_on_a_business_hours_desk(
+    desk, tmp_path: Path
+) -> None:
+    # Monday 09:00: the weekend counts towards "3 days", "one more day" and "24 hours".
+    stack = desk(FIXTURE, now=NOW, settings={"calendar": {"mode": "business"}})
+    report_path = tmp_path / "report.json"
+
+    result = run(desk, NOW, "--report", str(report_path))
+
+    assert result.code == 0, result.err
+    assert len(with_step(stack, "SS-402", "doc-test-second-email")) == 1
+    assert len(step_on_cs(stack, "CS-403", "SS-403")) == 1
+    report = json.loads(report_path.read_text())
+    assert sorted((f["rule"], f["item"]) for f in report["findings"]) == [
+        ("customer_replied", "SS-404"),
+        ("publish_on_engine", "CS-403"),
+        ("second_email", "SS-402"),
+        ("silent_fulfilled", "SS-405"),
+    ]
+
+
 def test_it_asks_cs_to_publish_one_day_after_its_own_nudge(desk) -> None:
     stack = desk(FIXTURE, now=NOW)
     assert run(desk).code == 0  # the emulator dates our nudge on SS-402 at NOW

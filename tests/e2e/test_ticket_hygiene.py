@@ -128,7 +128,8 @@ def test_it_fixes_what_is_certain_and_says_so_when_fix_hygiene_is_on(desk, stack
 
     (maya,) = stack.slack.dms_to(MAYA)
     assert (
-        "fixed: label EB added; priority set to High; priority set to High on CS-701" in maya.text
+        "fixing: adding label EB; setting priority to High; setting priority to High on CS-701"
+        in maya.text
     )
 
     # The next day only what still needs a person is listed; nothing is commented twice.
@@ -136,6 +137,32 @@ def test_it_fixes_what_is_certain_and_says_so_when_fix_hygiene_is_on(desk, stack
     latest = stack.slack.dms_to(MAYA)[-1]
     assert "SS-702" in latest.text and "SS-701" not in latest.text
     assert len(stack.jira.comments_of("SS-701")) == 1
+
+
+def test_it_does_not_claim_a_fix_that_jira_refused(desk, stack):
+    desk.reconfigure(FIX)
+    stack.jira.inject(r"/rest/api/2/issue/SS-701$", status=400, times=10, method="PUT")
+
+    result = desk.run("run", "ticket_hygiene", "--now", NOW_ISO)
+
+    assert result.code == 1  # the failed edit is reported
+    ss701 = stack.jira.issue("SS-701")
+    assert "EB" not in ss701.labels and ss701.priority == "Medium"
+    assert stack.jira.comments_of("SS-701") == []  # no "added the label EB" on an unchanged ticket
+    (cs_note,) = stack.jira.comments_of("CS-701")  # its own edit went through
+    assert "set the priority to High" in cs_note.body
+    (maya,) = stack.slack.dms_to(MAYA)
+    assert "fixed" not in maya.text
+    assert "fixing: adding label EB; setting priority to High" in maya.text
+
+    # Jira takes the change the next day: the edit is retried and only then commented.
+    stack.jira.clear_faults()
+    assert desk.run("run", "ticket_hygiene", "--now", NEXT_DAY_ISO).code == 0
+    ss701 = stack.jira.issue("SS-701")
+    assert "EB" in ss701.labels and ss701.priority == "High"
+    (note,) = stack.jira.comments_of("SS-701")
+    assert "added the label EB and set the priority to High" in note.body
+    assert len(stack.jira.comments_of("CS-701")) == 1
 
 
 def test_it_writes_the_findings_to_the_report_and_why_explains_them(desk, stack, tmp_path):

@@ -231,8 +231,19 @@ NUDGE_BY_JOB = comment(
         ),
     ],
 )
-def test_it_follows_the_sop_timeline(case, comments, now, expected) -> None:
-    assert rules(followup(ss_ticket(comments=comments), now)) == expected, case
+@pytest.mark.parametrize("cal", [ROUND_THE_CLOCK, NINE_TO_FIVE], ids=["24x7", "business"])
+def test_it_follows_the_sop_timeline(case, comments, now, expected, cal) -> None:
+    # The SOP's days are calendar days on a business-hours desk too, not working hours.
+    assert rules(followup(ss_ticket(comments=comments), now, cal=cal)) == expected, case
+
+
+def test_it_counts_the_sops_days_in_real_time_on_a_business_hours_desk() -> None:
+    ss = ss_ticket(comments=(FIRST,))
+    [nudge] = followup(ss, MONDAY + timedelta(days=3), cal=NINE_TO_FIVE).findings
+    assert nudge.facts["due_at"] == ny(2026, 11, 19, 10).isoformat()
+    nudged = ss_ticket(comments=(FIRST, NUDGE_BY_JOB))
+    [publish] = followup(nudged, MONDAY + timedelta(days=4), cal=NINE_TO_FIVE).findings
+    assert publish.facts["due_at"] == ny(2026, 11, 20, 10).isoformat()
 
 
 def test_it_nudges_on_monday_when_the_first_email_went_out_on_friday() -> None:
@@ -535,11 +546,22 @@ def fulfilled(*comments: Comment, links: tuple[IssueLink, ...] = CS_LINK) -> Tic
         ),
     ],
 )
+@pytest.mark.parametrize("cal", [ROUND_THE_CLOCK, NINE_TO_FIVE], ids=["24x7", "business"])
 def test_it_finds_fulfilled_tickets_where_the_customer_stayed_silent(
-    case, ticket, now, expected
+    case, ticket, now, expected, cal
 ) -> None:
-    evaluation = evaluate_followup([], {ticket.key: ticket}, now, POLICY, ROUND_THE_CLOCK)
+    evaluation = evaluate_followup([], {ticket.key: ticket}, now, POLICY, cal)
     assert rules(evaluation) == expected, case
+
+
+@pytest.mark.parametrize("closing", [False, True], ids=["listing", "closing"])
+def test_it_leaves_fulfilled_requests_other_than_documents_to_their_own_sops(closing) -> None:
+    ticket = replace(fulfilled(NOTICE), summary="A New Channel Partner Request for Acme Solar")
+    policy = replace(POLICY, close_silent_fulfilled=closing)
+    evaluation = evaluate_followup(
+        [], {ticket.key: ticket}, RESOLVED_AT + timedelta(days=3), policy, ROUND_THE_CLOCK
+    )
+    assert evaluation.findings == []
 
 
 def test_it_lists_silent_fulfilled_tickets_daily_or_closes_them_once() -> None:
