@@ -33,11 +33,17 @@ Decisions, all from ticket data and an injected ``now``:
   checked field by field against the SOP (`check_cs_task`); each difference is named. A
   date counted from the CS task's own created date is also accepted: an agent who creates
   the task the next morning counts "3 business days out" from that morning.
-- *reply due*: every linked CS task is done and no comment on the SS ticket carries the
-  reply's marker (`reply_marker`; the template puts it on its last line, so an agent who
-  sends the canned text by hand also counts). `RULE_REPLY_DUE` tells support (the SOP asks
-  a person to check the CS ticket for outstanding issues first); with
-  ``actions.reply_channel_partner`` `RULE_REPLY` sends the reply itself, once.
+- *reply due*: every linked CS task is done and no *public* comment on the SS ticket
+  carries the reply's marker (`reply_marker`; the template puts it on its last line, so an
+  agent who sends the canned text by hand also counts). An internal comment never reached
+  the customer, so an agent's draft holding the Ref line does not count. `RULE_REPLY_DUE`
+  tells support (the SOP asks a person to check the CS ticket for outstanding issues
+  first); with ``actions.reply_channel_partner`` `RULE_REPLY` sends the reply itself, once.
+- *who gets the reply*: a public comment emails the ticket's reporter, but SOP 002 writes
+  to "the customer from the form". The job sends only when the reporter is a Jira customer
+  account (``accountType`` "customer"; unknown counts as not) and not the onboarding
+  automation account that files requests for the form (`reply_blocker`). Otherwise it
+  falls back to `RULE_REPLY_DUE`, naming why, so support sends it from CXone by hand.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from jobs.model import (
 )
 from jobs.render.alerts import human_duration
 from jobs.rules.names import normalize_name
+from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE
 
 JOB = "channel_partner_request"
 
@@ -120,6 +127,8 @@ class ChannelPartnerRules:
     realert: timedelta = timedelta(hours=24)
     priority_installers: tuple[str, ...] = ()
     """SOP 004: their requests 'take precedence': listed first, marked in alerts."""
+    onboarding_reporter: Person | None = None
+    """The automation account that files tickets for forms: never the customer to email."""
     job: str = JOB
 
 
@@ -236,6 +245,27 @@ def _person_name(person: Person | None) -> str:
     if person is None:
         return "nobody"
     return person.display_name or person.email or person.account_id or "someone"
+
+
+def reply_blocker(reporter: Person | None, rules: ChannelPartnerRules) -> str | None:
+    """Why a public comment would not reach the customer who sent the form; None = it would.
+
+    Jira emails a public comment to the reporter, whoever that is: the onboarding automation
+    account or an agent would get "Hi EverBright, ..." and the customer nothing.
+    """
+    if reporter is None:
+        return "the ticket has no reporter to email"
+    onboarding = rules.onboarding_reporter
+    if onboarding is not None and onboarding.matches(reporter):
+        return f"the reporter is the onboarding automation account ({_person_name(reporter)})"
+    if reporter.account_type is None:
+        return f"Jira did not say whether the reporter ({_person_name(reporter)}) is a customer"
+    if reporter.account_type != CUSTOMER_ACCOUNT_TYPE:
+        return (
+            f"the reporter ({_person_name(reporter)}) is not a customer account "
+            f"(Jira account type {reporter.account_type!r})"
+        )
+    return None
 
 
 def _person_id(person: Person | None) -> str:
@@ -468,7 +498,8 @@ def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem])
         )
         return None
     marker = reply_marker(ticket.key)
-    if any(marker in comment.body for comment in ticket.comments):
+    # Only what the customer received counts: an internal draft with the Ref line is not it.
+    if any(comment.public and marker in comment.body for comment in ticket.comments):
         return None
     facts: dict[str, Any] = {
         "cs_keys": done_keys,
@@ -476,7 +507,8 @@ def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem])
         "customer": _person_name(ticket.reporter),
     }
     done = ", ".join(done_keys)
-    if rules.reply_channel_partner:
+    blocker = reply_blocker(ticket.reporter, rules)
+    if rules.reply_channel_partner and blocker is None:
         return request.finding(
             RULE_REPLY,
             Severity.INFO,
@@ -484,10 +516,15 @@ def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem])
             realert=None,
             **facts,
         )
+    summary = f'{done} done: check it for outstanding issues, then reply "{REPLY_TEMPLATE}"'
+    if blocker is not None:
+        # SOP 002: the reply is an outbound CXone email to the customer named on the form.
+        facts["reply_by_hand"] = blocker
+        summary += f" from CXone to the customer on the form ({blocker})"
     return request.finding(
         RULE_REPLY_DUE,
         Severity.INFO,
-        f'{done} done: check it for outstanding issues, then reply "{REPLY_TEMPLATE}"',
+        summary,
         realert=rules.realert,
         **facts,
     )

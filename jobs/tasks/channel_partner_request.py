@@ -11,7 +11,9 @@ Acts:
   with wrong fields, and requests whose CS work is done so the customer can be told;
 - ``actions.create_cs_tasks``: creates the CS task and links it (see *Exactly once*);
 - ``actions.reply_channel_partner``: sends "New Channel Req 2" as a public comment, carrying
-  the reply marker, so the pipeline's marker check makes it once even across a lost ledger.
+  the reply marker (added when a desk's template lacks it), so the pipeline's marker check
+  makes it once even across a lost ledger; only to a reporter who is the customer (else
+  support is told to send it from CXone, see the rule's *who gets the reply*).
 
 Exactly once, for the CS task. Jira, not the ledger, is the ground truth:
 1. the pipeline's claim on ``(job, cs_task_create, SS-x)`` keeps two overlapping runs from
@@ -62,6 +64,7 @@ from jobs.rules.channel_partner_request import (
 from jobs.rules.channel_partner_request import (
     JOB as JOB_NAME,
 )
+from jobs.tasks.onboard_reset_reminder import with_marker
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
@@ -173,6 +176,7 @@ def _jql_words(text: str) -> str:
 def rules_from(ctx: RunContext) -> ChannelPartnerRules:
     cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
     qa = ctx.person("qa_assignee")
+    onboarding = ctx.person("onboarding_reporter")
     return ChannelPartnerRules(
         title_pattern=cfg.title_pattern,
         grace=cfg.grace.wall,
@@ -192,6 +196,15 @@ def rules_from(ctx: RunContext) -> ChannelPartnerRules:
         reply_channel_partner=ctx.settings.actions.reply_channel_partner,
         realert=cfg.realert.wall,
         priority_installers=tuple(ctx.settings.priority_installers),
+        onboarding_reporter=(
+            Person(
+                account_id=onboarding.jira_account_id,
+                display_name=onboarding.name,
+                email=onboarding.email,
+            )
+            if onboarding is not None
+            else None
+        ),
     )
 
 
@@ -430,21 +443,24 @@ class ChannelPartnerRequestJob(Job):
         first_name = (
             customer.split()[0] if customer and customer not in ("nobody", "someone") else ""
         )
+        marker = str(facts["marker"])
         text = ctx.templates.render(
             REPLY_SPEC,
             {
                 "customer_name": first_name or "there",
                 "org": facts.get("org") or "your organization",
                 "ss_key": finding.item,
-                "marker": facts["marker"],
+                "marker": marker,
             },
         )
         action = Action(
             kind=ActionKind.JIRA_PUBLIC_COMMENT,
             target=finding.item,
             findings=[finding],
-            text=text,
-            marker=str(facts["marker"]),
+            # A desk template without the Ref line would leave no proof on the ticket: a lost
+            # ledger would then send the customer the same email again.
+            text=with_marker(text, marker),
+            marker=marker,
         )
         action.on_done = lambda _result: self._replied.append(finding)
         return action

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +31,10 @@ QA = {
 }
 CREATE = deep_merge(QA, {"actions": {"create_cs_tasks": True}})
 REPLY = deep_merge(QA, {"actions": {"reply_channel_partner": True}})
-FIXTURE_CS_KEYS = {"CS-1", "CS-503", "CS-504", "CS-505", "CS-510"}
+FIXTURE_CS_KEYS = {"CS-1", "CS-503", "CS-504", "CS-505", "CS-509", "CS-510", "CS-511", "CS-512"}
+ONBOARDING_BOT = "the reporter is the onboarding automation account (EverBright Onboarding)"
+NO_REPORTER = "the ticket has no reporter to email"
+SENT_NOTICE = 'sent "New Channel Req 2" to the customer'
 
 
 TIMEOUT = 60
@@ -91,6 +95,11 @@ def test_it_alerts_support_once_and_a_rerun_is_silent(desk, tmp_path: Path) -> N
     assert "QA Assignee is missing, expected Cherish Sharma" in channel
     # SS-504: the CS work is done and the customer has not been told.
     assert "SS-504" in channel and "check it for outstanding issues" in channel
+    # SS-509, SS-511: a Jira reply would not reach the customer: support is told why.
+    assert f"from CXone to the customer on the form ({ONBOARDING_BOT})" in channel
+    assert f"({NO_REPORTER})" in channel
+    # SS-512: an internal draft with the Ref line never reached the customer.
+    assert "SS-512" in channel
     for quiet in ("SS-502", "SS-505", "SS-506", "SS-507", "SS-508", "CS-510"):
         assert quiet not in channel
     report = json.loads(report_path.read_text())
@@ -99,8 +108,12 @@ def test_it_alerts_support_once_and_a_rerun_is_silent(desk, tmp_path: Path) -> N
         ("cs_task_fields", "CS-503"),
         ("cs_task_missing", "SS-501"),
         ("customer_reply_due", "SS-504"),
+        ("customer_reply_due", "SS-509"),
+        ("customer_reply_due", "SS-511"),
+        ("customer_reply_due", "SS-512"),
     ]
-    assert report["examined"] == 6  # SS-501..505 and SS-508 open requests; SS-507 is not one
+    # SS-501..505, 508, 509, 511, 512 are open requests; SS-507 is not one, SS-506 is closed.
+    assert report["examined"] == 9
     assert writes(stack) == []  # alerting changes nothing in Jira
     assert len([c for c in stack.jira.calls if "search" in c.path]) == 2
 
@@ -292,6 +305,81 @@ def test_it_sends_new_channel_req_2_once(desk, tmp_path: Path) -> None:
     (tmp_path / "ledger.db").unlink()
     assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
     assert len([b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]) == 1
+
+
+def test_it_never_emails_a_reporter_who_is_not_the_customer(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=REPLY)
+
+    result = run(desk)
+
+    assert result.code == 0, result.err
+    # The onboarding automation account and a ticket without reporter get no public comment.
+    assert public_bodies(stack, "SS-509") == []
+    assert public_bodies(stack, "SS-511") == []
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    assert "SS-509" in channel and f"({ONBOARDING_BOT})" in channel
+    assert "SS-511" in channel and f"({NO_REPORTER})" in channel
+    sent = [line for line in channel.splitlines() if SENT_NOTICE in line]
+    assert any("SS-504" in line for line in sent)
+    assert not any("SS-509" in line or "SS-511" in line for line in sent)
+
+    # Still due the next day (the support alert repeats), still never sent through Jira.
+    assert run(desk, at=NOW + timedelta(days=1, minutes=1)).code == 0
+    assert public_bodies(stack, "SS-509") == [] and public_bodies(stack, "SS-511") == []
+
+
+def test_it_takes_the_onboarding_account_from_the_settings(desk) -> None:
+    # A desk whose form automation files tickets as a portal customer: only the setting tells.
+    bot = {"name": "Form Bot", "email": "kim.lee@summitridge.example"}
+    stack = desk(
+        FIXTURE, now=NOW, settings=deep_merge(REPLY, {"people": {"onboarding_reporter": bot}})
+    )
+
+    assert run(desk).code == 0
+
+    assert not any("new-channel-req-2" in b for b in public_bodies(stack, "SS-504"))
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    assert "the reporter is the onboarding automation account (Kim Lee)" in channel
+
+
+def test_an_internal_draft_with_the_ref_line_does_not_count_as_the_reply(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=QA)
+
+    assert run(desk).code == 0
+
+    alerts = [m.text for m in stack.slack.messages_in(CHANNEL) if "SS-512" in m.text]
+    assert len(alerts) == 1 and "check it for outstanding issues" in alerts[0]
+    assert public_bodies(stack, "SS-512") == []  # alerting sends nothing to the customer
+
+
+def test_the_reply_is_sent_once_despite_an_internal_draft_with_the_ref_line(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=REPLY)
+
+    assert run(desk).code == 0
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+
+    (reply,) = public_bodies(stack, "SS-512")
+    assert reply.startswith("Hi Pat,")
+    assert reply.rstrip().endswith("Ref: SS-512 · new-channel-req-2")
+
+
+def test_a_desk_template_without_the_ref_line_still_sends_the_reply_once(
+    desk, tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "config" / "templates", templates)
+    (templates / "new_channel_req_2.j2").write_text(
+        "Hi {{ customer_name }},\n\nYour channel partner request for {{ org }} is complete.\n"
+    )
+    stack = desk(FIXTURE, now=NOW, settings=deep_merge(REPLY, {"templates_dir": str(templates)}))
+
+    assert run(desk).code == 0
+    (tmp_path / "ledger.db").unlink()  # the ledger is lost: only the ticket remembers
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+
+    (reply,) = [b for b in public_bodies(stack, "SS-504") if b.startswith("Hi Kim")]
+    assert reply.startswith("Hi Kim,\n\nYour channel partner request for Summit Ridge Energy")
+    assert reply.rstrip().endswith("Ref: SS-504 · new-channel-req-2")
 
 
 def test_a_dry_run_prints_everything_and_changes_nothing(desk) -> None:

@@ -23,6 +23,7 @@ from jobs.rules.channel_partner_request import (
     cs_task_fields,
     evaluate_requests,
     expected_dates,
+    reply_blocker,
     reply_marker,
 )
 
@@ -39,7 +40,9 @@ NINE_TO_FIVE = BusinessCalendar.business(
 CHERISH = Person(
     account_id="acc-cherish", display_name="Cherish Sharma", email="cherish@example.test"
 )
-RULES = ChannelPartnerRules(qa_assignee=CHERISH)
+# settings.people.onboarding_reporter gives a name and an email, no account id.
+ONBOARDING = Person(None, "EverBright Onboarding", "onboarding@goeverbright.example")
+RULES = ChannelPartnerRules(qa_assignee=CHERISH, onboarding_reporter=ONBOARDING)
 TITLE = "A New Channel Partner Request for Green Light Solar"
 
 
@@ -350,16 +353,20 @@ def test_it_reports_a_linked_task_the_search_did_not_return() -> None:
 # -- telling the customer ------------------------------------------------------------------------
 
 
-def done_request(*comments: Comment) -> Ticket:
+ALEX = Person("qm:alex", "Alex Rivera", "alex@greenlight.example", account_type="customer")
+REPLYING = replace(RULES, reply_channel_partner=True)
+
+
+def done_request(*comments: Comment, reporter: Person | None = ALEX) -> Ticket:
     return request(
         links=(link_to("CS-40", StatusCategory.DONE),),
         comments=comments,
-        reporter=Person("qm:alex", "Alex Rivera", "alex@greenlight.example"),
+        reporter=reporter,
     )
 
 
-def comment(body: str) -> Comment:
-    return Comment(id="1", author=None, body=body, created=NOW)
+def comment(body: str, public: bool = True) -> Comment:
+    return Comment(id="1", author=None, body=body, created=NOW, public=public)
 
 
 def test_it_tells_support_the_customer_can_be_told_when_the_task_is_done() -> None:
@@ -371,15 +378,94 @@ def test_it_tells_support_the_customer_can_be_told_when_the_task_is_done() -> No
 
 
 def test_it_replies_once_when_replies_are_switched_on() -> None:
-    (finding,) = run([done_request()], rules=replace(RULES, reply_channel_partner=True)).findings
+    (finding,) = run([done_request()], rules=REPLYING).findings
     assert finding.rule == RULE_REPLY
     assert finding.realert is None
     assert finding.facts["marker"] == reply_marker("SS-500")
+    assert "reply_by_hand" not in finding.facts
+
+
+@pytest.mark.parametrize(
+    ("case", "reporter", "why"),
+    [
+        (
+            "the onboarding automation account",
+            Person(
+                "app-everbright-onboarding",
+                "EverBright Onboarding",
+                "onboarding@goeverbright.example",
+                "app",
+            ),
+            "the reporter is the onboarding automation account (EverBright Onboarding)",
+        ),
+        (
+            "the onboarding account even if Jira calls it a customer",
+            Person(
+                "qm:onb", "EverBright Onboarding", "Onboarding@GoEverBright.example", "customer"
+            ),
+            "the reporter is the onboarding automation account (EverBright Onboarding)",
+        ),
+        ("no reporter", None, "the ticket has no reporter to email"),
+        (
+            "an account Jira did not type",
+            Person("qm:alex", "Alex Rivera", "alex@greenlight.example"),
+            "Jira did not say whether the reporter (Alex Rivera) is a customer",
+        ),
+        (
+            "an agent",
+            Person("acc-maya", "Maya Patel", "maya.patel@goeverbright.example", "atlassian"),
+            "the reporter (Maya Patel) is not a customer account (Jira account type 'atlassian')",
+        ),
+        (
+            "another automation",
+            Person("app-automation", "Automation for Jira", None, "app"),
+            "the reporter (Automation for Jira) is not a customer account "
+            "(Jira account type 'app')",
+        ),
+    ],
+)
+def test_it_asks_support_to_reply_by_hand_when_the_reporter_is_not_the_customer(
+    case: str, reporter: Person | None, why: str
+) -> None:
+    (finding,) = run([done_request(reporter=reporter)], rules=REPLYING).findings
+    assert finding.rule == RULE_REPLY_DUE, case
+    assert finding.facts["reply_by_hand"] == why
+    assert f"from CXone to the customer on the form ({why})" in finding.summary
+    assert finding.realert == RULES.realert
+
+
+def test_it_matches_the_onboarding_account_by_its_account_id_too() -> None:
+    rules = replace(REPLYING, onboarding_reporter=Person("app-everbright-onboarding"))
+    reporter = Person("app-everbright-onboarding", "EverBright Onboarding", None, "customer")
+    assert reply_blocker(reporter, rules) is not None
+    (finding,) = run([done_request(reporter=reporter)], rules=rules).findings
+    assert finding.rule == RULE_REPLY_DUE
+
+
+def test_it_replies_to_a_customer_when_no_onboarding_account_is_configured() -> None:
+    rules = replace(REPLYING, onboarding_reporter=None)
+    assert [f.rule for f in run([done_request()], rules=rules).findings] == [RULE_REPLY]
+
+
+def test_it_names_why_in_the_reply_due_alert_even_with_replies_switched_off() -> None:
+    (finding,) = run([done_request(reporter=None)]).findings
+    assert finding.rule == RULE_REPLY_DUE
+    assert finding.facts["reply_by_hand"] == "the ticket has no reporter to email"
 
 
 def test_it_is_quiet_once_the_reply_is_on_the_ticket() -> None:
     ss = done_request(comment(f"Hi Alex,\n...\n{reply_marker('SS-500')}"))
     assert run([ss]).findings == []
+    assert run([ss], rules=REPLYING).findings == []
+
+
+@pytest.mark.parametrize(("rules", "rule"), [(RULES, RULE_REPLY_DUE), (REPLYING, RULE_REPLY)])
+def test_it_does_not_take_an_internal_draft_with_the_ref_line_for_the_reply(
+    rules: ChannelPartnerRules, rule: str
+) -> None:
+    draft = comment(f"Draft for Alex:\nHi Alex, ...\n{reply_marker('SS-500')}", public=False)
+    (finding,) = run([done_request(draft)], rules=rules).findings
+    assert finding.rule == rule
 
 
 def test_it_waits_until_every_linked_task_is_done() -> None:
