@@ -8,16 +8,31 @@
 
 Decisions, all from ticket data and an injected ``now``:
 
+- *onboarding tickets* are the searched tickets, less those the approver reported that carry
+  no ask: his email reply threaded on the onboarding subject ("Re: EverBright Partner
+  Onboarding ...") opens a ticket with that subject, and it is one of his tickets (perhaps
+  the approval), not a ticket waiting for him.
 - *the ask* is the latest internal comment, by anyone but the approver, that mentions the
-  approver (a Jira Cloud mention of his account, his name or email, or a configured alias).
+  approver (a Jira Cloud mention of his account, his name or email, or a configured alias)
+  AND contains one of the ``ask_phrases`` (any case; "approv" also reads "approved",
+  "approval"). SOP 001 tags him in other notes too: step 6 "it's complete and products are
+  live", and "tag their account manager and David Ellis" when customer communication is
+  needed. Those are not questions; taken for the newest ask they would replace an answered
+  one and remind him again.
   An ask counts from its ``created`` time even if it was edited later: editing the wording
   of a question does not restart the wait (and an old comment edited to add a mention is
   treated as asked when it was written; the reminder then comes early, never late).
+- *approval tickets* are tickets he reported, created after an ask, whose summary or
+  description names the onboarding ticket's key or its CS ticket's key (*by key*), or else
+  only its organization (*by organization*). A name is weak evidence ("Acme Solar wants a
+  new billing contact" names Acme Solar too), so only a match by key is linked and closed
+  by the job (``actions.link_approval_tickets``); a match by organization is only reported
+  to support, with both keys, for a person to link.
 - *answered* when, after the ask (``created``, so an edit of an old comment is no answer):
   the approver commented on the ticket; or a ticket reported by the approver and linked to
-  it was created, or commented on by him; or an *approval ticket* arrived: a ticket he
-  reported, created after an ask, whose summary or description names the onboarding
-  ticket's key, its CS ticket's key or its organization.
+  it was created, or commented on by him; or an approval ticket by key arrived; or an
+  approval ticket by organization arrived that also contains one of the ``ask_phrases``
+  (a *possible* answer: the reminders stop, and support is told to check it and link it).
 - *overdue* when unanswered for ``remind_after``: wall-clock hours as the SOP says
   ("within 24 hours"), or working time on the desk calendar when the desk opts in.
 
@@ -71,6 +86,19 @@ ANSWER_COMMENT = "comment"
 ANSWER_LINKED_TICKET = "linked_ticket"
 ANSWER_COMMENT_ON_LINKED = "comment_on_linked_ticket"
 ANSWER_APPROVAL_TICKET = "approval_ticket"
+ANSWER_POSSIBLE_APPROVAL_TICKET = "possible_approval_ticket"
+
+MATCHED_BY_KEY = "key"
+MATCHED_BY_ORGANIZATION = "organization"
+
+DEFAULT_ASK_PHRASES = (
+    "approv",
+    "push live",
+    "go live",
+    "go-live",
+    "push the products live",
+)
+"""SOP 001 step 5: support asks "if approved to push live"; matched case-insensitively."""
 
 
 def reminder_marker(key: str, day: date) -> str:
@@ -133,6 +161,7 @@ class ApprovalRules:
     config_project: str = "CS"
     link_approval_tickets: bool = False
     priority_installers: tuple[str, ...] = ()
+    ask_phrases: tuple[str, ...] = DEFAULT_ASK_PHRASES
     job: str = JOB
 
 
@@ -167,6 +196,12 @@ class ApprovalMatch:
     matched_by: str
     """'key' (names the SS or CS key) or 'organization'."""
     linked: bool
+    possible_answer: bool = True
+    """A match by key always answers; by organization only with an approval phrase."""
+
+    @property
+    def by_key(self) -> bool:
+        return self.matched_by == MATCHED_BY_KEY
 
 
 @dataclass(frozen=True)
@@ -217,6 +252,12 @@ def _keys_named(text: str) -> set[str]:
     return {key.upper() for key in _KEY_IN_TEXT.findall(text)}
 
 
+def contains_phrase(text: str, phrases: Iterable[str]) -> bool:
+    """Any phrase, case-insensitively, with any run of whitespace for a space ("push\nlive")."""
+    flat = " ".join(text.split()).casefold()
+    return any(" ".join(p.split()).casefold() in flat for p in phrases if p.strip())
+
+
 def _excerpt(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _EXCERPT_CHARS else flat[: _EXCERPT_CHARS - 1].rstrip() + "…"
@@ -225,8 +266,11 @@ def _excerpt(text: str) -> str:
 # -- the decisions ---------------------------------------------------------------------------
 
 
-def find_asks(ticket: Ticket, approver: Approver) -> tuple[Comment, ...]:
-    """Internal comments by someone else that mention the approver, oldest first."""
+def find_asks(
+    ticket: Ticket, approver: Approver, ask_phrases: Sequence[str] = DEFAULT_ASK_PHRASES
+) -> tuple[Comment, ...]:
+    """Internal comments by someone else that mention the approver and ask about approval
+    (one of ``ask_phrases``), oldest first."""
     asks = [
         c
         for c in ticket.comments
@@ -234,8 +278,30 @@ def find_asks(ticket: Ticket, approver: Approver) -> tuple[Comment, ...]:
         and not approver.is_author(c.author)
         and not is_own_comment(c)
         and approver.is_mentioned_in(c.body)
+        and contains_phrase(c.body, ask_phrases)
     ]
     return tuple(sorted(asks, key=lambda c: (c.created, c.id)))
+
+
+def split_onboarding(
+    tickets: Iterable[Ticket],
+    approver: Approver,
+    ask_phrases: Sequence[str] = DEFAULT_ASK_PHRASES,
+) -> tuple[list[Ticket], list[Ticket]]:
+    """(onboarding tickets, the approver's own tickets among them).
+
+    His email reply to the onboarding thread opens a ticket titled "Re: EverBright Partner
+    Onboarding ...", which the onboarding search returns too. Reported by him and carrying
+    no ask, it is his ticket (perhaps the approval), never one waiting for his approval.
+    """
+    onboarding: list[Ticket] = []
+    his: list[Ticket] = []
+    for ticket in tickets:
+        if approver.is_author(ticket.reporter) and not find_asks(ticket, approver, ask_phrases):
+            his.append(ticket)
+        else:
+            onboarding.append(ticket)
+    return onboarding, his
 
 
 def _linked_keys(a: Ticket, b: Ticket) -> bool:
@@ -250,13 +316,15 @@ def match_approval_tickets(
     approver: Approver,
     asks: Mapping[str, tuple[Comment, ...]],
     config_project: str,
+    ask_phrases: Sequence[str] = DEFAULT_ASK_PHRASES,
 ) -> tuple[list[ApprovalMatch], list[DataProblem]]:
     """Which approver tickets are approvals for which onboarding tickets.
 
     Only tickets created after an onboarding ticket's first ask are candidates for it. A
     ticket naming a key belongs to that ticket (several keys: to each). Without a key, the
     organization decides, unless two asked onboarding tickets share it: then nobody can tell
-    which one he approved, and a person must link it (reported as a data problem).
+    which one he approved, and a person must link it (reported as a data problem). A match
+    by organization is a possible answer only if the ticket uses an approval phrase.
     """
     matches: list[ApprovalMatch] = []
     problems: list[DataProblem] = []
@@ -276,7 +344,7 @@ def match_approval_tickets(
             or any(k.upper() in named for k in _cs_keys(t, config_project))
         ]
         if by_key:
-            chosen = [(t, "key") for t in by_key]
+            chosen = [(t, MATCHED_BY_KEY) for t in by_key]
         else:
             chosen = []
             for ticket in eligible:
@@ -298,9 +366,16 @@ def match_approval_tickets(
                     )
                     chosen = []
                     break
-                chosen.append((ticket, "organization"))
+                chosen.append((ticket, MATCHED_BY_ORGANIZATION))
+        phrased = contains_phrase(text, ask_phrases)
         matches.extend(
-            ApprovalMatch(approval, ticket, how, _linked_keys(approval, ticket))
+            ApprovalMatch(
+                approval,
+                ticket,
+                how,
+                _linked_keys(approval, ticket),
+                possible_answer=how == MATCHED_BY_KEY or phrased,
+            )
             for ticket, how in chosen
         )
     return matches, problems
@@ -363,13 +438,17 @@ def find_answer(
         )
     answers.extend(
         Answer(
-            ANSWER_APPROVAL_TICKET,
+            ANSWER_APPROVAL_TICKET if m.by_key else ANSWER_POSSIBLE_APPROVAL_TICKET,
             m.approval.created,
             m.approval.key,
             _excerpt(m.approval.description or m.approval.summary),
         )
         for m in approval_matches
-        if m.onboarding.key == ticket.key and m.approval.created > after
+        if m.onboarding.key == ticket.key
+        and m.approval.created > after
+        and m.possible_answer
+        # Linked by a person: the linked-ticket answer above already speaks for it.
+        and (m.by_key or not m.linked)
     )
     return min(answers, key=lambda a: (a.at, a.kind, a.ticket_key), default=None)
 
@@ -408,8 +487,13 @@ def evaluate(
     calendar: BusinessCalendar,
 ) -> Evaluation:
     problems: list[DataProblem] = []
-    asks = {t.key: find_asks(t, approver) for t in data.onboarding}
-    for ticket in data.onboarding:
+    onboarding, his = split_onboarding(data.onboarding, approver, rules.ask_phrases)
+    asks = {t.key: find_asks(t, approver, rules.ask_phrases) for t in onboarding}
+    # The approver search reads the description too: its copy wins over the onboarding one.
+    approver_tickets = {t.key: t for t in his} | {
+        t.key: t for t in data.approver_tickets if t.key not in asks
+    }
+    for ticket in onboarding:
         if not ticket.comments_complete:
             problems.append(
                 DataProblem(
@@ -421,13 +505,17 @@ def evaluate(
                 )
             )
     matches, match_problems = match_approval_tickets(
-        data.onboarding, data.approver_tickets, approver, asks, rules.config_project
+        onboarding,
+        list(approver_tickets.values()),
+        approver,
+        asks,
+        rules.config_project,
+        rules.ask_phrases,
     )
     problems.extend(match_problems)
-    approver_tickets = {t.key: t for t in data.approver_tickets if t.key not in asks}
 
     findings: list[Finding] = []
-    for ticket in sorted(data.onboarding, key=lambda t: t.key):
+    for ticket in sorted(onboarding, key=lambda t: t.key):
         ticket_asks = asks[ticket.key]
         if not ticket_asks:
             continue
@@ -444,7 +532,7 @@ def evaluate(
     for match in matches:
         findings.extend(_approval_ticket_findings(match, approver, rules))
     findings.extend(_close_findings(matches, data.linked_by_job, rules))
-    return Evaluation(findings=findings, problems=problems, examined=len(data.onboarding))
+    return Evaluation(findings=findings, problems=problems, examined=len(onboarding))
 
 
 # -- findings --------------------------------------------------------------------------------
@@ -569,6 +657,7 @@ def _match_facts(match: ApprovalMatch, rules: ApprovalRules) -> dict[str, Any]:
         "approval_status": approval.status,
         "approval_done": approval.is_done,
         "matched_by": match.matched_by,
+        "possible_answer": match.possible_answer,
         "linked": match.linked,
         # The snooze label on either ticket keeps the job's hands off both.
         "labels": sorted(set(onboarding.labels) | set(approval.labels)),
@@ -583,16 +672,23 @@ def _approval_ticket_findings(
     approval, onboarding = match.approval, match.onboarding
     org = onboarding.organization or "(no organization)"
     facts = _match_facts(match, rules)
+    if match.by_key:
+        summary = (
+            f"{approver.name}'s ticket {approval.key} looks like the approval for "
+            f"{onboarding.key} ({org}) and is not linked to it"
+        )
+    else:
+        summary = (
+            f"{approver.name}'s ticket {approval.key} names {org} but no key; if it is "
+            f"the approval for {onboarding.key}, link it by hand"
+        )
     findings = [
         Finding(
             job=rules.job,
             rule=RULE_UNLINKED,
             item=approval.key,
             severity=Severity.WARNING,
-            summary=(
-                f"{approver.name}'s ticket {approval.key} looks like the approval for "
-                f"{onboarding.key} ({org}) and is not linked to it"
-            ),
+            summary=summary,
             facts=facts,
             episode=onboarding.key,
             url=approval.url,
@@ -600,7 +696,8 @@ def _approval_ticket_findings(
             realert=None,
         )
     ]
-    if rules.link_approval_tickets:
+    # Only a key is proof enough to change tickets; a name match waits for a person.
+    if rules.link_approval_tickets and match.by_key:
         findings.append(
             Finding(
                 job=rules.job,
@@ -620,10 +717,11 @@ def _approval_ticket_findings(
 def _close_findings(
     matches: Sequence[ApprovalMatch], linked_by_job: frozenset[str], rules: ApprovalRules
 ) -> list[Finding]:
-    """Close each open approval ticket the job links now or linked before.
+    """Close each open approval ticket, matched by key, that the job links now or linked before.
 
     "Linked before" is known from the ledger or from the marker of our comment on it; a link
-    a person made is left alone. The finding is re-evaluated
+    a person made is left alone, and so is a ticket matched only by organization (a person
+    decides whether it is the approval). The finding is re-evaluated
     every run (``realert`` 0) from the ticket itself, so a failed transition is retried and a
     done ticket is never touched; the comment's marker keeps it from being written twice.
     """
@@ -631,7 +729,8 @@ def _close_findings(
         return []
     by_approval: dict[str, list[ApprovalMatch]] = {}
     for match in matches:
-        by_approval.setdefault(match.approval.key, []).append(match)
+        if match.by_key:
+            by_approval.setdefault(match.approval.key, []).append(match)
     findings = []
     for key in sorted(by_approval):
         group = by_approval[key]

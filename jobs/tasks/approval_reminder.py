@@ -13,7 +13,8 @@ What is sent:
   with ``actions.comment_on_reminder``, an internal comment on each ticket recording it;
 - an alert with both keys when an approval ticket came in by email and is not linked; with
   ``actions.link_approval_tickets`` the job links it ("duplicates" the onboarding ticket),
-  comments on it and closes it;
+  comments on it and closes it, but only when it names the onboarding or CS key: one that
+  names only the organization is left for a person to link;
 - once per ticket, "approval answered: the CS ticket can go back to To Do".
 """
 
@@ -37,6 +38,9 @@ from jobs.rules.approval_reminder import (
     ANSWER_COMMENT,
     ANSWER_COMMENT_ON_LINKED,
     ANSWER_LINKED_TICKET,
+    ANSWER_POSSIBLE_APPROVAL_TICKET,
+    DEFAULT_ASK_PHRASES,
+    MATCHED_BY_KEY,
     RULE_CLOSE,
     RULE_LINK,
     RULE_OVERDUE,
@@ -49,6 +53,7 @@ from jobs.rules.approval_reminder import (
     evaluate,
     find_asks,
     reminder_marker,
+    split_onboarding,
 )
 from jobs.rules.approval_reminder import JOB as JOB_NAME
 
@@ -86,6 +91,8 @@ ANSWER_PHRASES = {
     ANSWER_COMMENT_ON_LINKED: "on linked {ticket}",
     ANSWER_LINKED_TICKET: "by linked {ticket}",
     ANSWER_APPROVAL_TICKET: "by email, as {ticket}",
+    ANSWER_POSSIBLE_APPROVAL_TICKET: "possibly by email, as {ticket} (names the organization "
+    "only: check it and link it)",
 }
 """How each kind of answer reads in the support alert; ``{ticket}`` is a link."""
 _JQL_DATE_MARGIN = timedelta(days=1)
@@ -111,6 +118,11 @@ class ApprovalReminderConfig(JobConfig):
     email and Jira account mention always do), e.g. ["Dave Ellis"]."""
     approval_ticket_done_status: str = "Closed"
     """Status an approval ticket is moved to once linked as a duplicate."""
+    ask_phrases: list[str] = Field(default_factory=lambda: list(DEFAULT_ASK_PHRASES))
+    """Words of the approval question, any case. An internal note tagging the approver is an
+    ask only if it contains one (SOP 001 also tags him in "complete and live" and customer
+    communication notes); an email ticket from him naming only the organization counts as
+    a possible answer only if it contains one."""
 
     @field_validator("approver_lookback")
     @classmethod
@@ -124,6 +136,15 @@ class ApprovalReminderConfig(JobConfig):
     def _no_blank_names(cls, value: list[str]) -> list[str]:
         if any(not name.strip() for name in value):
             raise ValueError("names must not be blank (a blank name would match every comment)")
+        return value
+
+    @field_validator("ask_phrases")
+    @classmethod
+    def _usable_phrases(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one phrase, e.g. approv: with none, nothing is an ask")
+        if any(not phrase.strip() for phrase in value):
+            raise ValueError("phrases must not be blank (a blank phrase would match every note)")
         return value
 
 
@@ -266,10 +287,16 @@ class ApprovalReminderJob(Job):
                 "no approver configured (name, email, jira_account_id): nothing to check",
             )
             return FetchResult(ApprovalData(()), None, (problem,))
+        phrases = tuple(config.ask_phrases)
         found = list(ctx.jira.search(onboarding_jql(ctx), list(ONBOARDING_FIELDS)))
-        onboarding = [t if t.comments_complete else ctx.jira.with_all_comments(t) for t in found]
+        complete = [t if t.comments_complete else ctx.jira.with_all_comments(t) for t in found]
+        # His "Re: EverBright Partner Onboarding" emails are his tickets: read them with the
+        # approver search (it asks for the description), and let their links be followed.
+        onboarding, his = split_onboarding(complete, approver, phrases)
 
-        first_asks = [asks[0].created for t in onboarding if (asks := find_asks(t, approver))]
+        first_asks = [
+            asks[0].created for t in onboarding if (asks := find_asks(t, approver, phrases))
+        ]
         if not first_asks:
             # Nobody was asked: no answer or approval ticket can matter this run.
             return FetchResult(ApprovalData(tuple(onboarding)), approver)
@@ -288,6 +315,8 @@ class ApprovalReminderJob(Job):
             )
         else:
             approver_tickets = list(ctx.jira.search(jql, list(APPROVER_FIELDS)))
+        searched = {t.key for t in approver_tickets}
+        approver_tickets += [t for t in his if t.key not in searched]
         linked_by_job = frozenset(
             key for key, state in ctx.ledger.open_states(JOB_NAME).items() if state.get("linked_to")
         )
@@ -305,6 +334,7 @@ class ApprovalReminderJob(Job):
             config_project=ctx.settings.desk.config_project,
             link_approval_tickets=ctx.settings.actions.link_approval_tickets,
             priority_installers=tuple(ctx.settings.priority_installers),
+            ask_phrases=tuple(config.ask_phrases),
         )
         evaluation = evaluate(data.data, data.approver, ctx.now, rules, ctx.calendar)
         findings = [
@@ -421,11 +451,12 @@ class ApprovalReminderJob(Job):
             if finding.rule == RULE_UNLINKED:
                 onboarding = str(facts["onboarding_ticket"])
                 target = link(ctx.browse_url(onboarding), onboarding)
-                todo = (
-                    "linking it as a duplicate and closing it"
-                    if linking
-                    else "link it as a duplicate and close it"
-                )
+                if facts["matched_by"] != MATCHED_BY_KEY:
+                    todo = "if it is his approval, link it as a duplicate and close it by hand"
+                elif linking:
+                    todo = "linking it as a duplicate and closing it"
+                else:
+                    todo = "link it as a duplicate and close it"
                 return (
                     f"{_head(finding)} names {target} ({escape(_org(finding))}, "
                     f"by {escape(str(facts['matched_by']))}): {todo}"

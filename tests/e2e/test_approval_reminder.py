@@ -92,6 +92,44 @@ def test_it_reminds_again_after_the_realert_window(desk) -> None:
     assert len(dms) == 2
     # SS-302 (asked 5 h before the first run) is now overdue too.
     assert "SS-301" in dms[1].text and "SS-302" in dms[1].text and "SS-305" in dms[1].text
+    # Answered: SS-303 on the ticket, SS-304 by his email on the onboarding subject.
+    assert "SS-303" not in dms[1].text and "SS-304" not in dms[1].text
+
+
+def test_a_note_tagging_him_without_an_approval_question_does_not_remind_him_again(desk) -> None:
+    # SS-303: answered 20 h ago, then tagged 19 h ago in a customer-communication note.
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+
+    assert run(desk).code == 0
+    for day in (1, 2):
+        stack.jira.advance(timedelta(hours=24))
+        assert run(desk, at=NOW + timedelta(days=day)).code == 0
+
+    assert all("SS-303" not in dm.text for dm in stack.slack.dms_to(DAVID))
+    answered = [m.text for m in stack.slack.messages_in(CHANNEL) if "answered by" in m.text]
+    assert any("SS-303" in t and "Approved - push it live." in t for t in answered)
+
+
+def test_his_email_threaded_on_the_onboarding_subject_is_his_answer(desk, tmp_path) -> None:
+    # SS-340 "Re: EverBright Partner Onboarding - Lakeside Solar" is found by the onboarding
+    # search too; it answers SS-304 and is never itself a ticket waiting for him.
+    stack = desk(FIXTURE, now=NOW, settings=APPROVER)
+
+    assert run(desk, report=tmp_path / "r.json").code == 0
+    stack.jira.advance(timedelta(hours=24))
+    assert run(desk, at=NOW + timedelta(hours=24)).code == 0
+
+    for dm in stack.slack.dms_to(DAVID):
+        assert "SS-304" not in dm.text and "SS-340" not in dm.text
+    report = json.loads((tmp_path / "r.json").read_text())
+    fired = {(f["rule"], f["item"]) for f in report["findings"]}
+    assert ("approval_received", "SS-304") in fired
+    assert not {f["item"] for f in report["findings"] if f["rule"] == "approval_overdue"} & {
+        "SS-304",
+        "SS-340",
+    }
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    assert "SS-304" in channel and "SS-340" in channel and "by email, as" in channel
 
 
 def test_an_answer_on_the_ticket_stops_the_reminders(desk) -> None:
@@ -196,6 +234,52 @@ def test_it_alerts_support_about_an_unlinked_approval_ticket_without_touching_it
     assert stack.jira.issue("SS-340").status == "Waiting for support"
 
 
+def test_a_ticket_naming_only_the_organization_is_left_for_a_person_to_link(
+    desk, tmp_path: Path
+) -> None:
+    # SS-343 "Sunrise Solar Co wants a new billing contact": names SS-301's organization only.
+    stack = desk(FIXTURE, now=NOW, settings=LINKING)
+
+    assert run(desk, report=tmp_path / "r.json").code == 0
+
+    assert stack.jira.links_of("SS-343") == []
+    assert stack.jira.comments_of("SS-343") == []
+    assert stack.jira.issue("SS-343").status == "Waiting for support"
+    (alert,) = [m.text for m in stack.slack.messages_in(CHANNEL) if "not linked" in m.text]
+    line = next(line for line in alert.splitlines() if "SS-343" in line)
+    assert "SS-301" in line and "by organization" in line and "by hand" in line
+    report = json.loads((tmp_path / "r.json").read_text())
+    fired = {(f["rule"], f["item"]) for f in report["findings"]}
+    assert ("approval_overdue", "SS-301") in fired
+    assert ("approval_received", "SS-301") not in fired
+    assert not {("link_approval_ticket", "SS-343"), ("close_approval_ticket", "SS-343")} & fired
+    (dm,) = stack.slack.dms_to(DAVID)
+    assert "SS-301" in dm.text
+
+
+def test_a_ticket_naming_the_organization_with_an_approval_phrase_is_a_possible_answer(
+    desk,
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=LINKING)
+    stack.jira.add_issue(
+        key="SS-344",
+        summary="Harbor Electric",
+        description="Harbor Electric is approved to go live.",
+        status="Waiting for support",
+        created="-1h",
+        reporter="David Ellis",
+    )
+
+    assert run(desk).code == 0
+
+    (dm,) = stack.slack.dms_to(DAVID)
+    assert "SS-305" not in dm.text
+    channel = texts(stack.slack.messages_in(CHANNEL))
+    assert "possibly by email, as" in channel and "SS-344" in channel
+    assert stack.jira.links_of("SS-344") == []
+    assert stack.jira.issue("SS-344").status == "Waiting for support"
+
+
 def test_it_links_and_closes_the_approval_ticket_exactly_once_when_enabled(desk) -> None:
     stack = desk(FIXTURE, now=NOW, settings=LINKING)
 
@@ -218,6 +302,9 @@ def test_it_links_and_closes_the_approval_ticket_exactly_once_when_enabled(desk)
     alerts = [m for m in stack.slack.messages_in(CHANNEL) if "not linked" in m.text]
     assert len(alerts) == 1 and "linking it as a duplicate and closing it" in alerts[0].text
     assert stack.jira.links_of("SS-341") == []
+    # Named by organization only: reported, never linked or closed by the job.
+    assert stack.jira.links_of("SS-343") == []
+    assert stack.jira.issue("SS-343").status == "Waiting for support"
 
 
 def test_a_link_made_by_a_person_means_nothing_to_do(desk) -> None:

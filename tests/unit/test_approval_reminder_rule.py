@@ -18,6 +18,8 @@ from jobs.rules.approval_reminder import (
     ANSWER_COMMENT,
     ANSWER_COMMENT_ON_LINKED,
     ANSWER_LINKED_TICKET,
+    ANSWER_POSSIBLE_APPROVAL_TICKET,
+    DEFAULT_ASK_PHRASES,
     RULE_CLOSE,
     RULE_LINK,
     RULE_OVERDUE,
@@ -30,6 +32,7 @@ from jobs.rules.approval_reminder import (
     evaluate,
     find_asks,
     reminder_marker,
+    split_onboarding,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -90,13 +93,19 @@ def onboarding(
     links: tuple[IssueLink, ...] = (),
     labels: tuple[str, ...] = (),
     comments_total: int | None = None,
+    reporter: Person | None = None,
+    summary: str = "EverBright Partner Onboarding",
+    description: str = "",
+    created_hours: float = 24 * 10,
 ) -> Ticket:
     return Ticket(
         key=key,
-        summary="EverBright Partner Onboarding",
+        summary=summary,
+        description=description,
+        reporter=reporter,
         status="Waiting on support",
         status_category=StatusCategory.IN_PROGRESS,
-        created=hours_ago(24 * 10),
+        created=hours_ago(created_hours),
         project="SS",
         organizations=(org,) if org else (),
         comments=comments,
@@ -222,6 +231,40 @@ TIMELINES = [
         RULE_OVERDUE,
     ),
     ("no ask at all", (comment(30, "config done", public=False),), None),
+    (
+        "a mention without an approval question is no ask",
+        (comment(30, "[~accountid:" + DAVID_ID + "] FYI, config started on CS-301."),),
+        None,
+    ),
+    (
+        "the step 6 'complete and live' note does not replace the answered ask",
+        (
+            ask(60),
+            reply(50),
+            comment(
+                30, f"James, [~accountid:{DAVID_ID}]: CS-301 is complete and products are live."
+            ),
+        ),
+        RULE_RECEIVED,
+    ),
+    (
+        "a customer communication note does not replace the answered ask",
+        (
+            ask(60),
+            reply(50),
+            comment(
+                30,
+                "Account manager and David Ellis: Sunrise Solar Co is not ready to launch in "
+                "their state; please let the customer know.",
+            ),
+        ),
+        RULE_RECEIVED,
+    ),
+    (
+        "the approval phrase in any case",
+        (comment(30, "DAVID ELLIS: APPROVAL to PUSH\nLIVE?"),),
+        RULE_OVERDUE,
+    ),
 ]
 
 
@@ -247,6 +290,14 @@ def test_it_records_an_edited_ask_with_its_creation_time() -> None:
     (finding,) = evaluation.findings
     assert finding.facts["ask_edited"] is True
     assert finding.facts["asked_at"] == hours_ago(30).isoformat()
+
+
+def test_it_takes_only_notes_with_a_configured_ask_phrase_for_asks() -> None:
+    ticket = onboarding(comments=(comment(30, "David Ellis: OK to launch Sunrise?"),))
+    assert run(ticket).findings == []
+    launch = replace(RULES, ask_phrases=("ok to launch",))
+    assert [f.rule for f in run(ticket, rules=launch).findings] == [RULE_OVERDUE]
+    assert find_asks(ticket, APPROVER, ("OK TO LAUNCH",)) == ticket.comments
 
 
 def test_it_accepts_configured_aliases_for_the_approver() -> None:
@@ -422,17 +473,30 @@ def test_it_ignores_a_linked_ticket_somebody_else_reported() -> None:
 # -- approval tickets ----------------------------------------------------------------------
 
 MATCHES = [
-    ("organization in the summary", "Re: Sunrise Solar Co onboarding", "", "organization"),
-    ("organization in the description", "Go live?", "yes for SUNRISE SOLAR CO", "organization"),
-    ("onboarding key", "Approval", "ok for SS-301", "key"),
-    ("CS key", "Approval", "ok for CS-301", "key"),
+    # (name, summary, description, matched by, answer kind or None: still overdue)
+    (
+        "organization in the summary, no approval phrase",
+        "Re: Sunrise Solar Co onboarding",
+        "",
+        "organization",
+        None,
+    ),
+    (
+        "organization in the description, with an approval phrase",
+        "Go live?",
+        "yes for SUNRISE SOLAR CO",
+        "organization",
+        ANSWER_POSSIBLE_APPROVAL_TICKET,
+    ),
+    ("onboarding key", "Approval", "ok for SS-301", "key", ANSWER_APPROVAL_TICKET),
+    ("CS key", "Re: CS-301", "ok", "key", ANSWER_APPROVAL_TICKET),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "summary", "description", "how"), MATCHES, ids=[m[0] for m in MATCHES]
+    ("name", "summary", "description", "how", "answer"), MATCHES, ids=[m[0] for m in MATCHES]
 )
-def test_it_finds_the_unlinked_approval_ticket(name, summary, description, how) -> None:
+def test_it_finds_the_unlinked_approval_ticket(name, summary, description, how, answer) -> None:
     approval = approver_ticket(summary=summary, description=description)
     evaluation = run(
         onboarding(comments=(ask(30),), links=(cs_link(),)), approver_tickets=(approval,)
@@ -443,9 +507,50 @@ def test_it_finds_the_unlinked_approval_ticket(name, summary, description, how) 
     assert unlinked.realert is None
     assert unlinked.facts["matched_by"] == how
     assert unlinked.facts["onboarding_ticket"] == "SS-301"
-    (received,) = by_rule(evaluation, RULE_RECEIVED)
-    assert received.facts["answer_kind"] == ANSWER_APPROVAL_TICKET
+    if answer is None:
+        assert by_rule(evaluation, RULE_OVERDUE) and not by_rule(evaluation, RULE_RECEIVED)
+    else:
+        (received,) = by_rule(evaluation, RULE_RECEIVED)
+        assert received.facts["answer_kind"] == answer
     assert not by_rule(evaluation, RULE_LINK) and not by_rule(evaluation, RULE_CLOSE)
+
+
+LINKING = replace(RULES, link_approval_tickets=True)
+
+
+def test_it_never_links_or_closes_a_ticket_that_only_names_the_organization() -> None:
+    billing = approver_ticket(
+        summary="Sunrise Solar Co wants a new billing contact",
+        description="Please update the billing contact to Pat.",
+    )
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(billing,), rules=LINKING)
+    assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_OVERDUE, RULE_UNLINKED])
+    (unlinked,) = by_rule(evaluation, RULE_UNLINKED)
+    assert unlinked.facts["matched_by"] == "organization"
+    assert unlinked.facts["possible_answer"] is False
+    assert "SS-340" in unlinked.summary and "SS-301" in unlinked.summary
+    assert "by hand" in unlinked.summary
+
+
+def test_an_organization_match_with_an_approval_phrase_is_only_a_possible_answer() -> None:
+    approval = approver_ticket(summary="Re: Sunrise Solar Co", description="Approved to go live.")
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
+    assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_RECEIVED, RULE_UNLINKED])
+    (received,) = by_rule(evaluation, RULE_RECEIVED)
+    assert received.facts["answer_kind"] == ANSWER_POSSIBLE_APPROVAL_TICKET
+    assert by_rule(evaluation, RULE_UNLINKED)[0].facts["possible_answer"] is True
+
+
+def test_it_does_not_close_a_ticket_matched_by_organization_even_if_it_linked_it_before() -> None:
+    approval = approver_ticket(links=(dup_link("SS-301", "outward"),))
+    evaluation = run(
+        onboarding(comments=(ask(30),)),
+        approver_tickets=(approval,),
+        rules=LINKING,
+        linked_by_job=frozenset({"SS-340"}),
+    )
+    assert [f.rule for f in evaluation.findings] == [RULE_RECEIVED]
+    assert evaluation.findings[0].facts["answer_kind"] == ANSWER_LINKED_TICKET
 
 
 NON_MATCHES = [
@@ -492,12 +597,11 @@ def test_it_matches_after_the_first_ask_even_when_support_asked_again() -> None:
     assert [f.rule for f in evaluation.findings] == [RULE_UNLINKED]
 
 
-def test_it_plans_link_and_close_when_the_desk_opts_in() -> None:
-    linking = replace(RULES, link_approval_tickets=True)
+def test_it_plans_link_and_close_when_the_desk_opts_in_and_the_key_is_named() -> None:
     evaluation = run(
         onboarding(comments=(ask(30),), labels=("sla-snooze",)),
-        approver_tickets=(approver_ticket(),),
-        rules=linking,
+        approver_tickets=(approver_ticket(description="SS-301: approved to go live."),),
+        rules=LINKING,
     )
     assert sorted(f.rule for f in evaluation.findings) == sorted(
         [RULE_RECEIVED, RULE_UNLINKED, RULE_LINK, RULE_CLOSE]
@@ -523,11 +627,10 @@ def test_an_existing_link_in_either_direction_means_nothing_to_do() -> None:
 
 
 def test_it_links_but_does_not_reclose_a_done_approval_ticket() -> None:
-    linking = replace(RULES, link_approval_tickets=True)
     evaluation = run(
         onboarding(comments=(ask(30),)),
-        approver_tickets=(approver_ticket(done=True),),
-        rules=linking,
+        approver_tickets=(approver_ticket(description="SS-301 approved", done=True),),
+        rules=LINKING,
     )
     assert sorted(f.rule for f in evaluation.findings) == sorted(
         [RULE_LINK, RULE_RECEIVED, RULE_UNLINKED]
@@ -536,18 +639,56 @@ def test_it_links_but_does_not_reclose_a_done_approval_ticket() -> None:
 
 @pytest.mark.parametrize("how", ["ledger", "marker"])
 def test_it_finishes_closing_a_ticket_it_linked_before(how: str) -> None:
-    linking = replace(RULES, link_approval_tickets=True)
     marker = comment(1, f"Closing.\n{approval_ticket_marker('SS-340', 'SS-301')}")
     approval = approver_ticket(
-        links=(dup_link("SS-301", "outward"),), comments=(marker,) if how == "marker" else ()
+        description="SS-301 approved",
+        links=(dup_link("SS-301", "outward"),),
+        comments=(marker,) if how == "marker" else (),
     )
     evaluation = run(
         onboarding(comments=(ask(30),)),
         approver_tickets=(approval,),
-        rules=linking,
+        rules=LINKING,
         linked_by_job=frozenset({"SS-340"}) if how == "ledger" else frozenset(),
     )
     assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_CLOSE, RULE_RECEIVED])
+
+
+# -- the approver's email on the onboarding subject -------------------------------------------
+
+THREADED = dict(
+    key="SS-340",
+    summary="Re: EverBright Partner Onboarding - Sunrise Solar Co",
+    description="Sunrise Solar Co is approved, push the products live.",
+    reporter=DAVID,
+)
+
+
+def test_his_email_on_the_onboarding_subject_answers_instead_of_being_skipped() -> None:
+    # The onboarding search returns his reply too (same subject); so does his own search.
+    as_onboarding = onboarding(org=None, created_hours=2, **THREADED)  # type: ignore[arg-type]
+    as_his = approver_ticket(
+        "SS-340", summary=THREADED["summary"], description=THREADED["description"]
+    )
+    asked = onboarding("SS-301", (ask(30),), links=(cs_link(),))
+    for his_tickets in [(as_his,), ()]:
+        evaluation = run(asked, as_onboarding, approver_tickets=his_tickets, rules=LINKING)
+        rules = sorted((f.rule, f.item) for f in evaluation.findings)
+        assert (RULE_OVERDUE, "SS-301") not in rules
+        assert (RULE_RECEIVED, "SS-301") in rules and (RULE_UNLINKED, "SS-340") in rules
+        assert evaluation.examined == 1
+
+
+def test_a_ticket_he_reported_that_carries_an_ask_is_still_an_onboarding_ticket() -> None:
+    forwarded = onboarding("SS-301", (ask(30),), reporter=DAVID)
+    assert [f.rule for f in run(forwarded).findings] == [RULE_OVERDUE]
+
+
+def test_split_onboarding_sets_his_unasked_tickets_apart() -> None:
+    asked = onboarding("SS-301", (ask(30),))
+    his = onboarding("SS-340", reporter=DAVID)
+    other = onboarding("SS-302", reporter=AGENT)
+    assert split_onboarding([asked, his, other], APPROVER) == ([asked, other], [his])
 
 
 def test_find_asks_orders_asks_oldest_first() -> None:
@@ -569,6 +710,8 @@ def test_the_config_defaults_are_the_sops() -> None:
     assert config.jql is None
     assert config.approver_lookback == Duration(wall=timedelta(days=14))
     assert config.approval_ticket_done_status == "Closed"
+    assert config.ask_phrases == list(DEFAULT_ASK_PHRASES)
+    assert "approv" in config.ask_phrases and "push live" in config.ask_phrases
 
 
 @pytest.mark.parametrize(
@@ -577,6 +720,8 @@ def test_the_config_defaults_are_the_sops() -> None:
         ("approver_lookback", "3bd", "use days"),
         ("approver_lookback", "0m", "use days"),
         ("mention_names", ["David", "  "], "must not be blank"),
+        ("ask_phrases", [], "at least one phrase"),
+        ("ask_phrases", ["approv", " "], "must not be blank"),
         ("remind_after", "24", "no unit"),
         ("remind_afterr", "24h", "Extra inputs"),
     ],
