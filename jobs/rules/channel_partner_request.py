@@ -24,11 +24,13 @@ Decisions, all from ticket data and an injected ``now``:
 - *its CS task* is any ticket of the config project linked to the request. A request
   without one gets `RULE_MISSING` after ``grace`` (time for an agent to create it by
   hand), or `RULE_CREATE` at once when ``actions.create_cs_tasks`` is on.
-- *recovering a half-done creation*: the job records the created key in the SS ticket's
-  `CS_TASK_PROPERTY` property right after creating it, before linking. A request with no
-  link but that property (a run that crashed between create and link), or with exactly one
-  open, unlinked CS task of the same summary created after it (a crash before even the
-  property was written), gets `RULE_UNLINKED` instead of a second task.
+- *recovering a half-done creation*: the job creates each CS task with the label
+  `cs_task_label` (``sla-monitor-SS-500``) in the create call itself, so the task carries
+  its request's name from the moment it exists, at no extra call. A request with no link
+  but a CS task with its label (a run that crashed between create and link, in any status),
+  or with the legacy `CS_TASK_PROPERTY` an earlier version of the job wrote, or with
+  exactly one open, unlabelled, unlinked CS task of the same summary created after it (a
+  task made by hand), gets `RULE_UNLINKED` instead of a second task.
 - *wrong fields*: a linked CS task that is not done, ``grace`` after it was created, is
   checked field by field against the SOP (`check_cs_task`); each difference is named. A
   date counted from the CS task's own created date is also accepted: an agent who creates
@@ -66,7 +68,7 @@ from jobs.model import (
 )
 from jobs.render.alerts import human_duration
 from jobs.rules.names import normalize_name
-from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE
+from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE, customer_name
 
 JOB = "channel_partner_request"
 
@@ -75,7 +77,8 @@ RULE_MISSING = "cs_task_missing"
 RULE_CREATE = "cs_task_create"
 """No linked CS task and ``actions.create_cs_tasks`` is on: create it and link it."""
 RULE_UNLINKED = "cs_task_unlinked"
-"""A CS task for the request exists (property or same summary) but is not linked to it."""
+"""A CS task for the request exists (its label, the legacy property or the same summary) but
+is not linked to it."""
 RULE_FIELDS = "cs_task_fields"
 """The linked CS task has missing or wrong fields (the finding's item is the CS key)."""
 RULE_REPLY_DUE = "customer_reply_due"
@@ -83,8 +86,12 @@ RULE_REPLY_DUE = "customer_reply_due"
 RULE_REPLY = "customer_reply"
 """The CS work is done: send "New Channel Req 2" (``actions.reply_channel_partner``), once."""
 
+CS_TASK_LABEL_PREFIX = "sla-monitor-"
+"""Start of the label every CS task the job creates carries: ``sla-monitor-SS-500``."""
 CS_TASK_PROPERTY = "sla-monitor.cs-task"
-"""Issue property on the SS ticket: ``{"key": "CS-12"}`` once the job created its CS task."""
+"""Legacy: issue property on the SS ticket, ``{"key": "CS-12"}``, that earlier versions of the
+job wrote after creating the CS task (one call more per task). Still honoured, because it is
+read in the same search as the requests; no longer written."""
 REPLY_TAG = "new-channel-req-2"
 REPLY_TEMPLATE = "New Channel Req 2"
 
@@ -98,6 +105,22 @@ DATE_LABELS = {
     FIELD_CONFIGURATION: "Configuration Date",
     FIELD_QA_DUE: "QA Due Date",
 }
+
+
+_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
+
+
+def cs_task_label(ss_key: str) -> str:
+    """The label that names the request a CS task was created for: ``sla-monitor-SS-500``.
+
+    Jira refuses a label with a space (and JQL would need it quoted): an issue key has none,
+    so anything else is refused here rather than sent.
+    """
+    if not _ISSUE_KEY.fullmatch(ss_key):
+        raise ValueError(
+            f"{ss_key!r} is not a Jira issue key; cannot name a CS task label after it"
+        )
+    return f"{CS_TASK_LABEL_PREFIX}{ss_key}"
 
 
 def reply_marker(ss_key: str) -> str:
@@ -202,11 +225,15 @@ def cs_task_fields(
     description: str,
     dates: ExpectedDates,
     rules: ChannelPartnerRules,
+    *,
+    request_key: str,
 ) -> dict[str, Any]:
     """The CS task the SOP describes, as field names -> values (JSON-safe, for the create call).
 
     User and parent values are given as plain identifiers (account id, issue key); the
-    Jira adapter turns names into field ids and values into the shapes Jira wants.
+    Jira adapter turns names into field ids and values into the shapes Jira wants. The
+    label `cs_task_label` is set in the same call: a run that dies before linking leaves a
+    task the next run can find by it.
     """
     fields: dict[str, Any] = {
         "project": rules.config_project,
@@ -218,6 +245,7 @@ def cs_task_fields(
         FIELD_DUE: dates.due.isoformat(),
         FIELD_CONFIGURATION: dates.configuration.isoformat(),
         FIELD_QA_DUE: dates.qa_due.isoformat(),
+        "labels": [cs_task_label(request_key)],
     }
     qa = rules.qa_assignee
     if qa is not None and (qa.account_id or qa.email):
@@ -329,12 +357,17 @@ def check_cs_task(
     return problems
 
 
-# -- links, properties and orphans ---------------------------------------------------------
+# -- links, labels, properties and orphans -------------------------------------------------
 
 
 def _cs_links(ticket: Ticket, project: str) -> list[Any]:
     prefix = f"{project}-"
     return [link for link in ticket.links if link.other_key.startswith(prefix)]
+
+
+def has_cs_link(ticket: Ticket, config_project: str) -> bool:
+    """Whether the request is linked to any ticket of the config project (its CS task)."""
+    return bool(_cs_links(ticket, config_project))
 
 
 def _property_key(ticket: Ticket) -> str | None:
@@ -349,14 +382,31 @@ def _norm_summary(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _labelled(cs_tasks: Mapping[str, Ticket]) -> dict[str, list[Ticket]]:
+    """CS tasks by the request their `cs_task_label` names (casefolded label), oldest first."""
+    found: dict[str, list[Ticket]] = {}
+    for task in sorted(cs_tasks.values(), key=lambda t: (t.created, t.key)):
+        for label in task.labels:
+            if label.casefold().startswith(CS_TASK_LABEL_PREFIX):
+                found.setdefault(label.casefold(), []).append(task)
+    return found
+
+
+def _labelled_for(request: Ticket, labelled: Mapping[str, list[Ticket]]) -> list[Ticket]:
+    return labelled.get(cs_task_label(request.key).casefold(), [])
+
+
 def _orphans(
     cs_tasks: Mapping[str, Ticket], request_projects: set[str], claimed: set[str]
 ) -> dict[str, list[Ticket]]:
-    """Open CS tasks linked to no request (nor recorded on one), by their normalized summary."""
+    """Open CS tasks linked to no request, recorded on none and labelled for none (those belong
+    to the request they name), by their normalized summary: candidates for a hand-made task."""
     prefixes = tuple(f"{p}-" for p in request_projects)
     found: dict[str, list[Ticket]] = {}
     for task in cs_tasks.values():
-        if task.key in claimed:
+        if task.key in claimed or task.is_done:
+            continue
+        if any(label.casefold().startswith(CS_TASK_LABEL_PREFIX) for label in task.labels):
             continue
         if prefixes and any(link.other_key.startswith(prefixes) for link in task.links):
             continue
@@ -428,12 +478,15 @@ def evaluate_requests(
         priority = is_priority_installer((org, *ticket.organizations), rules.priority_installers)
         requests.append(_Request(ticket, org, dates, base, rules, priority))
 
+    labelled = _labelled(data.cs_tasks)
     claimed = {key for r in requests if (key := _property_key(r.ticket))}
     orphans = _orphans(data.cs_tasks, {r.ticket.key.split("-")[0] for r in requests}, claimed)
     waiting: dict[str, int] = {}
     for request in requests:
-        if not _cs_links(request.ticket, rules.config_project) and not _property_key(
-            request.ticket
+        if (
+            not _cs_links(request.ticket, rules.config_project)
+            and not _labelled_for(request.ticket, labelled)
+            and not _property_key(request.ticket)
         ):
             summary = _norm_summary(request.ticket.summary)
             waiting[summary] = waiting.get(summary, 0) + 1
@@ -441,7 +494,7 @@ def evaluate_requests(
     for request in requests:
         links = _cs_links(request.ticket, rules.config_project)
         if not links:
-            found = _without_task(request, now, calendar, orphans, waiting)
+            found = _without_task(request, now, calendar, labelled, orphans, waiting)
             findings.extend([found] if found else [])
             continue
         open_keys = [
@@ -505,6 +558,9 @@ def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem])
         "cs_keys": done_keys,
         "marker": marker,
         "customer": _person_name(ticket.reporter),
+        # "Hi Alex," — never "Hi alex@greenlight.example,": Cloud customers' display names are
+        # often their email address ('' then, and the reply says "Hi there,").
+        "greeting_name": customer_name(ticket),
     }
     done = ", ".join(done_keys)
     blocker = reply_blocker(ticket.reporter, rules)
@@ -534,11 +590,27 @@ def _without_task(
     request: _Request,
     now: datetime,
     calendar: BusinessCalendar,
+    labelled: Mapping[str, list[Ticket]],
     orphans: Mapping[str, list[Ticket]],
     waiting: Mapping[str, int],
 ) -> Finding | None:
     """A request with no linked CS task: recover a half-done creation, create one, or alert."""
     ticket, rules, dates = request.ticket, request.rules, request.dates
+    # The label names this request: whatever the task's status or title now, it is the one
+    # the job created for it. Two would mean an earlier bug: link the oldest, name them all.
+    with_label = [task.key for task in _labelled_for(ticket, labelled)]
+    if with_label:
+        return request.finding(
+            RULE_UNLINKED,
+            Severity.WARNING,
+            f"{', '.join(with_label)} {'was' if len(with_label) == 1 else 'were'} created for "
+            "this request but not linked to it",
+            episode=with_label[0],
+            realert=rules.realert,
+            cs_key=with_label[0],
+            candidates=with_label,
+            source="label",
+        )
     from_property = _property_key(ticket)
     if from_property is not None:
         return request.finding(

@@ -2,9 +2,12 @@
 
 Reads (two paged searches a run, plus one re-check when it is about to create):
 - open SS tickets whose summary has the request's words (``summary_search``), with links,
-  comments and the `CS_TASK_PROPERTY` property; the title pattern decides what is a request;
-- open CS tasks that are linked to one of them or carry the request's words in their summary
-  (the latter to find a task created but never linked).
+  comments and the legacy `CS_TASK_PROPERTY` property (free: same search); the title
+  pattern decides what is a request;
+- CS tasks that are open and linked to one of them or carry the request's words in their
+  summary (a hand-made task never linked), or, in any status, carry the `cs_task_label` of a
+  request without a linked CS task (a task this job created but never linked). The label
+  clause rides in the same search (a further search per 100 labels beyond the first 100).
 
 Acts:
 - by default, one grouped Slack alert per severity: requests without a CS task, CS tasks
@@ -18,14 +21,18 @@ Acts:
 Exactly once, for the CS task. Jira, not the ledger, is the ground truth:
 1. the pipeline's claim on ``(job, cs_task_create, SS-x)`` keeps two overlapping runs from
    both planning a creation;
-2. `plan` re-reads the requests (one ``key in (...)`` search) right before creating and
-   skips any that meanwhile got a CS link, or links the task recorded in their property;
-3. the create action's ``on_done`` writes ``{"key": "CS-y"}`` to the SS ticket's
-   `CS_TASK_PROPERTY` at once, before the link, so a crash between create and link leaves
-   a trace; `after_run` then links the new task (a separate, recorded action);
-4. the next run turns a request with that property but no link, or with exactly one open,
-   unlinked CS task of the same title (a crash before even the property), into
-   ``cs_task_unlinked``, which links that task instead of creating a second one.
+2. `plan` re-reads the requests and the CS tasks labelled for them (one search:
+   ``key in (...) OR (project = CS AND labels in (...))``) right before creating, and skips
+   any request that meanwhile got a CS link, or links the task labelled for it;
+3. the create call itself sets the label ``sla-monitor-SS-x`` on the new task, so from the
+   moment the task exists it names its request, at no extra call (no property write, no
+   read-back); `after_run` then links the new task (a separate, recorded action);
+4. the next run turns a request without a link but with a task labelled for it (a run that
+   crashed between create and link), with the legacy property, or with exactly one open,
+   unlinked CS task of the same title (made by hand), into ``cs_task_unlinked``, which links
+   that task instead of creating a second one.
+Jira's search index can lag a write by a few seconds; step 4 happens a scheduled run later,
+and steps 1 and 2 cover the runs in between.
 """
 
 from __future__ import annotations
@@ -58,7 +65,9 @@ from jobs.rules.channel_partner_request import (
     ExpectedDates,
     compile_title_pattern,
     cs_task_fields,
+    cs_task_label,
     evaluate_requests,
+    has_cs_link,
     request_org,
 )
 from jobs.rules.channel_partner_request import (
@@ -98,7 +107,9 @@ CS_FIELDS = (
     "QA Due Date",
     "QA Assignee",
 )
-RECHECK_FIELDS = ("summary", "description", "issuelinks")
+RECHECK_FIELDS = ("summary", "description", "created", "labels", "issuelinks")
+JQL_BATCH = 100
+"""Values per JQL ``in (...)`` list: keeps each query well inside Jira's limits."""
 NEW_TASK = "(the new CS task)"
 """Shown in a dry run where the key of a task that would be created goes."""
 
@@ -171,6 +182,16 @@ def _jql_words(text: str) -> str:
     # JQL's text search treats - + & | ! ( ) { } [ ] ^ ~ * ? \ : " as operators; the words alone
     # say the same thing and cannot break the query.
     return " ".join(re.findall(r"\w+", text))
+
+
+def _batches(values: list[str]) -> list[list[str]]:
+    return [values[i : i + JQL_BATCH] for i in range(0, len(values), JQL_BATCH)]
+
+
+def _jql_list(values: list[str]) -> str:
+    from jobs.adapters.jira import jql_quote
+
+    return ", ".join(jql_quote(v) for v in values)
 
 
 def rules_from(ctx: RunContext) -> ChannelPartnerRules:
@@ -252,8 +273,8 @@ class ChannelPartnerRequestJob(Job):
         self._to_link: list[Finding] = []
         self._replied: list[Finding] = []
         """Requests whose customer reply this run sent (filled by the reply's on_done)."""
-        self._relinked: list[Finding] = []
-        """Requests linked to a task an earlier run created but did not link."""
+        self._relinked: list[tuple[Finding, str]] = []
+        """Requests linked to a task created earlier (CS key) but never linked."""
 
     # -- read ------------------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> ChannelPartnerData:
@@ -274,6 +295,8 @@ class ChannelPartnerRequestJob(Job):
             if request_org(ticket, pattern) is None:
                 continue
             requests.append(self._complete(ctx, ticket, desk.config_project))
+        if not requests:
+            return ChannelPartnerData(requests=[], cs_tasks={})
 
         linked = sorted(
             {
@@ -284,14 +307,23 @@ class ChannelPartnerRequestJob(Job):
                 and link.other_status_category is not StatusCategory.DONE
             }
         )
+        # Only a request without a linked CS task can have one this job created and never linked.
+        labels = [cs_task_label(t.key) for t in requests if not has_cs_link(t, desk.config_project)]
+        batches = _batches(labels)
+        project = jql_quote(desk.config_project)
         scope = f"summary ~ {words}"
         if linked:
-            scope = f"({scope} OR key in ({', '.join(jql_quote(k) for k in linked)}))"
-        cs_jql = (
-            f"project = {jql_quote(desk.config_project)} AND statusCategory != Done AND {scope} "
-            "ORDER BY created ASC"
-        )
-        cs_tasks = {t.key: t for t in ctx.jira.search(cs_jql, list(CS_FIELDS))} if requests else {}
+            scope = f"({scope} OR key in ({_jql_list(linked)}))"
+        scope = f"statusCategory != Done AND {scope}"
+        if batches:
+            # Any status: a task closed before anyone linked it is still the request's task.
+            scope = f"(({scope}) OR labels in ({_jql_list(batches[0])}))"
+        queries = [f"project = {project} AND {scope} ORDER BY created ASC"]
+        queries += [
+            f"project = {project} AND labels in ({_jql_list(batch)}) ORDER BY created ASC"
+            for batch in batches[1:]
+        ]
+        cs_tasks = {t.key: t for jql in queries for t in ctx.jira.search(jql, list(CS_FIELDS))}
         return ChannelPartnerData(requests=requests, cs_tasks=cs_tasks)
 
     @staticmethod
@@ -328,8 +360,9 @@ class ChannelPartnerRequestJob(Job):
                 and rules.create_cs_tasks
                 and finding.facts.get("cs_key")
             ):
-                link = self._link(ctx, finding.item, str(finding.facts["cs_key"]), finding)
-                link.on_done = lambda _result, f=finding: self._relinked.append(f)
+                cs_key = str(finding.facts["cs_key"])
+                link = self._link(ctx, finding.item, cs_key, finding)
+                link.on_done = lambda _r, f=finding, k=cs_key: self._relinked.append((f, k))
                 actions.append(link)
             elif finding.rule == RULE_REPLY:
                 actions.append(self._reply(ctx, finding))
@@ -357,34 +390,53 @@ class ChannelPartnerRequestJob(Job):
     def _creations(
         self, ctx: RunContext, findings: list[Finding], rules: ChannelPartnerRules
     ) -> list[Action]:
-        """Re-read the requests right before creating (the ground truth), then create."""
+        """Re-read the requests and the tasks labelled for them right before creating (the
+        ground truth), then create, or link what an overlapping or crashed run created."""
         from jobs.adapters.http import AdapterError, CredentialError
         from jobs.adapters.jira import jql_quote
 
-        keys = sorted({f.item for f in findings})
-        jql = f"key in ({', '.join(jql_quote(k) for k in keys)})"
+        project = jql_quote(rules.config_project)
+        fresh: dict[str, Ticket] = {}
         try:
-            fresh = {
-                t.key: t
-                for t in ctx.jira.search(jql, list(RECHECK_FIELDS), properties=(CS_TASK_PROPERTY,))
-            }
+            for keys in _batches(sorted({f.item for f in findings})):
+                labels = [cs_task_label(k) for k in keys]
+                jql = (
+                    f"key in ({_jql_list(keys)}) "
+                    f"OR (project = {project} AND labels in ({_jql_list(labels)}))"
+                )
+                fresh.update(
+                    (t.key, t)
+                    for t in ctx.jira.search(
+                        jql, list(RECHECK_FIELDS), properties=(CS_TASK_PROPERTY,)
+                    )
+                )
         except CredentialError:
             raise
         except AdapterError as exc:
             # Not knowing whether a task exists is no reason to risk a second one: next run.
             log.warning("re-check before creating CS tasks failed: %s", exc, extra=ctx.extra())
             return []
-        actions: list[Action] = []
         prefix = f"{rules.config_project}-"
+        by_label: dict[str, str] = {}
+        for task in sorted(fresh.values(), key=lambda t: (t.created, t.key)):
+            if task.key.startswith(prefix):
+                for label in task.labels:
+                    by_label.setdefault(label.casefold(), task.key)
+        actions: list[Action] = []
         for finding in findings:
             ticket = fresh.get(finding.item)
             if ticket is None:
                 continue
-            if any(link.other_key.startswith(prefix) for link in ticket.links):
+            if has_cs_link(ticket, rules.config_project):
                 continue  # linked meanwhile, by a person or an overlapping run
+            existing = by_label.get(cs_task_label(ticket.key).casefold())
             recorded = ticket.properties.get(CS_TASK_PROPERTY)
-            if isinstance(recorded, dict) and recorded.get("key"):
-                actions.append(self._link(ctx, ticket.key, str(recorded["key"]), finding))
+            if existing is None and isinstance(recorded, dict) and recorded.get("key"):
+                existing = str(recorded["key"])  # written by an earlier version of the job
+            if existing is not None:
+                link = self._link(ctx, ticket.key, existing, finding)
+                link.on_done = lambda _r, f=finding, k=existing: self._relinked.append((f, k))
+                actions.append(link)
                 continue
             actions.append(self._create(ctx, ticket, finding, rules))
         return actions
@@ -393,7 +445,11 @@ class ChannelPartnerRequestJob(Job):
         self, ctx: RunContext, ticket: Ticket, finding: Finding, rules: ChannelPartnerRules
     ) -> Action:
         fields = cs_task_fields(
-            ticket.summary, ticket.description, _dates_from(dict(finding.facts)), rules
+            ticket.summary,
+            ticket.description,
+            _dates_from(dict(finding.facts)),
+            rules,
+            request_key=ticket.key,
         )
         action = Action(
             kind=ActionKind.JIRA_CREATE,
@@ -405,25 +461,9 @@ class ChannelPartnerRequestJob(Job):
         self._to_link.append(finding)
 
         def created(result: dict[str, Any]) -> None:
-            from jobs.adapters.http import AdapterError, CredentialError
-
-            new_key = str(result["key"])
-            self._created[ticket.key] = new_key
-            try:
-                ctx.jira.set_property(
-                    ticket.key, CS_TASK_PROPERTY, {"key": new_key, "created": ctx.now.isoformat()}
-                )
-            except CredentialError:
-                raise
-            except AdapterError as exc:
-                # The link right after is the real record; the property only covers a crash.
-                log.warning(
-                    "created %s for %s but could not record it on the ticket: %s",
-                    new_key,
-                    ticket.key,
-                    exc,
-                    extra=ctx.extra(),
-                )
+            # Nothing to write back to Jira: the label the create call set is the trace a crash
+            # between here and the link leaves for the next run.
+            self._created[ticket.key] = str(result["key"])
 
         action.on_done = created
         return action
@@ -439,15 +479,11 @@ class ChannelPartnerRequestJob(Job):
 
     def _reply(self, ctx: RunContext, finding: Finding) -> Action:
         facts = finding.facts
-        customer = str(facts.get("customer") or "")
-        first_name = (
-            customer.split()[0] if customer and customer not in ("nobody", "someone") else ""
-        )
         marker = str(facts["marker"])
         text = ctx.templates.render(
             REPLY_SPEC,
             {
-                "customer_name": first_name or "there",
+                "customer_name": str(facts.get("greeting_name") or "") or "there",
                 "org": facts.get("org") or "your organization",
                 "ss_key": finding.item,
                 "marker": marker,
@@ -500,15 +536,15 @@ class ChannelPartnerRequestJob(Job):
             for f, key in created
         ]
         lines += [
-            f"{head(f)} linked {escape(str(f.facts['cs_key']))}, created earlier but never linked"
-            for f in self._relinked
+            f"{head(f)} linked {escape(key)}, created earlier but never linked"
+            for f, key in self._relinked
         ]
         lines += [f'{head(f)} sent "{REPLY_TEMPLATE}" to the customer' for f in self._replied]
         text = ":robot_face: Channel partner requests handled (SOP 002)\n" + "\n".join(lines)
         return Action(
             kind=ActionKind.SLACK_POST,
             target=ctx.alert_channel,
-            findings=[f for f, _ in created] + self._relinked + self._replied,
+            findings=[f for f, _ in created] + [f for f, _ in self._relinked] + self._replied,
             text=text,
             blocks=[section(text)],
             record_findings=False,  # a notice of work already recorded, not an alert

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ CHANNEL = "#support-sla"
 FIXTURE = "channel_partner.yaml"
 JOB = "channel_partner_request"
 PROPERTY = "sla-monitor.cs-task"
+"""What earlier versions of the job wrote on the SS ticket after creating its CS task."""
 # The shared people file gives Cherish Sharma this Jira account.
 QA = {
     "people": {
@@ -73,6 +76,23 @@ def cs_links(stack, key: str) -> list[str]:
 
 def public_bodies(stack, key: str) -> list[str]:
     return [c.body for c in stack.jira.comments_of(key) if c.public]
+
+
+def label(ss_key: str) -> str:
+    return f"sla-monitor-{ss_key}"
+
+
+def jira_calls(stack) -> Counter[str]:
+    """Every Jira request, by method and path with issue keys folded."""
+    return Counter(
+        f"{c.method} {re.sub(r'/[A-Z]+-[0-9]+', '/KEY', c.path)}" for c in stack.jira.calls
+    )
+
+
+def finding(report_path: Path, rule: str, item: str) -> dict:
+    report = json.loads(report_path.read_text())
+    (found,) = [f for f in report["findings"] if (f["rule"], f["item"]) == (rule, item)]
+    return found
 
 
 # -- alerting (the default) ------------------------------------------------------------------
@@ -159,7 +179,9 @@ def test_it_creates_each_cs_task_once_with_the_sop_fields(desk, tmp_path: Path) 
         date(2026, 11, 24),
         date(2026, 11, 25),
     )
-    assert stack.jira.issue("SS-501").properties[PROPERTY]["key"] == task_key
+    # The task names its request in a label, set by the create call itself.
+    assert task.labels == [label("SS-501")]
+    assert PROPERTY not in stack.jira.issue("SS-501").properties
     # Monday's request: Thanksgiving (Thursday) is skipped, so 3 business days out is Friday.
     (monday_task,) = cs_links(stack, "SS-502")
     created = stack.jira.issue(monday_task)
@@ -183,10 +205,10 @@ def test_it_creates_each_cs_task_once_with_the_sop_fields(desk, tmp_path: Path) 
 
 
 def test_a_task_created_by_a_run_that_crashed_before_linking_is_linked_not_duplicated(
-    desk,
+    desk, tmp_path: Path
 ) -> None:
     stack = desk(FIXTURE, now=NOW, settings=CREATE)
-    # What a crash between "create" and "link" leaves behind: the task and the property.
+    # What a crash between "create" and "link" leaves behind: the task, with its label.
     orphan = stack.jira.add_issue(
         project="CS",
         issuetype="Task",
@@ -195,9 +217,9 @@ def test_a_task_created_by_a_run_that_crashed_before_linking_is_linked_not_dupli
         created="-5m",
         priority="High",
         parent="CS-1",
+        labels=[label("SS-501")],
     )
-    stack.jira.issue("SS-501").properties[PROPERTY] = {"key": orphan}
-    # ... and a crash before even the property was written: only the task.
+    # ... and a task an agent made by hand and forgot to link: only the same title.
     lost = stack.jira.add_issue(
         project="CS",
         issuetype="Task",
@@ -206,14 +228,113 @@ def test_a_task_created_by_a_run_that_crashed_before_linking_is_linked_not_dupli
         created="-5m",
     )
 
-    result = run(desk)
+    result = run(desk, report=tmp_path / "report.json")
 
     assert result.code == 0, result.err
     assert creates(stack) == []
     assert cs_links(stack, "SS-501") == [orphan]
     assert cs_links(stack, "SS-502") == [lost]
+    assert finding(tmp_path / "report.json", "cs_task_unlinked", "SS-501")["facts"]["source"] == (
+        "label"
+    )
+    assert finding(tmp_path / "report.json", "cs_task_unlinked", "SS-502")["facts"]["source"] == (
+        "summary"
+    )
     notice = texts(stack.slack.messages_in(CHANNEL))
     assert f"linked {orphan}, created earlier but never linked" in notice
+    assert f"linked {lost}, created earlier but never linked" in notice
+
+
+def test_the_label_finds_the_task_even_after_its_title_changed_and_it_was_closed(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    # Created by a run that then crashed; since then an agent renamed it and closed it.
+    orphan = stack.jira.add_issue(
+        project="CS",
+        issuetype="Task",
+        summary="Green Light Solar: channel partner setup",
+        status="Done",
+        created="-40m",
+        labels=[label("SS-501")],
+    )
+
+    assert run(desk).code == 0
+
+    assert cs_links(stack, "SS-501") == [orphan]
+    assert [c.body["fields"]["summary"] for c in creates(stack)] == [
+        "A New Channel Partner Request for Maple Grove Electric"
+    ]
+
+
+def test_a_task_recorded_in_the_legacy_property_is_still_linked(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    # An earlier version of the job recorded the task on the request instead of labelling it.
+    orphan = stack.jira.add_issue(
+        project="CS",
+        issuetype="Task",
+        summary="Green Light Solar onboarding",
+        status="To Do",
+        created="-5m",
+    )
+    stack.jira.issue("SS-501").properties[PROPERTY] = {"key": orphan}
+
+    assert run(desk).code == 0
+
+    assert cs_links(stack, "SS-501") == [orphan]
+    assert len(creates(stack)) == 1  # SS-502's only
+
+
+def test_creating_a_task_costs_one_create_and_one_link(desk, tmp_path: Path) -> None:
+    alerting = desk(FIXTURE, now=NOW, settings=QA)
+    assert run(desk).code == 0
+    reading = jira_calls(alerting)
+    desk.stop()
+    (tmp_path / "ledger.db").unlink()  # the same desk afresh, acting this time
+
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    assert run(desk).code == 0
+
+    # Two tasks (SS-501, SS-502): a create and a link each, and one re-check search for the
+    # run; nothing is written back to the requests (the label rides in the create call).
+    extra = jira_calls(stack) - reading
+    assert extra == Counter(
+        {
+            "POST /rest/api/2/issue": 2,
+            "POST /rest/api/2/issueLink": 2,
+            "POST /rest/api/3/search/jql": 1,
+        }
+    )
+    assert reading["POST /rest/api/3/search/jql"] == 2  # the labels ride in the CS search
+    assert not [c for c in stack.jira.calls if "/properties/" in c.path]
+
+
+def test_it_asks_for_at_most_100_labels_per_search(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=QA)
+    added = [
+        stack.jira.add_issue(
+            project="SS",
+            issuetype="Service Request",
+            summary=f"A New Channel Partner Request for Solar Co {n}",
+            status="Open",
+            created="-5m",
+        )
+        for n in range(101)
+    ]
+    orphan = stack.jira.add_issue(
+        project="CS", issuetype="Task", summary="Setup", created="-4m", labels=[label(added[-1])]
+    )
+
+    assert run(desk, report=tmp_path / "report.json").code == 0
+
+    searched = [
+        re.findall(r'"(sla-monitor-[^"]+)"', c.body["jql"])
+        for c in stack.jira.calls
+        if "search" in c.path and "labels in" in c.body["jql"]
+    ]
+    assert [len(labels) for labels in searched] == [100, 3]  # SS-501, SS-502 and 101 more
+    assert sorted(sum(searched, [])) == sorted(label(k) for k in ["SS-501", "SS-502", *added])
+    assert label(added[-1]) in searched[1]
+    recovered = finding(tmp_path / "report.json", "cs_task_unlinked", added[-1])
+    assert (recovered["facts"]["source"], recovered["facts"]["cs_key"]) == ("label", orphan)
 
 
 def cli(desk, at: datetime, **extra_env: str) -> subprocess.Popen[str]:
@@ -236,7 +357,9 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, err
 
 
-def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(desk) -> None:
+def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(
+    desk, tmp_path: Path
+) -> None:
     stack = desk(FIXTURE, now=NOW, settings=CREATE)
 
     code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
@@ -244,17 +367,39 @@ def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(desk) -
     assert code == -signal.SIGKILL, err
     (made,) = [c.body for c in creates(stack)]  # SS-501's task, then the crash
     assert made["fields"]["summary"] == "A New Channel Partner Request for Green Light Solar"
-    assert cs_links(stack, "SS-501") == []  # neither linked nor recorded on the ticket
-    assert PROPERTY not in stack.jira.issue("SS-501").properties
+    assert made["fields"]["labels"] == [label("SS-501")]  # the only trace, set by the create
+    assert cs_links(stack, "SS-501") == []  # not linked
 
     later = NOW + timedelta(minutes=15)  # the next scheduled run, after the claim expired
-    result = run(desk, at=later)
+    result = run(desk, at=later, report=tmp_path / "report.json")
 
     assert result.code == 0, result.err
     assert len(creates(stack)) == 2  # SS-502's only
     (linked,) = cs_links(stack, "SS-501")
     assert stack.jira.issue(linked).summary == made["fields"]["summary"]
+    assert stack.jira.issue(linked).labels == [label("SS-501")]
+    recovered = finding(tmp_path / "report.json", "cs_task_unlinked", "SS-501")
+    assert (recovered["facts"]["source"], recovered["facts"]["cs_key"]) == ("label", linked)
     assert len(cs_links(stack, "SS-502")) == 1
+
+
+def test_a_run_killed_after_creating_with_the_ledger_lost_never_creates_a_second(
+    desk, tmp_path: Path
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+
+    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
+    assert code == -signal.SIGKILL, err
+    # No claim, no record: the ledger is gone. Only Jira remembers, in the task's label.
+    (tmp_path / "ledger.db").unlink()
+    result = run(desk, at=NOW + timedelta(minutes=1))
+
+    assert result.code == 0, result.err
+    assert [c.body["fields"]["labels"] for c in creates(stack)] == [
+        [label("SS-501")],
+        [label("SS-502")],
+    ]
+    assert len(cs_links(stack, "SS-501")) == 1 and len(cs_links(stack, "SS-502")) == 1
 
 
 def test_two_runs_started_together_create_each_task_once(desk) -> None:
@@ -266,6 +411,10 @@ def test_two_runs_started_together_create_each_task_once(desk) -> None:
     assert [code for code, _ in codes] == [0, 0], codes
     assert len(creates(stack)) == 2
     assert len(cs_links(stack, "SS-501")) == 1 and len(cs_links(stack, "SS-502")) == 1
+    assert sorted(c.body["fields"]["labels"][0] for c in creates(stack)) == [
+        label("SS-501"),
+        label("SS-502"),
+    ]
 
 
 def test_a_failed_create_is_reported_and_retried_without_a_link(desk, tmp_path: Path) -> None:
@@ -305,6 +454,29 @@ def test_it_sends_new_channel_req_2_once(desk, tmp_path: Path) -> None:
     (tmp_path / "ledger.db").unlink()
     assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
     assert len([b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]) == 1
+
+
+def test_it_greets_a_customer_whose_display_name_is_an_email_address_as_there(desk) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=REPLY)
+    task = stack.jira.add_issue(
+        project="CS", issuetype="Task", summary="Sunvale setup", status="Done", created="-3d"
+    )
+    request = stack.jira.add_issue(
+        project="SS",
+        issuetype="Service Request",
+        summary="A New Channel Partner Request for Sunvale Roofing",
+        status="In Progress",
+        created="-3d",
+        reporter="casey.lin@sunvale.example",  # display name: the email address
+        links=[{"type": "Relates", "direction": "outward", "key": task}],
+    )
+
+    assert run(desk).code == 0
+
+    (reply,) = public_bodies(stack, request)
+    assert reply.startswith("Hi there,\n")
+    assert "casey.lin" not in reply
+    assert reply.rstrip().endswith(f"Ref: {request} · new-channel-req-2")
 
 
 def test_it_never_emails_a_reporter_who_is_not_the_customer(desk) -> None:

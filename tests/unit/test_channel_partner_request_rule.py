@@ -21,6 +21,7 @@ from jobs.rules.channel_partner_request import (
     ExpectedDates,
     check_cs_task,
     cs_task_fields,
+    cs_task_label,
     evaluate_requests,
     expected_dates,
     reply_blocker,
@@ -243,7 +244,79 @@ def test_it_takes_the_org_from_the_organizations_field_when_the_pattern_has_no_g
 # -- recovering a creation that did not finish ---------------------------------------------------
 
 
-def test_it_links_the_task_recorded_in_the_property_instead_of_creating_another() -> None:
+CREATING = replace(RULES, create_cs_tasks=True)
+
+
+@pytest.mark.parametrize(
+    ("case", "changes"),
+    [
+        ("open, same title", {}),
+        ("renamed since", {"summary": "Green Light Solar: partner setup"}),
+        ("closed before anyone linked it", {"status_category": StatusCategory.DONE}),
+        ("an older task (clock skew)", {"created": CREATED - timedelta(days=3)}),
+    ],
+)
+def test_it_links_the_task_labelled_for_the_request_instead_of_creating_another(
+    case: str, changes: dict[str, object]
+) -> None:
+    created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),), **changes)
+    (finding,) = run([request()], [created], rules=CREATING).findings
+    assert (finding.rule, finding.facts["cs_key"], finding.facts["source"]) == (
+        RULE_UNLINKED,
+        "CS-41",
+        "label",
+    ), case
+    assert finding.episode == "CS-41"
+
+
+def test_the_label_decides_where_two_requests_share_a_title() -> None:
+    created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-501"),))
+    findings = run([request(), request(key="SS-501")], [created], rules=CREATING).findings
+    assert [(f.item, f.rule, f.facts.get("cs_key")) for f in findings] == [
+        ("SS-500", RULE_CREATE, None),
+        ("SS-501", RULE_UNLINKED, "CS-41"),
+    ]
+
+
+def test_a_task_labelled_for_another_request_is_never_taken_by_its_title() -> None:
+    other = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-499"),))
+    assert [f.rule for f in run([request()], [other], rules=CREATING).findings] == [RULE_CREATE]
+
+
+def test_it_matches_the_label_whatever_its_case() -> None:
+    created = good_task(key="CS-41", links=(), labels=("SLA-MONITOR-ss-500",))
+    (finding,) = run([request()], [created], rules=CREATING).findings
+    assert (finding.rule, finding.facts["cs_key"]) == (RULE_UNLINKED, "CS-41")
+
+
+def test_it_links_the_oldest_of_two_tasks_labelled_for_the_request_and_names_both() -> None:
+    first = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),))
+    second = replace(first, key="CS-44", created=first.created + timedelta(minutes=1))
+    (finding,) = run([request()], [second, first], rules=CREATING).findings
+    assert finding.facts["cs_key"] == "CS-41"
+    assert finding.facts["candidates"] == ["CS-41", "CS-44"]
+    assert "CS-41, CS-44 were created for this request" in finding.summary
+
+
+def test_the_label_wins_over_the_legacy_property() -> None:
+    created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),))
+    ss = request(properties={CS_TASK_PROPERTY: {"key": "CS-39"}})
+    (finding,) = run([ss], [created], rules=CREATING).findings
+    assert (finding.facts["cs_key"], finding.facts["source"]) == ("CS-41", "label")
+
+
+def test_it_ignores_the_label_once_the_request_is_linked() -> None:
+    created = good_task(labels=(cs_task_label("SS-500"),))
+    assert run([request(links=(link_to("CS-40"),))], [created], rules=CREATING).findings == []
+
+
+def test_it_alerts_rather_than_links_a_labelled_task_when_creation_is_off() -> None:
+    created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),))
+    (finding,) = run([request()], [created]).findings
+    assert (finding.rule, finding.facts["cs_key"]) == (RULE_UNLINKED, "CS-41")
+
+
+def test_it_links_the_task_recorded_in_the_legacy_property_instead_of_creating_another() -> None:
     rules = replace(RULES, create_cs_tasks=True)
     ss = request(properties={CS_TASK_PROPERTY: {"key": "CS-41"}})
     (finding,) = run([ss], rules=rules).findings
@@ -267,6 +340,11 @@ def test_it_does_not_guess_when_two_requests_share_a_title() -> None:
         (RULE_UNLINKED, None),
         (RULE_UNLINKED, None),
     ]
+
+
+def test_it_does_not_take_a_closed_unlabelled_task_with_the_same_title() -> None:
+    closed = good_task(key="CS-42", links=(), status_category=StatusCategory.DONE)
+    assert [f.rule for f in run([request()], [closed], rules=CREATING).findings] == [RULE_CREATE]
 
 
 def test_it_does_not_take_an_older_task_with_the_same_title_for_the_request() -> None:
@@ -386,6 +464,24 @@ def test_it_replies_once_when_replies_are_switched_on() -> None:
 
 
 @pytest.mark.parametrize(
+    ("display_name", "email", "greeting"),
+    [
+        ("Alex Rivera", "alex@greenlight.example", "Alex"),
+        ("alex@greenlight.example", "alex@greenlight.example", ""),
+        ("ALEX@GREENLIGHT.EXAMPLE Rivera", None, ""),
+        (None, "alex@greenlight.example", ""),
+        ("  Alex  ", None, "Alex"),
+    ],
+)
+def test_it_greets_the_customer_by_first_name_never_by_email_address(
+    display_name: str | None, email: str | None, greeting: str
+) -> None:
+    reporter = Person("qm:alex", display_name, email, account_type="customer")
+    (finding,) = run([done_request(reporter=reporter)], rules=REPLYING).findings
+    assert finding.facts["greeting_name"] == greeting
+
+
+@pytest.mark.parametrize(
     ("case", "reporter", "why"),
     [
         (
@@ -486,7 +582,9 @@ def test_it_does_not_guess_about_the_reply_when_comments_were_truncated() -> Non
 
 def test_it_builds_the_cs_task_the_sop_describes() -> None:
     dates = ExpectedDates(date(2026, 11, 19), date(2026, 11, 18), date(2026, 11, 19))
-    fields = cs_task_fields(TITLE + "  ", "| Company | Green Light |", dates, RULES)
+    fields = cs_task_fields(
+        TITLE + "  ", "| Company | Green Light |", dates, RULES, request_key="SS-500"
+    )
     assert fields == {
         "project": "CS",
         "issuetype": "Task",
@@ -498,7 +596,24 @@ def test_it_builds_the_cs_task_the_sop_describes() -> None:
         "duedate": "2026-11-19",
         "Configuration Date": "2026-11-18",
         "QA Due Date": "2026-11-19",
+        "labels": ["sla-monitor-SS-500"],
     }
+
+
+@pytest.mark.parametrize("key", ["SS-500", "SS-1", "CS_OPS-12345", "ss-7"])
+def test_it_names_the_request_in_a_label_jira_accepts(key: str) -> None:
+    label = cs_task_label(key)
+    assert label == f"sla-monitor-{key}"
+    assert label and not any(ch.isspace() for ch in label)
+    assert len(label) <= 255  # Jira's limit for a label
+
+
+@pytest.mark.parametrize(
+    "text", ["", "SS 500", "SS-500 ", "SS-", "-500", 'SS-5" OR project = HR', "SS-5\n"]
+)
+def test_it_refuses_a_label_for_anything_but_an_issue_key(text: str) -> None:
+    with pytest.raises(ValueError, match="not a Jira issue key"):
+        cs_task_label(text)
 
 
 def test_it_marks_a_priority_installers_request() -> None:
