@@ -83,11 +83,6 @@ def _edit(ctx: RunContext, action: Action) -> dict[str, Any]:
     return {}
 
 
-def _property(ctx: RunContext, action: Action) -> dict[str, Any]:
-    ctx.jira.set_property(action.target, action.payload["key"], action.payload["value"])
-    return {}
-
-
 EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.SLACK_POST: _slack_post,
     ActionKind.SLACK_THREAD_REPLY: _slack_post,
@@ -100,7 +95,6 @@ EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.JIRA_LINK: _link,
     ActionKind.JIRA_CREATE: _create,
     ActionKind.JIRA_EDIT: _edit,
-    ActionKind.JIRA_PROPERTY: _property,
 }
 
 

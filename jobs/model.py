@@ -204,7 +204,6 @@ class ActionKind(StrEnum):
     JIRA_LINK = "jira_link"
     JIRA_CREATE = "jira_create"
     JIRA_EDIT = "jira_edit"
-    JIRA_PROPERTY = "jira_property"
 
     @property
     def reaches_customer(self) -> bool:
