@@ -1,0 +1,169 @@
+"""``make reliability``: run the reliability suite and print its three figures.
+
+    python -m bench.reliability [extra pytest arguments, e.g. -x or -k kill]
+
+Runs ``pytest tests/reliability`` with ``$RELIABILITY_FIGURES`` pointing at a temporary file
+(the suite's `tests.reliability.figures` hooks fill it), then prints:
+
+    Faults           faults tried / survived with the correct outcome
+    Overlap & crash  overlapping and killed runs tried, duplicates (must be 0),
+                     lost actions (must be 0)
+    Bad input        bad inputs tried, crashes with a traceback (must be 0),
+                     one-line errors naming the place
+
+plus the security checks, the known bugs (strict xfails, each with its reason) and the failures.
+Exits 1 when a test failed or errored, or when duplicates, lost actions or tracebacks are not
+zero; 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = "tests/reliability"
+FIGURES_ENV = "RELIABILITY_FIGURES"
+"""The variable `tests.reliability.figures` reads (its ``ENV``)."""
+TRIED = ("passed", "failed", "error", "xfailed", "xpassed")
+"""Outcomes of scenarios that ran (skipped ones, e.g. PostgreSQL without a server, did not)."""
+
+
+@dataclass
+class Figures:
+    faults_tried: int = 0
+    faults_survived: int = 0
+    overlapping: int = 0
+    killed: int = 0
+    duplicates: int = 0
+    lost: int = 0
+    repeated_internal: int = 0
+    bad_inputs: int = 0
+    tracebacks: int = 0
+    one_line: int = 0
+    security_tried: int = 0
+    security_passed: int = 0
+    known_bugs: dict[str, str] = field(default_factory=dict)
+    """Test id -> reason, for strict xfails: a bug in shared code, described where it is."""
+    failures: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0
+    tests: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.duplicates or self.lost or self.tracebacks or self.failures)
+
+
+def figures_of(data: dict[str, Any]) -> Figures:
+    """The figures from the file the suite wrote (format in `tests.reliability.figures`)."""
+    figures = Figures()
+    for test in data.get("tests", []):
+        figures.tests += 1
+        outcome = test["outcome"]
+        if outcome == "skipped":
+            figures.skipped += 1
+        elif outcome == "xfailed":
+            figures.known_bugs[test["nodeid"]] = test.get("reason", "")
+        elif outcome in ("failed", "error", "xpassed"):
+            reason = test.get("reason") or outcome
+            if outcome == "xpassed":
+                reason = "passes now: the bug it marks is fixed, remove its xfail"
+            figures.failures[test["nodeid"]] = reason
+    for s in data.get("scenarios", []):
+        if s["outcome"] not in TRIED:
+            continue
+        ok = s["outcome"] == "passed"
+        kind = s["kind"]
+        if kind == "fault":
+            figures.faults_tried += 1
+            figures.faults_survived += ok
+        elif kind in ("overlap", "kill"):
+            if kind == "overlap":
+                figures.overlapping += 1
+            else:
+                figures.killed += 1
+            figures.duplicates += int(s["duplicates"])
+            figures.lost += int(s["lost"])
+            figures.repeated_internal += int(s["repeated_internal"])
+        elif kind == "bad_input":
+            figures.bad_inputs += 1
+            figures.tracebacks += bool(s["traceback"])
+            figures.one_line += bool(s["one_line"]) and not s["traceback"]
+        elif kind == "security":
+            figures.security_tried += 1
+            figures.security_passed += ok
+    return figures
+
+
+def render(figures: Figures, seconds: float) -> str:
+    f = figures
+    runs = f.overlapping + f.killed
+    lines = [
+        "",
+        f"Reliability suite: {f.tests} tests in {seconds:.0f} s"
+        + (f", {f.skipped} skipped" if f.skipped else ""),
+        "",
+        f"  Faults           {f.faults_tried} tried, {f.faults_survived} survived with the "
+        "correct outcome",
+        f"  Overlap & crash  {runs} runs tried ({f.overlapping} overlapping, {f.killed} killed): "
+        f"duplicates {f.duplicates}, lost actions {f.lost}",
+        f"  Bad input        {f.bad_inputs} tried: crashes with a traceback {f.tracebacks}, "
+        f"one-line errors naming the place {f.one_line}/{f.bad_inputs}",
+        f"  Security         {f.security_tried} checks, {f.security_passed} passed",
+    ]
+    if f.repeated_internal:
+        lines.append(
+            f"                   ({f.repeated_internal} internal Slack alerts sent again after "
+            "a kill between sending and recording: at least once, by design)"
+        )
+    if f.known_bugs:
+        lines += ["", f"Known bugs in shared code ({len(f.known_bugs)} strict xfails):"]
+        lines += [f"  - {nodeid}\n      {reason}" for nodeid, reason in f.known_bugs.items()]
+    if f.failures:
+        lines += ["", f"FAILED ({len(f.failures)}):"]
+        lines += [f"  - {nodeid}: {reason}" for nodeid, reason in f.failures.items()]
+    verdict = "OK" if f.clean else "NOT OK"
+    lines += [
+        "",
+        f"{verdict}: duplicates {f.duplicates}, lost actions {f.lost}, "
+        f"tracebacks {f.tracebacks}, failed tests {len(f.failures)}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    extra = list(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory(prefix="reliability-") as folder:
+        target = Path(folder) / "figures.json"
+        env = {**os.environ, FIGURES_ENV: str(target)}
+        started = time.monotonic()
+        pytest = subprocess.run(
+            [sys.executable, "-m", "pytest", SUITE, "-q", "-p", "no:cacheprovider", *extra],
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
+        seconds = time.monotonic() - started
+        if not target.exists():
+            print(
+                f"error: pytest wrote no figures (exit code {pytest.returncode})", file=sys.stderr
+            )
+            return 1
+        figures = figures_of(json.loads(target.read_text(encoding="utf-8")))
+    print(render(figures, seconds))
+    if pytest.returncode not in (0,) and not figures.failures:
+        print(f"error: pytest exited {pytest.returncode}", file=sys.stderr)
+        return 1
+    return 0 if figures.clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The reliability and security suite: faults, overlaps and kills, bad input, secrets."""
