@@ -177,9 +177,6 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         beat.start()
         try:
             report = Pipeline(job, ctx, clock).run()
-        except CredentialError as exc:
-            beat.finish(EXIT_USAGE)
-            raise UsageError(f"{ctx.job_name}: {exc}") from None
         except Exception as exc:  # one job's bug must not stop `run all`
             log.exception("job crashed", extra=ctx.extra())
             from jobs.report import RunReport
@@ -192,6 +189,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         beat.finish(report.exit_code)
         level = logging.ERROR if report.exit_code else logging.INFO
         log.log(level, report.summary_line(), extra=ctx.extra())
+        if report.exit_code == EXIT_USAGE:  # refused credentials: say so on one line
+            print(f"error: {ctx.job_name}: {report.errors[-1]}", file=sys.stderr)
         if args.dry_run:
             print(f"-- {report.summary_line()}", file=out)
         exit_code = max(exit_code, report.exit_code)

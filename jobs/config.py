@@ -17,7 +17,15 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from jobs.durations import Duration, DurationField, parse_duration
 
@@ -35,8 +43,37 @@ class ConfigError(Exception):
         super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
 
 
+# Settings that may span lines (a JQL override written as a YAML block). Every other text
+# setting can end up inside JQL, a Slack message or a comment, where a line break or control
+# character is at best a broken query and at worst an injection.
+MULTILINE_SETTINGS = frozenset({"jql"})
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    return []
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _single_line(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in MULTILINE_SETTINGS:
+            return value
+        for text in _texts(value):
+            if any(ord(c) < 32 or ord(c) == 127 for c in text):
+                raise ValueError(
+                    f"{text[:40]!r} contains a line break or control character; "
+                    "write it on one line"
+                )
+        return value
 
 
 def _check_cron(expr: str) -> str:

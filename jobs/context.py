@@ -112,13 +112,17 @@ class RunContext:
     def jira(self) -> JiraAdapter:
         from jobs.adapters.jira import JiraAdapter
 
-        return JiraAdapter.from_env(self.env, counter=self.counter, budget=self.budget)
+        return JiraAdapter.from_env(
+            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
+        )
 
     @cached_property
     def slack(self) -> SlackAdapter:
         from jobs.adapters.slack import SlackAdapter
 
-        return SlackAdapter.from_env(self.env, counter=self.counter, budget=self.budget)
+        return SlackAdapter.from_env(
+            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
+        )
 
     @cached_property
     def sheets(self) -> SheetsAdapter:

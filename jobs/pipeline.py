@@ -29,11 +29,13 @@ from jobs.failpoints import failpoint
 from jobs.job import Job
 from jobs.ledger.base import Decision
 from jobs.model import Action, Finding
+from jobs.render.templates import TemplateProblem
 from jobs.report import ActionRecord, ActionStatus, RunReport
 
 log = logging.getLogger("jobs.pipeline")
 
 
+EXIT_CREDENTIALS = 2  # the CLI's "usage, configuration or credential error"
 GROUND_TRUTH_BATCH = 100  # keys per `key in (...)` search: one page of the search endpoint
 
 # Cron starts a job a few seconds early or late; without this tolerance a 24 h re-alert on an
@@ -71,6 +73,17 @@ class Pipeline:
 
     # -- stages ------------------------------------------------------------------------------
     def run(self) -> RunReport:
+        """Run every stage. Refused credentials end this job (exit code 2) but still release
+        its claims and record what it did send, so a rerun after the fix sends the rest."""
+        try:
+            return self._run()
+        except CredentialError as exc:
+            self._fail(f"credentials refused: {exc}")
+            report = self._finish()
+            report.exit_code = EXIT_CREDENTIALS
+            return report
+
+    def _run(self) -> RunReport:
         ctx = self.ctx
         try:
             data = self.job.fetch(ctx)
@@ -89,14 +102,14 @@ class Pipeline:
         fresh = self.dedup(self.silence(evaluation.findings))
         try:
             actions = self.job.plan(fresh, ctx)
-        except AdapterError as exc:
+        except (AdapterError, TemplateProblem) as exc:
             self._fail(f"planning failed: {exc}")
             actions = []
         covered = self.act(actions)
         self._release_uncovered(fresh, covered)
         try:
             self.act(self.job.after_run(ctx, data, evaluation))
-        except AdapterError as exc:
+        except (AdapterError, TemplateProblem) as exc:
             self._fail(f"follow-up failed: {exc}")
         return self._finish()
 
@@ -310,6 +323,8 @@ class Pipeline:
         )  # anything still claimed was not sent: let the next run try
         if not ctx.dry_run and self.decisions:
             ctx.ledger.record_decisions(self.decisions)
+        if "jira" in vars(ctx):  # the adapter was used: add the tickets it could not read
+            self.report.problems.extend(ctx.jira.problems)
         self.report.api_calls = ctx.counter.as_dict()
         self.report.notes = dict(ctx.notes)
         self.report.finished_at = self.clock.now()

@@ -40,7 +40,16 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
-from jobs.model import Comment, IssueLink, Person, SlaCycle, SlaField, StatusCategory, Ticket
+from jobs.model import (
+    Comment,
+    DataProblem,
+    IssueLink,
+    Person,
+    SlaCycle,
+    SlaField,
+    StatusCategory,
+    Ticket,
+)
 
 SYSTEM = "jira"
 T = TypeVar("T")
@@ -148,6 +157,8 @@ class JiraAdapter:
         self._fields: list[dict[str, Any]] | None = None
         self._field_ids: dict[str, str] | None = None
         self._org_ids: dict[str, int] | None = None
+        self.problems: list[DataProblem] = []
+        """Tickets a search returned that could not be used; the run report lists them."""
 
     @classmethod
     def from_env(
@@ -363,15 +374,24 @@ class JiraAdapter:
 
         # The next page is requested while this one is parsed and consumed, so a large search
         # costs its network time, not network plus parsing. At most two pages are held.
+        seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             while True:
                 token = next_token(page)
+                if token is not None and token in seen:
+                    raise PermanentError(
+                        SYSTEM, "search: Jira returned the same nextPageToken twice; stopped paging"
+                    )
+                if token is not None:
+                    seen.add(token)
                 ahead: Future[dict[str, Any]] | None = pool.submit(fetch, token) if token else None
                 try:
                     for raw in page.get("issues") or []:
                         if isinstance(raw, dict) and raw.get("key"):
-                            yield self._ticket(raw, custom)
+                            ticket = self._ticket(raw, custom)
+                            if ticket is not None:
+                                yield ticket
                 except GeneratorExit:
                     if ahead is not None:
                         ahead.cancel()
@@ -666,9 +686,16 @@ class JiraAdapter:
         return found
 
     # -- parsing -----------------------------------------------------------------------------
-    def _ticket(self, raw: dict[str, Any], custom: dict[str, str]) -> Ticket:
+    def _ticket(self, raw: dict[str, Any], custom: dict[str, str]) -> Ticket | None:
         key = str(raw["key"])
         fields = _dict(raw.get("fields"))
+        created = _when(fields.get("created"))
+        if created is None:
+            # Every rule measures from creation: a made-up date would alert on nonsense.
+            self.problems.append(
+                DataProblem(key, "Jira returned it without a creation date; not evaluated")
+            )
+            return None
         by_name = {name: fields.get(fid) for fid, name in custom.items()}
         status = _dict(fields.get("status"))
         project = _dict(fields.get("project"))
@@ -683,7 +710,7 @@ class JiraAdapter:
             summary=_str(fields.get("summary")) or "",
             status=_str(status.get("name")) or "",
             status_category=_category(status.get("statusCategory")),
-            created=_when(fields.get("created")) or datetime(1970, 1, 1, tzinfo=UTC),
+            created=created,
             project=_str(project.get("key")) or key.rsplit("-", 1)[0],
             issue_type=_name(fields.get("issuetype")),
             description=_text(fields.get("description")),

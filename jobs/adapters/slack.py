@@ -92,14 +92,25 @@ class SlackAdapter:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str], *, counter: CallCounter, budget: RetryBudget
+        cls,
+        env: Mapping[str, str],
+        *,
+        counter: CallCounter,
+        budget: RetryBudget,
+        timeout: float = 15.0,
     ) -> SlackAdapter:
         token = env.get("SLACK_BOT_TOKEN", "")
         if not token.strip():
             raise CredentialError(
                 SYSTEM, "SLACK_BOT_TOKEN is not set (a bot token, xoxb-...; see .env.example)"
             )
-        return cls(token, counter=counter, budget=budget, base_url=env.get("SLACK_API_URL") or None)
+        return cls(
+            token,
+            counter=counter,
+            budget=budget,
+            base_url=env.get("SLACK_API_URL") or None,
+            timeout=timeout,
+        )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
         return f"SlackAdapter(base_url={self._client.base_url!r})"

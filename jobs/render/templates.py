@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -67,6 +67,18 @@ class Templates:
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             return [f"template {spec.name!r} ({spec.file_name}, line {line}): {exc}"]
+        private = sorted(
+            {
+                name
+                for node in parsed.find_all((nodes.Getattr, nodes.Getitem))
+                if (name := _private_name(node))
+            }
+        )
+        if private:
+            return [
+                f"template {spec.name!r} ({spec.file_name}): access to internal attribute(s) "
+                f"{', '.join(private)} is not allowed"
+            ]
         unknown = sorted(meta.find_undeclared_variables(parsed) - spec.variables)
         if unknown:
             allowed = ", ".join(sorted(spec.variables))
@@ -82,7 +94,21 @@ class Templates:
             if problems:
                 raise TemplateProblem(problems[0])
             self._cache[spec.name] = self._env.from_string(self._source(spec))
-        return str(self._cache[spec.name].render(**dict(values))).strip() + "\n"
+        try:
+            text = self._cache[spec.name].render(**dict(values))
+        except TemplateError as exc:  # e.g. an attribute the value does not have
+            raise TemplateProblem(f"template {spec.name!r} ({spec.file_name}): {exc}") from None
+        return str(text).strip() + "\n"
+
+
+def _private_name(node: nodes.Node) -> str | None:
+    """``x._y`` / ``x['__y']``: the sandbox refuses these at render time; say so up front."""
+    if isinstance(node, nodes.Getattr):
+        return node.attr if node.attr.startswith("_") else None
+    arg = getattr(node, "arg", None)
+    if isinstance(arg, nodes.Const) and isinstance(arg.value, str) and arg.value.startswith("_"):
+        return arg.value
+    return None
 
 
 def check_templates(directory: Path, specs: Iterable[TemplateSpec]) -> list[str]:

@@ -279,7 +279,7 @@ def test_it_survives_null_and_odd_typed_fields(jira_adapter, jira_emulator) -> N
                 "fields": {
                     "summary": None,
                     "status": "Open",
-                    "created": "yesterday",
+                    "created": "2026-11-22T09:00:00.000+0000",
                     "labels": "EB",
                     "comment": {"comments": [None, {"id": 5, "body": None}], "total": "x"},
                     "issuelinks": [{"type": None}],
@@ -302,6 +302,38 @@ def test_it_survives_null_and_odd_typed_fields(jira_adapter, jira_emulator) -> N
     assert ticket.labels == () and ticket.links == () and ticket.organizations == ()
     assert ticket.first_response_sla is None and ticket.assignee is None and ticket.due_date is None
     assert [c.id for c in ticket.comments] == ["5"] and ticket.comments_total == 1
+
+
+@pytest.mark.parametrize("created", [None, "yesterday", 20261101])
+def test_it_skips_a_ticket_without_a_usable_creation_date_and_says_so(
+    jira_adapter, jira_emulator, created
+) -> None:
+    page = {
+        "issues": [
+            {"id": "1", "key": "SS-78", "fields": {"summary": "x", "created": created}},
+            {
+                "id": "2",
+                "key": "SS-79",
+                "fields": {"summary": "y", "created": "2026-11-22T09:00:00Z"},
+            },
+        ],
+        "isLast": True,
+    }
+    jira_emulator.inject(SEARCH, status=200, body=page)
+
+    assert [t.key for t in jira_adapter.search(ALL_SS, ["summary"])] == ["SS-79"]
+    assert [(p.where, "creation date" in p.message) for p in jira_adapter.problems] == [
+        ("SS-78", True)
+    ]
+
+
+def test_it_stops_when_jira_repeats_the_next_page_token(jira_adapter, jira_emulator) -> None:
+    looping = {"issues": [], "isLast": False, "nextPageToken": "same"}
+    jira_emulator.inject(SEARCH, status=200, body=looping, times=10)
+
+    with pytest.raises(PermanentError, match="nextPageToken"):
+        list(jira_adapter.search(ALL_SS, ["summary"]))
+    assert len(jira_emulator.calls_to(SEARCH)) <= 3
 
 
 # -- writes --------------------------------------------------------------------------------------

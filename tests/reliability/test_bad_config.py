@@ -270,13 +270,6 @@ def test_a_run_with_a_wrong_setting_stops_before_reading_or_sending_anything(
     assert not run.traceback
 
 
-RENDER_BUG = (
-    "Templates.render lets jinja2 errors raised while rendering (UndefinedError, SecurityError) "
-    "escape; the pipeline reports the job as crashed, with a traceback, instead of one line"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=RENDER_BUG)
 @pytest.mark.parametrize(
     "body",
     [
@@ -301,13 +294,6 @@ def test_a_template_that_fails_while_rendering_is_a_one_line_error_not_a_crash(
     assert not run.traceback, run.describe()
 
 
-JQL_LINE_BREAK_BUG = (
-    "settings values that end up in JQL accept control characters; check-config passes and the "
-    "run crashes in jql_quote (ValueError) with a traceback"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=JQL_LINE_BREAK_BUG)
 @pytest.mark.parametrize(
     ("case", "path"),
     [

@@ -82,11 +82,6 @@ def test_an_odd_search_answer_never_crashes_the_run(
     assert not [e for e in rdesk.effects() if e.startswith(("public", "created"))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a ticket whose `created` is missing becomes 1970-01-01 (JiraAdapter._ticket) and is "
-    "escalated as 'no first response after 20781 d', mentioning the lead",
-)
 def test_a_ticket_without_a_creation_date_is_a_data_problem_not_an_escalation(
     rdesk: ReliabilityDesk, figure: Any
 ) -> None:
@@ -104,11 +99,6 @@ def test_a_ticket_without_a_creation_date_is_a_data_problem_not_an_escalation(
     assert any(p["where"] == "SS-901" for p in run.problems()), run.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JiraAdapter._pages follows nextPageToken without noticing it repeats: a search "
-    "whose token never changes loops until something else stops it",
-)
 def test_a_search_whose_next_page_never_changes_ends_with_a_clear_error(
     rdesk: ReliabilityDesk, figure: Any
 ) -> None:

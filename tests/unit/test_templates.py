@@ -29,12 +29,28 @@ def test_it_reports_syntax_errors_with_a_line(tmp_path: Path) -> None:
     assert "line" in check_templates(tmp_path, [SPEC])[0]
 
 
-def test_the_sandbox_refuses_python_internals(tmp_path: Path) -> None:
+def test_check_config_refuses_access_to_python_internals(tmp_path: Path) -> None:
     spec = TemplateSpec("evil", frozenset({"key"}))
     (tmp_path / spec.file_name).write_text("{{ key.__class__.__mro__[1].__subclasses__() }}")
-    with pytest.raises(Exception) as info:
+    problems = check_templates(tmp_path, [spec])
+    assert problems and "__class__" in problems[0] and "not allowed" in problems[0]
+    with pytest.raises(TemplateProblem, match="not allowed"):
         Templates(tmp_path).render(spec, {"key": "SS-1"})
-    assert "unsafe" in str(info.value).lower() or "SecurityError" in type(info.value).__name__
+
+
+def test_the_sandbox_refuses_internals_reached_at_render_time(tmp_path: Path) -> None:
+    spec = TemplateSpec("sly", frozenset({"key"}))
+    (tmp_path / spec.file_name).write_text("{{ key|attr('__class__') }}")
+    with pytest.raises(TemplateProblem) as info:
+        Templates(tmp_path).render(spec, {"key": "SS-1"})
+    assert "sly" in str(info.value)
+
+
+def test_an_attribute_the_value_lacks_is_a_one_line_template_problem(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("Hi {{ customer_name.nickname }}")
+    with pytest.raises(TemplateProblem) as info:
+        Templates(tmp_path).render(SPEC, {"customer_name": "Ana", "key": "SS-1"})
+    assert "nickname" in str(info.value) and "\n" not in str(info.value)
 
 
 def test_it_renders_declared_variables(tmp_path: Path) -> None:
