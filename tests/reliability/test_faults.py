@@ -322,13 +322,8 @@ def root_alerts_per_item(seen: Any, keys: set[str]) -> dict[str, int]:
 
 SLOW = 2.0
 """Seconds the emulator holds an answer: twice the run's 1 s http_timeout."""
-TIMEOUT_BUG = (
-    "run.http_timeout does not reach Jira (or Slack): RunContext.jira builds JiraAdapter.from_env "
-    "without timeout=self.timeout, so the adapter waits its default 30 s"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=TIMEOUT_BUG)
 def test_a_search_slower_than_the_timeout_is_abandoned_and_retried(
     rdesk: ReliabilityDesk, reference: Any, figure: Any
 ) -> None:
@@ -348,7 +343,6 @@ def test_a_search_slower_than_the_timeout_is_abandoned_and_retried(
     assert run.report["api_calls"]["jira"] == calm.report["api_calls"]["jira"] + 1
 
 
-@pytest.mark.xfail(strict=True, reason=TIMEOUT_BUG)
 def test_a_reply_slower_than_the_timeout_is_not_repeated_next_run(
     rdesk: ReliabilityDesk, reference: Any, figure: Any
 ) -> None:
@@ -422,13 +416,6 @@ def test_run_all_runs_every_job_when_one_of_them_fails(rdesk: ReliabilityDesk, f
     assert not run.traceback
 
 
-CREDENTIAL_BUG = (
-    "cmd_run turns a CredentialError of one job into a UsageError that ends `run all`: later "
-    "jobs never run, even those that do not use the refused system"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CREDENTIAL_BUG)
 @pytest.mark.parametrize(
     "refuse",
     [
@@ -450,11 +437,6 @@ def test_run_all_runs_the_other_jobs_when_one_system_refuses_the_credentials(
     assert any("onboard_reset_reminder" == r["job"] for r in run.reports)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pipeline.run lets a CredentialError escape without _finish(): the run's claims stay "
-    "for ledger.claim_ttl, so a rerun right after the token is fixed sends nothing and exits 0",
-)
 def test_a_rerun_right_after_fixing_a_refused_token_sends_what_was_not_sent(
     rdesk: ReliabilityDesk, reference: Any, figure: Any
 ) -> None:
