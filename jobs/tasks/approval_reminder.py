@@ -16,13 +16,20 @@ What is sent:
   comments on it and closes it, but only when it names the onboarding or CS key: one that
   names only the organization is left for a person to link;
 - once per ticket, "approval answered: the CS ticket can go back to To Do".
+
+Steps that depend on an earlier send are crash-safe through ledger state written *before*
+that send: a reminder's note and comment are owed once the ledger records its DM (state
+``<key>#reminder@<instant>``), whichever run gets to them; an approval ticket the job links
+(state ``linked_to``) is moved to done only after its explanatory comment is on it, and later
+runs finish what an interrupted one left.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -45,13 +52,20 @@ from jobs.rules.approval_reminder import (
     RULE_LINK,
     RULE_OVERDUE,
     RULE_RECEIVED,
+    RULE_REMINDED,
+    RULE_REMINDER_COMMENT,
     RULE_UNLINKED,
     ApprovalData,
     ApprovalRules,
     Approver,
+    JobLink,
+    SentReminder,
     approval_ticket_marker,
     evaluate,
     find_asks,
+    follow_up_episode,
+    follow_up_findings,
+    has_approval_ticket_comment,
     reminder_marker,
     split_onboarding,
 )
@@ -59,6 +73,8 @@ from jobs.rules.approval_reminder import JOB as JOB_NAME
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
+
+log = logging.getLogger("jobs.approval_reminder")
 
 ONBOARDING_SUMMARY = "EverBright Partner Onboarding"
 """SOP 001 step 1: 'The ticket will always have the subject "EverBright Partner Onboarding"'."""
@@ -161,6 +177,9 @@ class FetchResult:
     data: ApprovalData
     approver: Approver | None
     problems: tuple[DataProblem, ...] = ()
+    unreadable_states: tuple[str, ...] = ()
+    states: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    """The job's ledger states as read at the start of the run."""
 
 
 def _config(ctx: RunContext) -> ApprovalReminderConfig:
@@ -263,19 +282,24 @@ def channel_ticket(finding: Finding) -> str:
 
 
 @dataclass
-class _Reminders:
-    """DM outcome, filled in by the DM actions' ``on_done``; read by `after_run`."""
+class _Progress:
+    """What this run's sends achieved, filled in by the actions' ``on_done``; read by
+    `after_run` to plan the steps that must wait for them."""
 
     planned: list[Finding] = field(default_factory=list)
+    """Reminders planned this run, ordered for the alert."""
     sent: set[str] = field(default_factory=set)
     dm_possible: bool = True
+    closing: list[Finding] = field(default_factory=list)
+    """Approval tickets to move to done once their comment is posted."""
+    commented: set[str] = field(default_factory=set)
 
 
 class ApprovalReminderJob(Job):
     spec = SPEC
 
     def __init__(self) -> None:
-        self._reminders = _Reminders()
+        self._progress = _Progress()
 
     # -- fetch / evaluate ------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> FetchResult:
@@ -287,6 +311,9 @@ class ApprovalReminderJob(Job):
                 "no approver configured (name, email, jira_account_id): nothing to check",
             )
             return FetchResult(ApprovalData(()), None, (problem,))
+        states = ctx.ledger.open_states(JOB_NAME)
+        linked_by_job = job_links(states)
+        reminders, unreadable = sent_reminders(ctx, states)
         phrases = tuple(config.ask_phrases)
         found = list(ctx.jira.search(onboarding_jql(ctx), list(ONBOARDING_FIELDS)))
         complete = [t if t.comments_complete else ctx.jira.with_all_comments(t) for t in found]
@@ -299,7 +326,8 @@ class ApprovalReminderJob(Job):
         ]
         if not first_asks:
             # Nobody was asked: no answer or approval ticket can matter this run.
-            return FetchResult(ApprovalData(tuple(onboarding)), approver)
+            data = ApprovalData(tuple(onboarding), linked_by_job=linked_by_job, reminders=reminders)
+            return FetchResult(data, approver, unreadable_states=unreadable, states=states)
         # An approval ticket counts only after an ask, so the oldest open ask bounds the search.
         since = max(min(first_asks), ctx.now - config.approver_lookback.wall)
         project = ctx.settings.desk.service_desk_project
@@ -314,29 +342,20 @@ class ApprovalReminderJob(Job):
                 ),
             )
         else:
-            approver_tickets = list(ctx.jira.search(jql, list(APPROVER_FIELDS)))
+            # All their comments: the marker of the job's comment decides what is left to do.
+            approver_tickets = [
+                t if t.comments_complete else ctx.jira.with_all_comments(t)
+                for t in ctx.jira.search(jql, list(APPROVER_FIELDS))
+            ]
         searched = {t.key for t in approver_tickets}
         approver_tickets += [t for t in his if t.key not in searched]
-        linked_by_job = frozenset(
-            key for key, state in ctx.ledger.open_states(JOB_NAME).items() if state.get("linked_to")
-        )
-        data = ApprovalData(tuple(onboarding), tuple(approver_tickets), linked_by_job)
-        return FetchResult(data, approver, problems)
+        data = ApprovalData(tuple(onboarding), tuple(approver_tickets), linked_by_job, reminders)
+        return FetchResult(data, approver, problems, unreadable, states)
 
     def evaluate(self, data: FetchResult, ctx: RunContext) -> Evaluation:
         if data.approver is None:
             return Evaluation(findings=[], problems=list(data.problems))
-        config = _config(ctx)
-        rules = ApprovalRules(
-            remind_after=config.remind_after,
-            realert=_wall(config.realert),
-            use_business_calendar=config.use_business_calendar,
-            config_project=ctx.settings.desk.config_project,
-            link_approval_tickets=ctx.settings.actions.link_approval_tickets,
-            priority_installers=tuple(ctx.settings.priority_installers),
-            ask_phrases=tuple(config.ask_phrases),
-        )
-        evaluation = evaluate(data.data, data.approver, ctx.now, rules, ctx.calendar)
+        evaluation = evaluate(data.data, data.approver, ctx.now, rules_of(ctx), ctx.calendar)
         findings = [
             f if f.url else replace(f, url=ctx.browse_url(f.item)) for f in evaluation.findings
         ]
@@ -361,18 +380,24 @@ class ApprovalReminderJob(Job):
         actions += [self._link(f, ctx) for f in by_rule.get(RULE_LINK, [])]
         for finding in by_rule.get(RULE_CLOSE, []):
             actions += self._close(finding, approver, ctx)
+        # Follow-ups of reminders sent by earlier runs that did not get to them.
+        actions += self._follow_ups(
+            by_rule.get(RULE_REMINDED, []) + by_rule.get(RULE_REMINDER_COMMENT, []),
+            approver,
+            ctx,
+        )
         return actions
 
     def _reminder_dms(
         self, overdue: list[Finding], approver: PersonConfig, ctx: RunContext
     ) -> list[Action]:
-        self._reminders.planned = order_for_alert(overdue)
+        self._progress.planned = order_for_alert(overdue)
         if not overdue:
             return []
         if not approver.email and not approver.slack_user:
             # No way to reach him: the channel line is the reminder, and it is what gets recorded.
-            self._reminders.dm_possible = False
-            return [self._channel_line(ctx, approver, sent=[], failed=self._reminders.planned)]
+            self._progress.dm_possible = False
+            return [self._could_not_dm(ctx, approver, self._progress.planned, record=True)]
         first = _first_name(approver.name)
         if approver.email:
             target, kind = approver.email, ActionKind.SLACK_DM
@@ -394,45 +419,51 @@ class ApprovalReminderJob(Job):
         )
         for action in actions:
             action.on_done = self._remember_sent(action.findings)
+        if not ctx.dry_run:
+            # Before the send: a run killed right after the DM is recorded never reaches its
+            # note and comment, and this state is how the next run learns they are owed.
+            for finding in overdue:
+                reminder = reminder_of(finding, ctx)
+                ctx.ledger.put_state(
+                    JOB_NAME,
+                    reminder_state_item(reminder),
+                    reminder_state(reminder),
+                    now=ctx.now,
+                )
         return actions
 
     def _remember_sent(self, findings: list[Finding]) -> Callable[[dict[str, Any]], None]:
         def done(_result: dict[str, Any]) -> None:
-            self._reminders.sent.update(f.item for f in findings)
+            self._progress.sent.update(f.item for f in findings)
 
         return done
 
-    def _channel_line(
-        self,
-        ctx: RunContext,
-        approver: PersonConfig,
-        *,
-        sent: list[Finding],
-        failed: list[Finding],
-    ) -> Action:
-        """One line in the alert channel: who was reminded about what, or who must be."""
+    @staticmethod
+    def _channel_line(ctx: RunContext, findings: list[Finding], text: str, record: bool) -> Action:
         limit = ctx.settings.run.max_alerts_per_message
-        parts = []
-        name = escape(approver.name)
-        for findings, text in (
-            (sent, f":bell: Reminded {name} by Slack DM about approval for"),
-            (failed, f":warning: Could not DM {name}; remind him about approval for"),
-        ):
-            if not findings:
-                continue
-            shown = ", ".join(channel_ticket(f) for f in findings[:limit])
-            more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
-            parts.append(f"{text} {shown}{more}")
-        line = " · ".join(parts)
+        shown = ", ".join(channel_ticket(f) for f in findings[:limit])
+        more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
+        line = f"{text} {shown}{more}"
         return Action(
             kind=ActionKind.SLACK_POST,
             target=ctx.alert_channel,
-            findings=[*sent, *failed],
+            findings=findings,
             text=line,
             blocks=[section(line)],
-            # Recorded by the DM; when there is no DM to send, this line is the reminder.
-            record_findings=not self._reminders.dm_possible,
+            record_findings=record,
         )
+
+    def _reminded(self, ctx: RunContext, approver: PersonConfig, notes: list[Finding]) -> Action:
+        """The line in the alert channel saying he was reminded (its own finding per DM)."""
+        text = f":bell: Reminded {escape(approver.name)} by Slack DM about approval for"
+        return self._channel_line(ctx, notes, text, record=True)
+
+    def _could_not_dm(
+        self, ctx: RunContext, approver: PersonConfig, failed: list[Finding], *, record: bool
+    ) -> Action:
+        """Someone must remind him: recorded only when there is no DM to retry."""
+        text = f":warning: Could not DM {escape(approver.name)}; remind him about approval for"
+        return self._channel_line(ctx, failed, text, record=record)
 
     def _support_alerts(
         self, findings: list[Finding], approver: PersonConfig, ctx: RunContext
@@ -490,13 +521,11 @@ class ApprovalReminderJob(Job):
     @staticmethod
     def _link(finding: Finding, ctx: RunContext) -> Action:
         approval, onboarding = finding.item, str(finding.facts["onboarding_ticket"])
-
-        def remember(_result: dict[str, Any]) -> None:
-            # If the comment or the transition fails after the link, the next run must still
-            # know this link is the job's own and finish closing the ticket.
-            state = {"linked_to": onboarding, "at": ctx.now.isoformat()}
+        if not ctx.dry_run and not finding.facts.get("approval_done"):
+            # Written before the link: if the run dies or a later step fails after it, the
+            # next run must still know this link is the job's own and finish closing the ticket.
+            state = link_state(ctx.ledger.get_state(JOB_NAME, approval), finding, ctx.now)
             ctx.ledger.put_state(JOB_NAME, approval, state, now=ctx.now)
-
         return Action(
             kind=ActionKind.JIRA_LINK,
             target=approval,
@@ -505,11 +534,13 @@ class ApprovalReminderJob(Job):
             # Jira's REST quirk: the *inward* issue is the one that reads with the outward
             # phrase, so inward=approval shows "SS-340 duplicates SS-301".
             payload={"inward_key": approval, "outward_key": onboarding, "link_type": LINK_TYPE},
-            on_done=remember,
         )
 
     def _close(self, finding: Finding, approver: PersonConfig, ctx: RunContext) -> list[Action]:
+        """The explanatory comment now; the transition in `after_run`, once it is posted."""
         approval = finding.item
+        if finding.facts.get("comment_on_ticket"):
+            return [] if finding.facts.get("approval_done") else [_transition(finding, ctx)]
         onboarding = [str(k) for k in finding.facts["onboarding_tickets"]]
         mark = approval_ticket_marker(approval, onboarding[0])
         org = _org(finding)
@@ -518,7 +549,12 @@ class ApprovalReminderJob(Job):
             f"separate ticket. Following SOP 001 step 5 it is linked to {onboarding[0]} as a "
             f"duplicate and closed; continue on {onboarding[0]}.\n\n{mark}\n"
         )
-        status = _config(ctx).approval_ticket_done_status
+        if not finding.facts.get("approval_done"):
+            self._progress.closing.append(finding)
+
+        def commented(_result: dict[str, Any]) -> None:
+            self._progress.commented.add(approval)
+
         return [
             Action(
                 kind=ActionKind.JIRA_INTERNAL_COMMENT,
@@ -526,36 +562,49 @@ class ApprovalReminderJob(Job):
                 findings=[finding],
                 text=text,
                 marker=mark,
-            ),
-            Action(
-                kind=ActionKind.JIRA_TRANSITION,
-                target=approval,
-                findings=[finding],
-                text=f"{approval} -> {status}",
-                payload={"to_status": status},
-            ),
+                on_done=commented,
+            )
         ]
+
+    def _follow_ups(
+        self, findings: list[Finding], approver: PersonConfig, ctx: RunContext
+    ) -> list[Action]:
+        notes = order_for_alert([f for f in findings if f.rule == RULE_REMINDED])
+        actions = [self._reminded(ctx, approver, notes)] if notes else []
+        actions += [
+            self._reminder_comment(f, approver, ctx)
+            for f in findings
+            if f.rule == RULE_REMINDER_COMMENT
+        ]
+        return actions
 
     # -- after the sends -------------------------------------------------------------------
     def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
         actions: list[Action] = []
         approver = ctx.person("approver")
-        planned = self._reminders.planned
-        if approver is not None and planned and self._reminders.dm_possible:
-            sent = [f for f in planned if ctx.dry_run or f.item in self._reminders.sent]
+        planned = self._progress.planned
+        if approver is not None and planned and self._progress.dm_possible:
+            sent = [f for f in planned if ctx.dry_run or f.item in self._progress.sent]
             failed = [f for f in planned if f not in sent]
-            actions.append(self._channel_line(ctx, approver, sent=sent, failed=failed))
-            if ctx.settings.actions.comment_on_reminder:
-                actions += [self._reminder_comment(f, approver, ctx) for f in sent]
+            follow_ups = _claimed(ctx, [fu for f in sent for fu in _follow_ups_of(f, ctx)])
+            actions += self._follow_ups(follow_ups, approver, ctx)
+            if failed:
+                # Not recorded: the DM itself is retried next run.
+                actions.insert(0, self._could_not_dm(ctx, approver, failed, record=False))
+        actions += [
+            _transition(f, ctx)
+            for f in self._progress.closing
+            if ctx.dry_run or f.item in self._progress.commented
+        ]
         if isinstance(data, FetchResult) and not ctx.dry_run:
-            self._forget_closed(ctx, data.data)
+            _forget_settled(ctx, data)
         return actions
 
     def _reminder_comment(
         self, finding: Finding, approver: PersonConfig, ctx: RunContext
     ) -> Action:
-        local_day = ctx.now.astimezone(ctx.calendar.tz).date()
-        mark = reminder_marker(finding.item, local_day)
+        day = date.fromisoformat(str(finding.facts["reminder_day"]))
+        mark = reminder_marker(finding.item, day)
         asked = datetime.fromisoformat(str(finding.facts["asked_at"])).astimezone(ctx.calendar.tz)
         text = (
             f"Approval reminder sent to {approver.name} on Slack: no answer "
@@ -569,14 +618,203 @@ class ApprovalReminderJob(Job):
             findings=[finding],
             text=text,
             marker=mark,
-            record_findings=False,
         )
 
-    @staticmethod
-    def _forget_closed(ctx: RunContext, data: ApprovalData) -> None:
-        done = {t.key for t in data.approver_tickets if t.is_done}
-        for key in data.linked_by_job & done:
+
+def _transition(finding: Finding, ctx: RunContext) -> Action:
+    status = _config(ctx).approval_ticket_done_status
+    return Action(
+        kind=ActionKind.JIRA_TRANSITION,
+        target=finding.item,
+        findings=[finding],
+        text=f"{finding.item} -> {status}",
+        payload={"to_status": status},
+    )
+
+
+def _follow_ups_of(finding: Finding, ctx: RunContext) -> list[Finding]:
+    """The note and comment owed for a reminder this run has just sent."""
+    reminder = replace(reminder_of(finding, ctx), dm_recorded_at=ctx.now)
+    owed = reminder.owed(ctx.now, ctx.settings.actions.comment_on_reminder)
+    return follow_up_findings(reminder, owed, rules_of(ctx))
+
+
+def _claimed(ctx: RunContext, findings: list[Finding]) -> list[Finding]:
+    """The follow-ups this run may send. A run overlapping this one may have found the state
+    written before the DM and be sending them already: the ledger claim decides, as the
+    pipeline's dedup does for findings. A claim of a send that then fails lapses after
+    ``ledger.claim_ttl``, and a later run sends it."""
+    if ctx.dry_run:
+        return findings
+    ttl = ctx.settings.ledger.claim_ttl.wall
+    return [
+        f
+        for f in findings
+        if ctx.ledger.claim(
+            f.job,
+            f.rule,
+            f.item,
+            f.episode,
+            now=ctx.now,
+            realert=f.realert,
+            run_id=ctx.run_id,
+            claim_ttl=ttl,
+        )
+    ]
+
+
+def _forget_settled(ctx: RunContext, fetched: FetchResult) -> None:
+    """Drop the ledger states nothing more will come of (as they were read at the start)."""
+    data = fetched.data
+    switch = ctx.settings.actions.comment_on_reminder
+    ttl = ctx.settings.ledger.claim_ttl.wall
+    for reminder in data.reminders:
+        if reminder.settled(ctx.now, switch, ttl):
+            ctx.ledger.put_state(JOB_NAME, reminder_state_item(reminder), None, now=ctx.now)
+    for item in fetched.unreadable_states:
+        ctx.ledger.put_state(JOB_NAME, item, None, now=ctx.now)
+    tickets = {t.key: t for t in data.approver_tickets}
+    lookback = _config(ctx).approver_lookback.wall
+    for key in data.linked_by_job:
+        ticket = tickets.get(key)
+        if ticket is not None:
+            finished = ticket.is_done and has_approval_ticket_comment(ticket)
+        else:
+            # Not among his recent or linked tickets any more: nothing left to find it by.
+            at = _state_time(fetched.states.get(key, {}).get("at"))
+            finished = at is None or ctx.now - at > lookback
+        if finished:
             ctx.ledger.put_state(JOB_NAME, key, None, now=ctx.now)
+
+
+# -- ledger state ------------------------------------------------------------------------------
+
+
+def rules_of(ctx: RunContext) -> ApprovalRules:
+    config = _config(ctx)
+    return ApprovalRules(
+        remind_after=config.remind_after,
+        realert=_wall(config.realert),
+        use_business_calendar=config.use_business_calendar,
+        config_project=ctx.settings.desk.config_project,
+        link_approval_tickets=ctx.settings.actions.link_approval_tickets,
+        priority_installers=tuple(ctx.settings.priority_installers),
+        ask_phrases=tuple(config.ask_phrases),
+        comment_on_reminder=ctx.settings.actions.comment_on_reminder,
+    )
+
+
+def _state_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def link_state(previous: dict[str, Any] | None, finding: Finding, now: datetime) -> dict[str, Any]:
+    """The ledger state of an approval ticket the job links: the first onboarding ticket it is
+    linked to, and every key it named (a ticket naming several keys gets several links)."""
+    onboarding = str(finding.facts["onboarding_ticket"])
+    named = [onboarding, *[str(k) for k in finding.facts.get("cs_tickets") or []]]
+    if previous and previous.get("linked_to"):
+        named = [*[str(k) for k in previous.get("named_keys") or []], *named]
+        return previous | {"named_keys": sorted(set(named))}
+    return {
+        "linked_to": onboarding,
+        "named_keys": sorted(set(named)),
+        "organization": finding.facts.get("organization"),
+        "at": now.isoformat(),
+    }
+
+
+def job_links(states: dict[str, dict[str, Any]]) -> dict[str, JobLink]:
+    return {
+        key: JobLink(
+            approval_key=key,
+            onboarding_key=str(state["linked_to"]),
+            named_keys=tuple(str(k) for k in state.get("named_keys") or ()),
+            organization=state.get("organization"),
+        )
+        for key, state in states.items()
+        if state.get("linked_to")
+    }
+
+
+def reminder_of(finding: Finding, ctx: RunContext) -> SentReminder:
+    """The reminder this run sends for an overdue finding, as its ledger state describes it."""
+    return SentReminder(
+        ticket_key=finding.item,
+        episode=finding.episode,
+        planned_at=ctx.now,
+        day=ctx.now.astimezone(ctx.calendar.tz).date(),
+        facts=dict(finding.facts),
+        url=finding.url,
+        priority=finding.priority,
+        wants_comment=ctx.settings.actions.comment_on_reminder,
+    )
+
+
+def reminder_state_item(reminder: SentReminder) -> str:
+    """One ledger state per reminder sent, so a new one never overwrites one still owed."""
+    at = reminder.planned_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return f"{reminder.ticket_key}#reminder@{at}"
+
+
+def reminder_state(reminder: SentReminder) -> dict[str, Any]:
+    return {
+        "reminder": {
+            "ticket": reminder.ticket_key,
+            "episode": reminder.episode,
+            "planned_at": reminder.planned_at.isoformat(timespec="microseconds"),
+            "day": reminder.day.isoformat(),
+            "wants_comment": reminder.wants_comment,
+            "url": reminder.url,
+            "priority": reminder.priority,
+            "facts": dict(reminder.facts),
+        }
+    }
+
+
+def sent_reminders(
+    ctx: RunContext, states: dict[str, dict[str, Any]]
+) -> tuple[tuple[SentReminder, ...], tuple[str, ...]]:
+    """The reminders of earlier runs, with what the ledger recorded of their DM, note and
+    comment; and the items of states too damaged to read (dropped after the run)."""
+    reminders: list[SentReminder] = []
+    unreadable: list[str] = []
+    for item, state in sorted(states.items()):
+        if "reminder" not in state:
+            continue
+        try:
+            raw = state["reminder"]
+            reminder = SentReminder(
+                ticket_key=str(raw["ticket"]),
+                episode=str(raw["episode"]),
+                planned_at=datetime.fromisoformat(raw["planned_at"]),
+                day=date.fromisoformat(raw["day"]),
+                facts=dict(raw.get("facts") or {}),
+                url=raw.get("url"),
+                priority=bool(raw.get("priority")),
+                wants_comment=bool(raw.get("wants_comment")),
+            )
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable reminder state %s: dropped", item, extra=ctx.extra())
+            unreadable.append(item)
+            continue
+        key, episode = reminder.ticket_key, reminder.episode
+        follow_up = follow_up_episode(episode, reminder.planned_at)
+        reminders.append(
+            replace(
+                reminder,
+                dm_recorded_at=ctx.ledger.last_sent(JOB_NAME, RULE_OVERDUE, key, episode),
+                note_recorded=ctx.ledger.last_sent(JOB_NAME, RULE_REMINDED, key, follow_up)
+                is not None,
+                comment_recorded=reminder.wants_comment
+                and ctx.ledger.last_sent(JOB_NAME, RULE_REMINDER_COMMENT, key, follow_up)
+                is not None,
+            )
+        )
+    return tuple(reminders), tuple(unreadable)
 
 
 JOB = ApprovalReminderJob

@@ -376,3 +376,137 @@ def test_why_shows_the_decision(desk) -> None:
     assert why.code == 0
     assert "approval_reminder/approval_overdue" in why.out
     assert "sent" in why.out and "suppressed_duplicate" in why.out
+
+
+# -- crash safety: steps that wait for an earlier send ----------------------------------------
+
+INTERNAL_COMMENT = r"/rest/api/2/issue/{key}/comment$"
+TRANSITIONS = r"/rest/api/2/issue/{key}/transitions$"
+LINKING_LATER = NOW + timedelta(minutes=15)
+
+
+def transition_posts(stack, key: str) -> list:
+    return [c for c in stack.jira.calls_to(TRANSITIONS.format(key=key), "POST") if c.status < 300]
+
+
+def test_the_approval_ticket_is_closed_only_after_its_comment_and_the_next_run_finishes(
+    desk,
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=LINKING)
+    stack.jira.inject(INTERNAL_COMMENT.format(key="SS-340"), method="POST", status=503, times=1)
+
+    first = run(desk)
+
+    assert first.code == 1
+    assert stack.jira.links_of("SS-340") == [
+        {"type": "Duplicate", "direction": "outward", "key": "SS-304"}
+    ]
+    assert internal_comments(stack, "SS-340") == []
+    # Closed without the comment, it would never be explained: it waits for the comment.
+    assert stack.jira.issue("SS-340").status == "Waiting for support"
+    assert transition_posts(stack, "SS-340") == []
+
+    assert run(desk, at=LINKING_LATER).code == 0
+    assert run(desk, at=LINKING_LATER + timedelta(minutes=15)).code == 0
+
+    (note,) = [body(c) for c in internal_comments(stack, "SS-340")]
+    assert "Ref: SS-340 · approval-ticket · SS-304" in note
+    assert stack.jira.issue("SS-340").status == "Closed"
+    assert len(transition_posts(stack, "SS-340")) == 1
+    link_posts = [c for c in stack.jira.calls_to(r"/issueLink$", "POST") if c.status < 300]
+    assert len(link_posts) == 1
+
+
+def test_a_ticket_it_linked_that_someone_closed_before_its_comment_still_gets_the_comment(
+    desk,
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=LINKING)
+    stack.jira.inject(INTERNAL_COMMENT.format(key="SS-340"), method="POST", status=503, times=1)
+    assert run(desk).code == 1
+    stack.jira.issue("SS-340").status = "Closed"  # an agent closed it by hand meanwhile
+
+    assert run(desk, at=LINKING_LATER).code == 0
+    assert run(desk, at=LINKING_LATER + timedelta(hours=1)).code == 0
+
+    (note,) = [body(c) for c in internal_comments(stack, "SS-340")]
+    assert "Ref: SS-340 · approval-ticket · SS-304" in note
+    assert stack.jira.issue("SS-340").status == "Closed"
+    assert transition_posts(stack, "SS-340") == []
+
+
+def test_a_reminder_note_that_could_not_be_posted_comes_with_the_next_run_once(desk) -> None:
+    nowhere = {**APPROVER, "desk": {"alert_channel": "#nowhere"}}
+    stack = desk(FIXTURE, now=NOW, settings=nowhere)
+
+    assert run(desk).code == 1
+    assert len(stack.slack.dms_to(DAVID)) == 1 and stack.slack.messages_in(CHANNEL) == []
+
+    desk.reconfigure(APPROVER)
+    # After the failed run's claim on the note (ledger.claim_ttl, 10 min) has lapsed.
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+    assert run(desk, at=NOW + timedelta(minutes=30)).code == 0
+
+    notes = [m.text for m in stack.slack.messages_in(CHANNEL) if "Reminded David Ellis" in m.text]
+    assert len(notes) == 1
+    assert "SS-301" in notes[0] and "SS-305" in notes[0]
+    assert len(stack.slack.dms_to(DAVID)) == 1
+
+
+class _Killed(BaseException):
+    """The process dying at a failpoint (SIGKILL in production): nothing after it runs."""
+
+
+def test_a_run_that_dies_after_the_dm_leaves_its_note_and_comments_to_the_next_run(
+    desk, monkeypatch
+) -> None:
+    import jobs.pipeline
+
+    settings = {**APPROVER, "actions": {"comment_on_reminder": True}}
+    stack = desk(FIXTURE, now=NOW, settings=settings)
+
+    def die_after_record(name: str) -> None:
+        if name == "after_record":
+            raise _Killed(name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jobs.pipeline, "failpoint", die_after_record)
+        try:
+            run(desk)
+        except _Killed:
+            pass
+    assert len(stack.slack.dms_to(DAVID)) == 1
+    assert stack.slack.messages_in(CHANNEL) == []
+
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+    assert run(desk, at=NOW + timedelta(minutes=30)).code == 0
+
+    assert len(stack.slack.dms_to(DAVID)) == 1
+    notes = [m.text for m in stack.slack.messages_in(CHANNEL) if "Reminded David Ellis" in m.text]
+    assert len(notes) == 1 and "SS-301" in notes[0] and "SS-305" in notes[0]
+    for key in ("SS-301", "SS-305"):
+        (recorded,) = [
+            body(c) for c in internal_comments(stack, key) if "approval-reminder" in body(c)
+        ]
+        # The day of the reminder, not of the run that caught up.
+        assert f"Ref: {key} · approval-reminder · 2026-03-04" in recorded
+
+
+def test_a_reminder_comment_that_failed_is_posted_by_the_next_run(desk) -> None:
+    settings = {**APPROVER, "actions": {"comment_on_reminder": True}}
+    stack = desk(FIXTURE, now=NOW, settings=settings)
+    stack.jira.inject(INTERNAL_COMMENT.format(key="SS-305"), method="POST", status=503, times=1)
+
+    assert run(desk).code == 1
+    assert not [c for c in internal_comments(stack, "SS-305") if "approval-reminder" in body(c)]
+
+    # The next run, once the failed run's claim on it has lapsed; the one after does nothing.
+    for minutes in (15, 30):
+        assert run(desk, at=NOW + timedelta(minutes=minutes)).code == 0
+
+    for key in ("SS-301", "SS-305"):
+        recorded = [
+            body(c) for c in internal_comments(stack, key) if "approval-reminder" in body(c)
+        ]
+        assert len(recorded) == 1 and "2026-03-04" in recorded[0]
+    notes = [m.text for m in stack.slack.messages_in(CHANNEL) if "Reminded David Ellis" in m.text]
+    assert len(notes) == 1

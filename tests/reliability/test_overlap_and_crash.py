@@ -80,20 +80,10 @@ def test_two_runs_at_once_do_what_one_run_does(
     assert outcome.lost == [], outcome
 
 
-FOLLOW_UP_BUG = (
-    "approval_reminder: the channel note 'Reminded David Ellis ...' and the reminder comments are "
-    "planned in after_run from this run's successful DMs only; killed after the DM was recorded, "
-    "the next run finds the DM already sent and never posts them"
-)
 KILLS = [
-    pytest.param(name, failpoint, id=f"{name}-{failpoint}", marks=marks)
+    pytest.param(name, failpoint, id=f"{name}-{failpoint}")
     for name in JOBS
     for failpoint in ("after_claim", "after_send", "after_record")
-    for marks in [
-        [pytest.mark.xfail(strict=True, reason=FOLLOW_UP_BUG)]
-        if (name, failpoint) == ("approval_acting", "after_record")
-        else []
-    ]
 ]
 
 
