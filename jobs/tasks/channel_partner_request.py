@@ -16,7 +16,8 @@ Acts:
 - ``actions.reply_channel_partner``: sends "New Channel Req 2" as a public comment, carrying
   the reply marker (added when a desk's template lacks it), so the pipeline's marker check
   makes it once even across a lost ledger; only to a reporter who is the customer (else
-  support is told to send it from CXone, see the rule's *who gets the reply*).
+  support is told to send it from CXone, see the rule's *who gets the reply*);
+- after either, one grouped "requests handled" message in the alert channel (see *Told*).
 
 Exactly once, for the CS task. Jira, not the ledger, is the ground truth:
 1. the pipeline's claim on ``(job, cs_task_create, SS-x)`` keeps two overlapping runs from
@@ -33,6 +34,18 @@ Exactly once, for the CS task. Jira, not the ledger, is the ground truth:
    that task instead of creating a second one.
 Jira's search index can lag a write by a few seconds; step 4 happens a scheduled run later,
 and steps 1 and 2 cover the runs in between.
+
+Told, at least once. Each step the job takes (a task created, a task linked, a reply sent) is an
+`Announcement` in the ledger's item state (``handled:SS-x:...``) from the moment the write
+succeeds until a Slack post naming it succeeds; every run posts all that are pending in one
+grouped message, so a failed post is told by the next run. A link to an existing task and a
+reply are also kept as an *intent* just before the write: a run killed between the write and
+its record leaves the intent, and a run started a claim TTL later confirms it on the ticket
+(the link, the reply's marker in a public comment) and tells it, or drops it. Overlapping runs
+see each other's announcements; a ledger claim on ``(job, requests_handled, SS-x, step)``
+decides which one posts it, and the pipeline records it as sent. A failed post's claim lives
+until the claim TTL (10 m) ends, so the next *scheduled* run retries it, not an immediate rerun.
+A dry run reads the pending announcements and writes none.
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
@@ -53,13 +66,18 @@ from jobs.render.templates import TemplateSpec
 from jobs.rules.channel_partner_request import (
     CS_TASK_PROPERTY,
     DEFAULT_TITLE_PATTERN,
+    EVENT_CREATED,
+    EVENT_LINKED,
+    EVENT_REPLIED,
     REPLY_TEMPLATE,
     RULE_CREATE,
     RULE_FIELDS,
+    RULE_HANDLED,
     RULE_MISSING,
     RULE_REPLY,
     RULE_REPLY_DUE,
     RULE_UNLINKED,
+    Announcement,
     ChannelPartnerData,
     ChannelPartnerRules,
     ExpectedDates,
@@ -68,7 +86,9 @@ from jobs.rules.channel_partner_request import (
     cs_task_label,
     evaluate_requests,
     has_cs_link,
+    intent_confirmed,
     request_org,
+    sort_announcements,
 )
 from jobs.rules.channel_partner_request import (
     JOB as JOB_NAME,
@@ -116,6 +136,10 @@ NEW_TASK = "(the new CS task)"
 REPLY_FOOTER = (
     'SOP 002 · check the CS ticket for outstanding issues, then send "New Channel Req 2" '
     "(keep its Ref line: it tells this job the customer was told)"
+)
+HANDLED_FOOTER = (
+    "SOP 002 · done by this job on the desk's behalf: no need to create these tasks or send "
+    "these replies by hand"
 )
 REPLY_SPEC = TemplateSpec(REPLY_TEMPLATE, frozenset({"customer_name", "org", "ss_key", "marker"}))
 
@@ -271,10 +295,9 @@ class ChannelPartnerRequestJob(Job):
         self._created: dict[str, str] = {}
         """SS key -> key of the CS task this run created (filled by the create's on_done)."""
         self._to_link: list[Finding] = []
-        self._replied: list[Finding] = []
-        """Requests whose customer reply this run sent (filled by the reply's on_done)."""
-        self._relinked: list[tuple[Finding, str]] = []
-        """Requests linked to a task created earlier (CS key) but never linked."""
+        self._planned: list[Announcement] = []
+        """What this run's links and replies will announce once they succeed (a dry run shows
+        them as they are; a real run keeps them in the ledger, see `_expect`)."""
 
     # -- read ------------------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> ChannelPartnerData:
@@ -361,9 +384,7 @@ class ChannelPartnerRequestJob(Job):
                 and finding.facts.get("cs_key")
             ):
                 cs_key = str(finding.facts["cs_key"])
-                link = self._link(ctx, finding.item, cs_key, finding)
-                link.on_done = lambda _r, f=finding, k=cs_key: self._relinked.append((f, k))
-                actions.append(link)
+                actions.append(self._relink(ctx, finding, cs_key))
             elif finding.rule == RULE_REPLY:
                 actions.append(self._reply(ctx, finding))
             elif finding.rule in (RULE_MISSING, RULE_FIELDS, RULE_REPLY_DUE, RULE_UNLINKED):
@@ -434,9 +455,7 @@ class ChannelPartnerRequestJob(Job):
             if existing is None and isinstance(recorded, dict) and recorded.get("key"):
                 existing = str(recorded["key"])  # written by an earlier version of the job
             if existing is not None:
-                link = self._link(ctx, ticket.key, existing, finding)
-                link.on_done = lambda _r, f=finding, k=existing: self._relinked.append((f, k))
-                actions.append(link)
+                actions.append(self._relink(ctx, finding, existing))
                 continue
             actions.append(self._create(ctx, ticket, finding, rules))
         return actions
@@ -444,12 +463,9 @@ class ChannelPartnerRequestJob(Job):
     def _create(
         self, ctx: RunContext, ticket: Ticket, finding: Finding, rules: ChannelPartnerRules
     ) -> Action:
+        dates = _dates_from(dict(finding.facts))
         fields = cs_task_fields(
-            ticket.summary,
-            ticket.description,
-            _dates_from(dict(finding.facts)),
-            rules,
-            request_key=ticket.key,
+            ticket.summary, ticket.description, dates, rules, request_key=ticket.key
         )
         action = Action(
             kind=ActionKind.JIRA_CREATE,
@@ -463,10 +479,22 @@ class ChannelPartnerRequestJob(Job):
         def created(result: dict[str, Any]) -> None:
             # Nothing to write back to Jira: the label the create call set is the trace a crash
             # between here and the link leaves for the next run.
-            self._created[ticket.key] = str(result["key"])
+            new_key = str(result["key"])
+            self._created[ticket.key] = new_key
+            self._confirm(
+                ctx,
+                self._announcement(ctx, finding, EVENT_CREATED, new_key, due=dates.due.isoformat()),
+            )
 
         action.on_done = created
         return action
+
+    def _relink(self, ctx: RunContext, finding: Finding, cs_key: str) -> Action:
+        """Link a task created earlier (by a run that crashed, or by hand) but never linked."""
+        link = self._link(ctx, finding.item, cs_key, finding)
+        announcement = self._expect(ctx, self._announcement(ctx, finding, EVENT_LINKED, cs_key))
+        link.on_done = lambda _result: self._confirm(ctx, announcement)
+        return link
 
     def _link(self, ctx: RunContext, ss_key: str, cs_key: str, finding: Finding) -> Action:
         cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
@@ -498,11 +526,14 @@ class ChannelPartnerRequestJob(Job):
             text=with_marker(text, marker),
             marker=marker,
         )
-        action.on_done = lambda _result: self._replied.append(finding)
+        announcement = self._expect(ctx, self._announcement(ctx, finding, EVENT_REPLIED))
+        action.on_done = lambda _result: self._confirm(ctx, announcement)
         return action
 
     def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
-        """Link each CS task this run created to its request (a dry run shows the link too)."""
+        """Link each CS task this run created to its request (a dry run shows the link too), then
+        tell the alert channel what the job did: this run, and any earlier run whose notice
+        never went out."""
         actions = []
         for finding in self._to_link:
             new_key = self._created.get(finding.item)
@@ -511,44 +542,200 @@ class ChannelPartnerRequestJob(Job):
             link = self._link(ctx, finding.item, new_key or NEW_TASK, finding)
             link.record_findings = False  # already recorded by the create
             actions.append(link)
-        notice = self._notice(ctx)
-        return actions + ([notice] if notice else [])
+        return actions + self._notices(ctx, data)
 
-    def _notice(self, ctx: RunContext) -> Action | None:
-        """One line in the alert channel for what the job did on the desk's behalf, so nobody
-        creates the same task by hand or replies a second time."""
-        from jobs.render.alerts import ticket_link
-        from jobs.render.slack import escape, section
-
-        created = [
-            (f, self._created.get(f.item, NEW_TASK))
-            for f in self._to_link
-            if f.item in self._created or ctx.dry_run
-        ]
-        if not created and not self._replied and not self._relinked:
-            return None
-
-        def head(finding: Finding) -> str:
-            return f"• {ticket_link(finding)} *{escape(str(finding.facts.get('org') or ''))}*:"
-
-        lines = [
-            f"{head(f)} created {escape(key)} (due {f.facts['expected']['duedate']})"
-            for f, key in created
-        ]
-        lines += [
-            f"{head(f)} linked {escape(key)}, created earlier but never linked"
-            for f, key in self._relinked
-        ]
-        lines += [f'{head(f)} sent "{REPLY_TEMPLATE}" to the customer' for f in self._replied]
-        text = ":robot_face: Channel partner requests handled (SOP 002)\n" + "\n".join(lines)
-        return Action(
-            kind=ActionKind.SLACK_POST,
-            target=ctx.alert_channel,
-            findings=[f for f, _ in created] + [f for f, _ in self._relinked] + self._replied,
-            text=text,
-            blocks=[section(text)],
-            record_findings=False,  # a notice of work already recorded, not an alert
+    # -- what the team hears ---------------------------------------------------------------
+    @staticmethod
+    def _announcement(
+        ctx: RunContext,
+        finding: Finding,
+        event: str,
+        cs_key: str | None = None,
+        *,
+        due: str = "",
+    ) -> Announcement:
+        return Announcement(
+            event=event,
+            ss_key=finding.item,
+            org=str(finding.facts.get("org") or ""),
+            url=finding.url,
+            cs_key=cs_key,
+            due=due or None,
+            priority=finding.priority,
+            done=False,
+            run_id=ctx.run_id,
+            at=ctx.now.isoformat(),
         )
+
+    def _expect(self, ctx: RunContext, announcement: Announcement) -> Announcement:
+        """Keep the intent right before the write: a run killed between the write and its
+        record leaves it, and a later run confirms it against the ticket (or drops it)."""
+        self._planned.append(announcement)
+        if not ctx.dry_run:
+            ctx.ledger.put_state(
+                JOB_NAME, announcement.state_item, announcement.to_state(), now=ctx.now
+            )
+        return announcement
+
+    @staticmethod
+    def _confirm(ctx: RunContext, announcement: Announcement) -> None:
+        """The write succeeded: the announcement is due until a post of it succeeds."""
+        if ctx.dry_run:
+            return
+        done = replace(announcement, done=True)
+        ctx.ledger.put_state(JOB_NAME, done.state_item, done.to_state(), now=ctx.now)
+
+    def _notices(self, ctx: RunContext, data: Any) -> list[Action]:
+        """One grouped message (split only past ``max_alerts_per_message``) of every step taken
+        on the desk's behalf and not yet told; each message forgets its announcements once it
+        is posted, so a failed post is tried again by the next run."""
+        from jobs.render.alerts import grouped_alerts
+
+        if ctx.dry_run:
+            announcements = self._dry_run_announcements(ctx)
+        else:
+            announcements = self._due_announcements(ctx, data)
+        by_key = {(a.ss_key, a.episode): a for a in announcements}
+        announcements = list(by_key.values())
+        if not announcements:
+            return []
+        actions = grouped_alerts(
+            [_handled_finding(a) for a in announcements],
+            channel=ctx.alert_channel,
+            title=_handled_title,
+            line=_handled_line,
+            max_per_message=ctx.settings.run.max_alerts_per_message,
+            footer=HANDLED_FOOTER,
+        )
+        for action in actions:
+            # Recorded as sent (by the pipeline) and forgotten only once the post succeeded.
+            items = [by_key[(f.item, f.episode)].state_item for f in action.findings]
+            action.on_done = lambda _result, items=items: self._forget(ctx, items)
+        return actions
+
+    def _dry_run_announcements(self, ctx: RunContext) -> list[Announcement]:
+        """What a real run would tell: what earlier runs left untold, and this run's steps."""
+        pending = sort_announcements(
+            ctx.ledger.open_states(JOB_NAME),
+            run_id=ctx.run_id,
+            now=ctx.now,
+            lease=ctx.settings.ledger.claim_ttl.wall,
+        )
+        created = [
+            self._announcement(
+                ctx, f, EVENT_CREATED, due=str(f.facts.get("expected", {}).get("duedate") or "")
+            )
+            for f in self._to_link
+        ]
+        return pending.ready + created + self._planned
+
+    def _due_announcements(self, ctx: RunContext, data: Any) -> list[Announcement]:
+        lease = ctx.settings.ledger.claim_ttl.wall
+        pending = sort_announcements(
+            ctx.ledger.open_states(JOB_NAME), run_id=ctx.run_id, now=ctx.now, lease=lease
+        )
+        for item in pending.unreadable:
+            log.warning("dropping unreadable announcement %s", item, extra=ctx.extra())
+            ctx.ledger.put_state(JOB_NAME, item, None, now=ctx.now)
+        ready = pending.ready + self._verified(ctx, data, pending.to_verify)
+        return [a for a in ready if self._claim(ctx, a, lease)]
+
+    def _verified(
+        self, ctx: RunContext, data: Any, intents: list[Announcement]
+    ) -> list[Announcement]:
+        """Intents a dead or failed run left: confirmed by the ticket (the step happened, so it
+        is told), dropped otherwise (it did not; the rule asks for it again if still due)."""
+        from jobs.adapters.http import AdapterError, CredentialError
+        from jobs.adapters.jira import jql_quote
+
+        if not intents:
+            return []
+        requests = data.requests if isinstance(data, ChannelPartnerData) else []
+        replied = {a.ss_key for a in intents if a.event == EVENT_REPLIED}
+        tickets = {t.key: t for t in requests if t.comments_complete or t.key not in replied}
+        unread = sorted({a.ss_key for a in intents} - set(tickets))
+        read_failed = False
+        try:
+            # A request closed since (or replied to, with more comments than a search page)
+            # is not in this run's data: one search for all of them.
+            for keys in _batches(unread):
+                jql = f"key in ({', '.join(jql_quote(k) for k in keys)})"
+                for found in ctx.jira.search(jql, ["comment", "issuelinks"]):
+                    tickets[found.key] = ctx.jira.with_all_comments(found)
+        except CredentialError:
+            raise
+        except AdapterError as exc:
+            log.warning("could not confirm announcements: %s", exc, extra=ctx.extra())
+            read_failed = True
+        confirmed = []
+        for intent in intents:
+            ticket = tickets.get(intent.ss_key)
+            if ticket is None and read_failed:
+                continue  # unknown: the next run asks again
+            if intent_confirmed(intent, ticket):
+                done = replace(intent, done=True)
+                ctx.ledger.put_state(JOB_NAME, done.state_item, done.to_state(), now=ctx.now)
+                confirmed.append(done)
+                continue
+            current = Announcement.from_state(
+                ctx.ledger.get_state(JOB_NAME, intent.state_item) or {}
+            )
+            if current is None or not current.done:
+                ctx.ledger.put_state(JOB_NAME, intent.state_item, None, now=ctx.now)
+        return confirmed
+
+    @staticmethod
+    def _claim(ctx: RunContext, announcement: Announcement, lease: timedelta) -> bool:
+        """Whether this run posts it: two overlapping runs both see every announcement."""
+        key = (JOB_NAME, RULE_HANDLED, announcement.ss_key, announcement.episode)
+        if ctx.ledger.claim(*key, now=ctx.now, realert=None, run_id=ctx.run_id, claim_ttl=lease):
+            return True
+        if ctx.ledger.last_sent(*key) is not None:
+            # Posted by a run that stopped before forgetting it.
+            ctx.ledger.put_state(JOB_NAME, announcement.state_item, None, now=ctx.now)
+        return False  # else an overlapping run is posting it (or a failed post's claim lives on)
+
+    @staticmethod
+    def _forget(ctx: RunContext, items: list[str]) -> None:
+        for item in items:
+            ctx.ledger.put_state(JOB_NAME, item, None, now=ctx.now)
+
+
+def _handled_finding(announcement: Announcement) -> Finding:
+    return Finding(
+        job=JOB_NAME,
+        rule=RULE_HANDLED,
+        item=announcement.ss_key,
+        severity=Severity.INFO,
+        summary=_handled_summary(announcement),
+        facts=announcement.to_state(),
+        episode=announcement.episode,
+        url=announcement.url,
+        priority=announcement.priority,
+        realert=None,
+    )
+
+
+def _handled_summary(announcement: Announcement) -> str:
+    if announcement.event == EVENT_CREATED:
+        due = f" (due {announcement.due})" if announcement.due else ""
+        return f"created {announcement.cs_key or NEW_TASK}{due}"
+    if announcement.event == EVENT_LINKED:
+        return f"linked {announcement.cs_key}, created earlier but never linked"
+    return f'sent "{REPLY_TEMPLATE}" to the customer'
+
+
+def _handled_line(finding: Finding) -> str:
+    from jobs.render.alerts import PRIORITY_MARK, ticket_link
+    from jobs.render.slack import escape
+
+    mark = PRIORITY_MARK if finding.priority else ""
+    org = str(finding.facts.get("org") or "")
+    return f"{mark}{ticket_link(finding)} *{escape(org)}*: {escape(finding.summary)}"
+
+
+def _handled_title(severity: Severity, count: int) -> str:
+    return "Channel partner requests handled (SOP 002)"
 
 
 JOB = ChannelPartnerRequestJob

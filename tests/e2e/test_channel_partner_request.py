@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, deep_merge
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
@@ -38,6 +40,8 @@ FIXTURE_CS_KEYS = {"CS-1", "CS-503", "CS-504", "CS-505", "CS-509", "CS-510", "CS
 ONBOARDING_BOT = "the reporter is the onboarding automation account (EverBright Onboarding)"
 NO_REPORTER = "the ticket has no reporter to email"
 SENT_NOTICE = 'sent "New Channel Req 2" to the customer'
+HANDLED = "Channel partner requests handled"
+"""The heading of the notice of what the job did on the desk's behalf."""
 
 
 TIMEOUT = 60
@@ -87,6 +91,26 @@ def jira_calls(stack) -> Counter[str]:
     return Counter(
         f"{c.method} {re.sub(r'/[A-Z]+-[0-9]+', '/KEY', c.path)}" for c in stack.jira.calls
     )
+
+
+def handled(stack) -> list[str]:
+    """The texts of the "requests handled" notices in the alert channel, oldest first."""
+    return [m.text for m in stack.slack.messages_in(CHANNEL) if HANDLED in m.text]
+
+
+def handled_lines(stack, key: str) -> list[str]:
+    return [line for text in handled(stack) for line in text.splitlines() if key in line]
+
+
+def pending_announcements(tmp_path: Path) -> dict:
+    """What the job keeps in the ledger until a notice naming it is posted."""
+    from jobs.ledger import open_ledger
+
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        return ledger.open_states(JOB)
+    finally:
+        ledger.close()
 
 
 def finding(report_path: Path, rule: str, item: str) -> dict:
@@ -411,6 +435,12 @@ def test_two_runs_started_together_create_each_task_once(desk) -> None:
     assert [code for code, _ in codes] == [0, 0], codes
     assert len(creates(stack)) == 2
     assert len(cs_links(stack, "SS-501")) == 1 and len(cs_links(stack, "SS-502")) == 1
+    # Each run sees the other's announcements; each is told once, by whichever claims it. (A
+    # run that read the new task before the other linked it links it too, and says so.)
+    for key in ("SS-501", "SS-502"):
+        told = handled_lines(stack, key)
+        assert any("created CS-" in line for line in told), key
+        assert len(told) == len(set(told)), told
     assert sorted(c.body["fields"]["labels"][0] for c in creates(stack)) == [
         label("SS-501"),
         label("SS-502"),
@@ -433,6 +463,152 @@ def test_a_failed_create_is_reported_and_retried_without_a_link(desk, tmp_path: 
     second = run(desk, at=NOW + timedelta(minutes=15))
     assert second.code == 0, second.err
     assert len(cs_links(stack, "SS-501")) == 1
+
+
+# -- telling the team what the job did -----------------------------------------------------------
+
+
+def test_a_notice_that_failed_to_post_is_sent_by_the_next_run_then_forgotten(
+    desk, tmp_path: Path
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=deep_merge(CREATE, REPLY))
+    stack.slack.fail_next("chat.postMessage", "channel_not_found", times=50)
+
+    first = run(desk, report=tmp_path / "r1.json")
+
+    assert first.code == 1
+    assert len(creates(stack)) == 2 and len(public_bodies(stack, "SS-504")) == 2
+    assert stack.slack.messages == []
+    assert sorted(pending_announcements(tmp_path)) == [
+        f"handled:SS-501:created:{cs_links(stack, 'SS-501')[0]}",
+        f"handled:SS-502:created:{cs_links(stack, 'SS-502')[0]}",
+        "handled:SS-504:replied",
+        "handled:SS-512:replied",
+    ]
+
+    stack.slack.clear_faults()
+    second = run(desk, at=NOW + timedelta(minutes=15))  # the next scheduled run
+
+    assert second.code == 0, second.err
+    (notice,) = handled(stack)
+    task_501, task_502 = cs_links(stack, "SS-501")[0], cs_links(stack, "SS-502")[0]
+    assert f"created {task_501} (due 2026-11-25)" in notice
+    assert f"created {task_502} (due 2026-11-27)" in notice
+    (told,) = handled_lines(stack, "SS-504")
+    assert SENT_NOTICE in told
+    assert pending_announcements(tmp_path) == {}
+    why = desk.run("why", "SS-504")
+    assert "channel_partner_request/requests_handled" in why.out
+
+    assert run(desk, at=NOW + timedelta(minutes=30)).code == 0
+    assert len(handled(stack)) == 1
+    assert len(creates(stack)) == 2
+
+
+def test_what_an_earlier_run_could_not_tell_goes_out_with_this_runs_steps_in_one_message(
+    desk, tmp_path: Path
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    stack.slack.fail_next("chat.postMessage", "channel_not_found", times=50)
+    assert run(desk).code == 1  # the tasks are created, nobody is told
+    stack.slack.clear_faults()
+    desk.reconfigure(deep_merge(CREATE, REPLY))  # the desk switches the replies on
+
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+
+    (notice,) = handled(stack)
+    for key in ("SS-501", "SS-502", "SS-504", "SS-512"):
+        assert len(handled_lines(stack, key)) == 1, key
+    assert SENT_NOTICE in notice
+
+
+@pytest.mark.parametrize("failpoint", ["after_send", "after_record"])
+def test_a_reply_sent_by_a_run_killed_before_recording_it_is_still_told(
+    failpoint: str, desk, tmp_path: Path
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=REPLY)
+
+    # The first action is SS-504's reply; the kill comes before the run could tell anyone.
+    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT=failpoint))
+
+    assert code == -signal.SIGKILL, err
+    assert handled(stack) == []
+    assert len([b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]) == 1
+
+    result = run(desk, at=NOW + timedelta(minutes=15))  # past the claim TTL: the run is dead
+
+    assert result.code == 0, result.err
+    assert len([b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]) == 1
+    (told,) = handled_lines(stack, "SS-504")
+    assert SENT_NOTICE in told
+    assert len(handled_lines(stack, "SS-512")) == 1  # sent by this run
+    assert pending_announcements(tmp_path) == {}
+
+
+def test_a_link_made_by_a_run_killed_before_recording_it_is_still_told(
+    desk, tmp_path: Path
+) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    orphan = stack.jira.add_issue(
+        project="CS",
+        issuetype="Task",
+        summary="A New Channel Partner Request for Green Light Solar",
+        status="To Do",
+        created="-5m",
+        labels=[label("SS-501")],
+    )
+    stack.jira.add_issue(
+        project="CS",
+        issuetype="Task",
+        summary="A New Channel Partner Request for Maple Grove Electric",
+        status="To Do",
+        created="-5m",
+    )
+
+    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))  # SS-501's link, first
+    assert code == -signal.SIGKILL, err
+    assert cs_links(stack, "SS-501") == [orphan]
+
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+
+    (told,) = handled_lines(stack, "SS-501")
+    assert f"linked {orphan}, created earlier but never linked" in told
+    assert len(handled_lines(stack, "SS-502")) == 1
+    assert creates(stack) == []
+
+
+def test_an_intent_whose_write_never_happened_is_dropped_untold(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=REPLY)
+    stack.jira.inject(
+        r"/rest/servicedeskapi/request/[^/]+/comment$", method="POST", status=400, times=10
+    )
+
+    assert run(desk).code == 1  # the replies fail: nothing reached the customers
+    assert not [b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]
+    assert sorted(pending_announcements(tmp_path)) == [
+        "handled:SS-504:replied",
+        "handled:SS-512:replied",
+    ]
+    desk.reconfigure(QA)  # the desk switches the replies off again
+    stack.jira.clear_faults()
+
+    assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
+
+    assert handled(stack) == []
+    assert pending_announcements(tmp_path) == {}
+
+
+def test_a_dry_run_shows_the_notice_and_keeps_no_announcement(desk, tmp_path: Path) -> None:
+    stack = desk(FIXTURE, now=NOW, settings=deep_merge(CREATE, REPLY))
+
+    result = run(desk, "--dry-run")
+
+    assert result.code == 0, result.err
+    assert HANDLED in result.out
+    assert "created (the new CS task) (due 2026-11-25)" in result.out
+    assert SENT_NOTICE in result.out
+    assert stack.slack.messages == [] and writes(stack) == []
+    assert pending_announcements(tmp_path) == {}
 
 
 # -- telling the customer --------------------------------------------------------------------

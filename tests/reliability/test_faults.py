@@ -94,16 +94,6 @@ def past_the_last_tab(desk: ReliabilityDesk) -> None:
 
 
 MALFORMED = b'{"issues": [{"key": "SS-1", "fields": {'
-APPROVAL_CLOSE_BUG = (
-    "approval_reminder: the link action records the shared finding, and the transition runs "
-    "although the internal comment failed; the next run sees a closed, linked ticket and the "
-    "comment explaining why it was closed is never posted"
-)
-HANDLED_NOTICE_BUG = (
-    "channel_partner_request: the 'requests handled' Slack summary (CS tasks created, customer "
-    "replied) is planned only in the run that acted; when that post fails nothing records it, "
-    "so the team is never told"
-)
 FAULTS = [
     # -- Jira: rate limits, bursts, resets, malformed answers ------------------------------------
     Fault("jira search 429 Retry-After 0, twice", "unassigned",
@@ -152,7 +142,7 @@ FAULTS = [
           jira(r"/issueLink$", method="POST", status=500, times=1), recovers=True),
     Fault("jira internal comment 503", "approval_acting",
           jira(r"/rest/api/2/issue/[^/]+/comment$", method="POST", status=503, times=1),
-          recovers=False, error="not retried", known_bug=APPROVAL_CLOSE_BUG),
+          recovers=False, error="not retried"),
     # -- Slack -----------------------------------------------------------------------------------
     Fault("slack rate_limited (429) once", "unassigned",
           slack("chat.postMessage", status=429, retry_after=0, times=1), recovers=True),
@@ -175,7 +165,7 @@ FAULTS = [
             ("unassigned", ""),
             ("approval", ""),
             ("onboarding_missing", ""),
-            ("channel_partner", HANDLED_NOTICE_BUG),
+            ("channel_partner", ""),
         )
     ],
     Fault("slack invalid_auth", "unassigned", slack_error("chat.postMessage", "invalid_auth"),
