@@ -54,7 +54,7 @@ def test_it_loads_the_shipped_settings_with_sop_defaults(tmp_path: Path) -> None
         ({"calendar": {"holidays": {"country": "Atlantis"}}}, "calendar.holidays.country"),
         ({"sheet": {"approved_statuses": []}}, "sheet.approved_statuses"),
         ({"sheet": {"approved_statuses": ["Approved\nOR 1=1"]}}, "sheet.approved_statuses"),
-        ({"people": {"approver": {"jira_account_id": "a\"b\n"}}}, "line break"),
+        ({"people": {"approver": {"jira_account_id": 'a"b\n'}}}, "line break"),
         ({"jobs": {"sample": {"schedule": "0 * * * *\t"}}}, "jobs.sample.schedule"),
     ],
 )
