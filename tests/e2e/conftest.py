@@ -8,7 +8,10 @@ def test_it_alerts_once(desk):
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -61,9 +64,30 @@ class Desk:
     def run(self, *args: str, env: Mapping[str, str] | None = None) -> CliResult:
         return run_cli(list(args), {**self.env, **(env or {})})
 
+    def spawn(self, job: str, at: datetime, **extra_env: str) -> subprocess.Popen[str]:
+        """``python -m jobs run JOB`` as a real process: a failpoint SIGKILLs it, as a crash
+        would (``extra_env`` e.g. ``JOBS_FAILPOINT="after_send"``)."""
+        env = {k: v for k, v in os.environ.items() if k != "JOBS_FAILPOINT"}
+        env.update(self.env)
+        env.update(extra_env)
+        return subprocess.Popen(
+            [sys.executable, "-m", "jobs", "run", job, "--now", at.isoformat()],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def stop(self) -> None:
         if self.stack is not None:
             self.stack.stop()
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str]:
+    """Wait for a spawned run: (exit code, stderr); -9 means it was SIGKILLed."""
+    _, err = process.communicate(timeout=timeout)
+    return process.returncode, err
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, deep_merge
+from tests.e2e.conftest import finish
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
 NOW_ISO = NOW.isoformat()
@@ -361,32 +359,12 @@ def test_it_asks_for_at_most_100_labels_per_search(desk, tmp_path: Path) -> None
     assert (recovered["facts"]["source"], recovered["facts"]["cs_key"]) == ("label", orphan)
 
 
-def cli(desk, at: datetime, **extra_env: str) -> subprocess.Popen[str]:
-    """The CLI as a real process: a failpoint SIGKILLs it, as a crash would."""
-    env = {k: v for k, v in os.environ.items() if k != "JOBS_FAILPOINT"}
-    env.update(desk.env)
-    env.update(extra_env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "jobs", "run", JOB, "--now", at.isoformat()],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    _, err = process.communicate(timeout=TIMEOUT)
-    return process.returncode, err
-
-
 def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(
     desk, tmp_path: Path
 ) -> None:
     stack = desk(FIXTURE, now=NOW, settings=CREATE)
 
-    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
+    code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT="after_send"))
 
     assert code == -signal.SIGKILL, err
     (made,) = [c.body for c in creates(stack)]  # SS-501's task, then the crash
@@ -412,7 +390,7 @@ def test_a_run_killed_after_creating_with_the_ledger_lost_never_creates_a_second
 ) -> None:
     stack = desk(FIXTURE, now=NOW, settings=CREATE)
 
-    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
+    code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT="after_send"))
     assert code == -signal.SIGKILL, err
     # No claim, no record: the ledger is gone. Only Jira remembers, in the task's label.
     (tmp_path / "ledger.db").unlink()
@@ -429,7 +407,7 @@ def test_a_run_killed_after_creating_with_the_ledger_lost_never_creates_a_second
 def test_two_runs_started_together_create_each_task_once(desk) -> None:
     stack = desk(FIXTURE, now=NOW, settings=CREATE)
 
-    first, second = cli(desk, NOW), cli(desk, NOW)
+    first, second = desk.spawn(JOB, NOW), desk.spawn(JOB, NOW)
     codes = [finish(first), finish(second)]
 
     assert [code for code, _ in codes] == [0, 0], codes
@@ -529,7 +507,7 @@ def test_a_reply_sent_by_a_run_killed_before_recording_it_is_still_told(
     stack = desk(FIXTURE, now=NOW, settings=REPLY)
 
     # The first action is SS-504's reply; the kill comes before the run could tell anyone.
-    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT=failpoint))
+    code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT=failpoint))
 
     assert code == -signal.SIGKILL, err
     assert handled(stack) == []
@@ -565,7 +543,7 @@ def test_a_link_made_by_a_run_killed_before_recording_it_is_still_told(
         created="-5m",
     )
 
-    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))  # SS-501's link, first
+    code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT="after_send"))  # SS-501's link, first
     assert code == -signal.SIGKILL, err
     assert cs_links(stack, "SS-501") == [orphan]
 

@@ -9,39 +9,17 @@ with the ledger deleted, and two runs started at the same time.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.e2e.conftest import finish
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York, 2026-W48
 FIXTURE = "onboard_testing.yaml"
 JOB = "onboard_reset_reminder"
 TESTING = ("SS-401", "SS-402", "SS-403", "SS-404")
 TIMEOUT = 60
-
-
-def cli(desk, at: datetime, **extra_env: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != "JOBS_FAILPOINT"}
-    env.update(desk.env)
-    env.update(extra_env)
-    return subprocess.Popen(
-        [sys.executable, "-m", "jobs", "run", JOB, "--now", at.isoformat()],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
-    _, err = process.communicate(timeout=TIMEOUT)
-    return process.returncode, err
 
 
 def resets(stack) -> dict[str, int]:
@@ -58,7 +36,7 @@ def ledger_file(desk) -> Path:
 def test_a_run_killed_after_sending_never_sends_that_reply_again(desk, tmp_path: Path) -> None:
     stack = desk(FIXTURE, now=NOW)
 
-    code, err = finish(cli(desk, NOW, JOBS_FAILPOINT="after_send"))
+    code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT="after_send"))
 
     assert code == -signal.SIGKILL, err
     assert sum(resets(stack).values()) == 1
@@ -86,13 +64,13 @@ def test_a_run_killed_after_sending_never_sends_that_reply_again(desk, tmp_path:
 
 def test_a_lost_ledger_does_not_send_the_week_s_replies_again(desk) -> None:
     stack = desk(FIXTURE, now=NOW)
-    code, err = finish(cli(desk, NOW))
+    code, err = finish(desk.spawn(JOB, NOW))
     assert code == 0, err
     assert set(resets(stack).values()) == {1}
 
     for path in ledger_file(desk).parent.glob(ledger_file(desk).name + "*"):  # with -wal, -shm
         path.unlink()
-    code, err = finish(cli(desk, NOW + timedelta(hours=2)))
+    code, err = finish(desk.spawn(JOB, NOW + timedelta(hours=2)))
 
     assert code == 0, err
     assert set(resets(stack).values()) == {1}
@@ -101,7 +79,7 @@ def test_a_lost_ledger_does_not_send_the_week_s_replies_again(desk) -> None:
 def test_two_runs_started_at_once_send_one_reply_per_ticket(desk) -> None:
     stack = desk(FIXTURE, now=NOW, latency=0.02)  # slow Jira a little so the runs overlap
 
-    first, second = cli(desk, NOW), cli(desk, NOW)
+    first, second = desk.spawn(JOB, NOW), desk.spawn(JOB, NOW)
     results = [finish(first), finish(second)]
 
     assert [code for code, _ in results] == [0, 0], results
