@@ -42,7 +42,6 @@ HANDLED = "Channel partner requests handled"
 """The heading of the notice of what the job did on the desk's behalf."""
 
 
-TIMEOUT = 60
 
 
 def run(desk, *extra: str, at: datetime = NOW, report: Path | None = None):

@@ -19,7 +19,6 @@ NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York, 202
 FIXTURE = "onboard_testing.yaml"
 JOB = "onboard_reset_reminder"
 TESTING = ("SS-401", "SS-402", "SS-403", "SS-404")
-TIMEOUT = 60
 
 
 def resets(stack) -> dict[str, int]:
