@@ -42,8 +42,6 @@ HANDLED = "Channel partner requests handled"
 """The heading of the notice of what the job did on the desk's behalf."""
 
 
-
-
 def run(desk, *extra: str, at: datetime = NOW, report: Path | None = None):
     args = ["run", JOB, "--now", at.isoformat(), *extra]
     if report is not None:
