@@ -196,6 +196,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         exit_code = max(exit_code, report.exit_code)
     if not args.dry_run:
         write_metrics(settings, reports, clock.now())
+        # The decision log answers "why" for at least a year; older lines go, a cheap DELETE.
+        ledger.prune(now=clock.now(), keep=settings.ledger.retention.wall)
     if args.report:
         write_reports(Path(args.report), reports)
     ledger.close()

@@ -234,3 +234,25 @@ def test_check_config_lists_every_problem_and_exits_2(env: dict[str, str], tmp_p
     result = run_cli(["check-config", "--config", str(bad)], env)
     assert result.code == 2
     assert "desk.timezone" in result.err and "jobs.echo.realert" in result.err
+
+
+def test_a_run_prunes_decisions_older_than_the_retention(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from jobs.ledger import open_ledger
+    from jobs.ledger.base import Decision
+
+    ledger = open_ledger(env["JOBS_LEDGER_URL"])
+    now = datetime.now(UTC)
+    for age in (timedelta(days=401), timedelta(days=399)):
+        ledger.record_decisions(
+            [Decision(now - age, "old", "echo", "present", "SS-9", "", "sent", "sent", {}, None)]
+        )
+    ledger.close()
+
+    assert run_cli(["run", "echo", "--now", NOW], env).code == 0
+
+    history = open_ledger(env["JOBS_LEDGER_URL"]).history("SS-9")
+    assert [round((now - d.at).days) for d in history] == [399]  # 400d retention by default
