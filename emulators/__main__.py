@@ -59,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as stack:
         lines = [f"{key}={value}" for key, value in stack.env().items()]
         if args.env_file is not None:
+            args.env_file.parent.mkdir(parents=True, exist_ok=True)
             args.env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print("\n".join(lines), flush=True)
         while not stopping.wait(0.5):
