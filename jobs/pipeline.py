@@ -195,7 +195,7 @@ class Pipeline:
             except AdapterError as exc:
                 log.error("action failed: %s %s: %s", action.kind, action.target, exc)
                 self._record(action, ActionStatus.FAILED, "failed", str(exc), error=str(exc))
-                self._release(action.findings)
+                self._release(action.findings, failed=True)
                 continue
             failpoint("after_send")
             self._record(action, ActionStatus.SENT, "sent", "sent")
@@ -266,9 +266,12 @@ class Pipeline:
             )
             self.claimed.discard(finding.dedup_key)
 
-    def _release(self, findings: Iterable[Finding]) -> None:
+    def _release(self, findings: Iterable[Finding], *, failed: bool = False) -> None:
+        """Give back this run's claims so the next run may retry. After a failed send every
+        finding of the action is released, including claims a job took itself in
+        ``after_run`` (the ledger only ever clears this run's own claim)."""
         for finding in findings:
-            if finding.dedup_key in self.claimed:
+            if failed or finding.dedup_key in self.claimed:
                 job, rule, item, episode = finding.dedup_key
                 self.ctx.ledger.release(job, rule, item, episode, run_id=self.ctx.run_id)
                 self.claimed.discard(finding.dedup_key)

@@ -480,6 +480,23 @@ def test_a_notice_that_failed_to_post_is_sent_by_the_next_run_then_forgotten(
     assert len(creates(stack)) == 2
 
 
+def test_a_notice_that_failed_to_post_goes_out_with_a_rerun_made_at_once(
+    desk, tmp_path: Path
+) -> None:
+    # The failed post gives back its claim at once: a person rerunning the job right after
+    # fixing the channel need not wait for the claim to expire.
+    stack = desk(FIXTURE, now=NOW, settings=deep_merge(CREATE, REPLY))
+    stack.slack.fail_next("chat.postMessage", "channel_not_found", times=50)
+    assert run(desk, report=tmp_path / "r1.json").code == 1
+
+    stack.slack.clear_faults()
+    rerun = run(desk, at=NOW + timedelta(minutes=1))
+
+    assert rerun.code == 0, rerun.err
+    assert len(handled(stack)) == 1
+    assert pending_announcements(tmp_path) == {}
+
+
 def test_what_an_earlier_run_could_not_tell_goes_out_with_this_runs_steps_in_one_message(
     desk, tmp_path: Path
 ) -> None:
