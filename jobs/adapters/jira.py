@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -846,12 +847,17 @@ def _person(value: Any) -> Person | None:
     email = _str(value.get("emailAddress"))
     if not account_id and not email:
         return None
-    return Person(
-        account_id=account_id,
-        display_name=_str(value.get("displayName")),
-        email=email,
-        account_type=_str(value.get("accountType")),
+    return _known_person(
+        account_id, _str(value.get("displayName")), email, _str(value.get("accountType"))
     )
+
+
+@lru_cache(maxsize=4096)
+def _known_person(
+    account_id: str | None, display_name: str | None, email: str | None, account_type: str | None
+) -> Person:
+    # The same few agents write most comments: one shared (frozen) record each.
+    return Person(account_id, display_name, email, account_type)
 
 
 def _category(value: Any) -> StatusCategory:
@@ -869,9 +875,7 @@ def _text(value: Any) -> str:
     if not isinstance(value, dict):
         return ""
     kind = value.get("type")
-    children = [c for c in _list(value.get("content")) if isinstance(c, dict)]
-    if kind == "doc":
-        return "\n\n".join(t for t in map(_text, children) if t)
+    # Leaves first: they are most of a document, and need no child list.
     if kind == "text":
         return str(value.get("text") or "")
     if kind == "hardBreak":
@@ -883,6 +887,9 @@ def _text(value: Any) -> str:
         return str(attrs.get("text") or attrs.get("shortName") or "")
     if kind in ("inlineCard", "blockCard"):
         return str(attrs.get("url") or "")
+    children = [c for c in _list(value.get("content")) if isinstance(c, dict)]
+    if kind == "doc":
+        return "\n\n".join(t for t in map(_text, children) if t)
     if kind in ("bulletList", "orderedList"):
         marks = ["-" if kind == "bulletList" else f"{i}." for i in range(1, len(children) + 1)]
         return "\n".join(f"{m} {_text(c)}" for m, c in zip(marks, children, strict=True))

@@ -22,7 +22,7 @@ import io
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -152,22 +152,22 @@ def read_week(
     calendar: BusinessCalendar,
 ) -> list[Ticket]:
     tickets: list[Ticket] = []
-    truncated: list[int] = []
-    for ticket in jira.search(week_jql(settings, week, calendar), fields_for(policy)):
-        # Search results carry the oldest comments only; page the rest only when the first
-        # agent reply could be among them.
-        if (
-            (policy.sla_source == "computed" or ticket.first_response_sla is None)
-            and not ticket.comments_complete
-            and first_agent_reply(ticket, policy.automation_accounts) is None
-        ):
-            truncated.append(len(tickets))
-        tickets.append(ticket)
-    # Those reads are independent: a few at a time, so they cost a fraction of their latency.
+    # Truncated threads are read a few at a time while the search goes on paging, so they
+    # cost a fraction of their latency and overlap with it.
     with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
-        completed = pool.map(jira.with_all_comments, [tickets[i] for i in truncated])
-        for index, ticket in zip(truncated, completed, strict=True):
-            tickets[index] = ticket
+        pending: list[tuple[int, Future[Ticket]]] = []
+        for ticket in jira.search(week_jql(settings, week, calendar), fields_for(policy)):
+            # Search results carry the oldest comments only; page the rest only when the
+            # first agent reply could be among them.
+            if (
+                (policy.sla_source == "computed" or ticket.first_response_sla is None)
+                and not ticket.comments_complete
+                and first_agent_reply(ticket, policy.automation_accounts) is None
+            ):
+                pending.append((len(tickets), pool.submit(jira.with_all_comments, ticket)))
+            tickets.append(ticket)
+        for index, future in pending:
+            tickets[index] = future.result()
     return tickets
 
 
