@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from itertools import groupby
+from typing import Any
 
 from jobs.model import Action, ActionKind, Finding, Severity
-from jobs.render.slack import context, escape, header, link, section
+from jobs.render.slack import context, escape, header, link, section, truncate
 
 SEVERITY_ICON = {
     Severity.INFO: ":information_source:",
@@ -51,13 +52,13 @@ def order_for_alert(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (not f.priority, -f.severity.rank, f.item))
 
 
-def _sections(lines: Iterable[str], limit: int = 2900) -> list[dict]:
+def section_blocks(lines: Iterable[str], limit: int = 2900) -> list[dict[str, Any]]:
     """Pack lines into as few section blocks as fit Slack's 3000-character section limit."""
-    blocks: list[dict] = []
+    blocks: list[dict[str, Any]] = []
     current: list[str] = []
     size = 0
     for text in lines:
-        text = text[:limit]
+        text = truncate(text, limit)  # never cuts inside a link or an entity
         if current and size + len(text) + 1 > limit:
             blocks.append(section("\n".join(current)))
             current, size = [], 0
@@ -89,7 +90,7 @@ def grouped_alerts(
             if len(ordered) > max_per_message:
                 heading += f" ({start + 1}-{start + len(chunk)} of {len(ordered)})"
             lines = [line(f) for f in chunk]
-            blocks = [header(heading), *_sections(f"• {text}" for text in lines)]
+            blocks = [header(heading), *section_blocks(f"• {text}" for text in lines)]
             if footer:
                 blocks.append(context([footer]))
             text = f"{SEVERITY_ICON[severity]} {heading}\n" + "\n".join(f"- {t}" for t in lines)

@@ -28,7 +28,8 @@ from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
 from jobs.job import Job, JobSpec
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
-from jobs.render.slack import context, escape, header, link, section, truncate
+from jobs.render.alerts import section_blocks
+from jobs.render.slack import context, escape, header, link, section
 from jobs.rules.ticket_hygiene import JOB as JOB_NAME
 from jobs.rules.ticket_hygiene import (
     PROBLEMS,
@@ -184,22 +185,6 @@ def ticket_line(key: str, findings: Sequence[Finding], fixing: bool) -> str:
     return line
 
 
-def _pack(lines: Sequence[str], limit: int = 2900) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    current: list[str] = []
-    size = 0
-    for text in lines:
-        text = truncate(text, limit)  # never cuts inside a link or an entity
-        if current and size + len(text) + 1 > limit:
-            blocks.append(section("\n".join(current)))
-            current, size = [], 0
-        current.append(text)
-        size += len(text) + 1
-    if current:
-        blocks.append(section("\n".join(current)))
-    return blocks
-
-
 def _chunks(
     groups: list[tuple[str, list[Finding]]], size: int
 ) -> list[list[tuple[str, list[Finding]]]]:
@@ -224,7 +209,7 @@ def digest_actions(
         if len(chunks) > 1:
             title += f" ({n}/{len(chunks)})"
         lines = [f"• {ticket_line(key, group, fixing)}" for key, group in chunk]
-        blocks = [header(title), *_pack(lines), context([escape(SOP_FOOTER)])]
+        blocks = [header(title), *section_blocks(lines), context([escape(SOP_FOOTER)])]
         text = title + "\n" + "\n".join(lines)
         actions.append(
             Action(
@@ -281,7 +266,7 @@ def summary_actions(
             section(f"Sent to assignees by DM: {summary}" if summary else " "),
         ]
         if lines:
-            blocks += [section("*Nobody could be messaged about these:*"), *_pack(lines)]
+            blocks += [section("*Nobody could be messaged about these:*"), *section_blocks(lines)]
         blocks.append(context([escape(SOP_FOOTER)]))
         text = f"{heading} — {summary}" + ("\n" + "\n".join(lines) if lines else "")
         actions.append(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,7 +40,7 @@ from jobs.config import JobConfig
 from jobs.durations import DurationField, parse_duration
 from jobs.job import Job, JobSpec
 from jobs.model import Action, ActionKind, Evaluation, Finding, Severity, Ticket
-from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, human_duration
+from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, human_duration, section_blocks
 from jobs.render.slack import (
     MAX_MESSAGE_TEXT,
     Block,
@@ -312,7 +312,7 @@ def group_message(
     else:
         title = f"All {len(cards)} tickets have been picked up"
     blocks: list[Block] = [header(title)]
-    blocks.extend(_sections(f"• {c.line()}" for c in ordered))
+    blocks.extend(section_blocks(f"• {c.line()}" for c in ordered))
     if mention and any(c.severity is Severity.ESCALATION for c in open_cards):
         blocks.append(section(f"Escalated to {mention}"))
     blocks.append(context([_footer(cards, policy)]))
@@ -338,30 +338,13 @@ def tier_reply(cards: Sequence[Card], tier: Severity, mention: str = "") -> tupl
         )
     blocks = [section(body)]
     if len(cards) > 1:
-        blocks.extend(_sections(f"• {c.line()}" for c in sorted(cards, key=_card_order)))
+        blocks.extend(section_blocks(f"• {c.line()}" for c in sorted(cards, key=_card_order)))
     return truncate(text, MAX_MESSAGE_TEXT), blocks
 
 
 def _card_order(card: Card) -> tuple[bool, bool, int, str]:
     rank = card.severity.rank if card.severity else 0
     return (card.resolved is not None, not card.priority, -rank, card.key)
-
-
-def _sections(lines: Iterable[str], limit: int = 2900) -> list[Block]:
-    """Pack lines into as few sections as fit Slack's 3000-character section limit."""
-    blocks: list[Block] = []
-    current: list[str] = []
-    size = 0
-    for text in lines:
-        text = truncate(text, limit)
-        if current and size + len(text) + 1 > limit:
-            blocks.append(section("\n".join(current)))
-            current, size = [], 0
-        current.append(text)
-        size += len(text) + 1
-    if current:
-        blocks.append(section("\n".join(current)))
-    return blocks
 
 
 # -- per-run bookkeeping -------------------------------------------------------------------------
