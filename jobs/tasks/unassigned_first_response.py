@@ -395,6 +395,22 @@ class TicketState:
         }
 
 
+def _opened(
+    ctx: RunContext, finding: Finding, card: Card, channel: str, ts: str, group: str | None = None
+) -> TicketState:
+    """The state of a ticket whose episode just got its root message (alone or in a group)."""
+    return TicketState(
+        episode=finding.episode,
+        tier=finding.rule,
+        channel=channel,
+        ts=ts,
+        card=card,
+        group=group,
+        first_alerted_at=ctx.now.isoformat(),
+        posts={"root": 1, "replies": {}},
+    )
+
+
 def group_id(channel: str, ts: str) -> str:
     return f"{GROUP_PREFIX}{channel}:{ts}"
 
@@ -632,17 +648,8 @@ class UnassignedFirstResponseJob(Job):
         self, ctx: RunContext, finding: Finding, card: Card
     ) -> Callable[[dict[str, Any]], None]:
         def done(result: dict[str, Any]) -> None:
-            state = TicketState(
-                episode=finding.episode,
-                tier=finding.rule,
-                channel=str(result["channel"]),
-                ts=str(result["ts"]),
-                card=card,
-                first_alerted_at=ctx.now.isoformat(),
-                posts={"root": 1, "replies": {}},
-            )
-            ctx.ledger.put_state(JOB_NAME, finding.item, state.dump(), now=ctx.now)
-            self._states[finding.item] = state.dump()
+            channel, ts = str(result["channel"]), str(result["ts"])
+            self._keep(ctx, finding.item, _opened(ctx, finding, card, channel, ts).dump())
 
         return done
 
@@ -658,21 +665,10 @@ class UnassignedFirstResponseJob(Job):
                 "created_at": ctx.now.isoformat(),
                 "members": {c.key: c.dump() for c in cards},
             }
-            ctx.ledger.put_state(JOB_NAME, gid, group, now=ctx.now)
-            self._states[gid] = group
+            self._keep(ctx, gid, group)
             for finding, card in zip(findings, cards, strict=True):
-                state = TicketState(
-                    episode=finding.episode,
-                    tier=finding.rule,
-                    channel=channel,
-                    ts=ts,
-                    card=card,
-                    group=gid,
-                    first_alerted_at=ctx.now.isoformat(),
-                    posts={"root": 1, "replies": {}},
-                )
-                ctx.ledger.put_state(JOB_NAME, finding.item, state.dump(), now=ctx.now)
-                self._states[finding.item] = state.dump()
+                state = _opened(ctx, finding, card, channel, ts, group=gid)
+                self._keep(ctx, finding.item, state.dump())
 
         return done
 
@@ -693,8 +689,7 @@ class UnassignedFirstResponseJob(Job):
                     card=card_of[finding.item],
                     posts={**state.posts, "replies": replies},
                 )
-                ctx.ledger.put_state(JOB_NAME, finding.item, updated.dump(), now=ctx.now)
-                self._states[finding.item] = updated.dump()
+                self._keep(ctx, finding.item, updated.dump())
             if gid is not None:
                 group = self._group(ctx, gid)
                 if group is not None:
@@ -702,8 +697,7 @@ class UnassignedFirstResponseJob(Job):
                     for finding, _ in members:
                         members_cards[finding.item] = card_of[finding.item].dump()
                     group = {**group, "members": members_cards}
-                    ctx.ledger.put_state(JOB_NAME, gid, group, now=ctx.now)
-                    self._states[gid] = group
+                    self._keep(ctx, gid, group)
 
         return done
 
@@ -887,13 +881,18 @@ class UnassignedFirstResponseJob(Job):
                 self._forget(ctx, key)
             if gid is not None:
                 # The group row lives while any member is open, so later updates can re-render it.
-                ctx.ledger.put_state(JOB_NAME, gid, group, now=ctx.now)
-                if group is None:
-                    self._states.pop(gid, None)
-                else:
-                    self._states[gid] = group
+                self._keep(ctx, gid, group)
 
         return done
+
+    def _keep(self, ctx: RunContext, item: str, state: dict[str, Any] | None) -> None:
+        """Write a state row and this run's copy of it together, so they never disagree
+        (None deletes both)."""
+        ctx.ledger.put_state(JOB_NAME, item, state, now=ctx.now)
+        if state is None:
+            self._states.pop(item, None)
+        else:
+            self._states[item] = state
 
     def _forget(self, ctx: RunContext, key: str) -> None:
         ctx.ledger.put_state(JOB_NAME, key, None, now=ctx.now)
