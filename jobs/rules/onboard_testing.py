@@ -237,6 +237,20 @@ class ResetPolicy:
     (desk time; 0 = Monday). None sends on any day."""
 
 
+def _tasks_for(
+    on_hold_cs: Sequence[Ticket],
+    ss_tickets: Mapping[str, Ticket],
+    policy: ResetPolicy | FollowupPolicy,
+) -> tuple[list[OnboardTask], list[DataProblem]]:
+    return outstanding_tasks(
+        on_hold_cs,
+        ss_tickets,
+        service_desk_project=policy.service_desk_project,
+        link_types=policy.link_types,
+        document_subjects=policy.document_subjects,
+    )
+
+
 def evaluate_reset(
     on_hold_cs: Sequence[Ticket],
     ss_tickets: Mapping[str, Ticket],
@@ -245,13 +259,7 @@ def evaluate_reset(
     calendar: BusinessCalendar,
 ) -> Evaluation:
     """One finding per outstanding Onboard task, once per ISO week (the episode)."""
-    tasks, problems = outstanding_tasks(
-        on_hold_cs,
-        ss_tickets,
-        service_desk_project=policy.service_desk_project,
-        link_types=policy.link_types,
-        document_subjects=policy.document_subjects,
-    )
+    tasks, problems = _tasks_for(on_hold_cs, ss_tickets, policy)
     local = now.astimezone(calendar.tz)
     if policy.reset_weekday is not None and local.weekday() != policy.reset_weekday:
         day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -353,13 +361,7 @@ def evaluate_followup(
     calendar: BusinessCalendar,
 ) -> Evaluation:
     """The next due step of each test cycle, plus fulfilled tickets gone silent."""
-    tasks, problems = outstanding_tasks(
-        on_hold_cs,
-        ss_tickets,
-        service_desk_project=policy.service_desk_project,
-        link_types=policy.link_types,
-        document_subjects=policy.document_subjects,
-    )
+    tasks, problems = _tasks_for(on_hold_cs, ss_tickets, policy)
     findings: list[Finding] = []
     for task in tasks:
         if not task.ss.comments_complete:
