@@ -102,6 +102,25 @@ class SlaField:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One field's change in a ticket's history (Jira's changelog, ``expand=changelog``).
+
+    Values are the display strings Jira gives (``fromString``/``toString``; for people the
+    display name), with the raw ids beside them where Jira has one (``from``/``to``: an
+    account id for a person). Reports use these to see a ticket as it stood at an instant.
+    """
+
+    at: datetime
+    field: str
+    """Jira's field name in the changelog: 'assignee', 'status', 'priority', 'labels'..."""
+    from_value: str | None = None
+    to_value: str | None = None
+    from_id: str | None = None
+    to_id: str | None = None
+    author: Person | None = None
+
+
+@dataclass(frozen=True)
 class Ticket:
     key: str
     summary: str
@@ -126,6 +145,8 @@ class Ticket:
     comments_total: int = 0
     """Comments the ticket has; more than ``len(comments)`` means the search truncated them."""
     links: tuple[IssueLink, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
+    """Field changes, oldest first; empty unless the search asked for the changelog."""
     first_response_sla: SlaField | None = None
     due_date: date | None = None
     configuration_date: date | None = None
