@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="read and decide; send nothing")
     run.add_argument("--now", help="evaluate as of this ISO 8601 instant (with offset)")
     run.add_argument("--report", help="write a JSON run report to this path")
+    run.add_argument(
+        "--allow-backwards",
+        action="store_true",
+        help="run even if --now is before the job's last run (a replay you mean)",
+    )
 
     sub.add_parser("check-config", help="validate settings and templates offline")
 
@@ -148,7 +153,9 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             raise UsageError(f"unknown job {args.job!r}; known jobs: {known}, all") from None
     ledger = _ledger(settings, env)
     from jobs.heartbeat import Heartbeat
+    from jobs.ledger.base import ReadOnlyLedger
     from jobs.metrics import write_metrics
+    from jobs.pipeline.records import SCHEDULE_JITTER
 
     contexts = []
     for name in names:
@@ -160,13 +167,28 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             dry_run=args.dry_run,
             run_id=uuid.uuid4().hex[:12],
             env=env,
-            ledger=ledger,
+            ledger=ReadOnlyLedger(ledger),
             out=out,
+            allow_backwards=args.allow_backwards,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
         except CredentialError as exc:
             raise UsageError(f"{name}: {exc}") from None
+        last = ledger.last_run(name)
+        if (
+            not args.dry_run
+            and not args.allow_backwards
+            and last is not None
+            and now < last.now - SCHEDULE_JITTER
+        ):
+            # Before anything is sent, for every job of `run all`: a clock moved back would
+            # replay last week's replies with last week's references.
+            raise UsageError(
+                f"{name}: clock moved back: --now {now.isoformat()} is before the job's last "
+                f"run ({last.now.isoformat()}); nothing sent. Add --allow-backwards if you "
+                "mean it."
+            )
         contexts.append(ctx)
 
     reports = []
@@ -176,7 +198,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         beat = Heartbeat(ctx.job_config.heartbeat_url, dry_run=ctx.dry_run)
         beat.start()
         try:
-            report = Pipeline(job, ctx, clock).run()
+            report = Pipeline(job, ctx, clock, ledger=ledger).run()
         except Exception as exc:  # one job's bug must not stop `run all`
             log.exception("job crashed", extra=ctx.extra())
             from jobs.report import RunReport
