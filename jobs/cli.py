@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -333,6 +334,22 @@ def main(
     from jobs.logs import setup_logging
 
     setup_logging(env)
+    before = set(threading.enumerate())
+    try:
+        return _dispatch(argv, env, out)
+    finally:
+        _finish_threads(before)
+
+
+def _finish_threads(before: set[threading.Thread], timeout: float = 60.0) -> None:
+    """Wait for every thread a command started (a page fetched ahead, a library loading in
+    the background): none may still run Python code while the interpreter finalizes."""
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon and thread is not threading.current_thread():
+            thread.join(timeout)
+
+
+def _dispatch(argv: Sequence[str] | None, env: dict[str, str], out: TextIO) -> int:
     try:
         args = build_parser().parse_args(argv)
         handlers = {
