@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job, or all")
     run.add_argument("job", help="job name, or 'all'")
     run.add_argument("--dry-run", action="store_true", help="read and decide; send nothing")
+    run.add_argument(
+        "--json", action="store_true", help="with --dry-run: print each request as JSON"
+    )
     run.add_argument("--now", help="evaluate as of this ISO 8601 instant (with offset)")
     run.add_argument("--report", help="write a JSON run report to this path")
     run.add_argument(
@@ -143,6 +146,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         now: datetime = parse_instant(args.now) if args.now else clock.now()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.json and not args.dry_run:
+        raise UsageError("--json prints what a dry run would send: add --dry-run")
     settings = _settings(args, env)
     if args.job == "all":
         names = [n for n in all_jobs() if settings.jobs[n].enabled]
@@ -171,6 +176,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             ledger=ReadOnlyLedger(ledger),
             out=out,
             allow_backwards=args.allow_backwards,
+            json_output=args.json,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
@@ -214,7 +220,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         log.log(level, report.summary_line(), extra=ctx.extra())
         if report.exit_code == EXIT_USAGE:  # refused credentials: say so on one line
             print(f"error: {ctx.job_name}: {report.errors[-1]}", file=sys.stderr)
-        if args.dry_run:
+        if args.dry_run and not args.json:
             print(f"-- {report.summary_line()}", file=out)
         exit_code = max(exit_code, report.exit_code)
     if not args.dry_run:
