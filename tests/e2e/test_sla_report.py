@@ -109,6 +109,13 @@ def test_it_posts_last_weeks_numbers_and_a_chart(desk, stack, tmp_path):
     assert chart.filename == "sla_2026-W47.png"
     assert chart.content and chart.content.startswith(PNG_MAGIC) and len(chart.content) > 20000
 
+    # One search for the week, the 8 weeks of trend and the tickets open at the week's end,
+    # with the changelog: every page asks the same question.
+    searches = [c.body for c in stack.jira.calls_to(r"/search/jql$", "POST")]
+    assert len({b["jql"] for b in searches}) == 1
+    assert 'created >= "2026/09/27"' in searches[0]["jql"]  # W40 begins Mon Sep 28
+    assert all(b["expand"] == "changelog" for b in searches)
+
     facts = json.loads(report_path.read_text())["findings"][0]["facts"]
     assert (facts["created"], facts["met"], facts["breached"], facts["open"]) == (10, 5, 4, 1)
     assert (facts["answered"], facts["unanswered"], facts["breached_unanswered"]) == (8, 2, 1)
