@@ -204,12 +204,11 @@ def read_week(
     return tickets
 
 
-def _load_report_libraries() -> None:
+def _load_chart_library() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.figure  # noqa: F401  (the import is the point)
-    import pandas  # noqa: F401
 
 
 # -- the job -----------------------------------------------------------------------------------
@@ -258,9 +257,9 @@ class SlaReportJob(Job):
         return config
 
     def fetch(self, ctx: RunContext) -> WeekData:
-        # The chart and table libraries take about a second to import: load them while the
-        # search waits on the network (the import lock makes plan() wait if it is early).
-        threading.Thread(target=_load_report_libraries, name="report-import", daemon=True).start()
+        # The chart library takes about a second to import: load it while the search waits on
+        # the network (the import lock makes plan() wait if it is early).
+        threading.Thread(target=_load_chart_library, name="chart-import", daemon=True).start()
         week = report_week(ctx.now, ctx.calendar)
         policy = policy_of(ctx.settings, self._config(ctx))
         return WeekData(week, read_week(ctx.jira, ctx.settings, week, policy, ctx.calendar))

@@ -92,7 +92,7 @@ rows = st.builds(
 )
 
 
-@settings(max_examples=100, deadline=None)  # no timing: the first example imports pandas
+@settings(max_examples=100, deadline=None)  # no timed assertions
 @given(st.lists(rows, max_size=40))
 def test_each_groups_figures_are_those_of_its_tickets_alone(items):
     by_group = figures_by(items, lambda r: r.group, ["Acme"])
