@@ -154,7 +154,7 @@ class SlaReportPolicy:
         return bool(organization) and (organization or "").strip().casefold() in wanted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TicketResponse:
     """One ticket as of the end of the week it was created in: the per-ticket CSV row."""
 
@@ -202,7 +202,7 @@ class WeekFigures:
     figures: Figures
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WaitingTicket:
     key: str
     summary: str
@@ -411,14 +411,28 @@ def build_report(
     first_week = week.weeks_before(policy.trend_weeks - 1)
     trend_start, _ = first_week.bounds(tz)
     problems: list[DataProblem] = []
-    unique: dict[str, Ticket] = {}
-    for ticket in tickets:
-        unique.setdefault(ticket.key, ticket)
-
     rows: list[TicketResponse] = []
+    waiting: list[WaitingTicket] = []
     fallback: list[str] = []
-    for ticket in unique.values():
+    seen: set[str] = set()
+    # One pass over a stream: each ticket is reduced to its row as it arrives, so a search
+    # over many weeks never holds every ticket (and its comments) at once.
+    for ticket in tickets:
+        if ticket.key in seen:  # the search may return a ticket twice across pages
+            continue
+        seen.add(ticket.key)
         created = ticket.created.astimezone(UTC)
+        if open_unassigned_at(ticket, end):
+            waiting.append(
+                WaitingTicket(
+                    key=ticket.key,
+                    summary=ticket.summary,
+                    created=created.astimezone(tz),
+                    waited=end - created,
+                    organization=ticket.organization,
+                    priority_installer=policy.is_priority_installer(ticket.organization),
+                )
+            )
         if not trend_start <= created < end:
             continue
         ticket_week = IsoWeek.containing(calendar.local_date(created))
@@ -453,22 +467,8 @@ def build_report(
     trend_weeks = [week.weeks_before(n) for n in range(policy.trend_weeks - 1, -1, -1)]
     by_week = figures_by(rows, lambda r: r.week, trend_weeks)
     by_day = figures_by(week_rows, lambda r: r.day, week.days)
-
-    waiting = sorted(
-        (t for t in unique.values() if open_unassigned_at(t, end)),
-        key=lambda t: (t.created.astimezone(UTC), t.key),
-    )
-    oldest = tuple(
-        WaitingTicket(
-            key=t.key,
-            summary=t.summary,
-            created=t.created.astimezone(tz),
-            waited=end - t.created.astimezone(UTC),
-            organization=t.organization,
-            priority_installer=policy.is_priority_installer(t.organization),
-        )
-        for t in waiting[: policy.oldest_unassigned]
-    )
+    waiting.sort(key=lambda t: (t.created, t.key))
+    oldest = tuple(waiting[: policy.oldest_unassigned])
 
     report = WeeklySlaReport(
         week=week,

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,7 +106,8 @@ SPEC = JobSpec(
 @dataclass(frozen=True)
 class WeekData:
     week: IsoWeek
-    tickets: list[Ticket]
+    tickets: Iterable[Ticket]
+    """A stream: read while the rule consumes it."""
 
 
 def report_week(now: datetime, calendar: BusinessCalendar) -> IsoWeek:
@@ -180,28 +182,32 @@ def read_week(
     week: IsoWeek,
     policy: SlaReportPolicy,
     calendar: BusinessCalendar,
-) -> list[Ticket]:
-    tickets: list[Ticket] = []
-    # Truncated threads are read a few at a time while the search goes on paging, so they
-    # cost a fraction of their latency and overlap with it.
+) -> Iterator[Ticket]:
+    """The search's tickets as a stream (the rule reduces each to a row as it arrives).
+
+    Search results carry the oldest comments only; the rest are read only when the first
+    agent reply could be among them, a few threads at a time while the search goes on paging,
+    and those tickets come out when their thread is complete (the report does not depend on
+    the order).
+    """
+    search = jira.search(
+        week_jql(settings, week, policy, calendar), fields_for(policy), expand=CHANGELOG
+    )
     with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
-        pending: list[tuple[int, Future[Ticket]]] = []
-        search = jira.search(
-            week_jql(settings, week, policy, calendar), fields_for(policy), expand=CHANGELOG
-        )
+        pending: deque[Future[Ticket]] = deque()
         for ticket in search:
-            # Search results carry the oldest comments only; page the rest only when the
-            # first agent reply could be among them.
             if (
                 (policy.sla_source == "computed" or ticket.first_response_sla is None)
                 and not ticket.comments_complete
                 and first_response(ticket, policy.automation_accounts) is None
             ):
-                pending.append((len(tickets), pool.submit(jira.with_all_comments, ticket)))
-            tickets.append(ticket)
-        for index, future in pending:
-            tickets[index] = future.result()
-    return tickets
+                pending.append(pool.submit(jira.with_all_comments, ticket))
+            else:
+                yield ticket
+            while pending and pending[0].done():
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _load_chart_library() -> None:
@@ -339,15 +345,15 @@ def write_offline_report(
     try:
         jira = JiraAdapter.from_env(env, counter=CallCounter(), budget=budget)
         tickets = read_week(jira, settings, iso_week, policy, calendar)
+        evaluation, report = evaluate_report(
+            tickets, iso_week, policy, calendar, browse_base(settings, env)
+        )
     except CredentialError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except AdapterError as exc:
         print(f"error: reading Jira failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    evaluation, report = evaluate_report(
-        tickets, iso_week, policy, calendar, browse_base(settings, env)
-    )
     for problem in evaluation.problems:
         print(f"warning: {problem.where}: {problem.message}", file=sys.stderr)
     try:
