@@ -242,9 +242,29 @@ def test_it_writes_the_week_as_csv_and_png_offline_and_prints_the_summary(desk, 
     assert stack.slack.messages == []  # offline means offline
 
 
-def test_a_past_week_is_the_same_whenever_and_after_whatever_it_is_written(desk, stack, tmp_path):
+def test_a_past_week_is_the_same_whenever_and_after_whatever_it_is_written(desk, tmp_path):
+    # SS-700, from July, was still waiting unassigned when W47 ended: it is resolved on Friday,
+    # long after the 8 weeks the search reads by creation, and must still be listed.
+    old = tmp_path / "old_unassigned.yaml"
+    old.write_text(
+        json.dumps(
+            {
+                "tickets": [
+                    {
+                        "key": "SS-700",
+                        "summary": "Forgotten since July",
+                        "status": "Waiting for support",
+                        "created": "2026-07-01T10:00:00-04:00",
+                        "reporter": "kim@acme-roofing.example",
+                    }
+                ]
+            }
+        )
+    )
+    stack = desk("sla_week.yaml", old, now=NOW)
     first = desk.run("report", "sla", "--week", "2026-W47", "--out", str(tmp_path / "monday"))
     assert first.code == 0, first.err
+    assert "  SS-700     Forgotten since July — waiting 144 d 15 h" in first.out
     posted = desk.run("run", "sla_report", "--now", NOW_ISO)
     assert posted.code == 0, posted.err
     monday = _report_message(stack)
@@ -257,6 +277,7 @@ def test_a_past_week_is_the_same_whenever_and_after_whatever_it_is_written(desk,
     jira.add_public_comment("SS-809", "Answered on Monday.")
     jira.add_public_comment("SS-802", "A second reply.")
     jira.transition("SS-812", "Resolved")
+    jira.transition("SS-700", "Resolved")
     friday = NOW + timedelta(days=4, hours=2)
     desk.reconfigure({"actions": ALL_ACTIONS})
     assert desk.run("run", "all", "--now", friday.isoformat()).code in (0, 1)
