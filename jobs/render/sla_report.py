@@ -3,8 +3,8 @@ and the two CSV files.
 
 Each is a pure function of a `WeeklySlaReport` (numbers frozen at the week's end, see
 `jobs.rules.sla_report`), so the same week renders to the same text and the same bytes whenever
-and wherever it is rendered. The pipeline posts the summary (`summary_message`) and uploads the
-chart (`chart_file`) into the summary's thread.
+and wherever it is rendered. The job posts the summary (`summary_message`) and uploads the chart
+(`chart_file`), which belongs in the summary's thread.
 """
 
 from __future__ import annotations
