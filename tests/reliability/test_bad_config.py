@@ -84,6 +84,12 @@ def _wrong_value(annotation: Any) -> Any:
         return "not a list"
     if origin is dict or (isinstance(inner, type) and issubclass(inner, BaseModel)):
         return ["not", "a", "mapping"]
+    if origin in (typing.Union, types.UnionType):
+        # A choice of shapes (a word or a mapping): a number is none of them, unless one arm
+        # takes numbers.
+        arms = typing.get_args(inner)
+        if not any(a in (int, float) for a in arms):
+            return 42
     raise AssertionError(f"no wrong value for {annotation!r}: teach _wrong_value this type")
 
 
