@@ -433,5 +433,3 @@ def test_it_measures_the_clearance_in_working_time_on_business_hours() -> None:
     reply = replace(comment(AGENT, 0), created=monday)
     current = ticket(created=friday, assignee=AGENT, comments=(reply,), comments_total=1)
     assert clearance(current, monday, POLICY, OFFICE).text == "answered by Ana Ruiz after 2 h 15 m"
-
-
