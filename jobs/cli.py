@@ -158,11 +158,13 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             known = ", ".join(all_jobs())
             raise UsageError(f"unknown job {args.job!r}; known jobs: {known}, all") from None
     ledger = _ledger(settings, env)
+    from jobs.adapters.pacing import ChannelPacer
     from jobs.heartbeat import Heartbeat
     from jobs.ledger.base import ReadOnlyLedger
     from jobs.metrics import write_metrics
     from jobs.pipeline.records import SCHEDULE_JITTER
 
+    pacer = ChannelPacer()  # one pace per channel for every job of this invocation
     contexts = []
     for name in names:
         ctx = RunContext(
@@ -177,6 +179,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             out=out,
             allow_backwards=args.allow_backwards,
             json_output=args.json,
+            pacer=pacer,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)

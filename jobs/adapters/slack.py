@@ -27,6 +27,7 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
+from jobs.adapters.pacing import ChannelPacer
 
 SYSTEM = "slack"
 DEFAULT_API_URL = WebClient.BASE_URL
@@ -74,10 +75,12 @@ class SlackAdapter:
         budget: RetryBudget,
         base_url: str | None = None,
         timeout: float = 15.0,
+        pacer: ChannelPacer | None = None,
     ) -> None:
         if not token or not token.strip():
             raise CredentialError(SYSTEM, "SLACK_BOT_TOKEN is empty")
         self._budget = budget
+        self._pacer = pacer if pacer is not None else ChannelPacer()
         self._client = _CountingWebClient(
             counter=counter,
             token=token,
@@ -98,6 +101,7 @@ class SlackAdapter:
         counter: CallCounter,
         budget: RetryBudget,
         timeout: float = 15.0,
+        pacer: ChannelPacer | None = None,
     ) -> SlackAdapter:
         token = env.get("SLACK_BOT_TOKEN", "")
         if not token.strip():
@@ -110,6 +114,7 @@ class SlackAdapter:
             budget=budget,
             base_url=env.get("SLACK_API_URL") or None,
             timeout=timeout,
+            pacer=pacer,
         )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
@@ -141,8 +146,10 @@ class SlackAdapter:
                 unfurl_media=False,
             ),
             about=channel,
+            pace=channel,
         )
         self._channel_ids[channel] = response["channel"]
+        self._pacer.same_channel(channel, response["channel"])
         return MessageRef(channel=response["channel"], ts=response["ts"])
 
     def update(
@@ -154,6 +161,7 @@ class SlackAdapter:
                 channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
             ),
             about=f"{ref.channel} {ref.ts}",
+            pace=ref.channel,
         )
         return MessageRef(channel=response["channel"], ts=response["ts"])
 
@@ -234,12 +242,23 @@ class SlackAdapter:
         return f"{response.get('team')}/{response.get('user')}"
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _call(self, method: str, fn: Callable[[], Any], about: str = "") -> Any:
+    def _call(
+        self, method: str, fn: Callable[[], Any], about: str = "", pace: str | None = None
+    ) -> Any:
+        """``pace``: the channel a message write goes to; it waits for the channel's slot, and
+        a 429's ``Retry-After`` closes the channel for the whole process until it passes."""
+        lane = self._channel_ids.get(pace, pace) if pace is not None else None
+
         def attempt() -> Any:
+            if lane is not None:
+                self._pacer.wait(lane)
             try:
                 return fn()
             except SlackApiError as exc:
-                raise _map_api_error(method, exc, about) from None
+                error = _map_api_error(method, exc, about)
+                if lane is not None and isinstance(error, TransientError) and error.retry_after:
+                    self._pacer.back_off(lane, error.retry_after)
+                raise error from None
             except SlackRequestError as exc:
                 raise PermanentError(SYSTEM, f"{method}: {_safe(str(exc))}") from None
             except urllib.error.HTTPError as exc:
