@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
+from zoneinfo import ZoneInfo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -246,13 +247,20 @@ def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             file=out,
         )
         return EXIT_OK
+    from jobs.render.console import clean, facts_text, local_time
+
+    tz = ZoneInfo(settings.desk.timezone)
     for d in history:
-        action = f" via {d.action}" if d.action else ""
-        episode = f" [{d.episode}]" if d.episode else ""
+        action = f" via {clean(d.action)}" if d.action else ""
+        episode = f" [{clean(d.episode)}]" if d.episode else ""
         print(
-            f"{d.at.isoformat()}  {d.job}/{d.rule}{episode}  {d.outcome}{action}: {d.reason}",
+            f"{local_time(d.at, tz)}  {d.job}/{d.rule}{episode}  {d.outcome}{action}: "
+            f"{clean(d.reason)}",
             file=out,
         )
+        facts = facts_text(d.facts, tz)
+        if facts:
+            print(f"    {facts}", file=out)
     return EXIT_OK
 
 
@@ -279,9 +287,10 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
         )
     except ValueError as exc:
         raise UsageError(f"silence: {exc}") from None
-    print(
-        f"silence {s.id}: {s.item} ({s.job or 'all jobs'}) until {s.expires.isoformat()}", file=out
-    )
+    from jobs.render.console import local_time
+
+    shown = local_time(s.expires, ZoneInfo(settings.desk.timezone))
+    print(f"silence {s.id}: {s.item} ({s.job or 'all jobs'}) until {shown}", file=out)
     return EXIT_OK
 
 
@@ -299,13 +308,26 @@ def cmd_silences(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) 
     rows = ledger.silences(now=now, include_expired=args.all)
     if not rows:
         print("no active silences", file=out)
-    for s in rows:
-        state = "expired" if s.expires <= now else "active"
-        print(
-            f"{s.id:>4}  {s.item:<14} {s.job or 'all jobs':<26} until {s.expires.isoformat()} "
-            f"{state:<8} by {s.author}: {s.reason}",
-            file=out,
-        )
+        return EXIT_OK
+    from jobs.render.console import local_time, table
+
+    tz = ZoneInfo(settings.desk.timezone)
+    lines = table(
+        ("ID", "ITEM", "JOB", "UNTIL", "STATE", "BY", "REASON"),
+        [
+            (
+                s.id,
+                s.item,
+                s.job or "all jobs",
+                local_time(s.expires, tz),
+                "expired" if s.expires <= now else "active",
+                s.author,
+                s.reason,
+            )
+            for s in rows
+        ],
+    )
+    print("\n".join(lines), file=out)
     return EXIT_OK
 
 
