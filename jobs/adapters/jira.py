@@ -41,6 +41,7 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
+from jobs.jql import jql_quote as jql_quote  # re-exported: jobs import it from here
 from jobs.model import (
     Comment,
     DataProblem,
@@ -89,20 +90,6 @@ CONFIGURATION_DATE = "Configuration Date"
 QA_DUE_DATE = "QA Due Date"
 QA_ASSIGNEE = "QA Assignee"
 CHANNEL = "Channel"
-
-
-def jql_quote(value: str) -> str:
-    """A JQL string literal for ``value``: sheet and ticket text never reaches JQL raw.
-
-    Backslash and double quote are escaped as JQL reads them; control characters (a newline
-    pasted from a sheet cell) are refused, because no JQL literal needs them.
-    """
-    if not isinstance(value, str):
-        raise TypeError(f"jql_quote takes a str, not {type(value).__name__}")
-    bad = next((ch for ch in value if ord(ch) < 32 or ord(ch) == 127), None)
-    if bad is not None:
-        raise ValueError(f"refusing to put control character {bad!r} into a JQL query")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class _CountingJIRA(JIRA):
