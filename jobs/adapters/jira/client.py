@@ -1,19 +1,4 @@
-"""Jira Cloud and Jira Service Management through the ``jira`` library (3.10).
-
-What this adapter guarantees to the jobs:
-
-- searches use only ``POST /rest/api/3/search/jql`` with ``nextPageToken`` (Atlassian removed
-  ``/rest/api/*/search`` in 2025, see https://developer.atlassian.com/changelog/#CHANGE-2046),
-  streamed page by page into `jobs.model.Ticket`;
-- custom fields are asked for by display name and resolved to ids with one ``GET /field``;
-- every HTTP request is counted (including the library's own serverInfo call and every retry)
-  and retried only by the shared policy in `jobs.adapters.http`: the library's retries are off;
-- errors are rebuilt from status and Jira's error messages. `jira.exceptions.JIRAError` prints
-  the request headers (the Authorization header with the API token), so it is never chained,
-  logged or formatted here;
-- comment writes are not doubled by a retry: after an ambiguous failure (5xx, timeout) the
-  ticket is read again before posting, because a public comment emails the customer.
-"""
+"""The Jira adapter: requests, retries, paging and writes (parsing is in `parsing`)."""
 
 from __future__ import annotations
 
@@ -21,8 +6,6 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -41,55 +24,21 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
-from jobs.jql import jql_quote as jql_quote  # re-exported: jobs import it from here
-from jobs.model import (
-    Comment,
-    DataProblem,
-    IssueLink,
-    Person,
-    SlaCycle,
-    SlaField,
-    StatusCategory,
-    Ticket,
+from jobs.adapters.jira.fields import ALWAYS_FIELDS, FieldCatalog, wire_value
+from jobs.adapters.jira.parsing import (
+    as_int,
+    as_name,
+    parse_comment,
+    parse_person,
+    parse_ticket,
 )
+from jobs.model import Comment, DataProblem, Person, Ticket
 
 SYSTEM = "jira"
 T = TypeVar("T")
 
 SEARCH_PATH = "/rest/api/3/search/jql"
 COMMENT_PAGE_SIZE = 100
-SYSTEM_FIELDS = frozenset(
-    {
-        "summary",
-        "status",
-        "created",
-        "updated",
-        "assignee",
-        "reporter",
-        "priority",
-        "labels",
-        "components",
-        "comment",
-        "issuelinks",
-        "description",
-        "duedate",
-        "resolutiondate",
-        "resolution",
-        "issuetype",
-        "parent",
-        "project",
-    }
-)
-ALWAYS_FIELDS = ("summary", "status", "created")
-"""A `Ticket` cannot be built without these, whatever the caller asked for."""
-
-ORGANIZATIONS = "Organizations"
-REQUEST_TYPE = "Request Type"
-FIRST_RESPONSE_SLA = "Time to first response"
-CONFIGURATION_DATE = "Configuration Date"
-QA_DUE_DATE = "QA Due Date"
-QA_ASSIGNEE = "QA Assignee"
-CHANNEL = "Channel"
 
 
 class _CountingJIRA(JIRA):
@@ -142,8 +91,7 @@ class JiraAdapter:
         self._timeout = timeout
         self._browse = (browse_url or url).rstrip("/")
         self._client: JIRA | None = None
-        self._fields: list[dict[str, Any]] | None = None
-        self._field_ids: dict[str, str] | None = None
+        self._fields: FieldCatalog | None = None
         self._org_ids: dict[str, int] | None = None
         self.problems: list[DataProblem] = []
         """Tickets a search returned that could not be used; the run report lists them."""
@@ -251,50 +199,20 @@ class JiraAdapter:
         return run
 
     # -- fields ------------------------------------------------------------------------------
-    def _load_fields(self) -> list[dict[str, Any]]:
+    def _catalog(self) -> FieldCatalog:
         if self._fields is None:
             raw = self._call("list fields", lambda c: c.fields())
             if not isinstance(raw, list):
                 raise PermanentError(SYSTEM, "GET /field did not answer with a list of fields")
-            self._fields = [f for f in raw if isinstance(f, dict) and f.get("id")]
+            self._fields = FieldCatalog(raw)
         return self._fields
 
     def field_ids(self) -> dict[str, str]:
         """Display name (and id) -> field id; fetched once per adapter."""
-        if self._field_ids is None:
-            ids: dict[str, str] = {}
-            for f in self._load_fields():
-                ids.setdefault(str(f["id"]), str(f["id"]))
-            for f in self._load_fields():
-                if f.get("name"):
-                    ids.setdefault(str(f["name"]), str(f["id"]))
-            self._field_ids = ids
-        return self._field_ids
-
-    def _schema(self, field_id: str) -> dict[str, Any]:
-        for f in self._load_fields():
-            if f.get("id") == field_id:
-                schema = f.get("schema")
-                return schema if isinstance(schema, dict) else {}
-        return {}
+        return self._catalog().ids
 
     def _field_id(self, name: str) -> str:
-        if name in SYSTEM_FIELDS:
-            return name
-        ids = self.field_ids()
-        if name in ids:
-            return ids[name]
-        folded = {k.casefold(): v for k, v in ids.items()}
-        if name.casefold() in folded:
-            return folded[name.casefold()]
-        raise PermanentError(
-            SYSTEM,
-            f"field {name!r} does not exist on this Jira site (GET /rest/api/2/field); "
-            "check its display name in Jira's custom field settings",
-        )
-
-    def _custom_id(self, name: str) -> str | None:
-        return self.field_ids().get(name)
+        return self._catalog().resolve(name)
 
     # -- search ------------------------------------------------------------------------------
     def search(
@@ -315,25 +233,8 @@ class JiraAdapter:
             fid = self._field_id(name)
             if fid not in wanted:
                 wanted.append(fid)
-        names = self._custom_names()
+        names = self._catalog().custom_names()
         return self._pages(jql, wanted, max(1, page_size), list(properties), names)
-
-    def _custom_names(self) -> dict[str, str]:
-        """The custom fields a Ticket is built from, by id -> our name for it."""
-        out = {}
-        for name in (
-            ORGANIZATIONS,
-            REQUEST_TYPE,
-            FIRST_RESPONSE_SLA,
-            CONFIGURATION_DATE,
-            QA_DUE_DATE,
-            QA_ASSIGNEE,
-            CHANNEL,
-        ):
-            fid = self._custom_id(name)
-            if fid:
-                out[fid] = name
-        return out
 
     def _pages(
         self,
@@ -377,8 +278,10 @@ class JiraAdapter:
                 try:
                     for raw in page.get("issues") or []:
                         if isinstance(raw, dict) and raw.get("key"):
-                            ticket = self._ticket(raw, custom)
-                            if ticket is not None:
+                            ticket = parse_ticket(raw, custom, self.browse_url)
+                            if isinstance(ticket, DataProblem):
+                                self.problems.append(ticket)
+                            else:
                                 yield ticket
                 except GeneratorExit:
                     if ahead is not None:
@@ -405,9 +308,9 @@ class JiraAdapter:
             items = page.get("comments") if isinstance(page, dict) else None
             if not isinstance(items, list):
                 raise PermanentError(SYSTEM, f"read comments of {key}: no comment list in answer")
-            out.extend(c for c in (_comment(i) for i in items) if c is not None)
+            out.extend(c for c in (parse_comment(i) for i in items) if c is not None)
             start += len(items)
-            total = _int(page.get("total"))
+            total = as_int(page.get("total"))
             if not items or total is None or start >= total:
                 return out
 
@@ -439,7 +342,7 @@ class JiraAdapter:
     def _post_comment(
         self, key: str, body: str, public: bool, post: Callable[[JIRA], Any]
     ) -> Comment:
-        comment = _comment(self._call_unrepeatable(f"comment on {key}", post))
+        comment = parse_comment(self._call_unrepeatable(f"comment on {key}", post))
         if comment is None:
             raise PermanentError(SYSTEM, f"comment on {key}: the answer was not a comment")
         if comment.public != public:
@@ -499,7 +402,7 @@ class JiraAdapter:
                 f"read status of {key}", self._request("GET", path, params={"fields": "status"})
             )
             fields = current.get("fields") if isinstance(current, dict) else None
-            status = _name((fields or {}).get("status")) if isinstance(fields, dict) else None
+            status = as_name((fields or {}).get("status")) if isinstance(fields, dict) else None
             if status is not None and status.casefold() == to_status.casefold():
                 return
             available = ", ".join(f"{s!r} (via {n!r})" for s, n in sorted(targets.items()))
@@ -581,7 +484,9 @@ class JiraAdapter:
             f"find user {email_or_query}",
             lambda c: c.search_users(query=email_or_query, maxResults=20),
         )
-        people = [p for p in (_person(getattr(u, "raw", None)) for u in users) if p is not None]
+        people = [
+            p for p in (parse_person(getattr(u, "raw", None)) for u in users) if p is not None
+        ]
         wanted = email_or_query.casefold()
         for person in people:
             if person.email and person.email.casefold() == wanted:
@@ -596,38 +501,15 @@ class JiraAdapter:
         wire: dict[str, Any] = {}
         for name, value in fields_by_name.items():
             fid = self._field_id(name) if name not in ("project", "issuetype") else name
-            wire[fid] = self._wire_value(fid, value)
+            schema = self._catalog().schema(fid) if fid not in ("project", "issuetype") else {}
+            wire[fid] = wire_value(
+                fid,
+                value,
+                schema,
+                account_id=self._account_id,
+                organization_id=self._organization_id,
+            )
         return wire
-
-    def _wire_value(self, fid: str, value: Any) -> Any:
-        if value is None or isinstance(value, dict):
-            return value
-        if fid == "project":
-            return {"key": str(value)}
-        if fid == "issuetype":
-            return {"name": str(value)}
-        if fid == "parent":
-            return {"key": str(value)}
-        schema = self._schema(fid)
-        kind, items = schema.get("type"), schema.get("items")
-        if kind == "user":
-            return {"accountId": self._account_id(value)}
-        if kind in ("priority", "resolution"):
-            return {"name": str(value)}
-        if kind in ("date", "datetime") and isinstance(value, date | datetime):
-            return value.isoformat()
-        if kind == "option":
-            return {"value": str(value)}
-        if kind == "array":
-            values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
-            if items == "option":
-                return [v if isinstance(v, dict) else {"value": str(v)} for v in values]
-            if items == "component":
-                return [v if isinstance(v, dict) else {"name": str(v)} for v in values]
-            if items == "sd-customerorganization":
-                return [self._organization_id(v) for v in values]
-            return [str(v) if not isinstance(v, dict) else v for v in values]
-        return value
 
     def _account_id(self, value: Any) -> str:
         if isinstance(value, Person):
@@ -662,7 +544,7 @@ class JiraAdapter:
                     if (
                         isinstance(org, dict)
                         and org.get("name")
-                        and _int(org.get("id")) is not None
+                        and as_int(org.get("id")) is not None
                     ):
                         self._org_ids[str(org["name"]).casefold()] = int(org["id"])
                 start += len(values or [])
@@ -672,58 +554,6 @@ class JiraAdapter:
         if found is None:
             raise PermanentError(SYSTEM, f"no Service Management organization named {value!r}")
         return found
-
-    # -- parsing -----------------------------------------------------------------------------
-    def _ticket(self, raw: dict[str, Any], custom: dict[str, str]) -> Ticket | None:
-        key = str(raw["key"])
-        fields = _dict(raw.get("fields"))
-        created = _when(fields.get("created"))
-        if created is None:
-            # Every rule measures from creation: a made-up date would alert on nonsense.
-            self.problems.append(
-                DataProblem(key, "Jira returned it without a creation date; not evaluated")
-            )
-            return None
-        by_name = {name: fields.get(fid) for fid, name in custom.items()}
-        status = _dict(fields.get("status"))
-        project = _dict(fields.get("project"))
-        comment_page = _dict(fields.get("comment"))
-        comments = tuple(c for c in map(_comment, _list(comment_page.get("comments"))) if c)
-        total = _int(comment_page.get("total"))
-        parent = _dict(fields.get("parent"))
-        properties = _dict(raw.get("properties"))
-        return Ticket(
-            key=key,
-            id=str(raw.get("id") or ""),
-            summary=_str(fields.get("summary")) or "",
-            status=_str(status.get("name")) or "",
-            status_category=_category(status.get("statusCategory")),
-            created=created,
-            project=_str(project.get("key")) or key.rsplit("-", 1)[0],
-            issue_type=_name(fields.get("issuetype")),
-            description=_text(fields.get("description")),
-            updated=_when(fields.get("updated")),
-            resolved=_when(fields.get("resolutiondate")),
-            assignee=_person(fields.get("assignee")),
-            reporter=_person(fields.get("reporter")),
-            priority=_name(fields.get("priority")),
-            labels=tuple(v for v in _list(fields.get("labels")) if isinstance(v, str)),
-            components=tuple(n for n in map(_name, _list(fields.get("components"))) if n),
-            organizations=tuple(n for n in map(_name, _list(by_name.get(ORGANIZATIONS))) if n),
-            request_type=_request_type(by_name.get(REQUEST_TYPE)),
-            channel=tuple(n for n in map(_name, _list(by_name.get(CHANNEL))) if n),
-            comments=comments,
-            comments_total=max(total if total is not None else len(comments), len(comments)),
-            links=tuple(x for x in map(_link, _list(fields.get("issuelinks"))) if x),
-            first_response_sla=_sla(by_name.get(FIRST_RESPONSE_SLA), FIRST_RESPONSE_SLA),
-            due_date=_day(fields.get("duedate")),
-            configuration_date=_day(by_name.get(CONFIGURATION_DATE)),
-            qa_due_date=_day(by_name.get(QA_DUE_DATE)),
-            qa_assignee=_person(by_name.get(QA_ASSIGNEE)),
-            parent_key=_str(parent.get("key")),
-            properties=dict(properties),
-            url=self.browse_url(key),
-        )
 
 
 # -- error mapping ---------------------------------------------------------------------------
@@ -767,203 +597,5 @@ def _from_jira_error(exc: JIRAError, what: str) -> AdapterError:
     return PermanentError(SYSTEM, message, status)
 
 
-# -- parsing helpers (every field may be null or oddly typed) ----------------------------------
-
-
 def _path(key: str) -> str:
     return quote(str(key), safe="")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _name(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return _str(value.get("name")) or _str(value.get("value"))
-    return _str(value)
-
-
-def _when(value: Any) -> datetime | None:
-    """Jira's '2026-11-02T10:00:00.000+0000', or JSM's {epochMillis, iso8601, ...}."""
-    if isinstance(value, dict):
-        millis = _int(value.get("epochMillis"))
-        if millis is not None:
-            return datetime.fromtimestamp(millis / 1000, tz=UTC)
-        value = value.get("iso8601") or value.get("jira")
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _person(value: Any) -> Person | None:
-    if not isinstance(value, dict):
-        return None
-    account_id = _str(value.get("accountId"))
-    email = _str(value.get("emailAddress"))
-    if not account_id and not email:
-        return None
-    return _known_person(
-        account_id, _str(value.get("displayName")), email, _str(value.get("accountType"))
-    )
-
-
-@lru_cache(maxsize=4096)
-def _known_person(
-    account_id: str | None, display_name: str | None, email: str | None, account_type: str | None
-) -> Person:
-    # The same few agents write most comments: one shared (frozen) record each.
-    return Person(account_id, display_name, email, account_type)
-
-
-def _category(value: Any) -> StatusCategory:
-    key = _dict(value).get("key")
-    try:
-        return StatusCategory(str(key))
-    except ValueError:
-        return StatusCategory.NEW
-
-
-def _text(value: Any) -> str:
-    """A v2 string as is; a v3 ADF document flattened, mentions as ``[~accountid:ID]``."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict):
-        return ""
-    kind = value.get("type")
-    # Leaves first: they are most of a document, and need no child list.
-    if kind == "text":
-        return str(value.get("text") or "")
-    if kind == "hardBreak":
-        return "\n"
-    attrs = _dict(value.get("attrs"))
-    if kind == "mention":
-        return f"[~accountid:{attrs.get('id', '')}]"
-    if kind == "emoji":
-        return str(attrs.get("text") or attrs.get("shortName") or "")
-    if kind in ("inlineCard", "blockCard"):
-        return str(attrs.get("url") or "")
-    children = [c for c in _list(value.get("content")) if isinstance(c, dict)]
-    if kind == "doc":
-        return "\n\n".join(t for t in map(_text, children) if t)
-    if kind in ("bulletList", "orderedList"):
-        marks = ["-" if kind == "bulletList" else f"{i}." for i in range(1, len(children) + 1)]
-        return "\n".join(f"{m} {_text(c)}" for m, c in zip(marks, children, strict=True))
-    if kind == "listItem":
-        return "\n".join(map(_text, children))
-    return "".join(map(_text, children))
-
-
-def _comment(raw: Any) -> Comment | None:
-    """A platform comment (``jsdPublic``) or a Service Management one (``public``)."""
-    if not isinstance(raw, dict) or raw.get("id") is None:
-        return None
-    public = raw.get("jsdPublic", raw.get("public"))
-    if not isinstance(public, bool):
-        public = True
-        for prop in _list(raw.get("properties")):
-            if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
-                value = _dict(prop.get("value"))
-                public = not bool(value.get("internal"))
-    created = _when(raw.get("created")) or datetime(1970, 1, 1, tzinfo=UTC)
-    return Comment(
-        id=str(raw["id"]),
-        author=_person(raw.get("author")),
-        body=_text(raw.get("body")),
-        created=created,
-        updated=_when(raw.get("updated")),
-        public=public,
-    )
-
-
-def _link(raw: Any) -> IssueLink | None:
-    if not isinstance(raw, dict):
-        return None
-    ltype = _dict(raw.get("type"))
-    for direction in ("outward", "inward"):
-        other = raw.get(f"{direction}Issue")
-        if isinstance(other, dict) and _str(other.get("key")):
-            fields = _dict(other.get("fields"))
-            status = _dict(fields.get("status"))
-            category = status.get("statusCategory")
-            return IssueLink(
-                type_name=_str(ltype.get("name")) or "",
-                direction=direction,
-                relation=_str(ltype.get(direction)) or "",
-                other_key=str(other["key"]),
-                other_summary=_str(fields.get("summary")),
-                other_status=_str(status.get("name")),
-                other_status_category=_category(category) if isinstance(category, dict) else None,
-                other_priority=_str(_dict(fields.get("priority")).get("name")),
-            )
-    return None
-
-
-def _request_type(value: Any) -> str | None:
-    if isinstance(value, dict):
-        inner = value.get("requestType")
-        return _name(inner) if isinstance(inner, dict) else _name(value)
-    return _str(value)
-
-
-def _millis(value: Any) -> timedelta | None:
-    millis = _int(value.get("millis")) if isinstance(value, dict) else None
-    return timedelta(milliseconds=millis) if millis is not None else None
-
-
-def _cycle(raw: Any) -> SlaCycle | None:
-    if not isinstance(raw, dict):
-        return None
-    return SlaCycle(
-        start=_when(raw.get("startTime")),
-        breached=raw.get("breached") is True,
-        paused=raw.get("paused") is True,
-        within_calendar_hours=raw.get("withinCalendarHours") is not False,
-        goal=_millis(raw.get("goalDuration")),
-        elapsed=_millis(raw.get("elapsedTime")),
-        remaining=_millis(raw.get("remainingTime")),
-        breach_time=_when(raw.get("breachTime")),
-        stop=_when(raw.get("stopTime")),
-    )
-
-
-def _sla(raw: Any, name: str) -> SlaField | None:
-    if not isinstance(raw, dict):
-        return None
-    completed = tuple(c for c in map(_cycle, _list(raw.get("completedCycles"))) if c)
-    return SlaField(
-        name=_str(raw.get("name")) or name,
-        ongoing=_cycle(raw.get("ongoingCycle")),
-        completed=completed,
-    )
