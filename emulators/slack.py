@@ -70,6 +70,8 @@ class UploadedFile:
 
 class SlackEmulator(Emulator):
     name = "slack"
+    default_retry_after = 1.0
+    """Slack's 429s always carry ``Retry-After`` (https://api.slack.com/apis/rate-limits)."""
 
     def __init__(
         self,

@@ -30,6 +30,9 @@ API = r"/rest/api/(2|3|latest)"
 class JiraDesk(Emulator):
     """State and plumbing; the endpoint groups are mixed in by `JiraEmulator`."""
 
+    default_retry_after = 1.0
+    """Jira Cloud's 429s say how long to wait (rate limiting guide: ``Retry-After`` seconds)."""
+
     def __init__(
         self,
         desk: dict[str, Any] | None = None,
