@@ -125,16 +125,19 @@ class Rendering:
 
     def _brief_issue(self, key: str, version: str) -> dict[str, Any]:
         other = self._issues[key]
+        fields: dict[str, Any] = {
+            "summary": other.summary,
+            "status": self._status_json(other.project, other.status, version),
+            "issuetype": self._issuetype_json(other.issuetype, version),
+        }
+        if other.priority:
+            # The linked issue's Fields bean has no null priority: absent when unset.
+            fields["priority"] = self._priority_json(other.priority, version)
         return {
             "id": other.id,
             "key": other.key,
             "self": f"{self.base}/rest/api/{version}/issue/{other.id}",
-            "fields": {
-                "summary": other.summary,
-                "status": self._status_json(other.project, other.status, version),
-                "priority": self._priority_json(other.priority, version),
-                "issuetype": self._issuetype_json(other.issuetype, version),
-            },
+            "fields": fields,
         }
 
     def _link_type_json(self, name: str, version: str) -> dict[str, Any]:

@@ -43,7 +43,6 @@ class SiteEndpoints:
                 "serverTime": jira_time(self.now()),
                 "scmInfo": "emulator",
                 "serverTitle": "Jira",
-                "defaultLocale": {"locale": "en_US"},
                 "serverTimeZone": "Etc/UTC",
             },
         )

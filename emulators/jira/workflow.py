@@ -48,7 +48,7 @@ class WorkflowEndpoints:
                     "isInitial": False,
                     "isAvailable": True,
                     "isConditional": False,
-                    "isLooped": False,
+                    "looped": False,
                 }
             )
         return Response(200, {"expand": "transitions", "transitions": out})
@@ -61,6 +61,9 @@ class WorkflowEndpoints:
             if isinstance(body.get("transition"), dict)
             else None
         )
+        if not isinstance(ref, str):
+            # IssueTransition.id is a string in the spec; a number is not taken as one here.
+            raise HttpError(400, ['Transition id must be given as a string, e.g. "11".'])
         transition = next(
             (t for t in self._available_transitions(issue) if str(ref) == t["id"]), None
         )

@@ -385,7 +385,7 @@ def test_it_transitions_by_target_status_name(jira_adapter, jira_emulator) -> No
     issue = jira_emulator.issue("SS-1")
     assert issue.status == "Waiting for customer"
     (post,) = jira_emulator.calls_to(r"/issue/SS-1/transitions$", "POST")
-    assert post.body["transition"]["id"] == 11
+    assert post.body["transition"]["id"] == "11"  # IssueTransition.id is a string
 
 
 def test_it_lists_transitions_for_each_ticket_as_ids_differ_by_status(

@@ -394,8 +394,11 @@ class JiraAdapter:
                 if chosen is None and name.casefold() == to_status.casefold():
                     chosen = str(t.get("id"))
             if chosen is not None:
-                transition_id = chosen
-                self._attempt(f"transition {key}", lambda c: c.transition_issue(key, transition_id))
+                # Posted directly: the library sends the id as a number; the spec's
+                # IssueTransition.id is a string.
+                path = f"/rest/api/2/issue/{_path(key)}/transitions"
+                body = {"transition": {"id": chosen}}
+                self._attempt(f"transition {key}", self._request("POST", path, body=body))
                 return
             path = f"/rest/api/2/issue/{_path(key)}"
             current = self._attempt(
