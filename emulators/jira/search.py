@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from emulators import jql
@@ -23,6 +24,30 @@ from emulators.jira.model import (
     int_arg,
     split_csv,
 )
+
+INVALID_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
+SEARCH_MAX_PROPERTIES = 5
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+SEARCH_BODY_TYPES: dict[str, Callable[[Any], bool]] = {
+    "jql": lambda v: isinstance(v, str),
+    "nextPageToken": lambda v: isinstance(v, str),
+    "maxResults": _integer,
+    "fields": _strings,
+    "expand": lambda v: isinstance(v, str),
+    "properties": _strings,
+    "fieldsByKeys": lambda v: isinstance(v, bool),
+    "reconcileIssues": lambda v: isinstance(v, list) and len(v) <= 50 and all(map(_integer, v)),
+}
+"""SearchAndReconcileRequestBean: every property it has, and the type it takes."""
 
 
 class SearchEndpoints:
@@ -74,37 +99,15 @@ class SearchEndpoints:
     def _search_jql(self, request: Request, m: re.Match[str]) -> Response:
         version = "3" if m.group(1) == "3" else "2"
         if request.method == "POST":
-            try:
-                body = request.json() or {}
-            except ValueError:
-                raise HttpError(
-                    400,
-                    ["Invalid request payload. Refer to the REST API documentation and try again."],
-                ) from None
-            if not isinstance(body, dict):
-                raise HttpError(
-                    400,
-                    ["Invalid request payload. Refer to the REST API documentation and try again."],
-                )
-            text = str(body.get("jql") or "")
-            fields = body.get("fields")
-            if isinstance(fields, str):
-                fields = fields.split(",")
-            expand = body.get("expand") or ""
-            if isinstance(expand, list):
-                expand = ",".join(expand)
-            properties = body.get("properties") or []
-            if isinstance(properties, str):
-                properties = properties.split(",")
-            max_results = body.get("maxResults")
-            token = body.get("nextPageToken")
+            query = self._search_body(request)
         else:
-            text = request.arg("jql") or ""
-            fields = split_csv(request.query.get("fields")) if "fields" in request.query else None
-            expand = request.arg("expand") or ""
-            properties = split_csv(request.query.get("properties"))
-            max_results = request.arg("maxResults")
-            token = request.arg("nextPageToken")
+            query = self._search_query(request)
+        text = query["jql"]
+        fields = query["fields"]
+        expand = query["expand"]
+        properties = query["properties"]
+        max_results = query["maxResults"]
+        token = query["nextPageToken"]
         field_ids = self._select_fields(fields, default="id")
         requested = int_arg(max_results, SEARCH_DEFAULT_PAGE, "maxResults")
         cap = SEARCH_MAX_PAGE_WITH_FIELDS if field_ids or properties else SEARCH_MAX_PAGE_IDS_ONLY
@@ -122,6 +125,55 @@ class SearchEndpoints:
             out["isLast"] = False
         else:
             out["isLast"] = True
-        if "names" in str(expand).split(","):
+        if "names" in expand:
             out["names"] = self._names(field_ids)
         return Response(200, out)
+
+    def _search_body(self, request: Request) -> dict[str, Any]:
+        """POST body, as SearchAndReconcileRequestBean allows it (additionalProperties: false):
+        no ``startAt``, ``expand`` a comma-separated string, at most 5 ``properties``."""
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise HttpError(400, [INVALID_PAYLOAD])
+        unknown = sorted(set(body) - set(SEARCH_BODY_TYPES))
+        if unknown:
+            # Jira's JSON reader rejects unrecognized fields ("startAt" included) outright.
+            raise HttpError(400, [f"{INVALID_PAYLOAD} Unrecognized field(s): {', '.join(unknown)}"])
+        for name, check in SEARCH_BODY_TYPES.items():
+            if name in body and body[name] is not None and not check(body[name]):
+                raise HttpError(400, [f"{INVALID_PAYLOAD} '{name}' has the wrong type."])
+        properties = list(body.get("properties") or [])
+        self._check_properties(properties)
+        return {
+            "jql": body.get("jql") or "",
+            "fields": body.get("fields"),
+            "expand": split_csv([body.get("expand") or ""]),
+            "properties": properties,
+            "maxResults": body.get("maxResults"),
+            "nextPageToken": body.get("nextPageToken"),
+        }
+
+    def _search_query(self, request: Request) -> dict[str, Any]:
+        """GET: the same parameters in the query string; arrays repeat or use commas."""
+        properties = split_csv(request.query.get("properties"))
+        self._check_properties(properties)
+        fields = split_csv(request.query.get("fields")) if "fields" in request.query else None
+        return {
+            "jql": request.arg("jql") or "",
+            "fields": fields,
+            "expand": split_csv(request.query.get("expand")),
+            "properties": properties,
+            "maxResults": request.arg("maxResults"),
+            "nextPageToken": request.arg("nextPageToken"),
+        }
+
+    @staticmethod
+    def _check_properties(properties: list[str]) -> None:
+        if len(properties) > SEARCH_MAX_PROPERTIES:
+            raise HttpError(
+                400,
+                [f"A maximum of {SEARCH_MAX_PROPERTIES} issue properties can be requested."],
+            )

@@ -87,3 +87,34 @@ def test_a_linked_issue_without_priority_leaves_it_out(
 
     (link,) = answer["issues"][0]["fields"]["issuelinks"]
     assert ("priority" in link["outwardIssue"]["fields"]) is with_priority
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"startAt": 50},
+        {"expand": ["names"]},
+        {"validateQuery": "strict"},
+        {"properties": ["a", "b", "c", "d", "e", "f"]},
+        {"fields": "summary,status"},
+        {"maxResults": "50"},
+    ],
+    ids=["startAt", "list-expand", "unknown-key", "six-properties", "fields-string", "max-text"],
+)
+def test_a_search_body_off_the_spec_is_refused(
+    jira_emulator: JiraEmulator, extra: dict[str, Any]
+) -> None:
+    answer = _jira(jira_emulator, "POST", SEARCH, json={"jql": 'project = "SS"', **extra})
+
+    assert answer.status_code == 400
+    assert answer.json()["errorMessages"]
+
+
+def test_a_search_takes_expand_as_a_comma_separated_string(jira_emulator: JiraEmulator) -> None:
+    body = {"jql": 'key = "SS-1"', "fields": ["summary"], "expand": "names,renderedFields"}
+
+    answer = _jira(jira_emulator, "POST", SEARCH, json=body).json()
+
+    assert answer["names"] == {"summary": "Summary"}
+    assert set(answer) == {"issues", "isLast", "names"}  # never a total
+    assert "startAt" not in answer and "total" not in answer
