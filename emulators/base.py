@@ -28,7 +28,12 @@ class Request:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body or b"null")
+        """The body as JSON; ValueError if it is not JSON or nests deeper than a JSON reader
+        goes (Jira's reader stops at 1,000 levels; Python's near the same)."""
+        try:
+            return json.loads(self.body or b"null")
+        except RecursionError:
+            raise ValueError("the JSON body nests too deeply") from None
 
     def form(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(self.body.decode()).items()}
@@ -259,7 +264,7 @@ class Emulator:
     def _record(self, request: Request, status: int) -> None:
         try:
             parsed: Any = json.loads(request.body) if request.body else None
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = request.body.decode(errors="replace")
         with self._lock:
             self.calls.append(

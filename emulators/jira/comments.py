@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from emulators.adf import adf_to_text
+from emulators.adf import rich_text
 from emulators.base import Request, Response
 from emulators.jira.model import (
     COMMENT_PAGE_CAP,
@@ -23,9 +24,18 @@ class CommentEndpoints:
         ("POST", r"{api}/issue/([^/]+)/comment", "_post_comment"),
     )
 
-    def _add_comment(self, issue: IssueState, body: str, *, public: bool) -> CommentState:
+    def _add_comment(
+        self,
+        issue: IssueState,
+        body: str,
+        *,
+        public: bool,
+        properties: dict[str, Any] | None = None,
+    ) -> CommentState:
         assert self._myself is not None
         now = self.now()
+        if properties is None:
+            properties = {} if public else {"sd.public.comment": {"internal": True}}
         comment = CommentState(
             id=self._new_comment_id(),
             author=self._myself["account_id"],
@@ -33,7 +43,7 @@ class CommentEndpoints:
             created=now,
             updated=now,
             public=public,
-            properties={} if public else {"sd.public.comment": {"internal": True}},
+            properties=dict(properties),
         )
         issue.comments.append(comment)
         issue.updated = now
@@ -68,12 +78,22 @@ class CommentEndpoints:
         version = "3" if m.group(1) == "3" else "2"
         issue = self._get(m.group(2))
         body = self._payload(request)
-        text = adf_to_text(body.get("body"))
+        try:
+            text = rich_text(body.get("body"), version)
+        except ValueError as exc:
+            raise HttpError(400, [], {"comment": str(exc)}) from None
         if not text.strip():
             raise HttpError(400, [], {"comment": "Comment body can not be empty!"})
-        internal = False
+        properties: dict[str, Any] = {}
         for prop in body.get("properties") or []:
-            if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
-                internal = bool((prop.get("value") or {}).get("internal"))
-        comment = self._add_comment(issue, text, public=not internal)
+            if not isinstance(prop, dict) or not isinstance(prop.get("key"), str):
+                raise HttpError(400, [], {"properties": "Each property needs a key and a value."})
+            properties[prop["key"]] = prop.get("value")
+        internal = bool((properties.get("sd.public.comment") or {}).get("internal"))
+        if self._projects[issue.project]["type"] != "service_desk":
+            # Comment.jsdPublic "defaults to true when comments are created in the Jira Cloud
+            # Platform", also when "the project isn't a Jira Service Desk project": there is
+            # no portal to hide it from. The property is kept, as any comment property is.
+            internal = False
+        comment = self._add_comment(issue, text, public=not internal, properties=properties)
         return Response(201, self._comment_json(issue, comment, version, with_properties=True))

@@ -22,9 +22,11 @@ from emulators.jira.model import (
     HttpError,
     IssueState,
     LinkState,
+    sd_error,
 )
 
 API = r"/rest/api/(2|3|latest)"
+SERVICE_DESK_API = "/rest/servicedeskapi/"
 
 
 class JiraDesk(Emulator):
@@ -291,6 +293,8 @@ class JiraDesk(Emulator):
     ) -> Callable[[Request, re.Match[str]], Response]:
         def run(request: Request, match: re.Match[str]) -> Response:
             if not self._authorized(request):
+                if request.path.startswith(SERVICE_DESK_API):
+                    return Response(401, sd_error(NOT_AUTHENTICATED, "sd.auth.error.notLoggedIn"))
                 return Response(401, {"errorMessages": [NOT_AUTHENTICATED], "errors": {}})
             try:
                 return handler(request, match)
@@ -310,6 +314,9 @@ class JiraDesk(Emulator):
         return decoded == f"{self.email}:{self.token}"
 
     def not_found(self, request: Request) -> Response:
+        if request.path.startswith(SERVICE_DESK_API):
+            message = f"No resource at {request.method} {request.path}"
+            return Response(404, sd_error(message, "sd.rest.error.notFound"))
         return Response(
             404,
             {"errorMessages": [f"No resource at {request.method} {request.path}"], "errors": {}},

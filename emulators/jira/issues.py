@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from emulators.adf import adf_to_text
+from emulators.adf import rich_text
 from emulators.base import Request, Response
 from emulators.jira.model import (
     PRIORITIES,
@@ -48,6 +48,7 @@ class IssueEndpoints:
         return body
 
     def _create_issue(self, request: Request, m: re.Match[str]) -> Response:
+        version = "3" if m.group(1) == "3" else "2"
         body = self._payload(request)
         fields = body.get("fields") or {}
         errors: dict[str, str] = {}
@@ -76,10 +77,9 @@ class IssueEndpoints:
             reporter=self._myself["account_id"] if self._myself else None,
         )
         rest = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
-        self._apply_fields(issue, rest, body.get("update") or {})
+        self._apply_fields(issue, rest, body.get("update") or {}, version)
         self._next_issue_id += 1
         self._issues[issue.key] = issue
-        version = "3" if m.group(1) == "3" else "2"
         return Response(
             201,
             {
@@ -92,7 +92,8 @@ class IssueEndpoints:
     def _edit_issue(self, request: Request, m: re.Match[str]) -> Response:
         issue = self._get(m.group(2))
         body = self._payload(request)
-        self._apply_fields(issue, body.get("fields") or {}, body.get("update") or {})
+        version = "3" if m.group(1) == "3" else "2"
+        self._apply_fields(issue, body.get("fields") or {}, body.get("update") or {}, version)
         issue.updated = self.now()
         return Response(204)
 
@@ -124,7 +125,7 @@ class IssueEndpoints:
         raise ValueError("Specified user does not exist or you do not have required permissions")
 
     def _apply_fields(
-        self, issue: IssueState, fields: dict[str, Any], update: dict[str, Any]
+        self, issue: IssueState, fields: dict[str, Any], update: dict[str, Any], version: str
     ) -> None:
         """Validate everything first, then write, so a 400 leaves the issue untouched."""
         if not isinstance(fields, dict) or not isinstance(update, dict):
@@ -134,7 +135,7 @@ class IssueEndpoints:
         comments: list[str] = []
         for fid, value in fields.items():
             try:
-                writes.append((fid, self._parse_field(fid, value, issue)))
+                writes.append((fid, self._parse_field(fid, value, issue, version)))
             except ValueError as exc:
                 errors[fid] = str(exc)
         for fid, ops in update.items():
@@ -146,11 +147,14 @@ class IssueEndpoints:
                     body = (op.get("add") or {}).get("body") if isinstance(op, dict) else None
                     if body is None:
                         errors[fid] = "Only 'add' is supported for comments."
-                    else:
-                        comments.append(adf_to_text(body))
+                        continue
+                    try:
+                        comments.append(rich_text(body, version))
+                    except ValueError as exc:
+                        errors[fid] = str(exc)
                 continue
             try:
-                writes.append((fid, self._apply_ops(fid, ops, issue, fields)))
+                writes.append((fid, self._apply_ops(fid, ops, issue, fields, version)))
             except ValueError as exc:
                 errors[fid] = str(exc)
         if errors:
@@ -161,7 +165,7 @@ class IssueEndpoints:
             self._add_comment(issue, body, public=True)
 
     def _apply_ops(
-        self, fid: str, ops: list[Any], issue: IssueState, fields: dict[str, Any]
+        self, fid: str, ops: list[Any], issue: IssueState, fields: dict[str, Any], version: str
     ) -> Any:
         if fid in fields:
             raise ValueError(f"Field '{fid}' cannot be both in `fields` and `update`.")
@@ -172,9 +176,9 @@ class IssueEndpoints:
                     raise ValueError("Each operation must be one of add, remove or set.")
                 verb, operand = next(iter(op.items()))
                 if verb == "set":
-                    current = list(self._parse_field(fid, operand, issue))
+                    current = list(self._parse_field(fid, operand, issue, version))
                 elif verb in ("add", "remove"):
-                    (item,) = self._parse_field(fid, [operand], issue)
+                    (item,) = self._parse_field(fid, [operand], issue, version)
                     if verb == "add" and item not in current:
                         current.append(item)
                     if verb == "remove" and item in current:
@@ -186,10 +190,10 @@ class IssueEndpoints:
         for op in ops:
             if not isinstance(op, dict) or "set" not in op:
                 raise ValueError(f"Only 'set' is supported for '{fid}'.")
-            value = self._parse_field(fid, op["set"], issue)
+            value = self._parse_field(fid, op["set"], issue, version)
         return value
 
-    def _parse_field(self, fid: str, value: Any, issue: IssueState) -> Any:
+    def _parse_field(self, fid: str, value: Any, issue: IssueState, version: str) -> Any:
         """Wire value -> stored value; raises ValueError with Jira's per-field message."""
         if fid == "summary":
             if not isinstance(value, str) or not value.strip():
@@ -198,7 +202,7 @@ class IssueEndpoints:
                 raise ValueError("The summary is invalid because it contains newline characters.")
             return value
         if fid == "description":
-            return adf_to_text(value)
+            return rich_text(value, version)
         if fid in ("assignee", "reporter"):
             return self._ref_user(value)
         if fid == "priority":
@@ -270,7 +274,9 @@ class IssueEndpoints:
         if cf.type == "user":
             return self._ref_user(value)
         if cf.type == "text":
-            return None if value is None else adf_to_text(value)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"Field '{cf.id}' takes a single line of text.")
+            return value
         if cf.type == "organizations":
             names = []
             for item in value or []:

@@ -25,6 +25,7 @@ REMOVED_SEARCH_MESSAGE = (
 UNBOUNDED_MESSAGE = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 )
+INVALID_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
 NOT_AUTHENTICATED = "You are not authenticated. Authentication required to perform this operation."
 NO_ISSUE = "Issue does not exist or you do not have permission to see it."
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
@@ -171,7 +172,7 @@ BUILTIN_CUSTOM_FIELDS: list[tuple[int, str, str, str, list[str]]] = [
 
 
 class HttpError(Exception):
-    """Raised inside a handler to answer with Jira's error shape."""
+    """Raised inside a handler to answer with Jira's error shape (ErrorCollection)."""
 
     def __init__(
         self, status: int, messages: Iterable[str] = (), errors: dict[str, str] | None = None
@@ -180,6 +181,18 @@ class HttpError(Exception):
         self.response = Response(
             status, {"errorMessages": list(messages), "errors": dict(errors or {})}
         )
+
+
+class ServiceDeskError(HttpError):
+    """Jira Service Management's own error shape (ErrorResponse): one message and its i18n key."""
+
+    def __init__(self, status: int, message: str, i18n_key: str) -> None:
+        Exception.__init__(self, status)
+        self.response = Response(status, sd_error(message, i18n_key))
+
+
+def sd_error(message: str, i18n_key: str) -> dict[str, Any]:
+    return {"errorMessage": message, "i18nErrorMessage": {"i18nKey": i18n_key, "parameters": []}}
 
 
 # -- state ---------------------------------------------------------------------------------

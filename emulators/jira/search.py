@@ -13,6 +13,7 @@ from typing import Any
 from emulators import jql
 from emulators.base import Request, Response
 from emulators.jira.model import (
+    INVALID_PAYLOAD,
     REMOVED_SEARCH_MESSAGE,
     SEARCH_COMMENT_LIMIT,
     SEARCH_DEFAULT_PAGE,
@@ -25,7 +26,6 @@ from emulators.jira.model import (
     split_csv,
 )
 
-INVALID_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
 SEARCH_MAX_PROPERTIES = 5
 
 

@@ -10,9 +10,11 @@ from emulators.jira.model import (
     CommentState,
     HttpError,
     IssueState,
-    int_arg,
+    ServiceDeskError,
     sd_time,
 )
+
+INVALID_JSON_KEY = "sd.rest.error.invalid.request"
 
 
 class ServiceDeskEndpoints:
@@ -30,8 +32,11 @@ class ServiceDeskEndpoints:
         except HttpError:
             issue = None
         if issue is None or self._projects[issue.project]["type"] != "service_desk":
-            raise HttpError(
-                404, ["Request does not exist or you do not have permission to see it."]
+            # An issue of a project that is not a service desk is no customer request either.
+            raise ServiceDeskError(
+                404,
+                "The request could not be found or you do not have permission to view it.",
+                "sd.customerview.error.issueNotFound",
             )
         return issue
 
@@ -60,34 +65,38 @@ class ServiceDeskEndpoints:
 
     def _sd_post_comment(self, request: Request, m: re.Match[str]) -> Response:
         issue = self._sd_issue(m.group(1))
-        body = self._payload(request)
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ServiceDeskError(400, "The request body is not valid JSON.", INVALID_JSON_KEY)
+        unknown = sorted(set(body) - {"body", "public"})
+        if unknown:
+            # CommentCreateDTO has body and public only (additionalProperties: false).
+            raise ServiceDeskError(
+                400, f"Unrecognized field(s): {', '.join(unknown)}.", INVALID_JSON_KEY
+            )
         text = body.get("body")
         if not isinstance(text, str) or not text.strip():
-            return Response(
-                400,
-                {
-                    "errorMessage": "The comment body must not be empty.",
-                    "i18nErrorMessage": {"i18nKey": "sd.comment.body.empty", "parameters": []},
-                },
+            raise ServiceDeskError(
+                400, "The comment body must not be empty.", "sd.comment.body.empty"
             )
-        public = body.get("public", True)
+        public = body.get("public")
         if not isinstance(public, bool):
-            return Response(
-                400,
-                {
-                    "errorMessage": "'public' must be true or false.",
-                    "i18nErrorMessage": {"i18nKey": "sd.comment.public.invalid", "parameters": []},
-                },
+            # "missing the required `public`" is the spec's own example of a 400.
+            raise ServiceDeskError(
+                400, "'public' is required and must be true or false.", "sd.comment.public.invalid"
             )
         comment = self._add_comment(issue, text, public=public)
         return Response(201, self._sd_comment_json(issue, comment))
 
     def _sd_get_comments(self, request: Request, m: re.Match[str]) -> Response:
         issue = self._sd_issue(m.group(1))
-        start = max(0, int_arg(request.arg("start"), 0, "start"))
-        limit = max(1, min(int_arg(request.arg("limit"), 50, "limit"), 100))
-        show_public = (request.arg("public") or "true").lower() != "false"
-        show_internal = (request.arg("internal") or "true").lower() != "false"
+        start = max(0, self._sd_int(request, "start", 0))
+        limit = max(1, min(self._sd_int(request, "limit", 50), 100))
+        show_public = self._sd_bool(request, "public")
+        show_internal = self._sd_bool(request, "internal")
         chosen = [c for c in issue.comments if (show_public if c.public else show_internal)]
         page = chosen[start : start + limit]
         base = f"{self.base}/rest/servicedeskapi/request/{issue.id}/comment"
@@ -104,9 +113,25 @@ class ServiceDeskEndpoints:
             },
         )
 
+    @staticmethod
+    def _sd_int(request: Request, name: str, default: int) -> int:
+        value = request.arg(name)
+        if value is None or value == "":
+            return default
+        if not value.lstrip("-").isdigit():
+            raise ServiceDeskError(400, f"'{name}' must be a number.", INVALID_JSON_KEY)
+        return int(value)
+
+    @staticmethod
+    def _sd_bool(request: Request, name: str) -> bool:
+        value = (request.arg(name) or "true").lower()
+        if value not in ("true", "false"):
+            raise ServiceDeskError(400, f"'{name}' must be true or false.", INVALID_JSON_KEY)
+        return value == "true"
+
     def _sd_organizations(self, request: Request, m: re.Match[str]) -> Response:
-        start = max(0, int_arg(request.arg("start"), 0, "start"))
-        limit = max(1, min(int_arg(request.arg("limit"), 50, "limit"), 100))
+        start = max(0, self._sd_int(request, "start", 0))
+        limit = max(1, min(self._sd_int(request, "limit", 50), 100))
         orgs = sorted(self._orgs.items(), key=lambda kv: int(kv[1]) if kv[1].isdigit() else 0)
         page = orgs[start : start + limit]
         return Response(

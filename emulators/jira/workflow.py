@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from emulators.adf import adf_to_text
+from emulators.adf import rich_text
 from emulators.base import Request, Response
 from emulators.jira.model import (
+    INVALID_PAYLOAD,
     HttpError,
     IssueState,
 )
+
+LINK_BODY_KEYS = frozenset({"type", "inwardIssue", "outwardIssue", "comment"})
 
 
 class WorkflowEndpoints:
@@ -69,7 +72,8 @@ class WorkflowEndpoints:
         )
         if transition is None:
             raise HttpError(400, [f"Transition id '{ref}' is not valid for this issue."])
-        self._apply_fields(issue, body.get("fields") or {}, body.get("update") or {})
+        version = "3" if m.group(1) == "3" else "2"
+        self._apply_fields(issue, body.get("fields") or {}, body.get("update") or {}, version)
         was_done = self._category(issue.project, issue.status) == "done"
         issue.status = transition["to"]
         now = self.now()
@@ -83,6 +87,10 @@ class WorkflowEndpoints:
 
     def _post_link(self, request: Request, m: re.Match[str]) -> Response:
         body = self._payload(request)
+        unknown = sorted(set(body) - LINK_BODY_KEYS)
+        if unknown:
+            # LinkIssueRequestJsonBean takes nothing else (additionalProperties: false).
+            raise HttpError(400, [f"{INVALID_PAYLOAD} Unrecognized field(s): {', '.join(unknown)}"])
         ref = body.get("type") or {}
         name = ref.get("name") or ref.get("id") if isinstance(ref, dict) else None
         found = next(
@@ -106,11 +114,17 @@ class WorkflowEndpoints:
             if not issue_key:
                 raise HttpError(400, [f"{side} is required."])
             keys.append(self._get(str(issue_key)).key)
+        comment = body.get("comment")
+        text = None
+        if isinstance(comment, dict) and comment.get("body") is not None:
+            try:
+                text = rich_text(comment["body"], "3" if m.group(1) == "3" else "2")
+            except ValueError as exc:
+                raise HttpError(400, [], {"comment": str(exc)}) from None
         # Jira makes the POSTed inwardIssue the link's source: it reads the outward phrase.
         self._add_link(found, keys[0], keys[1])
-        comment = body.get("comment")
-        if isinstance(comment, dict) and comment.get("body"):
-            self._add_comment(self._issues[keys[0]], adf_to_text(comment["body"]), public=False)
+        if text:
+            self._add_comment(self._issues[keys[0]], text, public=False)
         now = self.now()
         for key in keys:
             self._issues[key].updated = now

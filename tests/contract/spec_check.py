@@ -267,34 +267,55 @@ def _json_body(exchange: Exchange) -> tuple[Any, str | None]:
         return json.loads(exchange.body), None
     except ValueError:
         return None, "the body is not JSON"
+    except RecursionError:
+        return None, "the body nests deeper than JSON readers go (Jira's stops at 1,000 levels)"
 
 
 # -- Atlassian (platform and JSM) -------------------------------------------------------------
 
-ADF_NODE = {
-    "type": "object",
-    "required": ["type"],
-    "properties": {
-        "type": {"type": "string"},
-        "content": {"type": "array", "items": {"$ref": "#/definitions/node"}},
-        "text": {"type": "string"},
-        "attrs": {"type": "object"},
-        "marks": {"type": "array", "items": {"type": "object", "required": ["type"]}},
-    },
-}
 ADF_DOC = {
-    "definitions": {"node": ADF_NODE},
     "type": "object",
     "required": ["type", "version", "content"],
     "properties": {
         "type": {"enum": ["doc"]},
         "version": {"enum": [1]},
-        "content": {"type": "array", "items": {"$ref": "#/definitions/node"}},
+        "content": {"type": "array"},
     },
     "additionalProperties": False,
 }
+ADF_NODE = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string"},
+        "content": {"type": "array"},
+        "text": {"type": "string"},
+        "attrs": {"type": "object"},
+        "marks": {"type": "array", "items": {"type": "object", "required": ["type"]}},
+    },
+}
 """The ADF document structure (https://developer.atlassian.com/cloud/jira/platform/apis/
-document/structure/): a ``doc`` of version 1 with a content array of typed nodes."""
+document/structure/): a ``doc`` of version 1 whose content is typed nodes, all the way down.
+Checked node by node (`adf_problems`), so a deep document cannot exhaust the stack."""
+
+
+def adf_problems(value: Any) -> list[tuple[str, str]]:
+    problems = []
+    doc = Draft4Validator(ADF_DOC)
+    node_check = Draft4Validator(ADF_NODE)
+    for error in doc.iter_errors(value):
+        problems.append(("/" + "/".join(map(str, error.absolute_path)), error.message[:200]))
+    if problems:
+        return problems
+    stack = [(f"/content/{i}", n) for i, n in enumerate(value["content"])]
+    while stack and len(problems) < 5:
+        where, node = stack.pop()
+        for error in node_check.iter_errors(node):
+            problems.append((where, error.message[:200]))
+        if isinstance(node, dict) and isinstance(node.get("content"), list):
+            stack.extend((f"{where}/content/{i}", n) for i, n in enumerate(node["content"]))
+    return problems
+
 
 _C = "#/components/schemas/"
 FIELD_BEANS_PLATFORM = {
@@ -510,7 +531,7 @@ class AtlassianSpecs:
         if value is None:
             return
         if version == "3":
-            for at, message in self.jira.errors(_adf_validator(), value):
+            for at, message in adf_problems(value):
                 add(side, where + (at if at != "/" else ""), f"not an ADF document: {message}")
         elif not isinstance(value, str):
             add(side, where, "v2 rich text is a wiki-markup string")
@@ -608,11 +629,6 @@ class AtlassianSpecs:
                     continue
                 for w, message in schemas.errors(schemas.inline(bean), value):
                     add("answer", where + (w if w != "/" else ""), message)
-
-
-@cache
-def _adf_validator() -> Draft4Validator:
-    return Draft4Validator(ADF_DOC)
 
 
 # -- Slack ------------------------------------------------------------------------------------

@@ -118,3 +118,176 @@ def test_a_search_takes_expand_as_a_comma_separated_string(jira_emulator: JiraEm
     assert answer["names"] == {"summary": "Summary"}
     assert set(answer) == {"issues", "isLast", "names"}  # never a total
     assert "startAt" not in answer and "total" not in answer
+
+
+# -- comments ----------------------------------------------------------------------------------
+
+ADF = {
+    "type": "doc",
+    "version": 1,
+    "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Hello"}]}],
+}
+INTERNAL = [{"key": "sd.public.comment", "value": {"internal": True}}]
+
+
+def test_a_platform_comment_on_a_project_that_is_not_a_service_desk_is_public(
+    jira_emulator: JiraEmulator,
+) -> None:
+    answer = _jira(
+        jira_emulator,
+        "POST",
+        "/rest/api/2/issue/CS-1/comment",
+        json={"body": "note", "properties": INTERNAL},
+    )
+
+    assert answer.status_code == 201
+    assert answer.json()["jsdPublic"] is True
+    assert answer.json()["properties"] == INTERNAL
+
+
+def test_a_platform_comment_with_the_internal_property_on_a_service_desk_is_internal(
+    jira_emulator: JiraEmulator,
+) -> None:
+    answer = _jira(
+        jira_emulator,
+        "POST",
+        "/rest/api/2/issue/SS-1/comment",
+        json={"body": "note", "properties": INTERNAL},
+    )
+
+    assert answer.status_code == 201 and answer.json()["jsdPublic"] is False
+
+
+@pytest.mark.parametrize(
+    "version, body",
+    [("3", "plain text"), ("3", {"type": "paragraph", "content": []}), ("2", ADF)],
+    ids=["v3-string", "v3-not-a-doc", "v2-adf"],
+)
+def test_a_comment_body_must_have_its_versions_shape(
+    jira_emulator: JiraEmulator, version: str, body: Any
+) -> None:
+    answer = _jira(
+        jira_emulator, "POST", f"/rest/api/{version}/issue/SS-1/comment", json={"body": body}
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"]["comment"]
+    assert jira_emulator.comments_of("SS-1") == []
+
+
+def test_a_v3_comment_takes_an_adf_document(jira_emulator: JiraEmulator) -> None:
+    answer = _jira(jira_emulator, "POST", "/rest/api/3/issue/SS-1/comment", json={"body": ADF})
+
+    assert answer.status_code == 201
+    assert answer.json()["body"]["type"] == "doc"
+    assert jira_emulator.comments_of("SS-1")[-1].body == "Hello"
+
+
+def test_a_v3_description_must_be_adf_and_a_v2_one_a_string(jira_emulator: JiraEmulator) -> None:
+    v3_text = _jira(
+        jira_emulator, "PUT", "/rest/api/3/issue/SS-1", json={"fields": {"description": "x"}}
+    )
+    v2_adf = _jira(
+        jira_emulator, "PUT", "/rest/api/2/issue/SS-1", json={"fields": {"description": ADF}}
+    )
+    v3_adf = _jira(
+        jira_emulator, "PUT", "/rest/api/3/issue/SS-1", json={"fields": {"description": ADF}}
+    )
+
+    assert (
+        v3_text.status_code == 400
+        and "Atlassian Document" in v3_text.json()["errors"]["description"]
+    )
+    assert v2_adf.status_code == 400
+    assert v3_adf.status_code == 204 and jira_emulator.issue("SS-1").description == "Hello"
+
+
+def _nested_doc_json(depth: int) -> bytes:
+    # Built as text: json.dumps itself recurses and gives up near 1,000 levels.
+    opening = '{"type": "paragraph", "content": [' * depth
+    closing = "]}" * depth
+    leaf = '{"type": "text", "text": "deep"}'
+    doc = f'{{"type": "doc", "version": 1, "content": [{opening}{leaf}{closing}]}}'
+    return f'{{"body": {doc}}}'.encode()
+
+
+def test_a_deeply_nested_adf_comment_is_stored_as_its_text(jira_emulator: JiraEmulator) -> None:
+    answer = _jira(
+        jira_emulator,
+        "POST",
+        "/rest/api/3/issue/SS-1/comment",
+        data=_nested_doc_json(300),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 201
+    assert jira_emulator.comments_of("SS-1")[-1].body == "deep"
+
+
+def test_a_body_nested_deeper_than_jira_reads_is_a_400_not_a_500(
+    jira_emulator: JiraEmulator,
+) -> None:
+    answer = _jira(
+        jira_emulator,
+        "POST",
+        "/rest/api/3/issue/SS-1/comment",
+        data=_nested_doc_json(2000),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["errorMessages"]
+
+
+# -- Jira Service Management -------------------------------------------------------------------
+
+SD_COMMENT = "/rest/servicedeskapi/request/{key}/comment"
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ({"body": "hi"}, "sd.comment.public.invalid"),
+        ({"body": "hi", "public": "yes"}, "sd.comment.public.invalid"),
+        ({"body": "hi", "public": True, "visibility": {"type": "role"}}, None),
+        ({"body": "", "public": True}, "sd.comment.body.empty"),
+    ],
+    ids=["public-missing", "public-text", "unknown-key", "empty-body"],
+)
+def test_a_service_desk_comment_off_the_spec_is_refused_in_the_jsm_error_shape(
+    jira_emulator: JiraEmulator, body: dict[str, Any], key: str | None
+) -> None:
+    answer = _jira(jira_emulator, "POST", SD_COMMENT.format(key="SS-1"), json=body)
+
+    assert answer.status_code == 400
+    error = answer.json()
+    assert set(error) == {"errorMessage", "i18nErrorMessage"}
+    assert key is None or error["i18nErrorMessage"]["i18nKey"] == key
+    assert jira_emulator.comments_of("SS-1") == []
+
+
+def test_a_ticket_outside_a_service_desk_is_no_customer_request(
+    jira_emulator: JiraEmulator,
+) -> None:
+    answer = _jira(
+        jira_emulator, "POST", SD_COMMENT.format(key="CS-1"), json={"body": "x", "public": False}
+    )
+
+    assert answer.status_code == 404
+    assert set(answer.json()) == {"errorMessage", "i18nErrorMessage"}
+
+
+def test_service_management_answers_401_in_its_own_shape(jira_emulator: JiraEmulator) -> None:
+    answer = requests.get(
+        jira_emulator.url + "/rest/servicedeskapi/organization", auth=("x", "y"), timeout=5
+    )
+
+    assert answer.status_code == 401
+    assert set(answer.json()) == {"errorMessage", "i18nErrorMessage"}
+
+
+def test_service_management_query_parameters_are_typed(jira_emulator: JiraEmulator) -> None:
+    answer = _jira(jira_emulator, "GET", SD_COMMENT.format(key="SS-2"), params={"public": "maybe"})
+
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"errorMessage", "i18nErrorMessage"}
