@@ -113,7 +113,11 @@ class RunContext:
         from jobs.adapters.jira import JiraAdapter
 
         return JiraAdapter.from_env(
-            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
+            self.env,
+            counter=self.counter,
+            budget=self.budget,
+            timeout=self.timeout,
+            service_desk_projects=(self.settings.desk.service_desk_project,),
         )
 
     @cached_property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -75,7 +75,11 @@ class JiraAdapter:
         budget: RetryBudget,
         timeout: float = 30.0,
         browse_url: str | None = None,
+        service_desk_projects: Collection[str] = (),
     ) -> None:
+        """``service_desk_projects``: keys of the Jira Service Management projects (settings'
+        ``desk.service_desk_project``). Internal notes on their tickets go through the JSM
+        API; on any other project through the platform API (no extra call to find out)."""
         parts = urlsplit(url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CredentialError(SYSTEM, "JIRA_URL must be https://<site>.atlassian.net")
@@ -93,6 +97,7 @@ class JiraAdapter:
         self._client: JIRA | None = None
         self._fields: FieldCatalog | None = None
         self._org_ids: dict[str, int] | None = None
+        self._service_desks = frozenset(k.upper() for k in service_desk_projects)
         self.problems: list[DataProblem] = []
         """Tickets a search returned that could not be used; the run report lists them."""
 
@@ -105,6 +110,7 @@ class JiraAdapter:
         budget: RetryBudget,
         timeout: float = 30.0,
         browse_url: str | None = None,
+        service_desk_projects: Collection[str] = (),
     ) -> JiraAdapter:
         names = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
         missing = [n for n in names if not (env.get(n) or "").strip()]
@@ -120,6 +126,7 @@ class JiraAdapter:
             budget=budget,
             timeout=timeout,
             browse_url=browse_url or env.get("JIRA_BROWSE_URL") or None,
+            service_desk_projects=service_desk_projects,
         )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
@@ -325,27 +332,41 @@ class JiraAdapter:
             comments_total=max(len(comments), ticket.comments_total),
         )
 
+    def is_service_desk(self, key: str) -> bool:
+        """Whether ``key`` belongs to one of the configured service desk projects."""
+        return key.rsplit("-", 1)[0].upper() in self._service_desks
+
     def add_internal_comment(self, key: str, body: str) -> Comment:
-        """An internal note (never emailed to the customer), as the library posts it."""
+        """An internal note, never emailed to a customer.
 
-        def post(client: JIRA) -> Any:
-            return client.add_comment(key, body, is_internal=True).raw
-
-        return self._post_comment(key, body, False, post)
+        On a service desk ticket it is a Service Management comment with ``public: false``
+        (the way the platform spec's ``jsdPublic`` points to). Elsewhere it is a platform
+        comment: such a project has no customers to hide it from, and Jira answers
+        ``jsdPublic: true`` there by definition. The ``sd.public.comment`` property is still
+        sent, so a service desk project missing from the settings keeps the note internal.
+        """
+        if self.is_service_desk(key):
+            path = f"/rest/servicedeskapi/request/{_path(key)}/comment"
+            post = self._request("POST", path, body={"body": body, "public": False})
+            return self._post_comment(key, post, expect_public=False)
+        path = f"/rest/api/2/issue/{_path(key)}/comment"
+        internal = [{"key": "sd.public.comment", "value": {"internal": True}}]
+        post = self._request("POST", path, body={"body": body, "properties": internal})
+        return self._post_comment(key, post, expect_public=None)
 
     def add_public_comment(self, key: str, body: str) -> Comment:
         """A reply that reaches the customer by email (Service Management request comment)."""
         path = f"/rest/servicedeskapi/request/{_path(key)}/comment"
         post = self._request("POST", path, body={"body": body, "public": True})
-        return self._post_comment(key, body, True, post)
+        return self._post_comment(key, post, expect_public=True)
 
     def _post_comment(
-        self, key: str, body: str, public: bool, post: Callable[[JIRA], Any]
+        self, key: str, post: Callable[[JIRA], Any], *, expect_public: bool | None
     ) -> Comment:
         comment = parse_comment(self._call_unrepeatable(f"comment on {key}", post))
         if comment is None:
             raise PermanentError(SYSTEM, f"comment on {key}: the answer was not a comment")
-        if comment.public != public:
+        if expect_public is not None and comment.public != expect_public:
             raise PermanentError(
                 SYSTEM,
                 f"comment on {key}: Jira made it {'public' if comment.public else 'internal'}",
