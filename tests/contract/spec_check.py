@@ -13,7 +13,7 @@ What is checked for each `emulators.base.Exchange`:
 - the answer matches the schema declared for its status.
 
 The rule for a whole session is `Violation` free answers, and a request with violations never
-answered 2xx: what the spec refuses, the emulator refuses too.
+accepted (a 2xx; for Slack an ``ok: true``): what the spec refuses, the emulator refuses too.
 
 Where a spec is silent or behind the service, the check follows the vendor's own reference
 instead; each such place is an entry of `EXCEPTIONS` with the reason, and nothing else is.
@@ -1114,6 +1114,14 @@ def judge(exchanges: Iterable[Exchange], *, requests_must_be_valid: bool) -> lis
         answers = [v for v in found if v.side == "answer"]
         requests = [v for v in found if v.side == "request"]
         out.extend(answers)
-        if requests and (requests_must_be_valid or exchange.status < 400):
+        if requests and (requests_must_be_valid or not _refused(exchange)):
             out.extend(requests)
     return out
+
+
+def _refused(exchange: Exchange) -> bool:
+    """An error status; for Slack (errors are HTTP 200) an ``ok: false`` answer too."""
+    if exchange.status >= 400:
+        return True
+    body = exchange.response_body
+    return exchange.emulator == "slack" and isinstance(body, dict) and body.get("ok") is False

@@ -291,3 +291,79 @@ def test_service_management_query_parameters_are_typed(jira_emulator: JiraEmulat
 
     assert answer.status_code == 400
     assert set(answer.json()) == {"errorMessage", "i18nErrorMessage"}
+
+
+# -- Slack -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slack() -> Any:
+    emulator = SlackEmulator(
+        [{"id": "U0MAYA001", "name": "maya", "email": "maya@example.test"}], ["#support-sla"]
+    )
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+def _slack(slack: SlackEmulator, method: str, **kwargs: Any) -> dict[str, Any]:
+    answer = requests.post(
+        f"{slack.url}/api/{method}",
+        headers={"Authorization": f"Bearer {slack.token}"},
+        timeout=5,
+        **kwargs,
+    )
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def test_chat_update_takes_the_channel_id_not_its_name(slack: SlackEmulator) -> None:
+    posted = _slack(slack, "chat.postMessage", json={"channel": "#support-sla", "text": "hi"})
+
+    by_name = _slack(
+        slack, "chat.update", json={"channel": "#support-sla", "ts": posted["ts"], "text": "x"}
+    )
+    by_id = _slack(
+        slack, "chat.update", json={"channel": posted["channel"], "ts": posted["ts"], "text": "y"}
+    )
+
+    assert by_name == {"ok": False, "error": "channel_not_found"}
+    assert by_id["ok"] is True and slack.messages[0].text == "y"
+
+
+@pytest.mark.parametrize(
+    "blocks, problem",
+    [
+        ([{"type": "section", "text": {"type": "mrkdwn", "text": ""}}], "more than 0 characters"),
+        ([{"type": "section"}], "must provide text or fields"),
+        (
+            [
+                {"type": "divider", "block_id": "a"},
+                {"type": "section", "block_id": "a", "text": {"type": "mrkdwn", "text": "x"}},
+            ],
+            "duplicate block_id",
+        ),
+        ([{"type": "header", "text": {"type": "mrkdwn", "text": "x"}}], "must be plain_text"),
+        ([{"type": "context", "elements": []}], "1 to 10 items"),
+    ],
+    ids=["empty-section-text", "no-text-no-fields", "duplicate-block-id", "mrkdwn-header", "empty"],
+)
+def test_blocks_slack_refuses_are_invalid_blocks(
+    slack: SlackEmulator, blocks: list[dict[str, Any]], problem: str
+) -> None:
+    answer = _slack(
+        slack, "chat.postMessage", json={"channel": "#support-sla", "text": "t", "blocks": blocks}
+    )
+
+    assert answer["ok"] is False and answer["error"] == "invalid_blocks"
+    assert any(problem in e for e in answer["errors"])
+    assert slack.messages == []
+
+
+def test_users_lookup_by_email_does_not_read_a_json_body(slack: SlackEmulator) -> None:
+    as_json = _slack(slack, "users.lookupByEmail", json={"email": "maya@example.test"})
+    as_form = _slack(slack, "users.lookupByEmail", data={"email": "maya@example.test"})
+    as_query = _slack(slack, "users.lookupByEmail", params={"email": "maya@example.test"})
+
+    assert as_json == {"ok": False, "error": "invalid_arguments"}
+    assert as_form["user"]["id"] == as_query["user"]["id"] == "U0MAYA001"
