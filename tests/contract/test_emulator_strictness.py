@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from emulators.jira import JiraEmulator
+from emulators.sheets import SheetsEmulator
 from emulators.slack import SlackEmulator
 
 SEARCH = "/rest/api/3/search/jql"
@@ -367,3 +368,54 @@ def test_users_lookup_by_email_does_not_read_a_json_body(slack: SlackEmulator) -
 
     assert as_json == {"ok": False, "error": "invalid_arguments"}
     assert as_form["user"]["id"] == as_query["user"]["id"] == "U0MAYA001"
+
+
+# -- Google Sheets -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sheets(tmp_path: Any) -> Any:
+    from google.auth.transport.requests import Request as GoogleRequest
+    from google.oauth2.service_account import Credentials
+
+    emulator = SheetsEmulator({"k": [{"title": "Tab", "rows": [["a", "b"], ["c", "d"]]}]})
+    emulator.start()
+    credentials = Credentials.from_service_account_file(
+        str(emulator.service_account_file(tmp_path)),
+        scopes=["https://www.googleapis.com/auth/spreadsheets.readonly"],
+    )
+    credentials.refresh(GoogleRequest())
+    yield emulator, {"Authorization": f"Bearer {credentials.token}"}
+    emulator.stop()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"valueRenderOption": "PRETTY"}, {"majorDimension": "rows"}, {"startRow": "2"}],
+    ids=["render-option", "lower-case-dimension", "unknown-parameter"],
+)
+def test_a_values_read_with_a_parameter_google_refuses_is_a_400(
+    sheets: Any, params: dict[str, str]
+) -> None:
+    emulator, auth = sheets
+
+    answer = requests.get(
+        f"{emulator.url}/v4/spreadsheets/k/values/Tab", params=params, headers=auth, timeout=5
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_a_values_read_with_the_documented_parameters_is_answered(sheets: Any) -> None:
+    emulator, auth = sheets
+
+    answer = requests.get(
+        f"{emulator.url}/v4/spreadsheets/k/values/Tab",
+        params={"majorDimension": "COLUMNS", "valueRenderOption": "FORMATTED_VALUE"},
+        headers=auth,
+        timeout=5,
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["values"] == [["a", "c"], ["b", "d"]]
