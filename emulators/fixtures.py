@@ -70,6 +70,11 @@ Sections (all optional)::
           - {author: Maya Patel, body: "[~accountid:acc-x] ok?", created: -2h, public: false}
         links:                  # direction outward: this ticket <outward phrase> key
           - {type: Duplicate, direction: outward, key: SS-100}
+    site:                       # the Jira site as the automation account sees it
+      language: de              # the account's language (informational)
+      translations:             # English name -> the name Jira shows in that language, for
+        Organizations: Organisationen   # custom fields and issue types (`untranslatedName`
+        Task: Aufgabe                   # keeps the English one); JQL takes both
     slack:
       users: [{id: U0APPROVER, email: ..., real_name: ...}]   # beyond users with slack_id
       channels: ["#support-sla"]
@@ -99,6 +104,7 @@ DEMO_DIR = Path(__file__).parent / "fixtures" / "demo"
 PEOPLE_FILE = DEMO_DIR / "00_people.yaml"
 
 SECTIONS = (
+    "site",
     "users",
     "organizations",
     "projects",
@@ -238,8 +244,9 @@ def load_desk(path_or_dir: str | Path | Sequence[str | Path], now: datetime) -> 
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     raw: dict[str, list[tuple[str, Any]]] = {
-        s: [] for s in SECTIONS if s not in ("slack", "sheets")
+        s: [] for s in SECTIONS if s not in ("slack", "sheets", "site")
     }
+    site: dict[str, Any] = {"language": "en", "translations": {}}
     slack_users: list[tuple[str, Any]] = []
     slack_channels: list[tuple[str, Any]] = []
     sheets: dict[str, dict[str, Any]] = {}
@@ -257,7 +264,9 @@ def load_desk(path_or_dir: str | Path | Sequence[str | Path], now: datetime) -> 
                 )
             if content is None:
                 continue
-            if section == "slack":
+            if section == "site":
+                _merge_site(site, content, f"{file}: site")
+            elif section == "slack":
                 _expect(content, dict, f"{file}: slack")
                 for key in content:
                     if key not in ("users", "channels"):
@@ -273,7 +282,24 @@ def load_desk(path_or_dir: str | Path | Sequence[str | Path], now: datetime) -> 
             else:
                 _expect(content, list, f"{file}: {section}")
                 raw[section].extend((f"{file}: {section}[{i}]", e) for i, e in enumerate(content))
-    return _normalize(raw, slack_users, slack_channels, sheets, now)
+    desk = _normalize(raw, slack_users, slack_channels, sheets, now)
+    desk["site"] = site
+    return desk
+
+
+def _merge_site(site: dict[str, Any], content: Any, where: str) -> None:
+    _expect(content, dict, where)
+    unknown = set(content) - {"language", "translations"}
+    if unknown:
+        raise FixtureError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if content.get("language") is not None:
+        site["language"] = str(content["language"])
+    translations = content.get("translations") or {}
+    _expect(translations, dict, f"{where}.translations")
+    for english, shown in translations.items():
+        if not isinstance(shown, str) or not shown.strip():
+            raise FixtureError(f"{where}.translations.{english}: expected the translated name")
+        site["translations"][str(english)] = shown
 
 
 def _expect(value: Any, kind: type, where: str) -> None:

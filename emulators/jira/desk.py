@@ -127,9 +127,15 @@ class JiraDesk(Emulator):
             }
             desk["users"].append(self._myself)
             self._index_users()
+        self._translations: dict[str, str] = dict(
+            (desk.get("site") or {}).get("translations") or {}
+        )
+        """English name -> the name this account's language shows (custom fields, issue
+        types); empty for an English site."""
         self._projects = {p["key"]: p for p in desk["projects"]}
         self._status_ids: dict[str, str] = {}
         self._type_ids: dict[str, str] = {}
+        self._type_names: dict[str, str] = {}
         self._component_ids: dict[str, str] = {}
         self._request_type_ids: dict[str, str] = {}
         self._request_type_names: dict[str, str] = {}
@@ -170,7 +176,18 @@ class JiraDesk(Emulator):
     def _status_id(self, name: str) -> str:
         return self._status_ids.setdefault(name.casefold(), str(10000 + len(self._status_ids)))
 
+    def _shown(self, name: str) -> str:
+        """A name as Jira shows it to the automation account (its language)."""
+        return self._translations.get(name, name)
+
+    def _untranslated(self, name: str) -> str | None:
+        """The English name for a name shown in the site's language (or an English name)."""
+        if name in self._translations:
+            return name
+        return next((en for en, shown in self._translations.items() if shown == name), None)
+
     def _type_id(self, name: str) -> str:
+        self._type_names.setdefault(name.casefold(), name)
         return self._type_ids.setdefault(name.casefold(), str(10001 + len(self._type_ids)))
 
     def _component_id(self, name: str) -> str:

@@ -14,6 +14,7 @@ from emulators.jira.model import (
     CustomFieldDef,
     HttpError,
     IssueState,
+    int_arg,
     split_csv,
 )
 
@@ -25,7 +26,32 @@ class IssueEndpoints:
         ("POST", r"{api}/issue", "_create_issue"),
         ("GET", r"{api}/issue/([^/]+)", "_get_issue"),
         ("PUT", r"{api}/issue/([^/]+)", "_edit_issue"),
+        ("GET", r"{api}/issue/createmeta/([^/]+)/issuetypes", "_create_meta_issue_types"),
     )
+
+    def _create_meta_issue_types(self, request: Request, m: re.Match[str]) -> Response:
+        """The issue types one may create in a project, a page at a time (at most 200)."""
+        project = self._ref_project(m.group(2))
+        if project is None:
+            raise HttpError(404, [f"No project could be found with key '{m.group(2)}'."])
+        start = max(0, int_arg(request.arg("startAt"), 0, "startAt"))
+        limit = int_arg(request.arg("maxResults"), 50, "maxResults")
+        if limit > 200:
+            raise HttpError(400, ["Parameter 'maxResults' must not exceed the limit '200'"])
+        names = self._projects[project]["issue_types"]
+        page = names[start : start + max(limit, 1)]
+        version = "3" if m.group(1) == "3" else "2"
+        return Response(
+            200,
+            {
+                "issueTypes": [
+                    {k: v for k, v in self._issuetype_json(n, version).items()} for n in page
+                ],
+                "maxResults": max(limit, 1),
+                "startAt": start,
+                "total": len(names),
+            },
+        )
 
     def _get_issue(self, request: Request, m: re.Match[str]) -> Response:
         version = "3" if m.group(1) == "3" else "2"
@@ -106,12 +132,17 @@ class IssueEndpoints:
         return None
 
     def _ref_issuetype(self, ref: Any, project: str | None) -> str | None:
+        """An issue type of ``project`` by id, or by the name Jira shows this account (on a
+        site in another language "Task" is not a name it knows: send the id)."""
         if isinstance(ref, dict):
-            ref = ref.get("name") or ref.get("id")
+            ref = ref.get("id") or ref.get("name")
         if ref is None or project is None:
             return None
         for name in self._projects[project]["issue_types"]:
-            if str(ref).casefold() in (name.casefold(), self._type_id(name)):
+            if (
+                str(ref) == self._type_id(name)
+                or str(ref).casefold() == self._shown(name).casefold()
+            ):
                 return name
         return None
 

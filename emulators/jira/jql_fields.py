@@ -78,8 +78,13 @@ class JqlFields:
             return jql.FieldSpec(
                 "issuetype",
                 K.NAME,
-                lambda i: [N.of(i.issuetype, self._type_id(i.issuetype))],
-                known=lambda: [a for n, tid in self._type_ids.items() for a in (n, tid)],
+                # JQL takes the English name, the shown (translated) one, or the id.
+                lambda i: [N.of(i.issuetype, self._shown(i.issuetype), self._type_id(i.issuetype))],
+                known=lambda: [
+                    a
+                    for n, tid in self._type_ids.items()
+                    for a in (n, self._shown(self._type_names.get(n, n)).casefold(), tid)
+                ],
             )
         if folded == "status":
             return jql.FieldSpec(
@@ -159,7 +164,12 @@ class JqlFields:
         if folded == "organization":
             folded = "organizations"
         cf = next(
-            (c for c in self._custom if folded in (c.id, *(n.casefold() for n in c.clause_names))),
+            (
+                c
+                for c in self._custom
+                if folded
+                in (c.id, self._shown(c.name).casefold(), *(n.casefold() for n in c.clause_names))
+            ),
             None,
         )
         if cf is None:

@@ -83,7 +83,8 @@ class Rendering:
             "id": tid,
             "description": "",
             "iconUrl": f"{self.base}/images/icons/issuetypes/{tid}.svg",
-            "name": name,
+            "name": self._shown(name),
+            "untranslatedName": name,
             "subtask": False,
             "hierarchyLevel": 1 if name == "Epic" else 0,
         }
@@ -311,7 +312,8 @@ class Rendering:
             if folded in (fid.casefold(), fname.casefold(), *(c.casefold() for c in clauses)):
                 return "key" if fid == "issuekey" else fid
         for cf in self._custom:
-            if folded in (cf.id.casefold(), *(c.casefold() for c in cf.clause_names)):
+            names = (cf.id, self._shown(cf.name), *cf.clause_names)
+            if folded in (n.casefold() for n in names):
                 return cf.id
         return None
 
@@ -373,6 +375,6 @@ class Rendering:
         return out
 
     def _names(self, field_ids: list[str]) -> dict[str, str]:
-        names = {fid: fname for fid, fname, *_ in SYSTEM_FIELDS}
-        names.update({c.id: c.name for c in self._custom})
+        names = {fid: self._shown(fname) for fid, fname, *_ in SYSTEM_FIELDS}
+        names.update({c.id: self._shown(c.name) for c in self._custom})
         return {fid: names.get(fid, fid) for fid in field_ids}

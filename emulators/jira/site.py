@@ -57,7 +57,7 @@ class SiteEndpoints:
             entry: dict[str, Any] = {
                 "id": fid,
                 "key": fid,
-                "name": name,
+                "name": self._shown(name),
                 "custom": False,
                 "orderable": fid in SETTABLE_SYSTEM,
                 "navigable": navigable,
@@ -72,7 +72,8 @@ class SiteEndpoints:
                 {
                     "id": cf.id,
                     "key": cf.id,
-                    "name": cf.name,
+                    # Translated to the account's language; the English one stays here.
+                    "name": self._shown(cf.name),
                     "untranslatedName": cf.name,
                     "custom": True,
                     "orderable": cf.type != "sla",

@@ -76,10 +76,18 @@ class JiraAdapter:
         timeout: float = 30.0,
         browse_url: str | None = None,
         service_desk_projects: Collection[str] = (),
+        configured_fields: Mapping[str, str] | None = None,
+        issue_types: Mapping[str, str] | None = None,
     ) -> None:
         """``service_desk_projects``: keys of the Jira Service Management projects (settings'
         ``desk.service_desk_project``). Internal notes on their tickets go through the JSM
-        API; on any other project through the platform API (no extra call to find out)."""
+        API; on any other project through the platform API (no extra call to find out).
+
+        ``configured_fields``: our name for a custom field -> its id (settings
+        ``jira.fields``), for sites where names are translated or renamed; unconfigured
+        fields are found by ``untranslatedName``, then ``name``. ``issue_types``: an issue
+        type's English name -> its id (``jira.issue_types``), used by creates; unconfigured
+        ones are looked up per project by ``untranslatedName``."""
         parts = urlsplit(url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CredentialError(SYSTEM, "JIRA_URL must be https://<site>.atlassian.net")
@@ -98,6 +106,10 @@ class JiraAdapter:
         self._fields: FieldCatalog | None = None
         self._org_ids: dict[str, int] | None = None
         self._service_desks = frozenset(k.upper() for k in service_desk_projects)
+        self._configured_fields = dict(configured_fields or {})
+        self._issue_types = {k.casefold(): str(v) for k, v in (issue_types or {}).items()}
+        self._issue_types_seen: dict[tuple[str, str], str] = {}
+        """(project, English name casefolded) -> issue type id, from search results."""
         self.problems: list[DataProblem] = []
         """Tickets a search returned that could not be used; the run report lists them."""
 
@@ -111,6 +123,8 @@ class JiraAdapter:
         timeout: float = 30.0,
         browse_url: str | None = None,
         service_desk_projects: Collection[str] = (),
+        configured_fields: Mapping[str, str] | None = None,
+        issue_types: Mapping[str, str] | None = None,
     ) -> JiraAdapter:
         names = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
         missing = [n for n in names if not (env.get(n) or "").strip()]
@@ -127,6 +141,8 @@ class JiraAdapter:
             timeout=timeout,
             browse_url=browse_url or env.get("JIRA_BROWSE_URL") or None,
             service_desk_projects=service_desk_projects,
+            configured_fields=configured_fields,
+            issue_types=issue_types,
         )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
@@ -211,7 +227,7 @@ class JiraAdapter:
             raw = self._call("list fields", lambda c: c.fields())
             if not isinstance(raw, list):
                 raise PermanentError(SYSTEM, "GET /field did not answer with a list of fields")
-            self._fields = FieldCatalog(raw)
+            self._fields = FieldCatalog(raw, self._configured_fields)
         return self._fields
 
     def field_ids(self) -> dict[str, str]:
@@ -289,6 +305,7 @@ class JiraAdapter:
                             if isinstance(ticket, DataProblem):
                                 self.problems.append(ticket)
                             else:
+                                self._remember_issue_type(ticket.project, raw)
                                 yield ticket
                 except GeneratorExit:
                     if ahead is not None:
@@ -474,8 +491,16 @@ class JiraAdapter:
         )
 
     def create_issue(self, fields_by_name: Mapping[str, Any]) -> str:
-        """Create a ticket and return its key; ``project``/``issuetype`` may be a key/a name."""
+        """Create a ticket and return its key; ``project``/``issuetype`` may be a key/a name.
+
+        The issue type goes by id: names are translated to the account's language, so
+        "Task" is not a name a site in another language knows (`issue_type_id`)."""
         wire = self._wire_fields(fields_by_name)
+        itype = fields_by_name.get("issuetype")
+        if itype is not None and not isinstance(itype, dict):
+            project = wire.get("project") or {}
+            project_key = str(project.get("key") or project.get("id") or "")
+            wire["issuetype"] = {"id": self.issue_type_id(project_key, str(itype))}
         issue = self._call_unrepeatable(
             "create issue", lambda c: c.create_issue(fields=wire, prefetch=False)
         )
@@ -483,6 +508,67 @@ class JiraAdapter:
         if not isinstance(key, str):
             raise PermanentError(SYSTEM, "create issue: the answer has no key")
         return key
+
+    def _remember_issue_type(self, project: str, raw: Mapping[str, Any]) -> None:
+        # A search that asked for issuetype tells which id "Task" has in that project: a
+        # create after it needs no createmeta read.
+        fields = raw.get("fields")
+        itype = fields.get("issuetype") if isinstance(fields, dict) else None
+        if isinstance(itype, dict) and isinstance(itype.get("id"), str):
+            for name in (itype.get("untranslatedName"), itype.get("name")):
+                if isinstance(name, str):
+                    self._issue_types_seen.setdefault(
+                        (project.upper(), name.casefold()), itype["id"]
+                    )
+
+    def issue_type_id(self, project: str, name: str) -> str:
+        """The id of issue type ``name`` (its English name, or an id) in ``project``.
+
+        Configured (``jira.issue_types``) first, then one seen in this run's search results,
+        then one ``createmeta`` read per project (by ``untranslatedName``, then ``name``)."""
+        if name.isdigit():
+            return name
+        folded = name.casefold()
+        if folded in self._issue_types:
+            return self._issue_types[folded]
+        seen = self._issue_types_seen.get((project.upper(), folded))
+        if seen is not None:
+            return seen
+        offered: list[str] = []
+        start = 0
+        path = f"/rest/api/2/issue/createmeta/{_path(project)}/issuetypes"
+        while True:
+            page = self._call(
+                f"list issue types of {project}",
+                self._request("GET", path, params={"startAt": start, "maxResults": 200}),
+            )
+            types = page.get("issueTypes") if isinstance(page, dict) else None
+            if not isinstance(types, list):
+                raise PermanentError(
+                    SYSTEM, f"list issue types of {project}: no issueTypes list in the answer"
+                )
+            for t in types:
+                if not isinstance(t, dict) or not isinstance(t.get("id"), str):
+                    continue
+                english, shown = t.get("untranslatedName"), t.get("name")
+                offered.append(str(english or shown))
+                for candidate in (english, shown):
+                    if isinstance(candidate, str):
+                        self._issue_types_seen.setdefault(
+                            (project.upper(), candidate.casefold()), t["id"]
+                        )
+            start += len(types)
+            total = as_int(page.get("total"))
+            if not types or total is None or start >= total:
+                break
+        found = self._issue_types_seen.get((project.upper(), folded))
+        if found is None:
+            raise PermanentError(
+                SYSTEM,
+                f"{project} has no issue type {name!r} to create; it offers "
+                f"{', '.join(offered) or 'none'} (or set jira.issue_types.{name} to its id)",
+            )
+        return found
 
     def set_property(self, key: str, prop: str, value: Any) -> None:
         self._call(

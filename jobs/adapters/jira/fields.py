@@ -59,49 +59,84 @@ TICKET_CUSTOM_FIELDS = (
 
 
 class FieldCatalog:
-    """The site's fields from ``GET /field``: name or id -> id, and each field's schema."""
+    """The site's fields from ``GET /field``: which id a name means, and each field's schema.
 
-    def __init__(self, raw: Sequence[Mapping[str, Any]]) -> None:
+    A custom field is found by the id configured for our name (settings ``jira.fields``),
+    else by its ``untranslatedName`` (the English name, whatever the account's language),
+    else by its ``name`` (translated to the account's language), each exact then in any case.
+    """
+
+    def __init__(
+        self, raw: Sequence[Mapping[str, Any]], configured: Mapping[str, str] | None = None
+    ) -> None:
         self._fields = [f for f in raw if isinstance(f, Mapping) and f.get("id")]
-        ids: dict[str, str] = {}
-        for f in self._fields:
-            ids.setdefault(str(f["id"]), str(f["id"]))
-        for f in self._fields:
-            if f.get("name"):
-                ids.setdefault(str(f["name"]), str(f["id"]))
-        self.ids = ids
-        self._folded = {k.casefold(): v for k, v in ids.items()}
+        self._configured = dict(configured or {})
         self._schemas = {
             str(f["id"]): f["schema"] for f in self._fields if isinstance(f.get("schema"), dict)
         }
+        self._by_id = {str(f["id"]) for f in self._fields}
+        self._lookups: list[dict[str, str]] = []
+        for key in ("untranslatedName", "name"):
+            exact: dict[str, str] = {}
+            for f in self._fields:
+                if isinstance(f.get(key), str) and f[key]:
+                    exact.setdefault(f[key], str(f["id"]))
+            self._lookups.append(exact)
+            self._lookups.append({k.casefold(): v for k, v in reversed(exact.items())})
+        ids: dict[str, str] = {fid: fid for fid in self._by_id}
+        for name in self._configured:
+            found = self.get(name)
+            if found:
+                ids.setdefault(name, found)
+        for lookup in self._lookups[::2]:
+            for name, fid in lookup.items():
+                ids.setdefault(name, fid)
+        self.ids = ids
+        """Every id, configured name, untranslated name and name -> field id."""
 
     def schema(self, field_id: str) -> dict[str, Any]:
         return dict(self._schemas.get(field_id, {}))
 
     def get(self, name: str) -> str | None:
-        return self.ids.get(name)
+        """The field id for our name for a field (or an id), None if the site has none."""
+        if name in self._configured:
+            configured = self._configured[name]
+            if configured not in self._by_id:
+                raise PermanentError(
+                    SYSTEM,
+                    f"settings jira.fields.{name}: {configured} is not a field on this Jira "
+                    "site (GET /rest/api/2/field); check the id in Jira's custom field settings",
+                )
+            return configured
+        if name in self._by_id:
+            return name
+        for i, lookup in enumerate(self._lookups):
+            found = lookup.get(name.casefold() if i % 2 else name)
+            if found:
+                return found
+        return None
 
     def resolve(self, name: str) -> str:
-        """The id for a system field, a field id, or a display name (any case)."""
+        """The id for a system field, a field id, or a custom field by our name for it."""
         if name in SYSTEM_FIELDS:
             return name
-        if name in self.ids:
-            return self.ids[name]
-        if name.casefold() in self._folded:
-            return self._folded[name.casefold()]
-        raise PermanentError(
-            SYSTEM,
-            f"field {name!r} does not exist on this Jira site (GET /rest/api/2/field); "
-            "check its display name in Jira's custom field settings",
-        )
+        found = self.get(name)
+        if found is None:
+            raise PermanentError(
+                SYSTEM,
+                f"field {name!r} does not exist on this Jira site (GET /rest/api/2/field); "
+                f"check its name in Jira's custom field settings, or set jira.fields.{name} "
+                "to its id (customfield_NNNNN)",
+            )
+        return found
 
     def custom_names(self) -> dict[str, str]:
-        """The custom fields a Ticket is built from, by id -> our name for it."""
+        """The custom fields a Ticket is built from: our name for each -> its id here."""
         out = {}
         for name in TICKET_CUSTOM_FIELDS:
             fid = self.get(name)
             if fid:
-                out[fid] = name
+                out[name] = fid
         return out
 
 
@@ -121,8 +156,6 @@ def wire_value(
         return value
     if fid == "project":
         return {"key": str(value)}
-    if fid == "issuetype":
-        return {"name": str(value)}
     if fid == "parent":
         return {"key": str(value)}
     kind, items = schema.get("type"), schema.get("items")

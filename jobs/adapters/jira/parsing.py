@@ -37,7 +37,7 @@ def parse_ticket(
 ) -> Ticket | DataProblem:
     """One search result as a `Ticket`, or the reason it cannot be one.
 
-    ``custom`` maps the custom field ids on the page to our names for them (`fields`).
+    ``custom`` maps our names for custom fields to their ids on this site (`fields`).
     """
     key = str(raw["key"])
     fields = _dict(raw.get("fields"))
@@ -45,7 +45,7 @@ def parse_ticket(
     if created is None:
         # Every rule measures from creation: a made-up date would alert on nonsense.
         return DataProblem(key, "Jira returned it without a creation date; not evaluated")
-    by_name = {name: fields.get(fid) for fid, name in custom.items()}
+    by_name = {name: fields.get(fid) for name, fid in custom.items()}
     status = _dict(fields.get("status"))
     project = _dict(fields.get("project"))
     comment_page = _dict(fields.get("comment"))
@@ -61,7 +61,7 @@ def parse_ticket(
         status_category=_category(status.get("statusCategory")),
         created=created,
         project=_str(project.get("key")) or key.rsplit("-", 1)[0],
-        issue_type=as_name(fields.get("issuetype")),
+        issue_type=_issue_type(fields.get("issuetype")),
         description=adf_text(fields.get("description")),
         updated=_when(fields.get("updated")),
         resolved=_when(fields.get("resolutiondate")),
@@ -241,6 +241,14 @@ def _link(raw: Any) -> IssueLink | None:
                 other_priority=_str(_dict(fields.get("priority")).get("name")),
             )
     return None
+
+
+def _issue_type(value: Any) -> str | None:
+    """The English name (``untranslatedName``) where Jira gives it: rules compare it with
+    "Task" whatever the account's language."""
+    if isinstance(value, dict):
+        return _str(value.get("untranslatedName")) or as_name(value)
+    return as_name(value)
 
 
 def _request_type(value: Any) -> str | None:
