@@ -118,6 +118,8 @@ class RunContext:
             budget=self.budget,
             timeout=self.timeout,
             service_desk_projects=(self.settings.desk.service_desk_project,),
+            configured_fields=self.settings.jira.fields,
+            issue_types=self.settings.jira.issue_types,
         )
 
     @cached_property
