@@ -19,6 +19,7 @@ Sections (all optional)::
         slack_id: U01MAYA       # also becomes a Slack user with the same email
         kind: agent             # agent | customer | app   (default: agent)
         time_zone: America/New_York
+        hide_email: false       # true: Jira Cloud leaves emailAddress out (profile privacy)
     organizations:              # JSM customer organizations: a name or {name, id}
       - Sunrise Solar
     projects:
@@ -417,6 +418,7 @@ def _user(entry: Any, where: str) -> dict[str, Any]:
         "slack_id": str(entry["slack_id"]) if entry.get("slack_id") else None,
         "kind": kind,
         "time_zone": str(entry.get("time_zone") or "UTC"),
+        "hide_email": bool(entry.get("hide_email", False)),
     }
 
 

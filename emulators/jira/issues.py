@@ -318,13 +318,15 @@ class IssueEndpoints:
                 names.append(found)
             return names
         if cf.type == "request_type":
+            # Written as the request type's id (a string of digits), as Jira takes it; a name
+            # is not a request type reference on write.
             if value in (None, ""):
                 return None
-            ref = (value.get("id") or value.get("name")) if isinstance(value, dict) else value
+            ref = value.get("id") if isinstance(value, dict) else value
             for display in self._request_type_names.values():
-                if str(ref).casefold() in self._request_type_named(display).aliases:
+                if isinstance(ref, str) and ref == self._request_type_id(display):
                     return display
-            raise ValueError(f"The request type '{ref}' does not exist.")
+            raise ValueError(f"The request type '{ref}' does not exist; give its id.")
         if cf.type == "option":
             if value is None:
                 return None

@@ -41,7 +41,8 @@ class Rendering:
             "active": True,
             "timeZone": user.get("time_zone") or "UTC",
         }
-        if user.get("email"):
+        if user.get("email") and not user.get("hide_email"):
+            # Cloud leaves the address out when the profile's privacy settings hide it.
             out["emailAddress"] = user["email"]
         return out
 
@@ -185,26 +186,13 @@ class Rendering:
         if cf.type == "request_type":
             if not value:
                 return None
-            rid = self._request_type_id(value)
             return {
                 "_links": {
                     "jiraRest": f"{self.base}/rest/api/2/issue/{issue.id}",
                     "web": f"{self.base}/servicedesk/customer/portal/1/{issue.key}",
                     "self": f"{self.base}/rest/servicedeskapi/request/{issue.id}",
                 },
-                "requestType": {
-                    "_expands": ["field"],
-                    "id": rid,
-                    "_links": {
-                        "self": f"{self.base}/rest/servicedeskapi/servicedesk/1/requesttype/{rid}"
-                    },
-                    "name": value,
-                    "description": "",
-                    "helpText": "",
-                    "serviceDeskId": "1",
-                    "portalId": "1",
-                    "groupIds": [],
-                },
+                "requestType": self._request_type_json(value),
                 "currentStatus": {
                     "status": issue.status,
                     "statusCategory": self._category(issue.project, issue.status).upper(),
@@ -222,6 +210,21 @@ class Rendering:
         if cf.type == "option":
             return self._option_json(cf, value, version) if value else None
         return value
+
+    def _request_type_json(self, name: str) -> dict[str, Any]:
+        """A customer request type as JSM's RequestTypeDTO (one service desk, id 1)."""
+        rid = self._request_type_id(name)
+        return {
+            "_expands": ["field"],
+            "id": rid,
+            "_links": {"self": f"{self.base}/rest/servicedeskapi/servicedesk/1/requesttype/{rid}"},
+            "name": name,
+            "description": "",
+            "helpText": "",
+            "serviceDeskId": "1",
+            "portalId": "1",
+            "groupIds": [],
+        }
 
     def _option_json(self, cf: CustomFieldDef, value: str, version: str) -> dict[str, Any]:
         oid = str(cf.number * 10 + (cf.options.index(value) if value in cf.options else 0))

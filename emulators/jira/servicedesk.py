@@ -24,7 +24,39 @@ class ServiceDeskEndpoints:
         ("GET", r"/rest/servicedeskapi/request/([^/]+)/comment", "_sd_get_comments"),
         ("POST", r"/rest/servicedeskapi/request/([^/]+)/comment", "_sd_post_comment"),
         ("GET", r"/rest/servicedeskapi/organization", "_sd_organizations"),
+        ("GET", r"/rest/servicedeskapi/requesttype", "_sd_request_types"),
     )
+
+    def _sd_request_types(self, request: Request, m: re.Match[str]) -> Response:
+        """Every customer request type, filtered by ``searchQuery`` (matched against the
+        start of the name or of any of its words, case aside), a page at a time."""
+        start = max(0, self._sd_int(request, "start", 0))
+        limit = max(1, min(self._sd_int(request, "limit", 50), 100))
+        query = (request.arg("searchQuery") or "").casefold()
+        names = sorted(self._request_type_names.values(), key=self._request_type_id)
+
+        def matches(name: str) -> bool:
+            folded = name.casefold()
+            return folded.startswith(query) or any(w.startswith(query) for w in folded.split())
+
+        chosen = [n for n in names if not query or matches(n)]
+        page = chosen[start : start + limit]
+        return Response(
+            200,
+            {
+                "_expands": [],
+                "size": len(page),
+                "start": start,
+                "limit": limit,
+                "isLastPage": start + len(page) >= len(chosen),
+                "_links": {
+                    "base": self.base,
+                    "context": "",
+                    "self": f"{self.base}/rest/servicedeskapi/requesttype",
+                },
+                "values": [self._request_type_json(n) for n in page],
+            },
+        )
 
     def _sd_issue(self, ref: str) -> IssueState:
         try:
@@ -49,7 +81,7 @@ class ServiceDeskEndpoints:
             "timeZone": user.get("time_zone") or "UTC",
             "_links": {"self": f"{self.base}/rest/api/2/user?accountId={c.author}"},
         }
-        if user.get("email"):
+        if user.get("email") and not user.get("hide_email"):
             author["emailAddress"] = user["email"]
         return {
             "_expands": ["attachment", "renderedBody"],

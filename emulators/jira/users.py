@@ -31,6 +31,8 @@ class UserEndpoints:
         limit = int_arg(request.arg("maxResults"), 50, "maxResults")
         folded = query.casefold()
         found = []
+        # The query matches the start of the display name, of any of its words, or of the
+        # email address, also one the answer leaves out because the profile hides it.
         for user in self.desk["users"]:
             if account_id and user["account_id"] != account_id:
                 continue

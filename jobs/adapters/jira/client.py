@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 SEARCH_PATH = "/rest/api/3/search/jql"
 COMMENT_PAGE_SIZE = 100
+MAX_SEARCH_PROPERTIES = 5
 
 
 class _CountingJIRA(JIRA):
@@ -105,6 +106,7 @@ class JiraAdapter:
         self._client: JIRA | None = None
         self._fields: FieldCatalog | None = None
         self._org_ids: dict[str, int] | None = None
+        self._request_type_ids: dict[str, str] = {}
         self._service_desks = frozenset(k.upper() for k in service_desk_projects)
         self._configured_fields = dict(configured_fields or {})
         self._issue_types = {k.casefold(): str(v) for k, v in (issue_types or {}).items()}
@@ -245,19 +247,30 @@ class JiraAdapter:
         *,
         page_size: int = 100,
         properties: Sequence[str] = (),
+        expand: Sequence[str] = (),
     ) -> Iterator[Ticket]:
         """Tickets matching ``jql``, fetched a page at a time (never all pages in memory).
 
-        ``fields`` are Jira ids or display names ("Time to first response"); a name the site
-        does not have raises `PermanentError` before any search is sent.
+        ``fields`` are Jira ids or our names for custom fields ("Time to first response"); a
+        name the site does not have raises `PermanentError` before any search is sent.
+        ``properties``: at most 5 issue property keys (the endpoint's limit). ``expand``:
+        e.g. ``("changelog",)`` for `Ticket.changes`; sent as the comma-separated string
+        the endpoint takes.
         """
+        if len(properties) > MAX_SEARCH_PROPERTIES:
+            raise PermanentError(
+                SYSTEM,
+                f"search: {len(properties)} issue properties asked for; the search endpoint "
+                f"returns at most {MAX_SEARCH_PROPERTIES}",
+            )
         wanted: list[str] = []
         for name in (*ALWAYS_FIELDS, *fields):
             fid = self._field_id(name)
             if fid not in wanted:
                 wanted.append(fid)
         names = self._catalog().custom_names()
-        return self._pages(jql, wanted, max(1, page_size), list(properties), names)
+        expanded = ",".join(dict.fromkeys(e.strip() for e in expand if e.strip()))
+        return self._pages(jql, wanted, max(1, page_size), list(properties), names, expanded)
 
     def _pages(
         self,
@@ -266,11 +279,14 @@ class JiraAdapter:
         page_size: int,
         properties: list[str],
         custom: dict[str, str],
+        expand: str = "",
     ) -> Iterator[Ticket]:
         def fetch(token: str | None) -> dict[str, Any]:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
             if properties:
                 body["properties"] = properties
+            if expand:
+                body["expand"] = expand
             if token:
                 body["nextPageToken"] = token
             page = self._call("search", self._request("POST", SEARCH_PATH, body=body))
@@ -589,24 +605,75 @@ class JiraAdapter:
         return raw.get("value") if isinstance(raw, dict) else None
 
     def find_user(self, email_or_query: str) -> Person | None:
-        """The account for an email (exact match preferred) or a name query; None if nobody."""
+        """The account with this email address, or with this display name; None if unsure.
+
+        An email is matched only against the addresses Jira shows: Cloud hides them for
+        profiles whose privacy settings say so, and the search still returns such people
+        (and others whose names match), so a hidden address is no match rather than a guess.
+        A name matches a display name exactly (any case), or the only account found.
+        """
+        query = email_or_query.strip()
         users = self._call(
-            f"find user {email_or_query}",
-            lambda c: c.search_users(query=email_or_query, maxResults=20),
+            f"find user {query}",
+            self._request(
+                "GET", "/rest/api/2/user/search", params={"query": query, "maxResults": 20}
+            ),
         )
-        people = [
-            p for p in (parse_person(getattr(u, "raw", None)) for u in users) if p is not None
-        ]
-        wanted = email_or_query.casefold()
-        for person in people:
-            if person.email and person.email.casefold() == wanted:
-                return person
-        for person in people:
-            if person.display_name and person.display_name.casefold() == wanted:
-                return person
-        return people[0] if people else None
+        if not isinstance(users, list):
+            raise PermanentError(SYSTEM, f"find user {query}: the answer is not a list of users")
+        people = [p for p in map(parse_person, users) if p is not None]
+        wanted = query.casefold()
+        if "@" in query:
+            return next((p for p in people if p.email and p.email.casefold() == wanted), None)
+        named = [p for p in people if p.display_name and p.display_name.casefold() == wanted]
+        if named:
+            return named[0]
+        return people[0] if len(people) == 1 else None
 
     # -- value shaping for writes ------------------------------------------------------------
+    def _request_type_id(self, value: Any) -> str:
+        """A customer request type's id (what Jira takes on write) for its id or its name,
+        found with JSM's request type search; a name two service desks share is refused."""
+        text = str(value).strip()
+        if text.isdigit():
+            return text
+        folded = text.casefold()
+        if folded not in self._request_type_ids:
+            found: list[str] = []
+            start = 0
+            while True:
+                page = self._call(
+                    f"find request type {text}",
+                    self._request(
+                        "GET",
+                        "/rest/servicedeskapi/requesttype",
+                        params={"searchQuery": text, "start": start, "limit": 50},
+                    ),
+                )
+                values = page.get("values") if isinstance(page, dict) else None
+                if not isinstance(values, list):
+                    raise PermanentError(
+                        SYSTEM, f"find request type {text}: no list of request types in answer"
+                    )
+                found += [
+                    str(v["id"])
+                    for v in values
+                    if isinstance(v, dict)
+                    and isinstance(v.get("name"), str)
+                    and v["name"].casefold() == folded
+                    and isinstance(v.get("id"), str)
+                ]
+                start += len(values)
+                if not values or page.get("isLastPage", True) is not False:
+                    break
+            if len(set(found)) != 1:
+                reason = "none is called that" if not found else "several are called that"
+                raise PermanentError(
+                    SYSTEM, f"request type {text!r}: {reason}; give the request type's id"
+                )
+            self._request_type_ids[folded] = found[0]
+        return self._request_type_ids[folded]
+
     def _wire_fields(self, fields_by_name: Mapping[str, Any]) -> dict[str, Any]:
         wire: dict[str, Any] = {}
         for name, value in fields_by_name.items():
@@ -618,6 +685,7 @@ class JiraAdapter:
                 schema,
                 account_id=self._account_id,
                 organization_id=self._organization_id,
+                request_type_id=self._request_type_id,
             )
         return wire
 
@@ -638,7 +706,7 @@ class JiraAdapter:
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             return int(value)
         if self._org_ids is None:
-            self._org_ids = {}
+            org_ids: dict[str, int] = {}
             start = 0
             while True:
                 page = self._call(
@@ -650,16 +718,18 @@ class JiraAdapter:
                     ),
                 )
                 values = page.get("values") if isinstance(page, dict) else None
-                for org in values or []:
-                    if (
-                        isinstance(org, dict)
-                        and org.get("name")
-                        and as_int(org.get("id")) is not None
-                    ):
-                        self._org_ids[str(org["name"]).casefold()] = int(org["id"])
-                start += len(values or [])
-                if not values or not isinstance(page, dict) or page.get("isLastPage", True):
+                if not isinstance(values, list):
+                    raise PermanentError(
+                        SYSTEM, "list organizations: the answer has no list of organizations"
+                    )
+                for org in values:
+                    oid = as_int(org.get("id")) if isinstance(org, dict) else None
+                    if oid is not None and isinstance(org.get("name"), str) and org["name"]:
+                        org_ids.setdefault(org["name"].casefold(), oid)
+                start += len(values)
+                if not values or page.get("isLastPage", True) is not False:
                     break
+            self._org_ids = org_ids
         found = self._org_ids.get(str(value).casefold())
         if found is None:
             raise PermanentError(SYSTEM, f"no Service Management organization named {value!r}")

@@ -147,6 +147,7 @@ def wire_value(
     *,
     account_id: Callable[[Any], str],
     organization_id: Callable[[Any], int],
+    request_type_id: Callable[[Any], str],
 ) -> Any:
     """A plain value (a name, an email, a date) in the shape Jira takes for field ``fid``.
 
@@ -167,6 +168,8 @@ def wire_value(
         return value.isoformat()
     if kind == "option":
         return {"value": str(value)}
+    if kind == "sd-customerrequesttype":
+        return request_type_id(value)
     if kind == "array":
         values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
         if items == "option":
