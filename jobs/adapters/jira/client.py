@@ -24,15 +24,20 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
+from jobs.adapters.jira.decode import decode_json
 from jobs.adapters.jira.fields import ALWAYS_FIELDS, FieldCatalog, wire_value
 from jobs.adapters.jira.parsing import (
     as_int,
     as_name,
+    changelog_complete,
+    changes_of,
+    check_issue,
     parse_comment,
     parse_person,
     parse_ticket,
+    too_deep,
 )
-from jobs.model import Comment, DataProblem, Person, Ticket
+from jobs.model import Comment, DataProblem, FieldChange, Person, Ticket
 
 SYSTEM = "jira"
 T = TypeVar("T")
@@ -195,6 +200,10 @@ class JiraAdapter:
             error = PermanentError(SYSTEM, f"{what}: request failed ({type(exc).__name__})")
         except ValueError:
             error = TransientError(SYSTEM, f"{what}: Jira answered with malformed JSON")
+        except RecursionError:
+            # The library decodes its own answers; one nested past what it reads cannot be
+            # used (answers this adapter decodes itself are read without recursion).
+            error = PermanentError(SYSTEM, f"{what}: Jira's answer nests too deeply to read")
         except (KeyError, TypeError, AttributeError) as exc:
             error = PermanentError(
                 SYSTEM, f"{what}: unexpected answer shape ({type(exc).__name__}: {exc})"
@@ -219,7 +228,7 @@ class JiraAdapter:
             )
             if not response.content:
                 return None
-            return response.json()
+            return decode_json(response.content)
 
         return run
 
@@ -290,23 +299,16 @@ class JiraAdapter:
             if token:
                 body["nextPageToken"] = token
             page = self._call("search", self._request("POST", SEARCH_PATH, body=body))
-            if not isinstance(page, dict):
-                raise PermanentError(SYSTEM, "search: the answer is not a JSON object")
-            return page
+            return _checked_page(page)
 
-        def next_token(page: dict[str, Any]) -> str | None:
-            token = page.get("nextPageToken")
-            if page.get("isLast") is True or not isinstance(token, str) or not token:
-                return None
-            return token
-
+        with_changelog = "changelog" in expand.split(",")
         # The next page is requested while this one is parsed and consumed, so a large search
         # costs its network time, not network plus parsing. At most two pages are held.
         seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             while True:
-                token = next_token(page)
+                token = page.get("nextPageToken") if page.get("isLast") is not True else None
                 if token is not None and token in seen:
                     raise PermanentError(
                         SYSTEM, "search: Jira returned the same nextPageToken twice; stopped paging"
@@ -315,14 +317,21 @@ class JiraAdapter:
                     seen.add(token)
                 ahead: Future[dict[str, Any]] | None = pool.submit(fetch, token) if token else None
                 try:
-                    for raw in page.get("issues") or []:
-                        if isinstance(raw, dict) and raw.get("key"):
-                            ticket = parse_ticket(raw, custom, self.browse_url)
-                            if isinstance(ticket, DataProblem):
-                                self.problems.append(ticket)
-                            else:
-                                self._remember_issue_type(ticket.project, raw)
-                                yield ticket
+                    for raw in page["issues"]:
+                        wrong = check_issue(raw, asked_fields=True)
+                        if wrong is not None:
+                            if isinstance(raw, dict) and isinstance(raw.get("key"), str):
+                                # A ticket we cannot read must not look like one that is gone.
+                                raise PermanentError(SYSTEM, f"search: {wrong}")
+                            self.problems.append(DataProblem("search", wrong))
+                            continue
+                        ticket = parse_ticket(raw, custom, self.browse_url, self.problems)
+                        if ticket is None:
+                            continue
+                        self._remember_issue_type(ticket.project, raw)
+                        if with_changelog and not changelog_complete(raw):
+                            ticket = dataclasses.replace(ticket, changes=self.changes(ticket.key))
+                        yield ticket
                 except GeneratorExit:
                     if ahead is not None:
                         ahead.cancel()
@@ -330,6 +339,26 @@ class JiraAdapter:
                 if ahead is None:
                     return
                 page = ahead.result()
+
+    def changes(self, key: str) -> tuple[FieldChange, ...]:
+        """Every field change of ``key``, oldest first (``GET /issue/{key}/changelog``, paged);
+        a search gives only the latest histories of a long changelog."""
+        histories: list[Any] = []
+        start = 0
+        path = f"/rest/api/2/issue/{_path(key)}/changelog"
+        while True:
+            page = self._call(
+                f"read changelog of {key}",
+                self._request("GET", path, params={"startAt": start, "maxResults": 100}),
+            )
+            values = page.get("values") if isinstance(page, dict) else None
+            if not isinstance(values, list):
+                raise PermanentError(SYSTEM, f"read changelog of {key}: no list of histories")
+            histories.extend(values)
+            start += len(values)
+            if not values or page.get("isLast", True) is not False:
+                break
+        return changes_of(histories, self._catalog().custom_names())
 
     # -- comments ----------------------------------------------------------------------------
     def comments(self, key: str) -> list[Comment]:
@@ -348,7 +377,10 @@ class JiraAdapter:
             items = page.get("comments") if isinstance(page, dict) else None
             if not isinstance(items, list):
                 raise PermanentError(SYSTEM, f"read comments of {key}: no comment list in answer")
-            out.extend(c for c in (parse_comment(i) for i in items) if c is not None)
+            cut: list[int] = []
+            out.extend(c for c in (parse_comment(i, cut) for i in items) if c is not None)
+            if cut:
+                self.problems.append(too_deep(key))
             start += len(items)
             total = as_int(page.get("total"))
             if not items or total is None or start >= total:
@@ -734,6 +766,28 @@ class JiraAdapter:
         if found is None:
             raise PermanentError(SYSTEM, f"no Service Management organization named {value!r}")
         return found
+
+
+def _checked_page(page: Any) -> dict[str, Any]:
+    """A search answer the paging can trust: an object with an ``issues`` list, and a
+    ``nextPageToken`` whenever it says it is not the last page. Anything else is a read
+    failure: read as "no tickets" it would clear every open alert."""
+    if not isinstance(page, dict):
+        raise PermanentError(SYSTEM, f"search: the answer is {type(page).__name__}, not an object")
+    if not isinstance(page.get("issues"), list):
+        found = "no issues" if "issues" not in page else type(page["issues"]).__name__
+        raise PermanentError(SYSTEM, f"search: the answer has {found} where its issues list goes")
+    last = page.get("isLast")
+    token = page.get("nextPageToken")
+    if last is not None and not isinstance(last, bool):
+        raise PermanentError(SYSTEM, f"search: isLast is {last!r}, not true or false")
+    if token is not None and (not isinstance(token, str) or not token):
+        raise PermanentError(SYSTEM, f"search: nextPageToken is {token!r}, not a token")
+    if last is False and token is None:
+        raise PermanentError(
+            SYSTEM, "search: the answer is not the last page but gives no nextPageToken"
+        )
+    return page
 
 
 # -- error mapping ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from jobs.adapters.jira.adf import MAX_DEPTH as ADF_MAX_DEPTH
+from jobs.adapters.jira.adf import adf_text
 from jobs.adapters.jira.fields import (
     CHANNEL,
     CONFIGURATION_DATE,
@@ -23,6 +25,7 @@ from jobs.adapters.jira.fields import (
 from jobs.model import (
     Comment,
     DataProblem,
+    FieldChange,
     IssueLink,
     Person,
     SlaCycle,
@@ -33,58 +36,170 @@ from jobs.model import (
 
 
 def parse_ticket(
-    raw: dict[str, Any], custom: Mapping[str, str], browse_url: Callable[[str], str]
-) -> Ticket | DataProblem:
-    """One search result as a `Ticket`, or the reason it cannot be one.
+    raw: dict[str, Any],
+    custom: Mapping[str, str],
+    browse_url: Callable[[str], str],
+    problems: list[DataProblem],
+) -> Ticket | None:
+    """One search result as a `Ticket`; None (with the reason in ``problems``) if it cannot
+    be evaluated. Data problems that leave the ticket usable are added to ``problems`` too.
 
-    ``custom`` maps our names for custom fields to their ids on this site (`fields`).
+    The caller has checked the envelope (`check_issue`). ``custom`` maps our names for
+    custom fields to their ids on this site (`fields`). Odd values of optional fields read as
+    absent: an unreadable assignee is no assignee, an unreadable comment no comment, which
+    keeps an alert open rather than clearing it.
     """
-    key = str(raw["key"])
-    fields = _dict(raw.get("fields"))
+    key: str = raw["key"]
+    fields: dict[str, Any] = raw["fields"]
     created = _when(fields.get("created"))
     if created is None:
         # Every rule measures from creation: a made-up date would alert on nonsense.
-        return DataProblem(key, "Jira returned it without a creation date; not evaluated")
-    by_name = {name: fields.get(fid) for name, fid in custom.items()}
+        problems.append(DataProblem(key, "Jira returned it without a creation date; not evaluated"))
+        return None
     status = _dict(fields.get("status"))
     project = _dict(fields.get("project"))
     comment_page = _dict(fields.get("comment"))
-    comments = tuple(c for c in map(parse_comment, _list(comment_page.get("comments"))) if c)
+    cut: list[int] = []
+    comments = tuple(
+        c for c in (parse_comment(r, cut) for r in _list(comment_page.get("comments"))) if c
+    )
+    if cut:
+        problems.append(too_deep(key))
     total = as_int(comment_page.get("total"))
     parent = _dict(fields.get("parent"))
     properties = _dict(raw.get("properties"))
+    get = fields.get
+    organizations = get(custom[ORGANIZATIONS]) if ORGANIZATIONS in custom else None
+    channel = get(custom[CHANNEL]) if CHANNEL in custom else None
     return Ticket(
         key=key,
         id=str(raw.get("id") or ""),
-        summary=_str(fields.get("summary")) or "",
+        summary=_str(get("summary")) or "",
         status=_str(status.get("name")) or "",
         status_category=_category(status.get("statusCategory")),
         created=created,
         project=_str(project.get("key")) or key.rsplit("-", 1)[0],
-        issue_type=_issue_type(fields.get("issuetype")),
-        description=adf_text(fields.get("description")),
-        updated=_when(fields.get("updated")),
-        resolved=_when(fields.get("resolutiondate")),
-        assignee=parse_person(fields.get("assignee")),
-        reporter=parse_person(fields.get("reporter")),
-        priority=as_name(fields.get("priority")),
-        labels=tuple(v for v in _list(fields.get("labels")) if isinstance(v, str)),
-        components=tuple(n for n in map(as_name, _list(fields.get("components"))) if n),
-        organizations=tuple(n for n in map(as_name, _list(by_name.get(ORGANIZATIONS))) if n),
-        request_type=_request_type(by_name.get(REQUEST_TYPE)),
-        channel=tuple(n for n in map(as_name, _list(by_name.get(CHANNEL))) if n),
+        issue_type=_issue_type(get("issuetype")),
+        description=_description(key, get("description"), problems),
+        updated=_when(get("updated")),
+        resolved=_when(get("resolutiondate")),
+        assignee=parse_person(get("assignee")),
+        reporter=parse_person(get("reporter")),
+        priority=as_name(get("priority")),
+        labels=tuple(v for v in _list(get("labels")) if isinstance(v, str)),
+        components=tuple(n for n in map(as_name, _list(get("components"))) if n),
+        organizations=tuple(n for n in map(as_name, _list(organizations)) if n),
+        request_type=_request_type(_custom(fields, custom, REQUEST_TYPE)),
+        channel=tuple(n for n in map(as_name, _list(channel)) if n),
         comments=comments,
         comments_total=max(total if total is not None else len(comments), len(comments)),
-        links=tuple(x for x in map(_link, _list(fields.get("issuelinks"))) if x),
-        first_response_sla=_sla(by_name.get(FIRST_RESPONSE_SLA), FIRST_RESPONSE_SLA),
-        due_date=_day(fields.get("duedate")),
-        configuration_date=_day(by_name.get(CONFIGURATION_DATE)),
-        qa_due_date=_day(by_name.get(QA_DUE_DATE)),
-        qa_assignee=parse_person(by_name.get(QA_ASSIGNEE)),
+        links=tuple(x for x in map(_link, _list(get("issuelinks"))) if x),
+        changes=parse_changes(raw.get("changelog"), custom),
+        first_response_sla=_sla(_custom(fields, custom, FIRST_RESPONSE_SLA), FIRST_RESPONSE_SLA),
+        due_date=_day(get("duedate")),
+        configuration_date=_day(_custom(fields, custom, CONFIGURATION_DATE)),
+        qa_due_date=_day(_custom(fields, custom, QA_DUE_DATE)),
+        qa_assignee=parse_person(_custom(fields, custom, QA_ASSIGNEE)),
         parent_key=_str(parent.get("key")),
         properties=dict(properties),
         url=browse_url(key),
     )
+
+
+def check_issue(raw: Any, asked_fields: bool) -> str | None:
+    """What is wrong with a search result's envelope, or None: an issue is an object with a
+    key, and its ``fields`` an object when fields were asked for."""
+    if not isinstance(raw, dict):
+        return f"an entry of the issues list is a {type(raw).__name__}, not an issue"
+    if not isinstance(raw.get("key"), str) or not raw["key"]:
+        return "an issue without a key"
+    if asked_fields and not isinstance(raw.get("fields"), dict):
+        return f"{raw['key']} came with fields {type(raw.get('fields')).__name__}, not an object"
+    return None
+
+
+def _custom(fields: dict[str, Any], custom: Mapping[str, str], name: str) -> Any:
+    fid = custom.get(name)
+    return fields.get(fid) if fid is not None else None
+
+
+def _description(key: str, value: Any, problems: list[DataProblem]) -> str:
+    cut: list[int] = []
+    text = adf_text(value, cut)
+    if cut:
+        problems.append(
+            DataProblem(
+                key,
+                f"its description nests deeper than {ADF_MAX_DEPTH} levels; "
+                "the text below that is left out",
+            )
+        )
+    return text
+
+
+def too_deep(key: str) -> DataProblem:
+    return DataProblem(
+        key,
+        f"a comment nests deeper than {ADF_MAX_DEPTH} levels; the text below that is left "
+        "out of what the rules read",
+    )
+
+
+# -- changelog (expand=changelog) --------------------------------------------------------------
+
+
+def parse_changes(raw: Any, custom: Mapping[str, str] | None = None) -> tuple[FieldChange, ...]:
+    """``changelog.histories[].items[]`` as `FieldChange`s, oldest first.
+
+    Jira lists histories newest first; a custom field's change is named by our name for the
+    field when it is one of ours (its ``field`` is the translated name), else by Jira's.
+    """
+    page = raw if isinstance(raw, dict) else {}
+    return changes_of(_list(page.get("histories")), custom)
+
+
+def changes_of(
+    histories: list[Any], custom: Mapping[str, str] | None = None
+) -> tuple[FieldChange, ...]:
+    ours = {fid: name for name, fid in (custom or {}).items()}
+    dated: list[tuple[datetime, int, int, FieldChange]] = []
+    for h_index, history in enumerate(histories):
+        if not isinstance(history, dict):
+            continue
+        at = _when(history.get("created"))
+        if at is None:
+            continue
+        author = parse_person(history.get("author"))
+        order = as_int(history.get("id"))
+        for i_index, item in enumerate(_list(history.get("items"))):
+            if not isinstance(item, dict):
+                continue
+            field_id = _str(item.get("fieldId"))
+            name = (ours.get(field_id) if field_id else None) or _str(item.get("field"))
+            if name is None:
+                continue
+            change = FieldChange(
+                at=at,
+                field=name,
+                from_value=_str(item.get("fromString")),
+                to_value=_str(item.get("toString")),
+                from_id=_str(item.get("from")),
+                to_id=_str(item.get("to")),
+                author=author,
+            )
+            dated.append((at, order if order is not None else -h_index, i_index, change))
+    dated.sort(key=lambda d: (d[0], d[1], d[2]))
+    return tuple(d[3] for d in dated)
+
+
+def changelog_complete(raw: dict[str, Any]) -> bool:
+    """Whether the search gave the issue's whole changelog (Jira pages long ones)."""
+    page = raw.get("changelog")
+    if not isinstance(page, dict):
+        return True
+    histories = _list(page.get("histories"))
+    total = as_int(page.get("total"))
+    return total is None or total <= len(histories)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -168,38 +283,11 @@ def _category(value: Any) -> StatusCategory:
         return StatusCategory.NEW
 
 
-def adf_text(value: Any) -> str:
-    """A v2 string as is; a v3 ADF document flattened, mentions as ``[~accountid:ID]``."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict):
-        return ""
-    kind = value.get("type")
-    # Leaves first: they are most of a document, and need no child list.
-    if kind == "text":
-        return str(value.get("text") or "")
-    if kind == "hardBreak":
-        return "\n"
-    attrs = _dict(value.get("attrs"))
-    if kind == "mention":
-        return f"[~accountid:{attrs.get('id', '')}]"
-    if kind == "emoji":
-        return str(attrs.get("text") or attrs.get("shortName") or "")
-    if kind in ("inlineCard", "blockCard"):
-        return str(attrs.get("url") or "")
-    children = [c for c in _list(value.get("content")) if isinstance(c, dict)]
-    if kind == "doc":
-        return "\n\n".join(t for t in map(adf_text, children) if t)
-    if kind in ("bulletList", "orderedList"):
-        marks = ["-" if kind == "bulletList" else f"{i}." for i in range(1, len(children) + 1)]
-        return "\n".join(f"{m} {adf_text(c)}" for m, c in zip(marks, children, strict=True))
-    if kind == "listItem":
-        return "\n".join(map(adf_text, children))
-    return "".join(map(adf_text, children))
+def parse_comment(raw: Any, cut: list[int] | None = None) -> Comment | None:
+    """A platform comment (``jsdPublic``) or a Service Management one (``public``).
 
-
-def parse_comment(raw: Any) -> Comment | None:
-    """A platform comment (``jsdPublic``) or a Service Management one (``public``)."""
+    ``cut`` collects how deep a body nested where its text had to be left out (`adf_text`).
+    """
     if not isinstance(raw, dict) or raw.get("id") is None:
         return None
     public = raw.get("jsdPublic", raw.get("public"))
@@ -213,7 +301,7 @@ def parse_comment(raw: Any) -> Comment | None:
     return Comment(
         id=str(raw["id"]),
         author=parse_person(raw.get("author")),
-        body=adf_text(raw.get("body")),
+        body=adf_text(raw.get("body"), cut),
         created=created,
         updated=_when(raw.get("updated")),
         public=public,
