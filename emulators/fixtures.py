@@ -71,6 +71,12 @@ Sections (all optional)::
           - {author: Maya Patel, body: "[~accountid:acc-x] ok?", created: -2h, public: false}
         links:                  # direction outward: this ticket <outward phrase> key
           - {type: Duplicate, direction: outward, key: SS-100}
+        history:                # the changelog before now (expand=changelog), any order;
+          - {at: -3h, field: assignee, to: maya.patel@goeverbright.example}
+          - {at: -2h, field: status, from: Open, to: In Progress, by: Maya Patel}
+            # field: assignee, reporter, status, priority, labels, summary, due_date,
+            # components, or a custom field (Organizations, qa_assignee, ...); `from`
+            # defaults to the previous change's `to`; `by` (a user) to no author
     site:                       # the Jira site as the automation account sees it
       language: de              # the account's language (informational)
       translations:             # English name -> the name Jira shows in that language, for
@@ -163,7 +169,19 @@ TICKET_KEYS = {
     "sla",
     "comments",
     "links",
+    "history",
 }
+HISTORY_PEOPLE = {"assignee", "reporter", "qa_assignee", "QA Assignee"}
+HISTORY_DATES = {"due_date", "duedate", "configuration_date", "Configuration Date", "qa_due_date"}
+HISTORY_DATES |= {"QA Due Date"}
+HISTORY_LISTS = {"labels", "components", "organizations", "Organizations", "channel", "Channel"}
+HISTORY_FIELDS = (
+    {"status", "priority", "summary", "request_type", "Request Type", "needs_configuration"}
+    | HISTORY_PEOPLE
+    | HISTORY_DATES
+    | HISTORY_LISTS
+    | {"Needs Configuration?"}
+)
 
 
 class FixtureError(ValueError):
@@ -728,6 +746,8 @@ def _ticket(
         elif field["name"] in custom and field["type"] == "user":
             custom[field["name"]] = people.resolve(custom[field["name"]], f"{where}.custom")
 
+    history = _history(entry.get("history"), where, now, people, project, custom_fields)
+
     properties = entry.get("properties") or {}
     _expect(properties, dict, f"{where}.properties")
     issue_type = str(entry.get("issuetype") or project["issue_types"][0])
@@ -762,7 +782,65 @@ def _ticket(
         "sla": sla,
         "comments": comments,
         "links": links,
+        "history": history,
     }
+
+
+def _history(
+    raw: Any,
+    where: str,
+    now: datetime,
+    people: _People,
+    project: dict[str, Any],
+    custom_fields: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """A ticket's ``history:`` entries with times, people and dates resolved."""
+    if raw is None:
+        return []
+    _expect(raw, list, f"{where}.history")
+    custom = {f["name"]: f["type"] for f in custom_fields}
+    out = []
+    for i, entry in enumerate(raw):
+        at = f"{where}.history[{i}]"
+        _expect(entry, dict, at)
+        unknown = set(entry) - {"at", "field", "from", "to", "by"}
+        if unknown:
+            raise FixtureError(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
+        field = str(entry.get("field") or "")
+        if field not in HISTORY_FIELDS and field not in custom:
+            raise FixtureError(
+                f"{at}.field: {field!r} is not a field with a history here "
+                f"({', '.join(sorted(HISTORY_FIELDS | set(custom)))})"
+            )
+
+        def value(side: str, entry: Any = entry, field: str = field, at: str = at) -> Any:
+            given = entry.get(side)
+            if given is None:
+                return None
+            if field in HISTORY_PEOPLE or custom.get(field) == "user":
+                return people.resolve(given, f"{at}.{side}")
+            if field in HISTORY_DATES or custom.get(field) == "date":
+                return parse_day(given, now, f"{at}.{side}")
+            if field in HISTORY_LISTS or custom.get(field) == "options":
+                return _str_list(given, f"{at}.{side}")
+            if field == "status":
+                names = {s["name"].casefold(): s["name"] for s in project["statuses"]}
+                if str(given).casefold() not in names:
+                    raise FixtureError(f"{at}.{side}: {given!r} is not a {project['key']} status")
+                return names[str(given).casefold()]
+            return str(given)
+
+        out.append(
+            {
+                "at": parse_time(entry.get("at", "now"), now, f"{at}.at"),
+                "field": field,
+                "to": value("to"),
+                "from": value("from"),
+                "has_from": "from" in entry,
+                "by": people.resolve(entry.get("by"), f"{at}.by"),
+            }
+        )
+    return out
 
 
 def normalize_ticket(entry: dict[str, Any], desk: dict[str, Any], now: datetime) -> dict[str, Any]:

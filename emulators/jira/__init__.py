@@ -39,11 +39,13 @@ injected clock with `advance`. Faults (429, 5xx, malformed JSON, resets) come fr
 
 Layout: `model` (records and constants), `desk` (state, clock, auth, routing), `render`
 (JSON shapes), `sla`, `jql_fields`, and one module per endpoint group: `site`, `users`,
-`search`, `issues`, `workflow` (transitions, links), `properties`, `comments`, `servicedesk`.
+`search`, `issues`, `workflow` (transitions, links), `properties`, `comments`, `changelog`,
+`servicedesk`.
 """
 
 from __future__ import annotations
 
+from emulators.jira.changelog import ChangelogEndpoints
 from emulators.jira.comments import CommentEndpoints
 from emulators.jira.desk import JiraDesk
 from emulators.jira.issues import IssueEndpoints
@@ -82,6 +84,7 @@ class JiraEmulator(
     WorkflowEndpoints,
     PropertyEndpoints,
     CommentEndpoints,
+    ChangelogEndpoints,
     ServiceDeskEndpoints,
     JqlFields,
     SlaClock,

@@ -165,6 +165,7 @@ class JiraDesk(Emulator):
         self._next_issue_id = 10000
         self._next_comment_id = 10000
         self._next_link_id = 10000
+        self._next_history_id = 10000
         for ticket in desk["tickets"]:
             self._add_ticket(ticket)
         for ticket in desk["tickets"]:
@@ -266,6 +267,7 @@ class JiraDesk(Emulator):
                 )
             )
         self._issues[issue.key] = issue
+        self._load_history(issue, t.get("history") or [])
         return issue
 
     def _add_ticket_links(self, t: dict[str, Any]) -> None:

@@ -103,7 +103,8 @@ class IssueEndpoints:
             reporter=self._myself["account_id"] if self._myself else None,
         )
         rest = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
-        self._apply_fields(issue, rest, body.get("update") or {}, version)
+        # A new issue's first values are not changes: no history for them, as in Jira.
+        self._apply_fields(issue, rest, body.get("update") or {}, version, record=False)
         self._next_issue_id += 1
         self._issues[issue.key] = issue
         return Response(
@@ -156,8 +157,16 @@ class IssueEndpoints:
         raise ValueError("Specified user does not exist or you do not have required permissions")
 
     def _apply_fields(
-        self, issue: IssueState, fields: dict[str, Any], update: dict[str, Any], version: str
-    ) -> None:
+        self,
+        issue: IssueState,
+        fields: dict[str, Any],
+        update: dict[str, Any],
+        version: str,
+        *,
+        record: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Returns the changelog items of what changed (recorded as one history unless
+        ``record`` is False: a transition records them with its status change)."""
         """Validate everything first, then write, so a 400 leaves the issue untouched."""
         if not isinstance(fields, dict) or not isinstance(update, dict):
             raise HttpError(400, ["`fields` and `update` must be JSON objects."])
@@ -190,10 +199,15 @@ class IssueEndpoints:
                 errors[fid] = str(exc)
         if errors:
             raise HttpError(400, [], errors)
+        before = {fid: self._snapshot(issue, fid) for fid, _value in writes}
         for fid, value in writes:
             self._write_field(issue, fid, value)
+        items = self._changes(issue, before, {fid: self._snapshot(issue, fid) for fid in before})
+        if record:
+            self._record_history(issue, items)
         for body in comments:
             self._add_comment(issue, body, public=True)
+        return items
 
     def _apply_ops(
         self, fid: str, ops: list[Any], issue: IssueState, fields: dict[str, Any], version: str

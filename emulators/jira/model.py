@@ -212,6 +212,18 @@ class CommentState:
 
 
 @dataclass
+class HistoryState:
+    """One changelog history: the changes one write (or one fixture entry) made."""
+
+    id: str
+    author: str | None
+    """Account id; None for a change Jira made itself."""
+    created: datetime
+    items: list[dict[str, Any]]
+    """ChangeDetails as Jira renders them: field, fieldtype, fieldId, from(String), to(String)."""
+
+
+@dataclass
 class LinkState:
     id: str
     type: str
@@ -251,6 +263,7 @@ class IssueState:
     """Values of fixture-declared custom fields, by display name."""
     sla: dict[str, Any] = field(default_factory=dict)
     comments: list[CommentState] = field(default_factory=list)
+    history: list[HistoryState] = field(default_factory=list)
 
     @property
     def number(self) -> int:

@@ -375,6 +375,8 @@ class Rendering:
             out["properties"] = {p: issue.properties[p] for p in wanted}
         if "names" in expand.split(","):
             out["names"] = self._names(field_ids)
+        if "changelog" in expand.split(","):
+            out["changelog"] = self._changelog_in_issue(issue, version)
         return out
 
     def _names(self, field_ids: list[str]) -> dict[str, str]:

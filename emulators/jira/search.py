@@ -116,7 +116,9 @@ class SearchEndpoints:
         offset = self._offset_from(str(token), text) if token else 0
         page = matched[offset : offset + page_size]
         issues = [
-            self._issue_json(i, version, field_ids, list(properties), "", SEARCH_COMMENT_LIMIT)
+            self._issue_json(
+                i, version, field_ids, list(properties), ",".join(expand), SEARCH_COMMENT_LIMIT
+            )
             for i in page
         ]
         out: dict[str, Any] = {"issues": issues}

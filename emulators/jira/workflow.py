@@ -73,7 +73,10 @@ class WorkflowEndpoints:
         if transition is None:
             raise HttpError(400, [f"Transition id '{ref}' is not valid for this issue."])
         version = "3" if m.group(1) == "3" else "2"
-        self._apply_fields(issue, body.get("fields") or {}, body.get("update") or {}, version)
+        items = self._apply_fields(
+            issue, body.get("fields") or {}, body.get("update") or {}, version, record=False
+        )
+        before = {fid: self._snapshot(issue, fid) for fid in ("status", "resolution")}
         was_done = self._category(issue.project, issue.status) == "done"
         issue.status = transition["to"]
         now = self.now()
@@ -82,6 +85,8 @@ class WorkflowEndpoints:
             issue.resolved = now
         elif was_done and not is_done:
             issue.resolved = None
+        after = {fid: self._snapshot(issue, fid) for fid in before}
+        self._record_history(issue, [*items, *self._changes(issue, before, after)])
         issue.updated = now
         return Response(204)
 
@@ -123,6 +128,18 @@ class WorkflowEndpoints:
                 raise HttpError(400, [], {"comment": str(exc)}) from None
         # Jira makes the POSTed inwardIssue the link's source: it reads the outward phrase.
         self._add_link(found, keys[0], keys[1])
+        link_type = next(t for t in self._link_types if t["name"] == found)
+        for here, there, phrase in (
+            (keys[0], keys[1], link_type["outward"]),
+            (keys[1], keys[0], link_type["inward"]),
+        ):
+            item = {
+                "field": "Link",
+                "fieldtype": "jira",
+                "to": there,
+                "toString": f"This issue {phrase} {there}",
+            }
+            self._record_history(self._issues[here], [item])
         if text:
             self._add_comment(self._issues[keys[0]], text, public=False)
         now = self.now()
