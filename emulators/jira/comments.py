@@ -59,8 +59,11 @@ class CommentEndpoints:
                 int_arg(request.arg("maxResults"), COMMENT_PAGE_CAP, "maxResults"), COMMENT_PAGE_CAP
             ),
         )
+        order = request.arg("orderBy")
+        if order not in (None, "created", "-created", "+created"):
+            raise HttpError(400, [f"Invalid orderBy: '{order}'. Use created or -created."])
         ordered = list(issue.comments)
-        if (request.arg("orderBy") or "").startswith("-"):
+        if order == "-created":
             ordered.reverse()
         with_properties = "properties" in (request.arg("expand") or "").split(",")
         page = ordered[start : start + limit]

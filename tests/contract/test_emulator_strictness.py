@@ -419,3 +419,14 @@ def test_a_values_read_with_the_documented_parameters_is_answered(sheets: Any) -
 
     assert answer.status_code == 200
     assert answer.json()["values"] == [["a", "c"], ["b", "d"]]
+
+
+def test_comments_are_ordered_only_by_creation(jira_emulator: JiraEmulator) -> None:
+    path = "/rest/api/2/issue/SS-2/comment"
+
+    by_author = _jira(jira_emulator, "GET", path, params={"orderBy": "author"})
+    newest = _jira(jira_emulator, "GET", path, params={"orderBy": "-created"}).json()
+    oldest = _jira(jira_emulator, "GET", path, params={"orderBy": "+created"}).json()
+
+    assert by_author.status_code == 400
+    assert [c["id"] for c in newest["comments"]] == [c["id"] for c in oldest["comments"]][::-1]
