@@ -27,6 +27,9 @@ def adf_text(value: Any, cut: list[int] | None = None) -> str:
     leaf = _leaf(value)
     if leaf is not None:
         return leaf
+    shallow = _shallow(value)
+    if shallow is not None:
+        return shallow
     texts: list[str] = []
     # (node, depth, children count): a count of -1 means "not expanded yet".
     stack: list[tuple[dict[str, Any], int, int]] = [(value, 0, -1)]
@@ -77,6 +80,23 @@ def _leaf(node: dict[str, Any]) -> str | None:
     if not isinstance(node.get("content"), list):
         return ""
     return None
+
+
+def _shallow(node: dict[str, Any]) -> str | None:
+    """The text of a node whose children hold only leaves (a doc of plain paragraphs, what
+    comment editors write), without the stack; None for anything deeper."""
+    parts = []
+    for child in node["content"]:
+        if not isinstance(child, dict):
+            continue
+        text = _leaf(child)
+        if text is None:
+            leaves = _leaves([c for c in child["content"] if isinstance(c, dict)])
+            if leaves is None:
+                return None
+            text = _join(child.get("type"), leaves)
+        parts.append(text)
+    return _join(node.get("type"), parts)
 
 
 def _leaves(children: list[dict[str, Any]]) -> list[str] | None:
