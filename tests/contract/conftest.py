@@ -17,24 +17,9 @@ from emulators.fixtures import PEOPLE_FILE, load_desk
 from emulators.jira import JiraEmulator
 from jobs.adapters.http import CallCounter, RetryBudget
 from jobs.adapters.jira import JiraAdapter
-from tests.contract.spec_check import Recorder, judge, specs_available
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 JIRA_DESK = Path(__file__).parent / "fixtures" / "jira_desk.yaml"
-
-
-@pytest.fixture(autouse=True)
-def spec_contract(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every exchange of every contract test, against the vendors' specs (`spec_check`):
-    answers on spec, and anything a test sends off spec refused. Injected faults are exempt,
-    and so are tests marked ``off_spec`` (they judge their own exchanges)."""
-    if not specs_available() or request.node.get_closest_marker("off_spec"):
-        yield
-        return
-    with Recorder() as recorder:
-        yield
-    violations = judge(recorder.exchanges, requests_must_be_valid=False)
-    assert not violations, "off the vendors' specs:\n" + "\n".join(map(str, violations[:15]))
 
 
 def jira_desk_data() -> dict[str, Any]:

@@ -157,6 +157,7 @@ class SchemaSet:
         resource = DRAFT4.create_resource(document)
         self._registry: Registry[Any] = Registry().with_resource(uri, resource)
         self._validators: dict[str, Draft4Validator] = {}
+        self._by_identity: dict[int, tuple[Any, Draft4Validator]] = {}
 
     def validator(self, pointer: str) -> Draft4Validator:
         found = self._validators.get(pointer)
@@ -167,6 +168,14 @@ class SchemaSet:
 
     def inline(self, schema: dict[str, Any]) -> Draft4Validator:
         """A validator for a schema written here, whose ``$ref``s point into this document."""
+        known = self._by_identity.get(id(schema))
+        if known is not None and known[0] is schema:
+            return known[1]
+        validator = self._inline(schema)
+        self._by_identity[id(schema)] = (schema, validator)
+        return validator
+
+    def _inline(self, schema: dict[str, Any]) -> Draft4Validator:
         key = json.dumps(schema, sort_keys=True)
         found = self._validators.get(key)
         if found is None:

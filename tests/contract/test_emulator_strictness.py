@@ -1,8 +1,8 @@
 """The emulators refuse what the services refuse, in the services' own error shapes.
 
 Each test sends a request the vendor's spec (or reference) does not accept and checks the
-emulator answers as the service does; the spec check in ``conftest.spec_contract`` also holds
-the answers to the spec.
+emulator answers as the service does; the spec check (``tests/conftest.py`` ``spec_contract``)
+also holds the answers to the spec.
 """
 
 from __future__ import annotations

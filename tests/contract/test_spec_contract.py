@@ -2,9 +2,9 @@
 
 `spec_check` holds the checker and its documented exceptions. Here: the demo desk (every job,
 every ``actions.*`` switch on, run twice, as ``make demo`` does) must produce no violation at
-all, requests included; every contract test is checked too (``conftest.spec_contract``: its
-answers must be on spec, and a request off spec must have been refused). The last tests prove
-the checker sees what it is meant to see.
+all, requests included. Every other test that talks to the emulators is checked too
+(``tests/conftest.py`` ``spec_contract``: its answers must be on spec, and a request off spec
+must have been refused). The last tests prove the checker sees what it is meant to see.
 """
 
 from __future__ import annotations
