@@ -92,9 +92,10 @@ Sections (all optional)::
             rows:               # a cell {date: -3d, format: "%m/%d/%Y"} becomes that date's text
               - [Account, Status]
 
-A user referenced by email but not declared becomes a customer; any other unknown reference is an
-error. The result is a plain dict with the same sections, normalized (datetimes aware, account ids
-resolved, ids assigned), plus ``now``.
+A user is referenced by account id, email, display name or (when only one person has it) first
+name. A user referenced by email but not declared becomes a customer; any other unknown reference
+is an error. The result is a plain dict with the same sections, normalized (datetimes aware,
+account ids resolved, ids assigned), plus ``now``.
 """
 
 from __future__ import annotations
@@ -394,6 +395,15 @@ class _People:
         found = self._by.get(text.casefold())
         if found:
             return found
+        # A first name alone ("maya") names the one person who has it.
+        first = [
+            u["account_id"]
+            for u in self.users
+            if (u["display_name"] or "").split()[:1] == [text]
+            or ((u["display_name"] or "").casefold().split()[:1] == [text.casefold()])
+        ]
+        if len(first) == 1 and " " not in text and "@" not in text:
+            return first[0]
         if "@" in text:
             # Customers write in from anywhere: an unknown email is a new customer account.
             local = text.split("@", 1)[0]

@@ -222,3 +222,48 @@ def test_a_new_issue_has_no_history_and_a_search_without_expand_no_changelog(
     assert raw == []
     (ticket,) = adapter.search(f'key = "{key}"', ["summary"])
     assert ticket.changes == ()
+
+
+def test_a_fixture_history_may_name_people_by_first_name(tmp_path: Any) -> None:
+    from emulators.fixtures import PEOPLE_FILE, FixtureError, load_desk
+    from tests.contract.conftest import JIRA_DESK
+
+    extra = tmp_path / "history.yaml"
+    extra.write_text(
+        "tickets:\n"
+        "  - key: SS-61\n"
+        "    summary: x\n"
+        "    created: -1d\n"
+        "    history: [{at: -3h, field: assignee, to: maya}]\n",
+        encoding="utf-8",
+    )
+    desk = load_desk([PEOPLE_FILE, JIRA_DESK, extra], NOW)
+    (ticket,) = [t for t in desk["tickets"] if t["key"] == "SS-61"]
+    assert ticket["history"][0]["to"] == "acc-maya-patel"
+    assert ticket["history"][0]["at"] == NOW - timedelta(hours=3)
+
+    extra.write_text(extra.read_text().replace("to: maya", "to: nobody"), encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"history\[0\]\.to: unknown user 'nobody'"):
+        load_desk([PEOPLE_FILE, JIRA_DESK, extra], NOW)
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("{at: -1h, field: color, to: red}", "'color' is not a field with a history"),
+        ("{at: -1h, field: status, to: Nowhere}", "'Nowhere' is not a SS status"),
+        ("{at: yesterday, field: status, to: Open}", "is not a time"),
+        ("{at: -1h, field: status, to: Open, when: now}", "unknown key"),
+    ],
+)
+def test_a_bad_history_entry_names_its_place(tmp_path: Any, entry: str, message: str) -> None:
+    from emulators.fixtures import PEOPLE_FILE, FixtureError, load_desk
+    from tests.contract.conftest import JIRA_DESK
+
+    extra = tmp_path / "history.yaml"
+    extra.write_text(
+        f"tickets:\n  - key: SS-62\n    summary: x\n    history: [{entry}]\n", encoding="utf-8"
+    )
+
+    with pytest.raises(FixtureError, match=message):
+        load_desk([PEOPLE_FILE, JIRA_DESK, extra], NOW)
