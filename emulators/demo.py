@@ -56,7 +56,17 @@ def _print_jira_writes(calls: list[Call], out: TextIO) -> None:
         summary = f"{call.method} {call.path}"
         if text:
             public = body.get("public")
-            kind = "public reply (emails the customer)" if public else "comment"
+            internal = public is False or any(
+                isinstance(p, dict) and p.get("key") == "sd.public.comment"
+                for p in body.get("properties") or []
+            )
+            kind = (
+                "public reply (emails the customer)"
+                if public
+                else "internal note"
+                if internal
+                else "comment"
+            )
             summary += f"\n   {kind}:\n" + "\n".join(
                 f"   | {line}" for line in str(text).splitlines()
             )
