@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -41,8 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job, or all")
     run.add_argument("job", help="job name, or 'all'")
     run.add_argument("--dry-run", action="store_true", help="read and decide; send nothing")
+    run.add_argument(
+        "--json", action="store_true", help="with --dry-run: print each request as JSON"
+    )
     run.add_argument("--now", help="evaluate as of this ISO 8601 instant (with offset)")
     run.add_argument("--report", help="write a JSON run report to this path")
+    run.add_argument(
+        "--allow-backwards",
+        action="store_true",
+        help="run even if --now is before the job's last run (a replay you mean)",
+    )
 
     sub.add_parser("check-config", help="validate settings and templates offline")
 
@@ -137,6 +146,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         now: datetime = parse_instant(args.now) if args.now else clock.now()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.json and not args.dry_run:
+        raise UsageError("--json prints what a dry run would send: add --dry-run")
     settings = _settings(args, env)
     if args.job == "all":
         names = [n for n in all_jobs() if settings.jobs[n].enabled]
@@ -148,7 +159,9 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             raise UsageError(f"unknown job {args.job!r}; known jobs: {known}, all") from None
     ledger = _ledger(settings, env)
     from jobs.heartbeat import Heartbeat
+    from jobs.ledger.base import ReadOnlyLedger
     from jobs.metrics import write_metrics
+    from jobs.pipeline.records import SCHEDULE_JITTER
 
     contexts = []
     for name in names:
@@ -160,13 +173,29 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             dry_run=args.dry_run,
             run_id=uuid.uuid4().hex[:12],
             env=env,
-            ledger=ledger,
+            ledger=ReadOnlyLedger(ledger),
             out=out,
+            allow_backwards=args.allow_backwards,
+            json_output=args.json,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
         except CredentialError as exc:
             raise UsageError(f"{name}: {exc}") from None
+        last = ledger.last_run(name)
+        if (
+            not args.dry_run
+            and not args.allow_backwards
+            and last is not None
+            and now < last.now - SCHEDULE_JITTER
+        ):
+            # Before anything is sent, for every job of `run all`: a clock moved back would
+            # replay last week's replies with last week's references.
+            raise UsageError(
+                f"{name}: clock moved back: --now {now.isoformat()} is before the job's last "
+                f"run ({last.now.isoformat()}); nothing sent. Add --allow-backwards if you "
+                "mean it."
+            )
         contexts.append(ctx)
 
     reports = []
@@ -176,7 +205,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         beat = Heartbeat(ctx.job_config.heartbeat_url, dry_run=ctx.dry_run)
         beat.start()
         try:
-            report = Pipeline(job, ctx, clock).run()
+            report = Pipeline(job, ctx, clock, ledger=ledger).run()
         except Exception as exc:  # one job's bug must not stop `run all`
             log.exception("job crashed", extra=ctx.extra())
             from jobs.report import RunReport
@@ -191,7 +220,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         log.log(level, report.summary_line(), extra=ctx.extra())
         if report.exit_code == EXIT_USAGE:  # refused credentials: say so on one line
             print(f"error: {ctx.job_name}: {report.errors[-1]}", file=sys.stderr)
-        if args.dry_run:
+        if args.dry_run and not args.json:
             print(f"-- {report.summary_line()}", file=out)
         exit_code = max(exit_code, report.exit_code)
     if not args.dry_run:
@@ -311,6 +340,22 @@ def main(
     from jobs.logs import setup_logging
 
     setup_logging(env)
+    before = set(threading.enumerate())
+    try:
+        return _dispatch(argv, env, out)
+    finally:
+        _finish_threads(before)
+
+
+def _finish_threads(before: set[threading.Thread], timeout: float = 60.0) -> None:
+    """Wait for every thread a command started (a page fetched ahead, a library loading in
+    the background): none may still run Python code while the interpreter finalizes."""
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon and thread is not threading.current_thread():
+            thread.join(timeout)
+
+
+def _dispatch(argv: Sequence[str] | None, env: dict[str, str], out: TextIO) -> int:
     try:
         args = build_parser().parse_args(argv)
         handlers = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,7 @@ from pydantic import (
     ValidationInfo,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from jobs.durations import Duration, DurationField, parse_duration
@@ -204,7 +205,24 @@ class LedgerConfig(Strict):
 class RunConfig(Strict):
     retry_budget: DurationField = parse_duration("2m")
     http_timeout: DurationField = parse_duration("30s")
-    max_alerts_per_message: int = Field(default=25, ge=1, le=45)
+    max_alerts_per_message: int | None = Field(default=None, ge=1)
+    """At most this many lines a Slack message; null (the default): as many as Slack's limits
+    (50 blocks, 3,000 characters a section) allow."""
+    settle_window: DurationField = parse_duration("3m")
+    """How long a write whose outcome is unknown (a timeout, a kill) may still take to land:
+    the next run waits this long after the attempt before checking the ticket, and sends it
+    again only if it is not there. Longer than ``http_timeout`` plus the retry budget."""
+
+    @model_validator(mode="after")
+    def _settle_after_timeout(self) -> RunConfig:
+        if self.settle_window.is_business:
+            raise ValueError("settle_window is a time (e.g. 3m), not business days")
+        if self.settle_window.wall <= self.http_timeout.wall:
+            raise ValueError(
+                f"settle_window ({self.settle_window}) must be longer than http_timeout "
+                f"({self.http_timeout}): a write the client gave up on can land until then"
+            )
+        return self
 
 
 class JobConfig(Strict):
@@ -266,6 +284,55 @@ class MetricsConfig(Strict):
     pushgateway_url: str | None = None
 
 
+class InhibitRule(Strict):
+    """While ``source`` has an open alert at one of ``tiers`` for a ticket, the ``targets``
+    (a job, or ``job/rule``) do not list that ticket as a to-do of their own: the overdue
+    first response is what matters now (Alertmanager's inhibit_rules, for tickets)."""
+
+    source: str = "unassigned_first_response"
+    tiers: list[Literal["warning", "breach", "escalation"]] = ["breach", "escalation"]
+    targets: list[str] = Field(default_factory=list)
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        for target in value:
+            if not re.fullmatch(r"[a-z_]+(/[a-z_]+)?", target):
+                raise ValueError(f"{target!r} is not a job or job/rule (e.g. ticket_hygiene)")
+        return value
+
+
+def _default_inhibitions() -> list[InhibitRule]:
+    return [
+        InhibitRule(
+            targets=["ticket_hygiene", "approval_reminder/approval_ticket_unlinked"],
+        )
+    ]
+
+
+class NotifyConfig(Strict):
+    """Who is pinged, and when."""
+
+    quiet_hours: Literal["calendar", "off"] | dict[str, str | None] = "calendar"
+    """The hours people may be pinged (mentions, DMs); outside them it is quiet. ``calendar``:
+    the desk calendar's working hours and holidays; ``off``: any time; or weekday hours like
+    ``calendar.hours`` ({mon: "08:00-18:00", ..., sun: null})."""
+    outside_hours: Literal["post", "hold"] = "post"
+    """When quiet: ``post`` the alert lines without mentions (the pings are held and sent as
+    one summary when the hours start), or ``hold`` everything until then."""
+    on_duty: str | None = None
+    """A Slack user group (``S0123``, ``<!subteam^S0123>``) or user (``U0123``) mentioned
+    when an unassigned ticket goes overdue; without it the reply is shown in the channel."""
+    inhibit: list[InhibitRule] = Field(default_factory=_default_inhibitions)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            CalendarConfig(hours=value)  # the same spelling and checks as calendar.hours
+        return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """The validated configuration, plus where it came from (templates resolve relative to it)."""
@@ -284,6 +351,7 @@ class Settings:
     metrics: MetricsConfig
     jobs: Mapping[str, JobConfig]
     templates_dir: Path
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def job(self, name: str) -> JobConfig:
         return self.jobs[name]
@@ -312,6 +380,7 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
         ledger=(LedgerConfig, LedgerConfig()),
         run=(RunConfig, RunConfig()),
         metrics=(MetricsConfig, MetricsConfig()),
+        notify=(NotifyConfig, NotifyConfig()),
         templates_dir=(str, "templates"),
         jobs=(jobs_model, jobs_model()),
     )
@@ -395,6 +464,15 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
         problems.extend(_format_error(e) for e in exc.errors())
     if parsed is not None:
         jobs: dict[str, JobConfig] = {name: getattr(parsed.jobs, name) for name in job_models}
+        written = "inhibit" in parsed.notify.model_fields_set  # the defaults name real jobs
+        for n, rule in enumerate(parsed.notify.inhibit if written else ()):
+            for where, name in [("source", rule.source), *(("targets", t) for t in rule.targets)]:
+                job = name.split("/", 1)[0]
+                if job not in job_models:
+                    problems.append(
+                        f"notify.inhibit.{n}.{where}: {name!r} names no job; known jobs: "
+                        f"{', '.join(job_models)}"
+                    )
     if problems:
         raise ConfigError(path, problems)
     templates_dir = (path.parent / parsed.templates_dir).resolve()
@@ -413,6 +491,7 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
         metrics=parsed.metrics,
         jobs=jobs,
         templates_dir=templates_dir,
+        notify=parsed.notify,
     )
 
 

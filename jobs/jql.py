@@ -1,20 +1,18 @@
-"""JQL text the jobs build: quoted literals and ``key in (...)`` batches.
+"""JQL text the jobs build: quoting and key batches. Pure and cheap to import (stdlib only).
 
-Pure and standard-library only, so job modules can import it at the top without slowing
-``python -m jobs list``. Nothing from a sheet cell or a ticket reaches JQL unquoted.
+Sheet and ticket text never reaches JQL raw: every value goes through `jql_quote`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-KEY_BATCH = 100
-"""Keys per ``key in (...)`` clause: well inside Jira's limits on query length and clauses,
-and one search page (100 issues with fields) answers a whole batch."""
+KEYS_PER_CLAUSE = 100
+"""Keys per ``key in (...)``: one search page, and well inside Jira's query limits."""
 
 
 def jql_quote(value: str) -> str:
-    """A JQL string literal for ``value``: sheet and ticket text never reaches JQL raw.
+    """A JQL string literal for ``value``.
 
     Backslash and double quote are escaped as JQL reads them; control characters (a newline
     pasted from a sheet cell) are refused, because no JQL literal needs them.
@@ -28,32 +26,17 @@ def jql_quote(value: str) -> str:
 
 
 def jql_list(values: Iterable[str]) -> str:
-    """``"A", "B"``: quoted values for an ``in (...)`` list, in the order given."""
+    """``"A", "B"``: the inside of a JQL ``in (...)``."""
     return ", ".join(jql_quote(v) for v in values)
 
 
-def key_batches(keys: Iterable[str], size: int = KEY_BATCH) -> Iterator[list[str]]:
-    """``keys`` without repeats (first occurrence kept), in lists of at most ``size``."""
+def key_batches(keys: Iterable[str], size: int = KEYS_PER_CLAUSE) -> list[str]:
+    """``key in (...)`` clauses of at most ``size`` keys each, in the order given, each key
+    once. No keys, no clause: ``key in ()`` is not valid JQL."""
     if size < 1:
-        raise ValueError(f"a batch holds at least one key, not {size}")
-    batch: list[str] = []
-    seen: set[str] = set()
-    for key in keys:
-        if key in seen:
-            continue
-        seen.add(key)
-        batch.append(key)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def key_in_clauses(keys: Iterable[str], size: int = KEY_BATCH) -> Iterator[str]:
-    """``key in ("SS-1", "SS-2", ...)`` clauses covering ``keys``, at most ``size`` keys each.
-
-    Nothing is yielded for no keys: ``key in ()`` is not valid JQL.
-    """
-    for batch in key_batches(keys, size):
-        yield f"key in ({jql_list(batch)})"
+        raise ValueError(f"a clause holds at least one key, not {size}")
+    ordered = list(dict.fromkeys(keys))
+    return [
+        f"key in ({jql_list(ordered[start : start + size])})"
+        for start in range(0, len(ordered), size)
+    ]

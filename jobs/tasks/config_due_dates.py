@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from jobs.config import JobConfig, PersonConfig
-from jobs.job import Job, JobSpec
-from jobs.model import Action, ActionKind, Evaluation, Finding
+from jobs.job import Job, JobSpec, Work
+from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
 from jobs.rules.config_due_dates import DEFAULT_ORG_PATTERN, DueDateRules, evaluate_due_dates
 from jobs.rules.config_due_dates import JOB as JOB_NAME
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
-    from jobs.model import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +166,10 @@ def digest_line(finding: Finding, mentions: Mentions) -> str:
 
 
 def digest_actions(findings: list[Finding], ctx: RunContext) -> list[Action]:
-    """One message (split only past ``max_alerts_per_message``), most late first."""
-    from jobs.render.slack import context, header, section
+    """One message (split only past Slack's limits), most late first."""
+    from jobs.render.alerts import section_blocks
+    from jobs.render.pack import fallback, pack
+    from jobs.render.slack import context, escape, header
 
     if not findings:
         return []
@@ -180,39 +181,34 @@ def digest_actions(findings: list[Finding], ctx: RunContext) -> list[Action]:
     )
     today = str(ordered[0].facts.get("today") or "")
     late = sum(1 for f in ordered if int(f.facts.get("max_business_days_late", 0)) > 0)
-    limit = ctx.settings.run.max_alerts_per_message
+    every_line = [f"• {digest_line(f, mentions)}" for f in ordered]
+    parts = pack(every_line, other_blocks=2, cap=ctx.settings.run.max_alerts_per_message)
     actions = []
-    for start in range(0, len(ordered), limit):
-        chunk = ordered[start : start + limit]
-        title = f"CS dates due {today}: {len(ordered)} task(s), {late} late"
-        if len(ordered) > limit:
-            title += f" ({start + 1}-{start + len(chunk)} of {len(ordered)})"
-        lines = [f"• {digest_line(f, mentions)}" for f in chunk]
-        blocks = [header(title)]
-        text_block: list[str] = []
-        for line in lines:
-            if sum(len(x) + 1 for x in text_block) + len(line) > 2900 and text_block:
-                blocks.append(section("\n".join(text_block)))
-                text_block = []
-            text_block.append(line)
-        blocks.append(section("\n".join(text_block)))
-        blocks.append(
-            context(["Configuration Date, QA Due Date and Due Date on open CS tasks (SOP 002)"])
-        )
-        text = f":calendar: {title}\n" + "\n".join(lines)
+    for part in parts:
+        chunk = [ordered[i] for i in part]
+        tasks = "task" if len(ordered) == 1 else "tasks"
+        title = f"CS dates due {today}: {len(ordered)} {tasks}, {late} late"
+        if len(parts) > 1:
+            title += f" ({part[0] + 1}–{part[-1] + 1} of {len(ordered)})"
+        lines = [every_line[i] for i in part]
+        blocks = [
+            header(title),
+            *section_blocks(lines),
+            context(["Configuration Date, QA Due Date and Due Date on open CS tasks (SOP 002)"]),
+        ]
         actions.append(
             Action(
                 kind=ActionKind.SLACK_POST,
                 target=ctx.alert_channel,
                 findings=chunk,
-                text=text,
+                text=fallback(f":calendar: {escape(title)}", lines),
                 blocks=blocks,
             )
         )
     return actions
 
 
-class ConfigDueDatesJob(Job):
+class ConfigDueDatesJob(Job[list[Ticket]]):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> list[Ticket]:
@@ -230,8 +226,8 @@ class ConfigDueDatesJob(Job):
         ]
         return replace(evaluation, findings=findings)
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
-        return digest_actions(findings, ctx)
+    def plan(self, work: Work[list[Ticket]], ctx: RunContext) -> list[Action]:
+        return digest_actions(work.fresh, ctx)
 
 
 JOB = ConfigDueDatesJob

@@ -134,12 +134,14 @@ FAULTS = [
           jira(PUBLIC_COMMENT, method="POST", reset_connection=True, times=1), recovers=False,
           error="not retried: it may have gone through"),
     Fault("jira comments unreadable before a reply", "onboard_reset", comments_unreadable,
-          recovers=False, error="read comments of", settings=TIGHT),
+          recovers=False, error="verify failed", settings=TIGHT),
     Fault("jira create issue 502", "channel_partner",
           jira(r"/rest/api/2/issue$", method="POST", status=502, times=1), recovers=False,
           error="create issue"),
+    # A 5xx on a link may have made it: not repeated blind (Jira would add a second one).
     Fault("jira issue link 500", "channel_partner",
-          jira(r"/issueLink$", method="POST", status=500, times=1), recovers=True),
+          jira(r"/issueLink$", method="POST", status=500, times=1), recovers=False,
+          error="not retried"),
     Fault("jira internal comment 503", "approval_acting",  # SS notes go through JSM
           jira(r"/rest/servicedeskapi/request/[^/]+/comment$", method="POST", status=503, times=1),
           recovers=False, error="not retried"),

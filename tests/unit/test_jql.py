@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobs.jql import jql_list, jql_quote, key_batches, key_in_clauses
+from jobs.jql import jql_list, jql_quote, key_batches
 from tests.conftest import ROOT
 
 
@@ -30,46 +30,47 @@ def test_the_adapter_re_exports_the_same_function() -> None:
     assert from_adapter is jql_quote
 
 
-def test_it_splits_keys_into_batches_of_at_most_the_size() -> None:
+def _keys_of(clause: str) -> list[str]:
+    assert clause.startswith("key in (") and clause.endswith(")")
+    return [k.strip().strip('"') for k in clause[len("key in (") : -1].split(",")]
+
+
+def test_it_splits_keys_into_clauses_of_at_most_the_size() -> None:
     keys = [f"SS-{n}" for n in range(1, 251)]
 
-    batches = list(key_batches(keys))
+    clauses = key_batches(keys)
 
-    assert [len(b) for b in batches] == [100, 100, 50]
-    assert [k for b in batches for k in b] == keys
+    assert [len(_keys_of(c)) for c in clauses] == [100, 100, 50]
+    assert [k for c in clauses for k in _keys_of(c)] == keys
 
 
-def test_it_drops_repeated_keys_keeping_the_first_order() -> None:
-    assert list(key_batches(["SS-2", "SS-1", "SS-2", "CS-4"], size=2)) == [
-        ["SS-2", "SS-1"],
-        ["CS-4"],
+def test_it_names_each_key_once_in_the_order_given() -> None:
+    assert key_batches(["SS-2", "SS-1", "SS-2", "CS-4"], size=2) == [
+        'key in ("SS-2", "SS-1")',
+        'key in ("CS-4")',
     ]
 
 
-def test_it_yields_nothing_for_no_keys() -> None:
-    assert list(key_batches([])) == []
-    assert list(key_in_clauses([])) == []
+def test_it_gives_no_clause_for_no_keys() -> None:
+    assert key_batches([]) == []
 
 
-def test_it_refuses_an_empty_batch_size() -> None:
+def test_it_refuses_an_empty_clause_size() -> None:
     with pytest.raises(ValueError):
-        list(key_batches(["SS-1"], size=0))
+        key_batches(["SS-1"], size=0)
 
 
-def test_it_builds_key_in_clauses_with_quoted_keys() -> None:
-    assert list(key_in_clauses(["SS-1", "SS-2", "SS-3"], size=2)) == [
-        'key in ("SS-1", "SS-2")',
-        'key in ("SS-3")',
-    ]
+def test_it_quotes_each_key_and_list() -> None:
+    assert key_batches(['SS-1"'], size=2) == ['key in ("SS-1\\"")']
     assert jql_list(["a", 'b"']) == '"a", "b\\""'
 
 
 @given(st.lists(st.from_regex(r"[A-Z]{2}-[1-9][0-9]{0,3}", fullmatch=True)), st.integers(1, 7))
-def test_batches_cover_every_distinct_key_once(keys: list[str], size: int) -> None:
-    batches = list(key_batches(keys, size))
+def test_clauses_cover_every_distinct_key_once(keys: list[str], size: int) -> None:
+    clauses = key_batches(keys, size)
 
-    assert all(1 <= len(b) <= size for b in batches)
-    assert [k for b in batches for k in b] == list(dict.fromkeys(keys))
+    assert all(1 <= len(_keys_of(c)) <= size for c in clauses)
+    assert [k for c in clauses for k in _keys_of(c)] == list(dict.fromkeys(keys))
 
 
 def test_importing_it_loads_only_the_standard_library() -> None:

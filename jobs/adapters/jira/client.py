@@ -18,6 +18,7 @@ from jobs.adapters.http import (
     AdapterError,
     CallCounter,
     CredentialError,
+    OutcomeUnknown,
     PermanentError,
     RetryBudget,
     TransientError,
@@ -305,6 +306,9 @@ class JiraAdapter:
         # The next page is requested while this one is parsed and consumed, so a large search
         # costs its network time, not network plus parsing. At most two pages are held.
         seen: set[str] = set()
+        keys: set[str] = set()
+        """Tickets this search has yielded: `/search/jql` pages are not a snapshot, and a ticket
+        updated while the search pages can come back on a later page (or twice in one)."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             while True:
@@ -325,6 +329,17 @@ class JiraAdapter:
                                 raise PermanentError(SYSTEM, f"search: {wrong}")
                             self.problems.append(DataProblem("search", wrong))
                             continue
+                        key = raw["key"]
+                        if key in keys:
+                            self.problems.append(
+                                DataProblem(
+                                    key,
+                                    "the search listed this ticket twice (Jira's pages are "
+                                    "not a snapshot); used the first copy",
+                                )
+                            )
+                            continue
+                        keys.add(key)
                         ticket = parse_ticket(raw, custom, self.browse_url, self.problems)
                         if ticket is None:
                             continue
@@ -454,7 +469,7 @@ class JiraAdapter:
                 if exc.status == 429:
                     raise
                 reason = str(exc).removeprefix(f"{SYSTEM}: ")
-                failure = PermanentError(
+                failure = OutcomeUnknown(
                     SYSTEM, f"{reason} (not retried: it may have gone through)", exc.status
                 )
             raise failure
@@ -514,7 +529,8 @@ class JiraAdapter:
             "inwardIssue": {"key": inward_key},
             "outwardIssue": {"key": outward_key},
         }
-        self._call(
+        # Not retried after a 5xx or a timeout: Jira would add a second, identical link.
+        self._call_unrepeatable(
             f"link {inward_key} to {outward_key}",
             self._request("POST", "/rest/api/2/issueLink", body=body),
         )
