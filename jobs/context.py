@@ -147,7 +147,13 @@ class RunContext:
         from jobs.adapters.jira import JiraAdapter
 
         return JiraAdapter.from_env(
-            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
+            self.env,
+            counter=self.counter,
+            budget=self.budget,
+            timeout=self.timeout,
+            service_desk_projects=(self.settings.desk.service_desk_project,),
+            configured_fields=self.settings.jira.fields,
+            issue_types=self.settings.jira.issue_types,
         )
 
     @cached_property

@@ -72,3 +72,20 @@ def settings_factory(tmp_path: Path):
         return write_settings(tmp_path, overrides)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def spec_contract(request: pytest.FixtureRequest) -> Any:
+    """Every exchange with the emulators in every test, against the vendors' published specs
+    (`tests.contract.spec_check`): answers on spec, and anything a test sends off spec refused.
+    Injected faults are exempt, and so are tests marked ``off_spec`` (they judge their own)."""
+    from tests.contract.spec_check import Recorder, judge, specs_available
+
+    if not specs_available() or request.node.get_closest_marker("off_spec"):
+        yield
+        return
+    with Recorder() as recorder:
+        yield
+    if recorder.exchanges:
+        violations = judge(recorder.exchanges, requests_must_be_valid=False)
+        assert not violations, "off the vendors' specs:\n" + "\n".join(map(str, violations[:15]))

@@ -148,9 +148,13 @@ class SlackAdapter:
             about=channel,
             pace=channel,
         )
-        self._channel_ids[channel] = response["channel"]
-        self._pacer.same_channel(channel, response["channel"])
-        return MessageRef(channel=response["channel"], ts=response["ts"])
+        ref = MessageRef(
+            channel=_answer_text(response, "chat.postMessage", "channel"),
+            ts=_answer_text(response, "chat.postMessage", "ts"),
+        )
+        self._channel_ids[channel] = ref.channel
+        self._pacer.same_channel(channel, ref.channel)
+        return ref
 
     def update(
         self, ref: MessageRef, text: str, blocks: list[dict[str, Any]] | None = None
@@ -163,7 +167,10 @@ class SlackAdapter:
             about=f"{ref.channel} {ref.ts}",
             pace=ref.channel,
         )
-        return MessageRef(channel=response["channel"], ts=response["ts"])
+        return MessageRef(
+            channel=_answer_text(response, "chat.update", "channel"),
+            ts=_answer_text(response, "chat.update", "ts"),
+        )
 
     def user_id(self, email: str) -> str | None:
         """The Slack user id for an email, or None if nobody has it; cached (misses too)."""
@@ -175,7 +182,7 @@ class SlackAdapter:
                     lambda: self._client.users_lookupByEmail(email=email.strip()),
                     about=email,
                 )
-                self._user_ids[key] = response["user"]["id"]
+                self._user_ids[key] = _answer_text(response, "users.lookupByEmail", "user", "id")
             except SlackError as exc:
                 if exc.code != "users_not_found":
                     raise
@@ -196,7 +203,7 @@ class SlackAdapter:
                 lambda: self._client.conversations_open(users=[user]),
                 about=email,
             )
-            self._dm_channels[user] = response["channel"]["id"]
+            self._dm_channels[user] = _answer_text(response, "conversations.open", "channel", "id")
         return self.post(self._dm_channels[user], text, blocks)
 
     def upload_file(
@@ -239,7 +246,8 @@ class SlackAdapter:
     def check_auth(self) -> str:
         """``team/bot`` for the token; CredentialError if Slack rejects it."""
         response = self._call("auth.test", self._client.auth_test)
-        return f"{response.get('team')}/{response.get('user')}"
+        team = _answer_text(response, "auth.test", "team")
+        return f"{team}/{_answer_text(response, 'auth.test', 'user')}"
 
     # -- plumbing ----------------------------------------------------------------------------
     def _call(
@@ -268,8 +276,26 @@ class SlackAdapter:
                 raise TransientError(SYSTEM, f"{method}: connection failed ({exc})") from None
             except SlackClientError as exc:
                 raise PermanentError(SYSTEM, f"{method}: {_safe(str(exc))}") from None
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                # An answer of the wrong shape (the SDK reads its own answers too): a failure
+                # to report, not a traceback.
+                raise PermanentError(
+                    SYSTEM, f"{method}: unexpected answer shape ({type(exc).__name__})"
+                ) from None
 
         return call_with_retry(SYSTEM, attempt, self._budget)
+
+
+def _answer_text(response: Any, method: str, *path: str) -> str:
+    """A non-empty string at ``path`` in an ``ok`` answer, or a PermanentError naming it:
+    a message id or channel we cannot read must not be recorded as sent somewhere."""
+    value: Any = getattr(response, "data", response)
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    if not isinstance(value, str) or not value:
+        where = ".".join(path)
+        raise PermanentError(SYSTEM, f"{method}: the answer has no {where} (got {value!r:.40})")
+    return value
 
 
 class SlackError(PermanentError):
