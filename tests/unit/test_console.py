@@ -32,7 +32,8 @@ def test_facts_read_as_words_with_the_important_ones_first() -> None:
         "ticket_summary": "repeats the line",
     }
     text = facts_text(facts, NY)
-    assert text.startswith("tier warning · elapsed 1 h 40 m · target 2 h · due 2026-11-30 10:20 EST")
+    first = "tier warning · elapsed 1 h 40 m · target 2 h · due 2026-11-30 10:20 EST"
+    assert text.startswith(first)
     assert "missing for 1 h" in text and text.count("missing for") == 1
     assert "priority installer yes" in text and "rows 17, 20" in text
     assert "warn before 30 m" in text
