@@ -9,6 +9,7 @@ never from the SDK exception, whose response object carries the request headers.
 from __future__ import annotations
 
 import http.client
+import logging
 import re
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -28,6 +29,9 @@ from jobs.adapters.http import (
     parse_retry_after,
 )
 from jobs.adapters.pacing import ChannelPacer
+from jobs.render.slack import reduced, within_limits
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "slack"
 DEFAULT_API_URL = WebClient.BASE_URL
@@ -131,23 +135,31 @@ class SlackAdapter:
         broadcast: bool = False,
     ) -> MessageRef:
         """Post to a channel (name or id) or thread; ``text`` is the notification fallback.
-        ``broadcast`` shows a thread reply in the channel too (``reply_broadcast``)."""
+        ``broadcast`` shows a thread reply in the channel too (``reply_broadcast``).
+
+        The message is cut to Slack's limits first; one Slack refuses anyway (``invalid_blocks``,
+        ``msg_too_long``) is sent again as its text alone: nothing was posted, so this is
+        no repeat, and the other lines of a grouped message still go out."""
         extra: dict[str, Any] = {"reply_broadcast": True} if thread_ts and broadcast else {}
-        response = self._call(
-            "chat.postMessage",
-            lambda: self._client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-                **extra,
-                # A ticket link must not expand into a preview of a customer's document.
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
-            about=channel,
-            pace=channel,
-        )
+
+        def send(text: str, blocks: list[dict[str, Any]] | None) -> Any:
+            return self._call(
+                "chat.postMessage",
+                lambda: self._client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=thread_ts,
+                    **extra,
+                    # A ticket link must not expand into a preview of a customer's document.
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
+                about=channel,
+                pace=channel,
+            )
+
+        response = _reducing(send, text, blocks, "chat.postMessage", channel)
         ref = MessageRef(
             channel=_answer_text(response, "chat.postMessage", "channel"),
             ts=_answer_text(response, "chat.postMessage", "ts"),
@@ -159,14 +171,17 @@ class SlackAdapter:
     def update(
         self, ref: MessageRef, text: str, blocks: list[dict[str, Any]] | None = None
     ) -> MessageRef:
-        response = self._call(
-            "chat.update",
-            lambda: self._client.chat_update(
-                channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
-            ),
-            about=f"{ref.channel} {ref.ts}",
-            pace=ref.channel,
-        )
+        def send(text: str, blocks: list[dict[str, Any]] | None) -> Any:
+            return self._call(
+                "chat.update",
+                lambda: self._client.chat_update(
+                    channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
+                ),
+                about=f"{ref.channel} {ref.ts}",
+                pace=ref.channel,
+            )
+
+        response = _reducing(send, text, blocks, "chat.update", ref.channel)
         return MessageRef(
             channel=_answer_text(response, "chat.update", "channel"),
             ts=_answer_text(response, "chat.update", "ts"),
@@ -296,6 +311,28 @@ def _answer_text(response: Any, method: str, *path: str) -> str:
         where = ".".join(path)
         raise PermanentError(SYSTEM, f"{method}: the answer has no {where} (got {value!r:.40})")
     return value
+
+
+_REFUSED_AS_TOO_BIG = frozenset({"invalid_blocks", "msg_too_long", "invalid_blocks_format"})
+
+
+def _reducing(
+    send: Callable[[str, list[dict[str, Any]] | None], Any],
+    text: str,
+    blocks: list[dict[str, Any]] | None,
+    method: str,
+    where: str,
+) -> Any:
+    """``send`` the message within Slack's limits; if Slack still refuses its shape or size,
+    send it reduced to its text (see `jobs.render.slack.reduced`)."""
+    text, blocks = within_limits(text, blocks)
+    try:
+        return send(text, blocks)
+    except SlackError as exc:
+        if exc.code not in _REFUSED_AS_TOO_BIG:
+            raise
+        log.warning("%s to %s refused (%s): sent again as plain text", method, where, exc.code)
+        return send(*reduced(text))
 
 
 class SlackError(PermanentError):

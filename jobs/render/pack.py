@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jobs.render.slack import MAX_BLOCKS, MAX_SECTION_TEXT, truncate
+from jobs.render.slack import MAX_BLOCKS, MAX_FALLBACK_TEXT, MAX_SECTION_TEXT, truncate
 
 SECTION_LIMIT = MAX_SECTION_TEXT - 100
 """Characters of lines per section: under Slack's 3,000, with room for a bullet per line."""
-MAX_FALLBACK_TEXT = 3_900
-"""The top-level ``text``: Slack cuts (or refuses, ``msg_too_long``) longer ones."""
+__all__ = ["MAX_FALLBACK_TEXT", "SECTION_LIMIT", "clip", "fallback", "pack", "sections_of"]
 
 
 def clip(line: str) -> str:

@@ -25,7 +25,10 @@ MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_CONTEXT_ELEMENTS = 10
 MAX_MESSAGE_TEXT = 40_000
-"""Slack truncates the top-level ``text`` beyond this."""
+"""Slack truncates the top-level ``text`` beyond this (and may refuse it: ``msg_too_long``)."""
+MAX_FALLBACK_TEXT = 3_900
+"""What we send as the top-level ``text``: Slack advises under 4,000 characters
+(https://api.slack.com/methods/chat.postMessage#truncating)."""
 
 ELLIPSIS = "…"
 ZERO_WIDTH_JOINER = "\u200d"
@@ -165,6 +168,28 @@ def chunk_blocks(blocks: Sequence[Block], max_blocks: int = MAX_BLOCKS) -> list[
     if max_blocks < 1:
         raise ValueError("max_blocks must be at least 1")
     return [list(blocks[i : i + max_blocks]) for i in range(0, len(blocks), max_blocks)]
+
+
+def within_limits(text: str, blocks: Sequence[Block] | None) -> tuple[str, list[Block] | None]:
+    """The message as Slack takes it, whatever built it: the text cut under 4,000 characters
+    (after escaping: an ``&`` is five), at most 50 blocks (the last says how many were cut).
+    Blocks made by this module's builders are within their own limits already."""
+    clipped = truncate(text, MAX_FALLBACK_TEXT) if text else text
+    if blocks is None:
+        return clipped, None
+    kept = list(blocks)
+    if len(kept) > MAX_BLOCKS:
+        cut = len(kept) - (MAX_BLOCKS - 1)
+        kept = [*kept[: MAX_BLOCKS - 1], context([f"… {cut} more blocks cut (Slack's limit)"])]
+    return clipped, kept
+
+
+def reduced(text: str) -> tuple[str, list[Block]]:
+    """What is sent when Slack refuses a message's blocks anyway (``invalid_blocks``,
+    ``msg_too_long``): the fallback text alone, as one section. One odd item must never keep
+    the others in its message from going out."""
+    clipped = truncate(text or "(empty message)", MAX_FALLBACK_TEXT)
+    return clipped, [section(truncate(clipped, MAX_SECTION_TEXT))]
 
 
 def fallback_text(text: str) -> str:

@@ -325,3 +325,54 @@ def test_the_transcript_reads_like_the_slack_client(
     assert "== Daily SLA ==" in transcript and "*SS-1* & co" in transcript
     assert f"↳ [{parent.ts}" not in transcript and "↳ [" in transcript
     assert f"DM @integrated-finance-approver <{fx.APPROVER_EMAIL}>" in transcript
+
+
+# -- one odd item never blocks a message (D5) -------------------------------------------------
+
+
+def test_a_text_past_slacks_limit_is_cut_before_it_is_sent(
+    slack: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    """An account name of 9,000 '&' escapes to 45,000 characters: cut, never msg_too_long."""
+    huge = render.escape("&" * 9000)
+    slack.post(ALERTS, f"3 accounts: {huge}", [render.section(huge)])
+
+    [message] = slack_emulator.messages_in(ALERTS)
+    assert len(message.text) <= render.MAX_FALLBACK_TEXT
+    assert message.text.endswith("…") and not message.text.endswith("&…")
+    assert len(message.blocks[0]["text"]["text"]) <= render.MAX_SECTION_TEXT
+
+
+def test_blocks_slack_refuses_are_sent_again_as_the_text_alone(
+    slack: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    refused = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]  # hand-made
+    slack.post(ALERTS, "SS-1, SS-2 and SS-3 overdue", refused)
+
+    [message] = slack_emulator.messages_in(ALERTS)
+    assert message.text == "SS-1, SS-2 and SS-3 overdue"
+    assert message.blocks == [render.section("SS-1, SS-2 and SS-3 overdue")]
+    attempts = slack_emulator.calls_to(r"/api/chat\.postMessage$")
+    assert [c.status for c in attempts] == [200, 200]  # refused (ok: false), then sent
+
+
+def test_an_update_slack_refuses_replaces_the_blocks_with_the_text(
+    slack: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    ref = slack.post(ALERTS, "SS-1 due soon", _blocks())
+    slack_emulator.fail_next("chat.update", "msg_too_long")
+
+    slack.update(ref, "SS-1 overdue", _blocks())
+
+    [message] = slack_emulator.messages_in(ALERTS)
+    assert message.text == "SS-1 overdue"
+    assert message.blocks == [render.section("SS-1 overdue")]
+
+
+def test_other_refusals_are_not_retried_as_text(
+    slack: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    slack_emulator.fail_next("chat.postMessage", "channel_not_found")
+    with pytest.raises(PermanentError, match="channel_not_found"):
+        slack.post(ALERTS, "SS-1", _blocks())
+    assert len(slack_emulator.calls_to(r"/api/chat\.postMessage$")) == 1
