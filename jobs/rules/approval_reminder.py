@@ -13,9 +13,12 @@ Decisions, all from ticket data and an injected ``now``:
   Onboarding ...") opens a ticket with that subject, and it is one of his tickets (perhaps
   the approval), not a ticket waiting for him.
 - *the ask* is the latest internal comment, by anyone but the approver, that mentions the
-  approver (a Jira Cloud mention of his account, his name or email, or a configured alias)
-  AND contains one of the ``ask_phrases`` (any case; "approv" also reads "approved",
-  "approval"). SOP 001 tags him in other notes too: step 6 "it's complete and products are
+  approver (a Jira Cloud mention of his account, his name, his first name alone, his email,
+  or a configured alias) AND contains one of the ``ask_phrases`` (any case; "approv" also
+  reads "approved", "approval") in a clause that does not negate it ("no need to approve",
+  "approval not needed", "without approval" are not asks). Text is read as a person reads
+  it: NFKC-normalized, zero-width characters and soft hyphens removed ("Da\u200bvid" is
+  David). SOP 001 tags him in other notes too: step 6 "it's complete and products are
   live", and "tag their account manager and David Ellis" when customer communication is
   needed. Those are not questions; taken for the newest ask they would replace an answered
   one and remind him again.
@@ -48,6 +51,7 @@ never taken for an ask, although they name the approver.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -153,12 +157,22 @@ class Approver:
             return _same_words(person.display_name, self.name)
         return False
 
+    @property
+    def first_name(self) -> str:
+        """ "David" of "David Ellis": support writes "@David, approved to push live?"."""
+        words = normalize_text(self.name).split()
+        return words[0] if len(words) > 1 else ""
+
     def is_mentioned_in(self, text: str) -> bool:
         if self.account_id and f"[~accountid:{self.account_id}]" in text:
             return True
+        text = normalize_text(text)
         if self.email and _contains_words(text, self.email):
             return True
-        return any(_contains_words(text, name) for name in (self.name, *self.mention_names))
+        names = (self.name, *self.mention_names)
+        if any(_contains_words(text, normalize_text(n)) for n in names if n):
+            return True
+        return bool(self.first_name) and _first_name_pattern(self.name).search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -239,6 +253,16 @@ def _words_pattern(phrase: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=64)
+def _first_name_pattern(full_name: str) -> re.Pattern[str]:
+    """The first name as a word, unless another name follows it: "@David," and "David, are"
+    name David Ellis; "David Ellison" and "David Park" are somebody else."""
+    first, *rest = normalize_text(full_name).split()
+    own = re.escape(rest[0]) if rest else "(?!)"
+    # The name in any case; the next word's capital letter is what says "another name".
+    return re.compile(rf"(?<!\w)(?i:{re.escape(first)})(?!\w)(?!\s+(?!{own}(?!\w))[A-Z])")
+
+
 def _contains_words(text: str, phrase: str) -> bool:
     pattern = _words_pattern(phrase)
     return bool(pattern and pattern.search(text))
@@ -261,10 +285,43 @@ def _keys_named(text: str) -> set[str]:
     return {key.upper() for key in _KEY_IN_TEXT.findall(text)}
 
 
+# Characters that change nothing a person sees but break a match: zero-width spaces and joiners,
+# the word joiner, a byte-order mark, a soft hyphen ("Da\u200bvid", "ap\u00adprove").
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def normalize_text(text: str) -> str:
+    """What a person reads: NFKC (full-width letters, ligatures), invisible characters gone,
+    any run of whitespace one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_INVISIBLE).split())
+
+
 def contains_phrase(text: str, phrases: Iterable[str]) -> bool:
     """Any phrase, case-insensitively, with any run of whitespace for a space ("push\nlive")."""
-    flat = " ".join(text.split()).casefold()
-    return any(" ".join(p.split()).casefold() in flat for p in phrases if p.strip())
+    flat = normalize_text(text).casefold()
+    return any(normalize_text(p).casefold() in flat for p in phrases if p.strip())
+
+
+# A clause that says approval is *not* wanted: "no need to approve", "approval not needed",
+# "doesn't need David's approval", "without approval". Checked per clause, so "No rush. Are
+# these approved to push live?" is still an ask.
+_NEGATION = re.compile(
+    r"\b(?:no\s+need|not\s+(?:needed|required|necessary)|no\s+longer|needn'?t|need\s+not|"
+    r"(?:do|does|did)(?:n'?t|\s+not)\s+(?:need|require)|without|no\s+approvals?\b|"
+    r"unnecessary|already\s+approved)",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"[.!?;\n]+")
+
+
+def asks_about_approval(text: str, phrases: Iterable[str]) -> bool:
+    """An ask: some clause holds an ask phrase and no negation of it."""
+    wanted = [normalize_text(p).casefold() for p in phrases if p.strip()]
+    for clause in _CLAUSE.split(unicodedata.normalize("NFKC", text).translate(_INVISIBLE)):
+        flat = " ".join(clause.split()).casefold()
+        if any(p in flat for p in wanted) and not _NEGATION.search(flat):
+            return True
+    return False
 
 
 def _excerpt(text: str) -> str:
@@ -287,7 +344,7 @@ def find_asks(
         and not approver.is_author(c.author)
         and not is_own_comment(c)
         and approver.is_mentioned_in(c.body)
-        and contains_phrase(c.body, ask_phrases)
+        and asks_about_approval(c.body, ask_phrases)
     ]
     return tuple(sorted(asks, key=lambda c: (c.created, c.id)))
 

@@ -306,6 +306,53 @@ def test_it_accepts_configured_aliases_for_the_approver() -> None:
     assert [f.rule for f in run(ticket, approver=aliased).findings] == [RULE_OVERDUE]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "@David - config is done for Sunrise Solar Co, approved to push live?",
+        "Da\u200bvid Ellis: approved to push live?",  # a zero-width space inside the name
+        "David\u00a0Ellis, ap\u00adproved to push live?",  # no-break space, soft hyphen
+        "Ｄａｖｉｄ Ｅｌｌｉｓ: approved to push live?",  # full-width letters (NFKC)
+        "No rush on the docs. David, are the products approved to push live?",
+        "david can you confirm these are approved to push live",
+    ],
+    ids=[
+        "first-name",
+        "zero-width",
+        "nbsp-soft-hyphen",
+        "full-width",
+        "negation-elsewhere",
+        "lower-case-first-name",
+    ],
+)
+def test_it_reads_an_ask_as_a_person_reads_it(body: str) -> None:
+    ticket = onboarding(comments=(comment(30, body),))
+    assert [f.rule for f in run(ticket).findings] == [RULE_OVERDUE]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "FYI David Ellis: no need to approve this one, it is a reconfiguration.",
+        "David - approval not needed here, same products as before.",
+        "David, this doesn't need your approval; going live with the old setup.",
+        "Pushing live without approval per David Ellis's standing OK.",
+        "David Ellis: no approval needed.",
+    ],
+)
+def test_a_note_saying_no_approval_is_needed_is_not_an_ask(body: str) -> None:
+    ticket = onboarding(comments=(comment(30, body),))
+    assert run(ticket).findings == []
+
+
+def test_the_first_name_alone_is_a_mention_only_as_a_whole_word() -> None:
+    assert APPROVER.first_name == "David"
+    assert not APPROVER.is_mentioned_in("Davidson Solar: approved to push live?")
+    assert not APPROVER.is_mentioned_in("David Park asked: approved to push live?")
+    assert APPROVER.is_mentioned_in("David Ellis's note")
+    assert not replace(APPROVER, name="Cher").first_name  # a one-word name has no first name
+
+
 def test_it_matches_the_approver_by_email_when_jira_hides_the_account_id() -> None:
     no_id = replace(APPROVER, account_id=None)
     by_email = Person(None, "D. Ellis", "David.Ellis@goeverbright.example")
