@@ -349,7 +349,7 @@ def cmd_deploy(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
 
 
 def cmd_report(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
-    from jobs.tasks.sla_report import write_offline_report
+    from jobs.scheduled.sla_report import write_offline_report
 
     settings = _settings(args, env)
     return write_offline_report(settings, env, args.week, Path(args.out), out)

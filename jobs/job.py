@@ -1,6 +1,6 @@
 """What a job is: a spec for the registry, and three steps the pipeline calls.
 
-A job module under ``jobs/tasks/`` defines a ``JobSpec`` and a ``Job`` subclass:
+A job module under ``jobs/scheduled/`` defines a ``JobSpec`` and a ``Job`` subclass:
 - ``fetch(ctx)`` reads what the rule needs through the adapters (the only I/O); the ledger it
   sees is read-only (`jobs.ledger.base.LedgerReader`);
 - ``evaluate(data, ctx)`` calls the pure rule in ``jobs/rules/`` with ``ctx.now`` and config;

@@ -1,4 +1,4 @@
-"""The one list of jobs. Adding a job = a module in ``jobs/tasks/`` plus one line here."""
+"""The one list of jobs. Adding a job = a module in ``jobs/scheduled/`` plus one line here."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from functools import cache
 from jobs.job import Job
 
 JOB_MODULES: tuple[str, ...] = (
-    "jobs.tasks.unassigned_first_response",
-    "jobs.tasks.onboarding_missing_ticket",
-    "jobs.tasks.approval_reminder",
-    "jobs.tasks.onboard_reset_reminder",
-    "jobs.tasks.doc_test_followup",
-    "jobs.tasks.channel_partner_request",
-    "jobs.tasks.config_due_dates",
-    "jobs.tasks.ticket_hygiene",
-    "jobs.tasks.sla_report",
+    "jobs.scheduled.unassigned_first_response",
+    "jobs.scheduled.onboarding_missing_ticket",
+    "jobs.scheduled.approval_reminder",
+    "jobs.scheduled.onboard_reset_reminder",
+    "jobs.scheduled.doc_test_followup",
+    "jobs.scheduled.channel_partner_request",
+    "jobs.scheduled.config_due_dates",
+    "jobs.scheduled.ticket_hygiene",
+    "jobs.scheduled.sla_report",
 )
 
 

@@ -72,7 +72,7 @@ from jobs.model import (
 )
 from jobs.render.words import human_duration
 
-JOB = "approval_reminder"
+JOB_NAME = "approval_reminder"
 
 RULE_OVERDUE = "approval_overdue"
 """No answer ``remind_after`` after the ask: DM the approver (re-sent every ``realert``)."""
@@ -187,7 +187,7 @@ class ApprovalRules:
     priority_installers: tuple[str, ...] = ()
     ask_phrases: tuple[str, ...] = DEFAULT_ASK_PHRASES
     comment_on_reminder: bool = False
-    job: str = JOB
+    job: str = JOB_NAME
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ from jobs.render.words import human_duration
 from jobs.rules.names import normalize_name
 from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE, customer_name
 
-JOB = "channel_partner_request"
+JOB_NAME = "channel_partner_request"
 
 RULE_MISSING = "cs_task_missing"
 """No linked CS task ``grace`` after the request came in: tell support (again every ``realert``)."""
@@ -154,7 +154,7 @@ class ChannelPartnerRules:
     """SOP 004: their requests 'take precedence': listed first, marked in alerts."""
     onboarding_reporter: Person | None = None
     """The automation account that files tickets for forms: never the customer to email."""
-    job: str = JOB
+    job: str = JOB_NAME
 
 
 @dataclass(frozen=True)

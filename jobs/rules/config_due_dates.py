@@ -31,7 +31,7 @@ from jobs.calendar import BusinessCalendar
 from jobs.model import Evaluation, Finding, Person, Severity, Ticket
 from jobs.rules.names import normalize_name
 
-JOB = "config_due_dates"
+JOB_NAME = "config_due_dates"
 RULE_DUE = "config_dates_due"
 
 DATE_FIELDS = (
@@ -49,7 +49,7 @@ class DueDateRules:
     org_pattern: str | None = DEFAULT_ORG_PATTERN
     priority_installers: tuple[str, ...] = ()
     """SOP 004: their work 'takes precedence': marked in the digest."""
-    job: str = JOB
+    job: str = JOB_NAME
 
 
 @dataclass(frozen=True)

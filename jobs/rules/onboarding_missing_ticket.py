@@ -53,7 +53,7 @@ from jobs.rules.names import (
 if TYPE_CHECKING:
     import pandas as pd
 
-JOB = "onboarding_missing_ticket"
+JOB_NAME = "onboarding_missing_ticket"
 RULE = "missing_ticket"
 ITEM_PREFIX = "sheet:"
 
@@ -252,7 +252,7 @@ class OnboardingPolicy:
     priority_installers: tuple[str, ...] = ()
     sheet_url: str | None = None
     """A link to the sheet for alerts (Google source); None for a local file."""
-    job: str = JOB
+    job: str = JOB_NAME
 
     def __post_init__(self) -> None:
         if not 0 < self.match_threshold <= 100:

@@ -59,7 +59,7 @@ from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_
 from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
 from jobs.rules.unassigned_first_response import first_response
 
-JOB = "sla_report"
+JOB_NAME = "sla_report"
 RULE = "weekly_report"
 NONE_LABEL = "(none)"
 UNASSIGNED_LABEL = "(unassigned)"
@@ -139,7 +139,7 @@ class SlaReportPolicy:
     """SOP 004's priority-service organizations: listed first in the breakdown."""
     trend_weeks: int = 8
     worst_breaches: int = 5
-    job: str = JOB
+    job: str = JOB_NAME
 
     def __post_init__(self) -> None:
         if self.first_response <= timedelta(0):

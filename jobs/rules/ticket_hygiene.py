@@ -45,7 +45,7 @@ from typing import Any
 from jobs.calendar import BusinessCalendar
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, StatusCategory, Ticket
 
-JOB = "ticket_hygiene"
+JOB_NAME = "ticket_hygiene"
 
 MISSING_ORGANIZATION = "missing_organization"
 MISSING_EB_LABEL = "missing_eb_label"
@@ -90,7 +90,7 @@ class HygienePolicy:
     priority_installers: tuple[str, ...] = ()
     resolved_lookback: timedelta = timedelta(days=7)
     config_project: str = "CS"
-    job: str = JOB
+    job: str = JOB_NAME
 
 
 @dataclass(frozen=True)

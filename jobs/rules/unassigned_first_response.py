@@ -39,7 +39,7 @@ from jobs.calendar import BusinessCalendar
 from jobs.model import Comment, DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.words import human_duration
 
-JOB = "unassigned_first_response"
+JOB_NAME = "unassigned_first_response"
 
 SlaSource = Literal["computed", "jira"]
 SOURCE_COMPUTED: SlaSource = "computed"
@@ -72,7 +72,7 @@ class FirstResponsePolicy:
     priority_installers: tuple[str, ...] = ()
     automation_accounts: tuple[str, ...] = ()
     """Account ids, emails or display names whose public comments are not a first response."""
-    job: str = JOB
+    job: str = JOB_NAME
 
     def __post_init__(self) -> None:
         if self.first_response <= timedelta(0):

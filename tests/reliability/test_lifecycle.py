@@ -263,7 +263,7 @@ def test_three_run_all_at_once_do_what_one_does(
 def test_a_command_returns_only_once_every_thread_it_started_has_finished(
     rdesk: ReliabilityDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jobs.tasks.sla_report as sla_report
+    import jobs.scheduled.sla_report as sla_report
 
     loaded = threading.Event()
 

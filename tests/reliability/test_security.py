@@ -442,7 +442,7 @@ def test_a_template_cannot_reach_python_internals(attack: str, tmp_path: Path, f
     from jinja2 import TemplateError
 
     from jobs.render.templates import TemplateProblem, Templates
-    from jobs.tasks.onboard_reset_reminder import SPEC
+    from jobs.scheduled.onboard_reset_reminder import SPEC
 
     [spec] = SPEC.templates
     (tmp_path / spec.file_name).write_text(f"Hi {attack}\n", encoding="utf-8")

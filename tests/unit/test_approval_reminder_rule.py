@@ -764,7 +764,7 @@ def test_find_asks_orders_asks_oldest_first() -> None:
 
 
 def test_the_config_defaults_are_the_sops() -> None:
-    from jobs.tasks.approval_reminder import ApprovalReminderConfig
+    from jobs.scheduled.approval_reminder import ApprovalReminderConfig
 
     config = ApprovalReminderConfig()
     assert config.schedule == "0 * * * *"
@@ -793,7 +793,7 @@ def test_the_config_defaults_are_the_sops() -> None:
 def test_the_config_refuses_values_that_cannot_work(key: str, value: object, message: str) -> None:
     from pydantic import ValidationError
 
-    from jobs.tasks.approval_reminder import ApprovalReminderConfig
+    from jobs.scheduled.approval_reminder import ApprovalReminderConfig
 
     with pytest.raises(ValidationError, match=message):
         ApprovalReminderConfig.model_validate({key: value})

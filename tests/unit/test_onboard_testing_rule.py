@@ -608,12 +608,12 @@ def test_it_greets_the_customer_by_first_name_when_known(display_name, expected)
 
 def _render_defaults() -> dict[str, str]:
     from jobs.render.templates import Templates
-    from jobs.tasks.doc_test_followup import (
+    from jobs.scheduled.doc_test_followup import (
         FIRST_EMAIL_TEMPLATE,
         PUBLISH_TEMPLATE,
         SECOND_EMAIL_TEMPLATE,
     )
-    from jobs.tasks.onboard_reset_reminder import RESET_TEMPLATE
+    from jobs.scheduled.onboard_reset_reminder import RESET_TEMPLATE
     from tests.conftest import TEMPLATES
 
     templates = Templates(TEMPLATES)
@@ -669,7 +669,7 @@ def test_it_greets_by_name_and_names_the_organization_in_customer_replies() -> N
 
 def test_it_recognises_each_default_reply_as_its_own_step_only() -> None:
     from jobs.rules.onboard_testing import mentions_any
-    from jobs.tasks.doc_test_followup import DocTestFollowupConfig
+    from jobs.scheduled.doc_test_followup import DocTestFollowupConfig
 
     config = DocTestFollowupConfig()
     texts = _render_defaults()
@@ -680,8 +680,8 @@ def test_it_recognises_each_default_reply_as_its_own_step_only() -> None:
 
 
 def test_it_defaults_to_the_sop_timings() -> None:
-    from jobs.tasks.doc_test_followup import DocTestFollowupConfig
-    from jobs.tasks.onboard_reset_reminder import OnboardResetReminderConfig
+    from jobs.scheduled.doc_test_followup import DocTestFollowupConfig
+    from jobs.scheduled.onboard_reset_reminder import OnboardResetReminderConfig
 
     followup_config = DocTestFollowupConfig()
     reset_config = OnboardResetReminderConfig()

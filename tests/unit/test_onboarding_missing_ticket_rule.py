@@ -518,7 +518,7 @@ def test_it_reads_a_name_after_the_subject(summary: str, name: str | None) -> No
 
 
 def test_the_config_defaults_are_the_sop_values() -> None:
-    from jobs.tasks.onboarding_missing_ticket import OnboardingMissingTicketConfig
+    from jobs.scheduled.onboarding_missing_ticket import OnboardingMissingTicketConfig
 
     config = OnboardingMissingTicketConfig()
     assert config.schedule == "*/30 * * * *"
@@ -543,7 +543,7 @@ def test_the_config_defaults_are_the_sop_values() -> None:
 def test_the_config_refuses_values_that_cannot_work(values: dict[str, Any], message: str) -> None:
     from pydantic import ValidationError
 
-    from jobs.tasks.onboarding_missing_ticket import OnboardingMissingTicketConfig
+    from jobs.scheduled.onboarding_missing_ticket import OnboardingMissingTicketConfig
 
     with pytest.raises(ValidationError, match=message):
         OnboardingMissingTicketConfig(**values)
@@ -554,7 +554,7 @@ def test_the_config_refuses_values_that_cannot_work(values: dict[str, Any], mess
 )
 def test_the_search_window_is_written_as_jql_reads_it(lookback: str, clause: str) -> None:
     from jobs.durations import parse_duration
-    from jobs.tasks.onboarding_missing_ticket import candidates_jql
+    from jobs.scheduled.onboarding_missing_ticket import candidates_jql
 
     jql = candidates_jql("SS", "EverBright Partner Onboarding", parse_duration(lookback))
     assert jql == (
@@ -565,7 +565,7 @@ def test_the_search_window_is_written_as_jql_reads_it(lookback: str, clause: str
 
 def test_the_search_quotes_a_configured_subject() -> None:
     from jobs.durations import parse_duration
-    from jobs.tasks.onboarding_missing_ticket import candidates_jql
+    from jobs.scheduled.onboarding_missing_ticket import candidates_jql
 
     jql = candidates_jql("SS", 'Partner "Onboarding" \\ x', parse_duration("1d"))
     assert 'summary ~ "Partner \\"Onboarding\\" \\\\ x"' in jql

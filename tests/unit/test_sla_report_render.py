@@ -18,7 +18,7 @@ from jobs.render.sla_report import (
 )
 from jobs.render.slack import MAX_BLOCKS, MAX_FIELDS, MAX_SECTION_TEXT
 from jobs.rules.sla_report import IsoWeek, SlaReportPolicy, evaluate_report
-from jobs.tasks.sla_report import report_actions
+from jobs.scheduled.sla_report import report_actions
 
 NY = ZoneInfo("America/New_York")
 CAL = BusinessCalendar.twenty_four_seven(NY)

@@ -59,6 +59,7 @@ from jobs.render.words import plural
 from jobs.rules.channel_partner_request import (
     CS_TASK_PROPERTY,
     DEFAULT_TITLE_PATTERN,
+    JOB_NAME,
     REPLY_TEMPLATE,
     RULE_CREATE,
     RULE_FIELDS,
@@ -76,10 +77,7 @@ from jobs.rules.channel_partner_request import (
     has_cs_link,
     request_org,
 )
-from jobs.rules.channel_partner_request import (
-    JOB as JOB_NAME,
-)
-from jobs.tasks.onboard_reset_reminder import with_marker
+from jobs.scheduled.onboard_reset_reminder import with_marker
 
 if TYPE_CHECKING:
     from jobs.context import RunContext

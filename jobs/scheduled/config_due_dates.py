@@ -23,8 +23,12 @@ from pydantic import Field, field_validator
 from jobs.config import JobConfig, PersonConfig
 from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
-from jobs.rules.config_due_dates import DEFAULT_ORG_PATTERN, DueDateRules, evaluate_due_dates
-from jobs.rules.config_due_dates import JOB as JOB_NAME
+from jobs.rules.config_due_dates import (
+    DEFAULT_ORG_PATTERN,
+    JOB_NAME,
+    DueDateRules,
+    evaluate_due_dates,
+)
 
 if TYPE_CHECKING:
     from jobs.context import RunContext

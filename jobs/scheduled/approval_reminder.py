@@ -54,6 +54,7 @@ from jobs.rules.approval_reminder import (
     ANSWER_LINKED_TICKET,
     ANSWER_POSSIBLE_APPROVAL_TICKET,
     DEFAULT_ASK_PHRASES,
+    JOB_NAME,
     MATCHED_BY_KEY,
     RULE_CLOSE,
     RULE_LINK,
@@ -69,7 +70,6 @@ from jobs.rules.approval_reminder import (
     reminder_marker,
     split_onboarding,
 )
-from jobs.rules.approval_reminder import JOB as JOB_NAME
 
 if TYPE_CHECKING:
     from jobs.context import RunContext

@@ -40,7 +40,7 @@ from jobs.rules.onboard_testing import (
     FollowupPolicy,
     evaluate_followup,
 )
-from jobs.tasks.onboard_reset_reminder import (
+from jobs.scheduled.onboard_reset_reminder import (
     CS_FIELDS,
     OnboardData,
     complete_comments,

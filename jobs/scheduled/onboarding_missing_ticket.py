@@ -29,8 +29,7 @@ from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
 from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, Evaluation, Finding, Severity, Ticket
-from jobs.rules.onboarding_missing_ticket import DEFAULT_HEADER_LABELS
-from jobs.rules.onboarding_missing_ticket import JOB as JOB_NAME
+from jobs.rules.onboarding_missing_ticket import DEFAULT_HEADER_LABELS, JOB_NAME
 
 if TYPE_CHECKING:
     from jobs.context import RunContext

@@ -36,8 +36,8 @@ from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
 from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ref, Ticket, Upload
-from jobs.rules.sla_report import JOB as JOB_NAME
 from jobs.rules.sla_report import (
+    JOB_NAME,
     IsoWeek,
     SlaReportPolicy,
     WeeklySlaReport,

@@ -33,8 +33,8 @@ from jobs.render.alerts import section_blocks
 from jobs.render.pack import fallback, pack
 from jobs.render.slack import context, escape, header, link, section
 from jobs.render.words import plural
-from jobs.rules.ticket_hygiene import JOB as JOB_NAME
 from jobs.rules.ticket_hygiene import (
+    JOB_NAME,
     PROBLEMS,
     HygienePolicy,
     by_assignee,

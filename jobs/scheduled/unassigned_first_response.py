@@ -67,8 +67,8 @@ from jobs.render.first_response import (
 )
 from jobs.render.pack import pack
 from jobs.render.slack import Block, escape
-from jobs.rules.unassigned_first_response import JOB as JOB_NAME
 from jobs.rules.unassigned_first_response import (
+    JOB_NAME,
     FirstResponsePolicy,
     clearance,
     evaluate_unassigned,
