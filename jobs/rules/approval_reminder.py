@@ -71,6 +71,7 @@ from jobs.model import (
     Ticket,
 )
 from jobs.render.words import human_duration
+from jobs.rules.desk import priority_installers
 
 JOB_NAME = "approval_reminder"
 
@@ -615,8 +616,7 @@ def _base_facts(ticket: Ticket, rules: ApprovalRules) -> dict[str, Any]:
 
 
 def _is_priority(ticket: Ticket, rules: ApprovalRules) -> bool:
-    wanted = {name.casefold() for name in rules.priority_installers}
-    return any(org.casefold() in wanted for org in ticket.organizations)
+    return bool(priority_installers(rules.priority_installers).ticket(ticket))
 
 
 def _author_name(person: Person | None) -> str:

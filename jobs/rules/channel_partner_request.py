@@ -69,7 +69,7 @@ from jobs.model import (
     Ticket,
 )
 from jobs.render.words import human_duration
-from jobs.rules.names import normalize_name
+from jobs.rules.desk import priority_installers
 from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE, customer_name
 
 JOB_NAME = "channel_partner_request"
@@ -214,12 +214,6 @@ def request_org(ticket: Ticket, pattern: re.Pattern[str]) -> str | None:
 
 def compile_title_pattern(text: str) -> re.Pattern[str]:
     return re.compile(text, re.IGNORECASE)
-
-
-def is_priority_installer(names: Sequence[str], installers: Sequence[str]) -> bool:
-    """Whether any of `names` is a listed priority installer (case, punctuation, LLC aside)."""
-    listed = {normalize_name(name) for name in installers if name.strip()}
-    return any(normalize_name(name) in listed for name in names if name.strip())
 
 
 def cs_task_fields(
@@ -477,7 +471,9 @@ def evaluate_requests(
             "labels": list(ticket.labels),
         }
         dates = expected_dates(ticket.created, rules, calendar)
-        priority = is_priority_installer((org, *ticket.organizations), rules.priority_installers)
+        priority = bool(
+            priority_installers(rules.priority_installers).of((org, *ticket.organizations))
+        )
         requests.append(_Request(ticket, org, dates, base, rules, priority))
 
     labelled = _labelled(data.cs_tasks)

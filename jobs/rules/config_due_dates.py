@@ -29,7 +29,7 @@ from datetime import date, datetime
 
 from jobs.calendar import BusinessCalendar
 from jobs.model import Evaluation, Finding, Person, Severity, Ticket
-from jobs.rules.names import normalize_name
+from jobs.rules.desk import priority_installers
 
 JOB_NAME = "config_due_dates"
 RULE_DUE = "config_dates_due"
@@ -85,11 +85,6 @@ def task_org(task: Ticket, pattern: re.Pattern[str] | None) -> str:
         if match is not None:
             return (match.groupdict().get("org") or "").strip()
     return ""
-
-
-def is_priority_installer(names: Sequence[str], installers: Sequence[str]) -> bool:
-    listed = {normalize_name(name) for name in installers if name.strip()}
-    return any(normalize_name(name) in listed for name in names if name.strip())
 
 
 def due_dates(task: Ticket, today: date, calendar: BusinessCalendar) -> list[DueDate]:
@@ -148,8 +143,8 @@ def evaluate_due_dates(
                 },
                 episode=today.isoformat(),
                 url=task.url,
-                priority=is_priority_installer(
-                    (org, *task.organizations), rules.priority_installers
+                priority=bool(
+                    priority_installers(rules.priority_installers).of((org, *task.organizations))
                 ),
                 realert=None,
             )

@@ -41,6 +41,7 @@ from jobs.calendar import BusinessCalendar
 from jobs.durations import Duration
 from jobs.model import DataProblem, Evaluation, Finding, Severity, SheetRow, Ticket
 from jobs.render.words import human_duration
+from jobs.rules.desk import priority_installers
 from jobs.rules.names import (
     TRADE_ONLY,
     NameIndex,
@@ -462,11 +463,10 @@ def _check_account(
     return replace(base, verdict=verdict, first_seen=first_seen, candidates=near)
 
 
-def _is_priority(normalized: str, policy: OnboardingPolicy) -> bool:
-    return any(
-        compare_names(normalized, p).score >= policy.match_threshold
-        for p in policy.priority_installers
-    )
+def _is_priority(account: str, policy: OnboardingPolicy) -> bool:
+    """The desk's one meaning (`jobs.rules.desk.PriorityInstallers`), not the sheet's fuzzy
+    matching: a priority installer is a listed name, spelled any way that normalizes alike."""
+    return priority_installers(policy.priority_installers).listed(account) is not None
 
 
 def _rows_text(rows: Sequence[int]) -> str:

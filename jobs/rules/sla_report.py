@@ -55,9 +55,9 @@ from zoneinfo import ZoneInfo
 from jobs.calendar import BusinessCalendar
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.words import human_duration, plural
+from jobs.rules.desk import first_response, priority_installers
 from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_by, figures_of
 from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
-from jobs.rules.unassigned_first_response import first_response
 
 JOB_NAME = "sla_report"
 RULE = "weekly_report"
@@ -150,8 +150,7 @@ class SlaReportPolicy:
             raise ValueError("trend_weeks must be at least 1 (the report's own week)")
 
     def is_priority_installer(self, organization: str | None) -> bool:
-        wanted = {name.strip().casefold() for name in self.priority_installers}
-        return bool(organization) and (organization or "").strip().casefold() in wanted
+        return priority_installers(self.priority_installers).listed(organization) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,13 +37,14 @@ This module is pure: no adapters, no clock, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from jobs.calendar import BusinessCalendar
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, StatusCategory, Ticket
+from jobs.rules.desk import priority_installers
 
 JOB_NAME = "ticket_hygiene"
 
@@ -61,20 +62,6 @@ PROBLEMS = (
     CONFIG_TICKET_NOT_HIGH,
 )
 """Rule names, in the order a digest lists a ticket's problems."""
-
-
-def _fallback_normalize(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-def _name_normalizer() -> Callable[[str], str]:
-    # The desk's shared name normalizer (suffixes like "LLC", punctuation) when it is present;
-    # otherwise case- and whitespace-insensitive comparison.
-    try:
-        from jobs.rules.names import normalize_name
-    except ImportError:
-        return _fallback_normalize
-    return normalize_name
 
 
 @dataclass(frozen=True)
@@ -122,16 +109,10 @@ def is_everbright_financing(ticket: Ticket, policy: HygienePolicy) -> str | None
     return None
 
 
-def priority_installer(
-    ticket: Ticket, policy: HygienePolicy, normalize: Callable[[str], str] | None = None
-) -> str | None:
-    """The ticket's organization that is on the priority installers list, if any."""
-    norm = normalize or _name_normalizer()
-    listed = {norm(name) for name in policy.priority_installers if name.strip()}
-    for org in ticket.organizations:
-        if org.strip() and norm(org) in listed:
-            return org.strip()
-    return None
+def priority_installer(ticket: Ticket, policy: HygienePolicy) -> str | None:
+    """The ticket's organization that is on the priority installers list, if any (the desk's
+    one meaning: `jobs.rules.desk.PriorityInstallers`)."""
+    return priority_installers(policy.priority_installers).ticket(ticket)
 
 
 def _is_high(priority: str | None, policy: HygienePolicy) -> bool:
@@ -191,7 +172,6 @@ def problems_of(
     now: datetime,
     policy: HygienePolicy,
     config_tickets: Mapping[str, Ticket] | None,
-    normalize: Callable[[str], str],
 ) -> tuple[list[Problem], list[DataProblem]]:
     found: list[Problem] = []
     data: list[DataProblem] = []
@@ -221,7 +201,7 @@ def problems_of(
     if recently_resolved and not any(ch.strip() for ch in ticket.channel):
         found.append(Problem(MISSING_CHANNEL, ticket, "resolved with an empty Channel field"))
 
-    installer = priority_installer(ticket, policy, normalize)
+    installer = priority_installer(ticket, policy)
     if installer and not ticket.is_done:
         if not _is_high(ticket.priority, policy):
             found.append(
@@ -268,7 +248,6 @@ def evaluate_hygiene(
     config_tickets: Mapping[str, Ticket] | None = None,
 ) -> Evaluation:
     """One finding per (ticket, problem); episode = the desk's local date."""
-    normalize = _name_normalizer()
     episode = calendar.local_date(now).isoformat()
     findings: list[Finding] = []
     problems: list[DataProblem] = []
@@ -276,9 +255,9 @@ def evaluate_hygiene(
     reported_config: set[str] = set()
     for ticket in tickets:
         examined += 1
-        found, data = problems_of(ticket, now, policy, config_tickets, normalize)
+        found, data = problems_of(ticket, now, policy, config_tickets)
         problems.extend(data)
-        installer = priority_installer(ticket, policy, normalize)
+        installer = priority_installer(ticket, policy)
         for problem in found:
             if problem.rule == CONFIG_TICKET_NOT_HIGH:
                 # A config ticket linked from two SS tickets is one problem, told once.

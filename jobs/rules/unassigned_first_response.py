@@ -30,7 +30,7 @@ This module is pure: no adapters, no clock, no I/O. Every function takes ``now``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -38,6 +38,7 @@ from typing import Literal
 from jobs.calendar import BusinessCalendar
 from jobs.model import Comment, DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.words import human_duration
+from jobs.rules.desk import first_response, priority_installers
 
 JOB_NAME = "unassigned_first_response"
 
@@ -48,8 +49,6 @@ SOURCE_JIRA: SlaSource = "jira"
 TIERS = (Severity.WARNING, Severity.BREACH, Severity.ESCALATION)
 """The dedup rule names are these severities' values: one alert per tier per episode."""
 
-CUSTOMER_ACCOUNT_TYPE = "customer"
-APP_ACCOUNT_TYPE = "app"
 
 Status = Literal["alert", "quiet", "answered", "paused", "met"]
 """What the rule concluded about a ticket in scope:
@@ -125,56 +124,15 @@ class Clearance:
 # -- who answered ------------------------------------------------------------------------------
 
 
-def _same_person(person: Person | None, names: Iterable[str]) -> bool:
-    if person is None:
-        return False
-    wanted = {n.strip().casefold() for n in names if n.strip()}
-    ids = (person.account_id, person.email, person.display_name)
-    return any(value and value.strip().casefold() in wanted for value in ids)
-
-
-def is_customer(author: Person | None, ticket: Ticket) -> bool:
-    """The reporter, or an account Jira marks as a customer (when the adapter reads accountType)."""
-    if author is None:
-        return False
-    if ticket.reporter is not None and author.matches(ticket.reporter):
-        return True
-    return author.account_type == CUSTOMER_ACCOUNT_TYPE
-
-
-def is_automation(author: Person) -> bool:
-    """An app account (an auto-reply rule): its "we got your request" is not a first response."""
-    return author.account_type == APP_ACCOUNT_TYPE
-
-
-def first_response(ticket: Ticket, ignore_authors: Sequence[str] = ()) -> Comment | None:
-    """The earliest public comment by an agent (not the customer, an app, or an ignored author).
-
-    A ticket with no reporter has no customer to comment, so any named author's public
-    comment counts; an anonymous comment never does.
-    """
-    replies = [
-        c
-        for c in ticket.comments
-        if c.public
-        and c.author is not None
-        and not is_customer(c.author, ticket)
-        and not is_automation(c.author)
-        and not _same_person(c.author, ignore_authors)
-    ]
-    return min(replies, key=lambda c: c.created, default=None)
-
-
 def priority_reasons(ticket: Ticket, policy: FirstResponsePolicy) -> tuple[str, ...]:
     """Why a ticket belongs to a priority installer (empty when it does not)."""
     reasons = []
     levels = {p.casefold() for p in policy.priority_levels}
     if ticket.priority and ticket.priority.strip().casefold() in levels:
         reasons.append(f"priority {ticket.priority.strip()}")
-    installers = {i.strip().casefold() for i in policy.priority_installers}
-    for org in ticket.organizations:
-        if org.strip().casefold() in installers:
-            reasons.append(f"organization {org.strip()}")
+    installer = priority_installers(policy.priority_installers).ticket(ticket)
+    if installer:
+        reasons.append(f"organization {installer}")
     return tuple(reasons)
 
 

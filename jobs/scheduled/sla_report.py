@@ -36,6 +36,7 @@ from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
 from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ref, Ticket, Upload
+from jobs.rules.desk import first_response
 from jobs.rules.sla_report import (
     JOB_NAME,
     IsoWeek,
@@ -43,7 +44,6 @@ from jobs.rules.sla_report import (
     WeeklySlaReport,
     evaluate_report,
 )
-from jobs.rules.unassigned_first_response import first_response
 
 if TYPE_CHECKING:
     from jobs.adapters.jira import JiraAdapter

@@ -67,12 +67,12 @@ from jobs.render.first_response import (
 )
 from jobs.render.pack import pack
 from jobs.render.slack import Block, escape
+from jobs.rules.desk import first_response
 from jobs.rules.unassigned_first_response import (
     JOB_NAME,
     FirstResponsePolicy,
     clearance,
     evaluate_unassigned,
-    first_response,
 )
 
 if TYPE_CHECKING:

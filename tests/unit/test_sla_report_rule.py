@@ -25,6 +25,7 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
+from jobs.rules.desk import first_response
 from jobs.rules.sla_report import (
     MAX_JQL_KEYS,
     IsoWeek,
@@ -34,7 +35,6 @@ from jobs.rules.sla_report import (
     percentile_text,
 )
 from jobs.rules.sla_report_figures import Percentile
-from jobs.rules.unassigned_first_response import first_response
 
 NY = ZoneInfo("America/New_York")
 CAL = BusinessCalendar.twenty_four_seven(NY)

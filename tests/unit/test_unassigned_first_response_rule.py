@@ -21,13 +21,13 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
+from jobs.rules.desk import first_response
 from jobs.rules.unassigned_first_response import (
     SOURCE_COMPUTED,
     SOURCE_JIRA,
     FirstResponsePolicy,
     clearance,
     evaluate_unassigned,
-    first_response,
     tier_of,
 )
 
