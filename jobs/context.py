@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from jobs.adapters.sheets import SheetsAdapter
     from jobs.adapters.slack import SlackAdapter
     from jobs.ledger.base import LedgerReader
+    from jobs.rules.desk import Desk
 
 
 REQUIRED_ENV = {
@@ -71,6 +72,19 @@ class RunContext:
     @cached_property
     def budget(self) -> RetryBudget:
         return RetryBudget(total_seconds=self.settings.run.retry_budget.wall.total_seconds())
+
+    @cached_property
+    def desk(self) -> Desk:
+        """The desk facts rules take (projects, priority installers, link base)."""
+        from jobs.rules.desk import Desk, priority_installers
+
+        config = self.settings.desk
+        return Desk(
+            service_desk_project=config.service_desk_project,
+            config_project=config.config_project,
+            priority_installers=priority_installers(tuple(self.settings.priority_installers)),
+            browse_url=config.browse_url or self.env.get("JIRA_URL", ""),
+        )
 
     @cached_property
     def calendar(self) -> BusinessCalendar:

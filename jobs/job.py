@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from jobs.context import RunContext
 
 Data = TypeVar("Data")
+C = TypeVar("C", bound=JobConfig)
+
+
+def config_of(ctx: RunContext, model: type[C]) -> C:
+    """The running job's settings section, as its frozen model (validated at load)."""
+    config = ctx.job_config
+    if not isinstance(config, model):
+        raise TypeError(
+            f"{ctx.job_name}: settings are {type(config).__name__}, not {model.__name__}"
+        )
+    return config
 
 
 @dataclass(frozen=True)

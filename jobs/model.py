@@ -6,11 +6,14 @@ Adapters turn vendor JSON into these; rules read only these; the pipeline turns
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, TypeVar
+
+D = TypeVar("D")
 
 
 class Severity(StrEnum):
@@ -228,10 +231,63 @@ class Finding:
     reopens: bool = False
     """A record that was resolved (closed) starts a new episode when this finding comes back
     (an alert that fires, clears and fires again), instead of staying sent once and for all."""
+    detail: Any = None
+    """The rule's typed detail (a frozen dataclass of its own): what the plan and the render
+    read. When there is one, ``facts`` is derived from it (the decision log's JSON), always,
+    so the two never disagree (also after ``dataclasses.replace``)."""
+
+    def __post_init__(self) -> None:
+        if self.detail is not None:
+            object.__setattr__(self, "facts", facts_of(self.detail))
 
     @property
     def record_key(self) -> RecordKey:
         return RecordKey(self.job, self.alert or self.rule, self.item, self.episode)
+
+    def detail_as(self, kind: type[D]) -> D:
+        """The detail, typed: the rule that made this finding promised a ``kind``."""
+        if not isinstance(self.detail, kind):
+            raise TypeError(
+                f"{self.job}/{self.rule} {self.item}: detail is "
+                f"{type(self.detail).__name__}, not {kind.__name__}"
+            )
+        return self.detail
+
+
+def facts_of(detail: Any) -> dict[str, Any]:
+    """A typed detail as the decision log stores it: JSON-safe, durations as ``<name>_seconds``
+    (what ``why`` shows as "2 h 13 m"), times and dates in ISO form, people as their names and
+    ids, tuples as lists, nested details as objects."""
+    if not dataclasses.is_dataclass(detail) or isinstance(detail, type):
+        raise TypeError(f"a finding's detail is a dataclass, not {type(detail).__name__}")
+    facts: dict[str, Any] = {}
+    for f in dataclasses.fields(detail):
+        value = getattr(detail, f.name)
+        if isinstance(value, timedelta):
+            facts[f"{f.name}_seconds"] = int(value.total_seconds())
+        else:
+            facts[f.name] = _json_safe(value)
+    return facts
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, Person):
+        return {"name": value.display_name, "email": value.email, "account_id": value.account_id}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return facts_of(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_safe(v) for v in value]
+    return str(value)
 
 
 class RecordStatus(StrEnum):

@@ -27,9 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from pydantic import Field, field_validator
+
 from jobs.calendar import BusinessCalendar
+from jobs.config import JobConfig
 from jobs.model import Evaluation, Finding, Person, Severity, Ticket
-from jobs.rules.desk import priority_installers
+from jobs.rules.desk import Desk
 
 JOB_NAME = "config_due_dates"
 RULE_DUE = "config_dates_due"
@@ -44,12 +47,36 @@ DATE_FIELDS = (
 DEFAULT_ORG_PATTERN = "Request for (?P<org>.+)$"
 
 
-@dataclass(frozen=True)
-class DueDateRules:
+class ConfigDueDatesConfig(JobConfig):
+    """``jobs.config_due_dates`` in the settings."""
+
+    schedule: str = "0 9-17 * * 1-5"
+    """Hourly in business hours; the first run of a business day sends the digest."""
+    jql: str | None = None
+    """CS tasks to check; null = open tasks of the config project (``issue_types``) that have
+    a Configuration Date, QA Due Date or Due Date. Which dates have come is decided in memory."""
+    issue_types: list[str] = Field(default_factory=lambda: ["Task"])
     org_pattern: str | None = DEFAULT_ORG_PATTERN
-    priority_installers: tuple[str, ...] = ()
-    """SOP 004: their work 'takes precedence': marked in the digest."""
-    job: str = JOB_NAME
+    """Where the organization is in a CS task's title when its Organizations field is empty
+    (SOP 002 copies "A New Channel Partner Request for [Org]" into it); group ``org``."""
+
+    @field_validator("org_pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("issue_types")
+    @classmethod
+    def _some_types(cls, value: list[str]) -> list[str]:
+        if not value or any(not name.strip() for name in value):
+            raise ValueError("list at least one issue type (e.g. [Task]); names must not be blank")
+        return value
 
 
 @dataclass(frozen=True)
@@ -67,14 +94,19 @@ class DueDate:
         return f"{self.label} {self.day.isoformat()} ({late} {unit} late)"
 
 
-def person_facts(person: Person | None) -> dict[str, str | None] | None:
-    if person is None:
-        return None
-    return {
-        "name": person.display_name,
-        "email": person.email,
-        "account_id": person.account_id,
-    }
+@dataclass(frozen=True)
+class DueDetail:
+    """What a ``config_dates_due`` finding carries for the digest and the decision log."""
+
+    today: date
+    org: str
+    title: str
+    status: str
+    dates: tuple[DueDate, ...]
+    max_business_days_late: int
+    assignee: Person | None
+    qa_assignee: Person | None
+    labels: tuple[str, ...]
 
 
 def task_org(task: Ticket, pattern: re.Pattern[str] | None) -> str:
@@ -100,13 +132,14 @@ def due_dates(task: Ticket, today: date, calendar: BusinessCalendar) -> list[Due
 def evaluate_due_dates(
     tasks: Sequence[Ticket],
     now: datetime,
-    rules: DueDateRules,
+    config: ConfigDueDatesConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
 ) -> Evaluation:
     today = calendar.local_date(now)
     if not calendar.is_business_day(today):
         return Evaluation(findings=[], examined=len(tasks))
-    pattern = re.compile(rules.org_pattern, re.IGNORECASE) if rules.org_pattern else None
+    pattern = re.compile(config.org_pattern, re.IGNORECASE) if config.org_pattern else None
     findings: list[Finding] = []
     for task in tasks:
         if task.is_done:
@@ -118,34 +151,25 @@ def evaluate_due_dates(
         org = task_org(task, pattern)
         findings.append(
             Finding(
-                job=rules.job,
+                job=JOB_NAME,
                 rule=RULE_DUE,
                 item=task.key,
                 severity=Severity.BREACH if late > 0 else Severity.WARNING,
                 summary=", ".join(d.describe(today) for d in due),
-                facts={
-                    "today": today.isoformat(),
-                    "org": org,
-                    "title": task.summary,
-                    "status": task.status,
-                    "dates": [
-                        {
-                            "field": d.label,
-                            "date": d.day.isoformat(),
-                            "business_days_late": d.business_days_late,
-                        }
-                        for d in due
-                    ],
-                    "max_business_days_late": late,
-                    "assignee": person_facts(task.assignee),
-                    "qa_assignee": person_facts(task.qa_assignee),
-                    "labels": list(task.labels),
-                },
-                episode=today.isoformat(),
-                url=task.url,
-                priority=bool(
-                    priority_installers(rules.priority_installers).of((org, *task.organizations))
+                detail=DueDetail(
+                    today=today,
+                    org=org,
+                    title=task.summary,
+                    status=task.status,
+                    dates=tuple(due),
+                    max_business_days_late=late,
+                    assignee=task.assignee,
+                    qa_assignee=task.qa_assignee,
+                    labels=task.labels,
                 ),
+                episode=today.isoformat(),
+                url=task.url or desk.link(task.key),
+                priority=desk.priority_installers.of((org, *task.organizations)) is not None,
                 realert=None,
             )
         )

@@ -122,6 +122,25 @@ def priority_installers(names: tuple[str, ...]) -> PriorityInstallers:
     return PriorityInstallers(names)
 
 
+# -- the desk -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The settings every rule may need besides its own job's: the two Jira projects, the
+    priority installers, where ticket links point. Built once per run from the settings
+    (`jobs.context.RunContext.desk`); rules take it as an argument."""
+
+    service_desk_project: str = "SS"
+    config_project: str = "CS"
+    priority_installers: PriorityInstallers = field(default_factory=PriorityInstallers)
+    browse_url: str = ""
+    """Base of ticket links (``https://site.atlassian.net``); empty: findings carry none."""
+
+    def link(self, key: str) -> str | None:
+        return f"{self.browse_url.rstrip('/')}/browse/{key}" if self.browse_url else None
+
+
 # -- the reference line ----------------------------------------------------------------------
 
 REFERENCE_SEPARATOR = " · "

@@ -11,16 +11,18 @@ from jobs.calendar import BusinessCalendar
 from jobs.model import Person, Severity, StatusCategory, Ticket
 from jobs.rules.config_due_dates import (
     RULE_DUE,
-    DueDateRules,
+    ConfigDueDatesConfig,
     due_dates,
     evaluate_due_dates,
     task_org,
 )
+from jobs.rules.desk import Desk, PriorityInstallers
 
 NEW_YORK = ZoneInfo("America/New_York")
 THANKSGIVING = date(2026, 11, 26)
 CALENDAR = BusinessCalendar.twenty_four_seven(NEW_YORK, holidays={THANKSGIVING})
-RULES = DueDateRules()
+RULES = ConfigDueDatesConfig()
+DESK = Desk()
 LUIS = Person("acc-luis", "Luis Moreno", "luis@example.test")
 CHERISH = Person("acc-cherish", "Cherish Sharma", "cherish@example.test")
 
@@ -79,15 +81,15 @@ def test_it_ignores_dates_still_ahead_and_missing_dates() -> None:
 
 def test_it_lists_every_due_date_of_a_task_in_one_finding() -> None:
     tasks = [task(configuration=WEDNESDAY, qa=FRIDAY, due=MONDAY)]
-    (finding,) = evaluate_due_dates(tasks, at(FRIDAY), RULES, CALENDAR).findings
+    (finding,) = evaluate_due_dates(tasks, at(FRIDAY), RULES, DESK, CALENDAR).findings
     assert finding.rule == RULE_DUE
     assert finding.item == "CS-500"
     assert (
         finding.summary == "Configuration Date 2026-11-18 (2 business days late), QA Due Date today"
     )
     assert finding.facts["dates"] == [
-        {"field": "Configuration Date", "date": "2026-11-18", "business_days_late": 2},
-        {"field": "QA Due Date", "date": "2026-11-20", "business_days_late": 0},
+        {"label": "Configuration Date", "day": "2026-11-18", "business_days_late": 2},
+        {"label": "QA Due Date", "day": "2026-11-20", "business_days_late": 0},
     ]
     assert finding.facts["assignee"]["email"] == "luis@example.test"
     assert finding.facts["qa_assignee"]["name"] == "Cherish Sharma"
@@ -96,15 +98,15 @@ def test_it_lists_every_due_date_of_a_task_in_one_finding() -> None:
 
 
 def test_it_calls_a_date_due_today_a_warning() -> None:
-    (finding,) = evaluate_due_dates([task(due=FRIDAY)], at(FRIDAY), RULES, CALENDAR).findings
+    (finding,) = evaluate_due_dates([task(due=FRIDAY)], at(FRIDAY), RULES, DESK, CALENDAR).findings
     assert finding.severity is Severity.WARNING
 
 
 def test_it_alerts_once_per_local_business_day() -> None:
     tasks = [task(due=WEDNESDAY)]
-    morning = evaluate_due_dates(tasks, at(FRIDAY, 9), RULES, CALENDAR).findings[0]
-    evening = evaluate_due_dates(tasks, at(FRIDAY, 23), RULES, CALENDAR).findings[0]
-    monday = evaluate_due_dates(tasks, at(MONDAY, 9), RULES, CALENDAR).findings[0]
+    morning = evaluate_due_dates(tasks, at(FRIDAY, 9), RULES, DESK, CALENDAR).findings[0]
+    evening = evaluate_due_dates(tasks, at(FRIDAY, 23), RULES, DESK, CALENDAR).findings[0]
+    monday = evaluate_due_dates(tasks, at(MONDAY, 9), RULES, DESK, CALENDAR).findings[0]
     assert morning.episode == evening.episode == "2026-11-20"
     assert monday.episode == "2026-11-23"
     assert morning.realert is None
@@ -113,24 +115,27 @@ def test_it_alerts_once_per_local_business_day() -> None:
 def test_it_uses_the_desk_date_not_the_utc_date() -> None:
     # Thursday 21:30 in New York is already Friday in UTC: the Friday date is not due yet.
     thursday_evening = datetime(2026, 11, 20, 2, 30, tzinfo=ZoneInfo("UTC"))
-    assert evaluate_due_dates([task(due=FRIDAY)], thursday_evening, RULES, CALENDAR).findings == []
+    assert (
+        evaluate_due_dates([task(due=FRIDAY)], thursday_evening, RULES, DESK, CALENDAR).findings
+        == []
+    )
 
 
 @pytest.mark.parametrize("closed_day", [SATURDAY, THANKSGIVING])
 def test_it_stays_quiet_when_the_desk_is_closed(closed_day: date) -> None:
-    evaluation = evaluate_due_dates([task(due=WEDNESDAY)], at(closed_day), RULES, CALENDAR)
+    evaluation = evaluate_due_dates([task(due=WEDNESDAY)], at(closed_day), RULES, DESK, CALENDAR)
     assert evaluation.findings == []
     assert evaluation.examined == 1
 
 
 def test_it_skips_done_tasks() -> None:
     done = task(due=WEDNESDAY, status="Done", status_category=StatusCategory.DONE)
-    assert evaluate_due_dates([done], at(FRIDAY), RULES, CALENDAR).findings == []
+    assert evaluate_due_dates([done], at(FRIDAY), RULES, DESK, CALENDAR).findings == []
 
 
 def test_it_keeps_an_unassigned_task_in_the_list() -> None:
     (finding,) = evaluate_due_dates(
-        [task(due=WEDNESDAY, assignee=None, qa_assignee=None)], at(FRIDAY), RULES, CALENDAR
+        [task(due=WEDNESDAY, assignee=None, qa_assignee=None)], at(FRIDAY), RULES, DESK, CALENDAR
     ).findings
     assert finding.facts["assignee"] is None
     assert finding.facts["qa_assignee"] is None
@@ -149,7 +154,7 @@ def test_it_finds_the_org_in_the_field_or_the_title(changes: dict[str, object], 
 
 
 def test_it_marks_priority_installers() -> None:
-    rules = DueDateRules(priority_installers=("Sunrise Solar Co",))
+    desk = Desk(priority_installers=PriorityInstallers(("Sunrise Solar Co",)))
     tasks = [task(due=FRIDAY, organizations=("Sunrise Solar Co.",)), task(key="CS-501", due=FRIDAY)]
-    findings = evaluate_due_dates(tasks, at(FRIDAY), rules, CALENDAR).findings
+    findings = evaluate_due_dates(tasks, at(FRIDAY), RULES, desk, CALENDAR).findings
     assert [(f.item, f.priority) for f in findings] == [("CS-500", True), ("CS-501", False)]
