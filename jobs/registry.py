@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import Any
 
 from jobs.job import Job
 
@@ -25,15 +26,15 @@ class UnknownJob(KeyError):
 
 
 @cache
-def all_jobs() -> dict[str, type[Job]]:
-    jobs: dict[str, type[Job]] = {}
+def all_jobs() -> dict[str, type[Job[Any]]]:
+    jobs: dict[str, type[Job[Any]]] = {}
     for module_name in JOB_MODULES:
-        job: type[Job] = importlib.import_module(module_name).JOB
+        job: type[Job[Any]] = importlib.import_module(module_name).JOB
         jobs[job.spec.name] = job
     return jobs
 
 
-def get_job(name: str) -> type[Job]:
+def get_job(name: str) -> type[Job[Any]]:
     jobs = all_jobs()
     if name not in jobs:
         raise UnknownJob(name)

@@ -174,7 +174,7 @@ class SheetsAdapter:
         from gspread.http_client import HTTPClient
 
         try:
-            credentials = Credentials.from_service_account_file(
+            credentials = Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
                 service_account_file, scopes=list(READONLY_SCOPES)
             )
         except (OSError, ValueError, KeyError) as exc:
@@ -186,7 +186,7 @@ class SheetsAdapter:
             ) from None
         self.client_email: str = credentials.service_account_email
         self._budget = budget
-        session = AuthorizedSession(credentials)
+        session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
         transport = _transport_class()(counter, api_url)
         session.mount("https://", transport)
         session.mount("http://", transport)

@@ -93,7 +93,9 @@ def _first_response_records(ledger: SqlLedger, states: list[Any]) -> dict[str, d
     records: dict[str, dict[str, Any]] = {}
     messages: dict[str, dict[str, Any]] = {}
 
-    def row(alert: str, item: str, status: str, tier: str, first: Any, store: dict[str, Any]):
+    def row(
+        alert: str, item: str, status: str, tier: str, first: Any, store: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "job": FIRST_RESPONSE_JOB,
             "alert": alert,
