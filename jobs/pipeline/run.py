@@ -39,6 +39,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -429,15 +430,87 @@ class Pipeline:
 
     def _run_chains(self, chains: list[ChainRun]) -> None:
         self._confirm(chains)
-        for chain in chains:
-            self._advance(chain)
+        self._advance_all(chains)
         rounds = 0
         while self.notices and rounds < 10:
             rounds += 1
             waiting = {chain.id: chain for chain, _ in self.notices}
             self._send_notices()
-            for chain in waiting.values():
-                self._advance(chain)
+            self._advance_all(list(waiting.values()))
+
+    def _advance_all(self, chains: list[ChainRun]) -> None:
+        """Every chain as far as it goes this run. Jira writes to different tickets go out
+        side by side (`run.max_parallel_writes` in flight; one ticket's writes in order):
+        each chain runs until its next step is such a write, the waiting writes are sent
+        together, and the chains that wrote go on. Slack steps stay one at a time (Slack paces
+        them per channel anyway); the ledger is only ever written from this thread."""
+        parallel = not self.ctx.dry_run and self.ctx.settings.run.max_parallel_writes > 1
+        live = chains
+        while live:
+            wave: list[ChainRun] = []
+            for chain in live:
+                while not chain.finished and not chain.blocked:
+                    index = chain.position
+                    kind = chain.steps[index].action.kind
+                    if kind is ActionKind.SLACK_NOTICE:
+                        if (chain, index) not in self.notices:
+                            self.notices.append((chain, index))
+                        break
+                    if parallel and kind.is_jira:
+                        wave.append(chain)
+                        break
+                    if not self._attempt(chain, index):
+                        break
+            if not wave:
+                return
+            self._attempt_wave(wave)
+            live = wave
+
+    def _attempt_wave(self, wave: list[ChainRun]) -> None:
+        """One Jira step of each chain in ``wave``: prepared and recorded here, in order;
+        sent concurrently. A credential refusal stops the run once the wave is recorded."""
+        ready: list[tuple[ChainRun, Step, Action]] = []
+        for chain in wave:
+            action = self._prepare(chain, chain.position)
+            if action is not None:
+                ready.append((chain, chain.steps[chain.position], action))
+        outcomes = self._execute_many([action for _, _, action in ready])
+        refused: CredentialError | None = None
+        for (chain, step, action), outcome in zip(ready, outcomes, strict=True):
+            try:
+                self._conclude(chain, step, action, outcome)
+            except CredentialError as exc:
+                refused = refused or exc
+        if refused is not None:
+            raise refused
+
+    def _execute_many(self, actions: list[Action]) -> list[Mapping[str, Any] | Exception]:
+        """Each action's result or the exception it raised, in order. Actions on one ticket
+        run one after another in one worker (Jira limits writes per issue, and a comment
+        must follow the edit it explains); different tickets run side by side."""
+        if not actions:
+            return []
+        lanes: dict[str, list[int]] = {}
+        for index, action in enumerate(actions):
+            lanes.setdefault(_lane_of(action), []).append(index)
+        outcomes: list[Mapping[str, Any] | Exception] = [RuntimeError("not run")] * len(actions)
+
+        def run_lane(indexes: list[int]) -> None:
+            for index in indexes:
+                try:
+                    outcomes[index] = self.executor.execute(actions[index])
+                except Exception as exc:  # handed to _conclude, which knows each kind
+                    outcomes[index] = exc
+
+        workers = min(len(lanes), self.ctx.settings.run.max_parallel_writes)
+        if workers <= 1:
+            for indexes in lanes.values():
+                run_lane(indexes)
+            return outcomes
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write") as pool:
+            for future in [pool.submit(run_lane, indexes) for indexes in lanes.values()]:
+                future.result()
+        return outcomes
 
     def _confirm(self, chains: list[ChainRun]) -> None:
         """Check each chain's next step against the ticket when it has a proof: always after
@@ -549,6 +622,20 @@ class Pipeline:
 
     def _attempt(self, chain: ChainRun, index: int) -> bool:
         """Send one step; True when it is done and the chain may go on."""
+        step = chain.steps[index]
+        action = self._prepare(chain, index)
+        if action is None:
+            return step.status == DONE  # a dry run's step, or one that could not be sent
+        try:
+            outcome: Mapping[str, Any] | Exception = self.executor.execute(action)
+        except Exception as exc:
+            outcome = exc
+        return self._conclude(chain, step, action, outcome)
+
+    def _prepare(self, chain: ChainRun, index: int) -> Action | None:
+        """Everything before a step is sent: its reference line checked, its references
+        resolved, the intent saved. The action to send, or None when there is nothing to
+        send (a dry run prints it; a step that cannot be sent is recorded)."""
         ctx = self.ctx
         step = chain.steps[index]
         marker = step.action.marker
@@ -558,7 +645,7 @@ class Pipeline:
             message = f"reference line {marker!r} is missing from the text"
             self._record(step.action, ActionStatus.FAILED, "failed", message, error=message)
             self._abandon(chain, message)
-            return False
+            return None
         if ctx.dry_run:
             # Nothing is sent, so what a step would return is shown by name ("<ts of step 1>").
             try:
@@ -568,12 +655,12 @@ class Pipeline:
             self._print(shown, index)
             self._record(shown, ActionStatus.DRY_RUN, "dry_run", "would send")
             step.status, step.result = DONE, act.dry_run_result(shown, index)
-            return True
+            return None
         try:
             action = resolve(step.action, chain.results, self.ctx.alert_channel)
         except UnresolvedRef as exc:
             self._give_up(chain, step, f"cannot send: {exc}")
-            return False
+            return None
         step.status = INFLIGHT
         step.attempts += 1
         step.attempted_at = self.clock.now().isoformat()
@@ -581,8 +668,20 @@ class Pipeline:
         if chain.needs_intent:
             self._save(chain)  # the intent: a run killed from here on leaves it for the next
         failpoint("before_send")
+        return action
+
+    def _conclude(
+        self,
+        chain: ChainRun,
+        step: Step,
+        action: Action,
+        outcome: Mapping[str, Any] | Exception,
+    ) -> bool:
+        """Record what sending ``action`` came to; True when the chain may go on."""
         try:
-            result = self.executor.execute(action)
+            if isinstance(outcome, Exception):
+                raise outcome
+            result = outcome
         except CredentialError as exc:
             step.status = FAILED if not chain.started else PENDING
             self._record(action, ActionStatus.FAILED, "failed", str(exc), error=str(exc))
@@ -984,6 +1083,18 @@ def unique(findings: Sequence[Finding]) -> tuple[list[Finding], list[DataProblem
         if count > 1
     ]
     return kept, problems
+
+
+def _lane_of(action: Action) -> str:
+    """Writes in one lane go in order: those to one ticket (a link touches two: its inward
+    end decides, the ticket the link's comment lands on)."""
+    if action.link is not None:
+        return f"ticket:{action.link.inward_key}"
+    if action.kind is ActionKind.JIRA_CREATE:
+        return f"action:{id(action)}"  # a new ticket: nothing to wait for
+    if isinstance(action.target, str) and action.target:
+        return f"ticket:{action.target}"
+    return f"action:{id(action)}"
 
 
 def _target(action: Action) -> str:

@@ -7,6 +7,8 @@ or times out on demand, and the clock moves only when a test moves it.
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from jobs.adapters.http import AdapterError, OutcomeUnknown, PermanentError
+from jobs.adapters.http import AdapterError, CredentialError, OutcomeUnknown, PermanentError
 from jobs.clock import FixedClock
 from jobs.config import JobConfig, load_settings
 from jobs.context import RunContext
@@ -107,20 +109,26 @@ class FakeExecutor:
     reads: list[list[str]] = field(default_factory=list)
     on_send: Callable[[Action], None] | None = None
     counter: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """The pipeline sends Jira writes to different tickets from several threads."""
 
     def execute(self, action: Action) -> dict[str, Any]:
-        errors = self.fail.get((str(action.kind), str(action.target)))
-        if errors:
-            raise errors.pop(0)
+        with self.lock:
+            errors = self.fail.get((str(action.kind), str(action.target)))
+            error = errors.pop(0) if errors else None
+        if error is not None:
+            raise error
         if self.on_send is not None:
             self.on_send(action)
-        self.sent.append(action)
-        self.counter += 1
+        with self.lock:
+            self.sent.append(action)
+            self.counter += 1
+            counter = self.counter
         if action.kind is ActionKind.JIRA_CREATE:
-            return {"key": f"CS-{100 + self.counter}"}
+            return {"key": f"CS-{100 + counter}"}
         if action.kind.is_jira:
             return {}
-        return {"channel": "C0CHANNEL", "ts": f"1700000000.{self.counter:06d}"}
+        return {"channel": "C0CHANNEL", "ts": f"1700000000.{counter:06d}"}
 
     def read(self, keys: Sequence[str]) -> dict[str, Ticket]:
         self.reads.append(list(keys))
@@ -449,6 +457,112 @@ def test_a_chain_is_written_before_its_first_jira_write(desk: Desk) -> None:
 
     assert seen == [1]  # the intent was in the ledger while the write was in flight
     assert desk.ledger.chains(JOB) == []
+
+
+# -- writes side by side ---------------------------------------------------------------------
+
+
+class InFlight:
+    """Counts the sends in flight, overall and per ticket, while each takes a moment."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: dict[str, int] = {}
+        self.most = 0
+        self.most_per_ticket = 0
+        self.order: list[str] = []
+
+    def __call__(self, action: Action) -> None:
+        key = str(action.target)
+        with self.lock:
+            self.now[key] = self.now.get(key, 0) + 1
+            self.most = max(self.most, sum(self.now.values()))
+            self.most_per_ticket = max(self.most_per_ticket, self.now[key])
+            self.order.append(f"{key} {action.text.splitlines()[0]}")
+        time.sleep(0.05)
+        with self.lock:
+            self.now[key] -= 1
+
+
+def notes(f: Finding, *texts: str) -> Action:
+    """Internal notes on ``f``'s ticket, one after another in one chain."""
+    chain: tuple[Action, ...] = ()
+    for text in reversed(texts):
+        mark = f"Ref: {f.item} · {text}"
+        chain = (
+            Action(
+                ActionKind.JIRA_INTERNAL_COMMENT, f.item, [f], text=f"{text}\n{mark}",
+                marker=mark, then=chain,
+            ),
+        )  # fmt: skip
+    return chain[0]
+
+
+def test_jira_writes_to_different_tickets_go_out_side_by_side(desk: Desk) -> None:
+    flight = InFlight()
+    desk.executor.on_send = flight
+    findings = [finding(f"SS-{n}") for n in range(1, 13)]
+
+    report = desk.run(FakeJob(findings, plan=lambda w: [reply(f) for f in w.fresh]))
+
+    assert report.exit_code == 0
+    assert len(desk.executor.sent) == 12
+    assert flight.most == 8  # run.max_parallel_writes, by default
+    assert desk.ledger.chains(JOB) == []
+    assert all(desk.record(f.item) is not None for f in findings)
+
+
+def test_one_tickets_writes_go_in_order_one_at_a_time(desk: Desk) -> None:
+    flight = InFlight()
+    desk.executor.on_send = flight
+    one, two = finding("SS-1", rule="first"), finding("SS-1", rule="second")
+    other = finding("SS-2")
+
+    desk.run(
+        FakeJob(
+            [one, two, other],
+            plan=lambda w: [notes(one, "a", "b"), notes(two, "c"), notes(other, "d", "e")],
+        )
+    )
+
+    assert flight.most_per_ticket == 1
+    mine = [o for o in flight.order if o.startswith("SS-1 ")]
+    assert mine.index("SS-1 a") < mine.index("SS-1 b")  # a chain's steps stay in order
+    assert sorted(mine) == ["SS-1 a", "SS-1 b", "SS-1 c"]
+    assert len(flight.order) == 5
+
+
+def test_one_write_at_a_time_when_the_desk_says_so(tmp_path: Path) -> None:
+    desk = Desk(tmp_path, {"run": {"settle_window": "3m", "max_parallel_writes": 1}})
+    flight = InFlight()
+    desk.executor.on_send = flight
+    findings = [finding(f"SS-{n}") for n in range(1, 5)]
+
+    desk.run(FakeJob(findings, plan=lambda w: [reply(f) for f in w.fresh]))
+
+    assert flight.most == 1 and len(desk.executor.sent) == 4
+
+
+def test_a_credential_refusal_in_a_wave_records_the_others_then_stops_the_run(
+    desk: Desk,
+) -> None:
+    findings = [finding(f"SS-{n}") for n in range(1, 5)]
+    refusal = CredentialError("jira", "HTTP 401: the API token was revoked")
+    desk.executor.fail[("jira_public_comment", "SS-3")] = [refusal]
+
+    report = desk.run(FakeJob(findings, plan=lambda w: [reply(f) for f in w.fresh]))
+
+    assert report.exit_code != 0
+    assert any("credentials refused" in e for e in report.errors), report.errors
+    sent = sorted(str(a.target) for a in desk.executor.sent)
+    assert sent == ["SS-1", "SS-2", "SS-4"]
+    # What went out is on record, so the next run does not send it again.
+    assert [desk.record(k) is not None for k in ("SS-1", "SS-2", "SS-3", "SS-4")] == [
+        True,
+        True,
+        False,
+        True,
+    ]
 
 
 def test_a_chain_survives_a_round_trip_through_the_ledger() -> None:
