@@ -326,7 +326,7 @@ def _run_jobs(
             report.exit_code = EXIT_FAILED
             report.finished_at = clock.now()
         reports.append(report)
-        failure = report.errors[-1] if report.errors else ""
+        failure = report.failure_reason() if report.exit_code else ""
         beat.finish(report.exit_code, failure or report.summary_line())
         level = logging.ERROR if report.exit_code else logging.INFO
         log.log(level, report.summary_line(), extra=ctx.extra())

@@ -89,6 +89,15 @@ class RunReport:
             "exit_code": self.exit_code,
         }
 
+    def failure_reason(self) -> str:
+        """Why the run failed, in one line: its first error, else its first failed action."""
+        if self.errors:
+            return self.errors[0]
+        for action in self.actions:
+            if action.status == ActionStatus.FAILED:
+                return f"{action.kind} {action.target} failed: {action.error or action.reason}"
+        return ""
+
     def summary_line(self) -> str:
         sent = sum(a.status == ActionStatus.SENT for a in self.actions)
         failed = sum(a.status == ActionStatus.FAILED for a in self.actions)
