@@ -112,8 +112,14 @@ DURATION_BOUNDS: dict[str, tuple[int, int]] = {
 }
 """Every duration setting has a range; README 'Configuration reference' lists them. A value
 outside it is a typo or a policy that cannot work (``realert: 0s`` alerts on every run,
-``http_timeout: 0s`` fails every request). A setting written in business days may use as many
-business days as its longest wall-clock value has days."""
+``http_timeout: 0s`` fails every request)."""
+BUSINESS_DAY_SETTINGS = frozenset(
+    {"remind_after", "nudge_after", "publish_after", "silent_close_after"}
+)
+"""The settings counted on the desk calendar, which may be written in business days (``3bd``)
+and then take as many as their longest wall-clock value has days. Every other duration is
+wall-clock time, where ``400bd`` would count as nothing (``ledger.retention: 400bd`` would
+prune the whole decision log)."""
 
 
 def _shown(seconds: int) -> str:
@@ -124,6 +130,11 @@ def check_duration_bounds(name: str, value: Duration) -> None:
     """Raise ValueError when ``value`` is outside the range of the setting called ``name``."""
     low, high = DURATION_BOUNDS.get(name, (0, MAX_DAYS * _D))
     if value.is_business:
+        if name not in BUSINESS_DAY_SETTINGS:
+            raise ValueError(
+                f"{value} is in business days; this setting is wall-clock time "
+                f"({_shown(low)}-{_shown(high)}, e.g. 2h or 3d)"
+            )
         fewest, most = (1 if low else 0), max(1, high // _D)
         if not fewest <= value.business_days <= most:
             raise ValueError(f"{value} is outside {fewest}bd-{most}bd (README: duration settings)")

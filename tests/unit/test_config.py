@@ -257,10 +257,12 @@ def test_a_schedule_outside_the_common_cron_dialect_is_named(
         ({"ledger": {"retention": "1d"}}, "ledger.retention", "outside 30d-3660d"),
         ({"jobs": {"sample": {"first_response": "1m"}}}, "jobs.sample.first_response", "5m-30d"),
         (
-            {"jobs": {"sample": {"first_response": "40bd"}}},
+            {"jobs": {"sample": {"first_response": "2bd"}}},
             "jobs.sample.first_response",
-            "1bd-30bd",
+            "wall-clock",
         ),
+        ({"ledger": {"retention": "400bd"}}, "ledger.retention", "business days"),
+        ({"jobs": {"sample": {"realert": "1bd"}}}, "jobs.sample.realert", "wall-clock"),
     ],
 )
 def test_a_duration_outside_its_range_is_named(
@@ -268,6 +270,23 @@ def test_a_duration_outside_its_range_is_named(
 ) -> None:
     problems = problems_for(tmp_path, overrides)
     assert any(p.startswith(f"{key}: ") and message in p for p in problems), problems
+
+
+def test_a_setting_counted_on_the_calendar_takes_business_days_within_its_range(
+    tmp_path: Path,
+) -> None:
+    from jobs.registry import all_jobs
+
+    models = {n: j.spec.config_model for n, j in all_jobs().items()}
+    ok = write_settings(tmp_path, {"jobs": {"doc_test_followup": {"nudge_after": "30bd"}}})
+    assert load_settings(ok, models).jobs["doc_test_followup"].nudge_after.business_days == 30
+    too_long = write_settings(tmp_path, {"jobs": {"doc_test_followup": {"nudge_after": "31bd"}}})
+    with pytest.raises(ConfigError) as info:
+        load_settings(too_long, models)
+    assert any(
+        p.startswith("jobs.doc_test_followup.nudge_after: 31bd is outside 1bd-30bd")
+        for p in info.value.problems
+    )
 
 
 def test_durations_at_their_bounds_load(tmp_path: Path) -> None:
