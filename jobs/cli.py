@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--now", help="evaluate as of this ISO 8601 instant (with offset)")
     run.add_argument("--report", help="write a JSON run report to this path")
     run.add_argument(
+        "--allow-backwards",
+        action="store_true",
+        help="run even if --now is before the job's last run (a replay you mean)",
+    )
+    run.add_argument(
         "--scheduled",
         action="store_true",
         help="refuse to run unless now (desk time) is a time the job's schedule names",
@@ -284,8 +289,10 @@ def _run_jobs(
     from jobs.adapters.http import CredentialError
     from jobs.context import RunContext
     from jobs.heartbeat import Heartbeat
+    from jobs.ledger.base import ReadOnlyLedger
     from jobs.metrics import write_metrics
     from jobs.pipeline import Pipeline
+    from jobs.pipeline.records import SCHEDULE_JITTER
     from jobs.registry import get_job
     from jobs.report import ReportPathError, RunReport
 
@@ -299,13 +306,28 @@ def _run_jobs(
             dry_run=args.dry_run,
             run_id=uuid.uuid4().hex[:12],
             env=env,
-            ledger=ledger,
+            ledger=ReadOnlyLedger(ledger),
             out=out,
+            allow_backwards=args.allow_backwards,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
         except CredentialError as exc:
             raise UsageError(f"{name}: {exc}") from None
+        last = ledger.last_run(name)
+        if (
+            not args.dry_run
+            and not args.allow_backwards
+            and last is not None
+            and now < last.now - SCHEDULE_JITTER
+        ):
+            # Before anything is sent, for every job of `run all`: a clock moved back would
+            # replay last week's replies with last week's references.
+            raise UsageError(
+                f"{name}: clock moved back: --now {now.isoformat()} is before the job's last "
+                f"run ({last.now.isoformat()}); nothing sent. Add --allow-backwards if you "
+                "mean it."
+            )
         contexts.append(ctx)
 
     reports = []
@@ -316,7 +338,7 @@ def _run_jobs(
         beat = Heartbeat(config.heartbeat_url, fmt=config.heartbeat_format, dry_run=ctx.dry_run)
         beat.start()
         try:
-            report = Pipeline(job, ctx, clock).run()
+            report = Pipeline(job, ctx, clock, ledger=ledger).run()
         except Exception as exc:  # one job's bug must not stop `run all`, nor print a traceback
             detail = " ".join(str(exc).split())[:300]
             log.error("job crashed: %s: %s", type(exc).__name__, detail, extra=ctx.extra())
@@ -502,8 +524,7 @@ def cmd_ledger(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     url = env.get("JOBS_LEDGER_URL") or None
     ledger = _ledger(settings, env)
     try:
-        inner: Any = getattr(ledger, "inner", ledger)
-        stored = getattr(inner, "schema_version", None)
+        stored = getattr(ledger, "schema_version", None)  # SqlLedger: the version on disk
         version = stored() if callable(stored) else SCHEMA_VERSION
         print(f"ledger: {describe_url(url)}", file=out)
         if args.action == "migrate":
@@ -511,16 +532,8 @@ def cmd_ledger(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
             return EXIT_OK
         print("reachable: yes", file=out)
         print(f"schema version: {version} (this release: {SCHEMA_VERSION})", file=out)
-        counts = getattr(inner, "row_counts", None)
-        if callable(counts):
-            for table, count in sorted(counts().items()):
-                print(f"rows in {table}: {count}", file=out)
-        else:
-            from jobs.clock import SystemClock
-
-            rows = ledger.silences(now=SystemClock().now(), include_expired=True)
-            print(f"rows in silences: {len(rows)}", file=out)
-            print("rows in other tables: not reported by this ledger version", file=out)
+        for table, count in sorted(ledger.counts().items()):
+            print(f"rows in {table}: {count}", file=out)
     finally:
         ledger.close()
     return EXIT_OK

@@ -7,6 +7,7 @@ Rules never read the system clock: the shell hands them one `now` per run, taken
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -17,6 +18,10 @@ _INSTANT_EXAMPLES = "e.g. 2026-11-23T09:00:00-05:00 or 2026-11-23T14:00:00Z"
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, always timezone-aware."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (a fixed clock moves forward instead)."""
         ...
 
 
@@ -40,6 +45,9 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
 
 class FixedClock:
     """A clock that only moves when told to: for tests, dry runs and ``--now`` replays."""
@@ -49,6 +57,9 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self._at
+
+    def sleep(self, seconds: float) -> None:
+        self._at = self._at + timedelta(seconds=max(0.0, seconds))
 
     def advance(self, delta: timedelta) -> datetime:
         """Move forward (or back, with a negative delta) and return the new now."""

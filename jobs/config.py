@@ -109,6 +109,7 @@ DURATION_BOUNDS: dict[str, tuple[int, int]] = {
     "claim_ttl": (1 * _M, 6 * _H),
     "retry_budget": (0, 15 * _M),
     "http_timeout": (1 * _S, 5 * _M),
+    "settle_window": (2 * _S, 1 * _H),
 }
 """Every duration setting has a range; README 'Configuration reference' lists them. A value
 outside it is a typo or a policy that cannot work (``realert: 0s`` alerts on every run,
@@ -293,6 +294,21 @@ class RunConfig(Strict):
     retry_budget: DurationField = parse_duration("2m")
     http_timeout: DurationField = parse_duration("30s")
     max_alerts_per_message: int = Field(default=25, ge=1, le=45)
+    settle_window: DurationField = parse_duration("3m")
+    """How long a write whose outcome is unknown (a timeout, a kill) may still take to land:
+    the next run waits this long after the attempt before checking the ticket, and sends it
+    again only if it is not there. Longer than ``http_timeout`` plus the retry budget."""
+
+    @model_validator(mode="after")
+    def _settle_after_timeout(self) -> RunConfig:
+        if self.settle_window.is_business:
+            raise ValueError("settle_window is a time (e.g. 3m), not business days")
+        if self.settle_window.wall <= self.http_timeout.wall:
+            raise ValueError(
+                f"settle_window ({self.settle_window}) must be longer than http_timeout "
+                f"({self.http_timeout}): a write the client gave up on can land until then"
+            )
+        return self
 
 
 def _http_url(value: str | None) -> str | None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from jobs.adapters.jira import JiraAdapter
     from jobs.adapters.sheets import SheetsAdapter
     from jobs.adapters.slack import SlackAdapter
-    from jobs.ledger.base import Ledger
+    from jobs.ledger.base import LedgerReader
 
 
 REQUIRED_ENV = {
@@ -54,11 +54,14 @@ class RunContext:
     dry_run: bool
     run_id: str
     env: Mapping[str, str]
-    ledger: Ledger
+    ledger: LedgerReader
+    """Read-only: jobs read records, memory and silences; only the pipeline writes."""
     counter: CallCounter = field(default_factory=CallCounter)
     out: TextIO = field(default_factory=lambda: sys.stdout)
     notes: dict[str, Any] = field(default_factory=dict)
     """Run-level facts a job wants in the report (e.g. which SLA source decided)."""
+    allow_backwards: bool = False
+    """Run even though ``now`` is before the job's last run (the operator said so)."""
 
     @cached_property
     def budget(self) -> RetryBudget:

@@ -1,24 +1,29 @@
 """What a job is: a spec for the registry, and three steps the pipeline calls.
 
 A job module under ``jobs/tasks/`` defines a ``JobSpec`` and a ``Job`` subclass:
-- ``fetch(ctx)`` reads what the rule needs through the adapters (the only I/O);
+- ``fetch(ctx)`` reads what the rule needs through the adapters (the only I/O); the ledger it
+  sees is read-only (`jobs.ledger.base.LedgerReader`);
 - ``evaluate(data, ctx)`` calls the pure rule in ``jobs/rules/`` with ``ctx.now`` and config;
-- ``plan(findings, ctx)`` turns the findings that survived silences and dedup into actions.
-Silences, dedup, sending, recording and the report belong to the pipeline, never to a job.
+- ``plan(work, ctx)`` says *what* to do: actions for the fresh findings (with the steps that
+  follow each, see `jobs.model.Action`), and what resolves each record no finding covers.
+Silences, dedup, claims, intents, sending, resuming, records and the report belong to the
+pipeline (`jobs.pipeline`), never to a job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from jobs.config import JobConfig
-from jobs.model import Action, Evaluation, Finding
+from jobs.model import Action, AlertRecord, Evaluation, Finding, RecordKey
 from jobs.render.templates import TemplateSpec
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
+
+Data = TypeVar("Data")
 
 
 @dataclass(frozen=True)
@@ -32,21 +37,32 @@ class JobSpec:
     default_config: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Job:
+@dataclass(frozen=True)
+class Work(Generic[Data]):
+    """What a job plans from."""
+
+    fresh: list[Finding]
+    """Findings to act on now: fresh (never sent, a higher tier, or past the re-alert window)
+    and claimed by this run."""
+    resolving: list[AlertRecord]
+    """Open records that no finding covers any more, claimed by this run: the job says what
+    resolves each (e.g. rewrites its message); the pipeline closes those it says nothing of."""
+    findings: list[Finding]
+    """Every finding of the run (also those silenced or already sent), for context."""
+    records: Mapping[RecordKey, AlertRecord]
+    """Every record of the job, as read at the start of the run."""
+    data: Data
+    """What ``fetch`` returned."""
+
+
+class Job(Generic[Data]):
     spec: ClassVar[JobSpec]
 
-    def fetch(self, ctx: RunContext) -> Any:
+    def fetch(self, ctx: RunContext) -> Data:
         raise NotImplementedError
 
-    def evaluate(self, data: Any, ctx: RunContext) -> Evaluation:
+    def evaluate(self, data: Data, ctx: RunContext) -> Evaluation:
         raise NotImplementedError
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+    def plan(self, work: Work[Data], ctx: RunContext) -> list[Action]:
         raise NotImplementedError
-
-    def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
-        """Follow-up actions that are not tied to a new finding (e.g. resolving an open alert).
-
-        Called after ``plan``'s actions ran; default: none.
-        """
-        return []

@@ -6,7 +6,7 @@ Adapters turn vendor JSON into these; rules read only these; the pipeline turns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -190,6 +190,21 @@ class DataProblem:
 
 
 @dataclass(frozen=True)
+class RecordKey:
+    """What one alert record is about: a job's alert for an item (or a group) in an episode."""
+
+    job: str
+    alert: str
+    """The alert's name: a finding's rule, or the name several rules (tiers) share."""
+    item: str
+    episode: str = ""
+
+    def __str__(self) -> str:
+        episode = f" [{self.episode}]" if self.episode else ""
+        return f"{self.job}/{self.alert} {self.item}{episode}"
+
+
+@dataclass(frozen=True)
 class Finding:
     """Something a rule decided is worth telling someone about, with the facts that decided it."""
 
@@ -202,15 +217,60 @@ class Finding:
     facts: Mapping[str, Any] = field(default_factory=dict)
     """JSON-safe values; written to the report and the decision log."""
     episode: str = ""
-    """Part of the dedup key: e.g. an ISO week, so a weekly reply is 'once per week'."""
+    """Part of the record's key: e.g. an ISO week, so a weekly reply is 'once per week'."""
     url: str | None = None
     priority: bool = False
     realert: timedelta | None = None
-    """Minimum time between two alerts for the same (job, rule, item, episode); None = once ever."""
+    """Minimum time between two sends for the same record; None = once per episode."""
+    alert: str = ""
+    """The record this finding belongs to, when several rules share one (the tiers of the
+    first-response alert); empty = its own rule."""
+    reopens: bool = False
+    """A record that was resolved (closed) starts a new episode when this finding comes back
+    (an alert that fires, clears and fires again), instead of staying sent once and for all."""
 
     @property
-    def dedup_key(self) -> tuple[str, str, str, str]:
-        return (self.job, self.rule, self.item, self.episode)
+    def record_key(self) -> RecordKey:
+        return RecordKey(self.job, self.alert or self.rule, self.item, self.episode)
+
+
+class RecordStatus(StrEnum):
+    NEW = "new"
+    """Claimed by a run that has not sent anything for it yet."""
+    OPEN = "open"
+    """Sent; the condition still held when last looked at."""
+    CLOSED = "closed"
+    """Resolved: no finding covered it any more (or its episode is over)."""
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """The ledger's memory of one alert: what was announced, when, and where it lives now.
+
+    Written by the pipeline only after a send succeeded; jobs read it to plan (edit the
+    message in ``store``, announce only a higher tier) and to resolve it.
+    """
+
+    key: RecordKey
+    status: RecordStatus = RecordStatus.NEW
+    tier: Severity | None = None
+    """The highest severity announced in this episode."""
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    closed_at: datetime | None = None
+    realert: timedelta | None = None
+    """The re-alert window in force when it was last sent; None = once per episode."""
+    store: Mapping[str, Any] = field(default_factory=dict)
+    """What a later step needs: the Slack message (channel, ts), a created issue's key,
+    what a message shows. JSON-safe."""
+    version: int = 0
+    """Bumped on every write; a claim succeeds only on the version the run read."""
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is RecordStatus.OPEN
 
 
 class ActionKind(StrEnum):
@@ -219,6 +279,8 @@ class ActionKind(StrEnum):
     SLACK_THREAD_REPLY = "slack_thread_reply"
     SLACK_DM = "slack_dm"
     SLACK_FILE = "slack_file"
+    SLACK_NOTICE = "slack_notice"
+    """One line of a grouped message the pipeline posts once for every notice of the run."""
     JIRA_PUBLIC_COMMENT = "jira_public_comment"
     JIRA_INTERNAL_COMMENT = "jira_internal_comment"
     JIRA_TRANSITION = "jira_transition"
@@ -230,30 +292,136 @@ class ActionKind(StrEnum):
     def reaches_customer(self) -> bool:
         return self is ActionKind.JIRA_PUBLIC_COMMENT
 
+    @property
+    def is_jira(self) -> bool:
+        return self.value.startswith("jira_")
+
+
+ALERT_CHANNEL = "@alert-channel"
+"""An action's target meaning "the desk's alert channel as configured when it is sent": a step
+resumed by a later run goes where the settings say then."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value an earlier step of the same chain returned, e.g. ``Ref(0, "ts")`` for the
+    Slack message a thread reply goes under, ``Ref(0, "key")`` for a created issue."""
+
+    step: int
+    field: str
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """Jira's naming: ``inward_key`` reads the type's outward phrase ("SS-340 duplicates
+    SS-301" is Duplicate with inward_key=SS-340, outward_key=SS-301)."""
+
+    inward_key: str | Ref
+    outward_key: str | Ref
+    link_type: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    content: bytes
+    filename: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The grouped message a notice line goes into: one per channel, title and footer a run."""
+
+    title: str
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """What a step changes in a record when it succeeds (values may be `Ref`s)."""
+
+    key: RecordKey
+    store: Mapping[str, Any] = field(default_factory=dict)
+    """Merged into the record's store; a None value removes the entry."""
+    close: bool = False
+    reopen: bool = False
+    """Keep (or make) the record open without counting a send."""
+
 
 @dataclass
 class Action:
-    """One thing to send or change, covering one or more findings."""
+    """One write to the outside world, and what follows from it.
+
+    The common fields say where it goes and what it says; each kind has its own typed fields
+    (checked when the action is made). ``then`` lists the steps that run only after this one
+    succeeded, in order, with `Ref`s to earlier results; the pipeline records each step, so a
+    chain cut short by a failure or a crash resumes where it stopped. ``otherwise`` runs if
+    this step fails for good.
+    """
 
     kind: ActionKind
-    target: str
-    """Slack channel/user email, or a Jira ticket key."""
-    findings: list[Finding]
+    target: str | Ref
+    """Slack channel or user (email or id), a Jira ticket key, or a project (create)."""
+    findings: list[Finding] = field(default_factory=list)
     text: str = ""
     blocks: list[dict[str, Any]] | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-    """Kind-specific arguments (thread ts, transition name, link type, fields to set...)."""
     marker: str | None = None
-    """For replies that reach a customer: a string whose presence in the ticket's comments
-    proves this step was already sent (the ticket is the ground truth, not the ledger)."""
-    record_findings: bool = True
-    """False for actions that must not mark their findings as alerted (e.g. a resolved notice)."""
-    on_done: Callable[[dict[str, Any]], None] | None = None
-    """Called with the executor's result after a real send (e.g. to keep a Slack message ts)."""
+    """For comments: the reference line whose presence on the ticket proves it was posted
+    (the ticket is the ground truth, not the ledger)."""
+    thread_ts: str | Ref | None = None
+    """Slack post, thread reply or file: the message whose thread it goes in."""
+    broadcast: bool = False
+    """Slack thread reply: also show it in the channel (``reply_broadcast``)."""
+    ts: str | Ref | None = None
+    """Slack update: the message to edit."""
+    to_status: str | None = None
+    link: LinkSpec | None = None
+    fields: Mapping[str, Any] | None = None
+    """Jira create (every field) or edit (fields to set)."""
+    add_labels: tuple[str, ...] = ()
+    priority: str | None = None
+    upload: Upload | None = None
+    trace_label: str | None = None
+    """Jira create: a label the new issue carries, by which a later run finds it."""
+    notice: Notice | None = None
+    text_refs: Mapping[str, Ref] = field(default_factory=dict)
+    """Values from earlier steps put into ``text`` where it says ``{name}`` (a created
+    issue's key in a notice, say)."""
+    then: tuple[Action, ...] = ()
+    otherwise: tuple[Action, ...] = ()
+    notifies: bool = True
+    """Its success counts as telling someone about its findings (their records are marked
+    sent); False for steps that only tidy up, e.g. rewriting a resolved message."""
+    records: tuple[RecordChange, ...] = ()
+
+    def __post_init__(self) -> None:
+        need: dict[ActionKind, tuple[str, ...]] = {
+            ActionKind.SLACK_UPDATE: ("ts",),
+            ActionKind.SLACK_THREAD_REPLY: ("thread_ts",),
+            ActionKind.SLACK_FILE: ("upload",),
+            ActionKind.SLACK_NOTICE: ("notice",),
+            ActionKind.JIRA_TRANSITION: ("to_status",),
+            ActionKind.JIRA_LINK: ("link",),
+            ActionKind.JIRA_CREATE: ("fields",),
+        }
+        missing = [name for name in need.get(self.kind, ()) if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} action needs {', '.join(missing)}")
+        if self.kind is ActionKind.JIRA_EDIT and not (
+            self.fields or self.add_labels or self.priority
+        ):
+            raise ValueError("a jira_edit action needs fields, add_labels or priority")
+        if self.kind is ActionKind.JIRA_CREATE and not self.trace_label:
+            raise ValueError("a jira_create action needs a trace_label to be found again")
 
     @property
     def items(self) -> list[str]:
         return sorted({f.item for f in self.findings})
+
+    @property
+    def chain(self) -> tuple[Action, ...]:
+        """This step and every step after it."""
+        return (self, *self.then)
 
 
 @dataclass(frozen=True)
@@ -263,3 +431,9 @@ class Evaluation:
     findings: list[Finding]
     problems: list[DataProblem] = field(default_factory=list)
     examined: int = 0
+    memory: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    """What the job wants remembered for the next run, by item (None forgets it); the
+    pipeline writes it after a real run."""
+    tickets: Mapping[str, Ticket] = field(default_factory=dict)
+    """Tickets read this run with every comment, by key: fresh enough to check a step's proof
+    against without reading them again."""

@@ -19,6 +19,8 @@ class ActionStatus:
     SUPPRESSED_DUPLICATE = "suppressed_duplicate"
     DRY_RUN = "dry_run"
     FAILED = "failed"
+    PENDING = "pending"
+    """Not sent this run: an earlier attempt's outcome is checked once it has settled."""
 
 
 @dataclass
@@ -33,9 +35,9 @@ class ActionRecord:
 
     @classmethod
     def of(cls, action: Action, status: str, **extra: Any) -> ActionRecord:
-        return cls(
-            kind=str(action.kind), target=action.target, items=action.items, status=status, **extra
-        )
+        target = action.target
+        shown = target if isinstance(target, str) else f"<{target.field} of step {target.step + 1}>"
+        return cls(kind=str(action.kind), target=shown, items=action.items, status=status, **extra)
 
 
 @dataclass

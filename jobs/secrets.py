@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 if TYPE_CHECKING:
-    from jobs.ledger.base import Decision, Ledger, Silence
+    from jobs.ledger.base import Chain, Decision, Ledger, Silence
 
 REDACTED = "[REDACTED]"
 
@@ -318,8 +318,9 @@ def redact_decision(decision: Decision) -> Decision:
 
 
 class RedactingLedger:
-    """The ledger as the CLI hands it to the pipeline: text written to the decision log and
-    to silences passes through `redact` first; everything else goes straight through."""
+    """The ledger as the CLI hands it to the pipeline: text written to the decision log, to
+    silences and to a chain step's error passes through `redact` first; everything else goes
+    straight through."""
 
     def __init__(self, inner: Ledger) -> None:
         self._inner = inner
@@ -330,6 +331,14 @@ class RedactingLedger:
 
     def record_decisions(self, decisions: Sequence[Decision]) -> None:
         self._inner.record_decisions([redact_decision(d) for d in decisions])
+
+    def save_chain(self, chain: Chain) -> None:
+        # A step's error text may quote an error body; its action is sent as it is, untouched.
+        steps = tuple(
+            {**step, "error": redact(str(step["error"]))} if step.get("error") else step
+            for step in chain.steps
+        )
+        self._inner.save_chain(dataclasses.replace(chain, steps=steps))
 
     def add_silence(
         self,

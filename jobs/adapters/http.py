@@ -45,6 +45,11 @@ class PermanentError(AdapterError):
     """Not worth retrying (400/403/404, malformed answer): the run reports it and moves on."""
 
 
+class OutcomeUnknown(PermanentError):
+    """A write that may or may not have happened (a timeout, a 5xx or a dropped connection after
+    it was sent): never repeated blind; the next run looks at the ticket first."""
+
+
 class CredentialError(AdapterError):
     """Missing or rejected credentials (401, invalid_auth): a configuration problem, exit code 2."""
 

@@ -35,12 +35,14 @@ from jobs.adapters.http import (
     AdapterError,
     CallCounter,
     CredentialError,
+    OutcomeUnknown,
     PermanentError,
     RetryBudget,
     TransientError,
     call_with_retry,
     parse_retry_after,
 )
+from jobs.jql import jql_quote  # noqa: F401  (re-exported: callers import it from here)
 from jobs.model import (
     Comment,
     DataProblem,
@@ -89,20 +91,6 @@ CONFIGURATION_DATE = "Configuration Date"
 QA_DUE_DATE = "QA Due Date"
 QA_ASSIGNEE = "QA Assignee"
 CHANNEL = "Channel"
-
-
-def jql_quote(value: str) -> str:
-    """A JQL string literal for ``value``: sheet and ticket text never reaches JQL raw.
-
-    Backslash and double quote are escaped as JQL reads them; control characters (a newline
-    pasted from a sheet cell) are refused, because no JQL literal needs them.
-    """
-    if not isinstance(value, str):
-        raise TypeError(f"jql_quote takes a str, not {type(value).__name__}")
-    bad = next((ch for ch in value if ord(ch) < 32 or ord(ch) == 127), None)
-    if bad is not None:
-        raise ValueError(f"refusing to put control character {bad!r} into a JQL query")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class _CountingJIRA(JIRA):
@@ -478,7 +466,7 @@ class JiraAdapter:
                 if exc.status == 429:
                     raise
                 reason = str(exc).removeprefix(f"{SYSTEM}: ")
-                failure = PermanentError(
+                failure = OutcomeUnknown(
                     SYSTEM, f"{reason} (not retried: it may have gone through)", exc.status
                 )
             raise failure
@@ -535,7 +523,8 @@ class JiraAdapter:
             "inwardIssue": {"key": inward_key},
             "outwardIssue": {"key": outward_key},
         }
-        self._call(
+        # Not retried after a 5xx or a timeout: Jira would add a second, identical link.
+        self._call_unrepeatable(
             f"link {inward_key} to {outward_key}",
             self._request("POST", "/rest/api/2/issueLink", body=body),
         )

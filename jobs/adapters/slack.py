@@ -123,8 +123,11 @@ class SlackAdapter:
         blocks: list[dict[str, Any]] | None = None,
         *,
         thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> MessageRef:
-        """Post to a channel (name or id) or thread; ``text`` is the notification fallback."""
+        """Post to a channel (name or id) or thread; ``text`` is the notification fallback.
+        ``broadcast`` shows a thread reply in the channel too (``reply_broadcast``)."""
+        extra: dict[str, Any] = {"reply_broadcast": True} if thread_ts and broadcast else {}
         response = self._call(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
@@ -132,6 +135,7 @@ class SlackAdapter:
                 text=text,
                 blocks=blocks,
                 thread_ts=thread_ts,
+                **extra,
                 # A ticket link must not expand into a preview of a customer's document.
                 unfurl_links=False,
                 unfurl_media=False,
@@ -194,8 +198,10 @@ class SlackAdapter:
         filename: str,
         title: str,
         initial_comment: str = "",
+        *,
+        thread_ts: str | None = None,
     ) -> None:
-        """Share a file in a channel via slack-sdk's files_upload_v2.
+        """Share a file in a channel (or in a message's thread) via files_upload_v2.
 
         files.completeUploadExternal accepts only a channel *id*. For a channel name we have
         not posted to yet, the comment (or the title) is posted first, which tells us the id,
@@ -204,7 +210,6 @@ class SlackAdapter:
         channel_id = self._channel_ids.get(channel) or (
             channel if _CHANNEL_ID.match(channel) else None
         )
-        thread_ts: str | None = None
         comment: str | None = initial_comment or None
         if channel_id is None:
             ref = self.post(channel, initial_comment or title)

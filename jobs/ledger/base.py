@@ -1,16 +1,26 @@
-"""The ledger interface: dedup state, the decision log and silences, whatever the database.
+"""The ledger interface: alert records, chains of steps, memory, silences and the decision
+log, whatever the database.
 
-Three facts live here and nowhere else:
+Facts that live here and nowhere else:
 
-- *when did we last tell someone about (job, rule, item, episode)* — the per-item re-alert
-  window (ElastAlert's ``realert``). ``claim`` reserves the right to send before the send
-  happens, so two overlapping runs (a slow run and the next scheduled one) never both post;
-- *what did we decide for every candidate finding of every run* — the audit trail the desk
+- *what was announced about an alert, when, and where it lives* — one `AlertRecord` per
+  (job, alert, item or group, episode): its tier, first and last send, and a small store (the
+  Slack message's channel and ts, a created issue's key). A run *claims* a record before it
+  sends anything for it, so two overlapping runs (a slow run and the next scheduled one) never
+  both post; a claim is never re-entrant and holds for a finding's whole chain;
+- *what a run set out to do and how far it got* — a `Chain` of steps written before its first
+  non-idempotent write (the intent), each step marked as it is attempted and done, so a run
+  killed or failed half-way is finished by the next one without repeating a finished step;
+- *what a job wants to remember between runs* (memory by item), and *the latest instant each
+  job ran as of* (the clock guard);
+- *what was decided for every candidate finding of every run* — the audit trail the desk
   reads when someone asks "why was (or wasn't) I told about SS-12?";
 - *who silenced what, why, and until when* — silences are records with an author, a reason
   and an expiry (as in Alertmanager), never a commented-out rule.
 
-Every instant crosses this boundary timezone-aware; the backends store UTC.
+Jobs see only `LedgerReader`: they can read records, memory and silences, never write them;
+writing is the pipeline's. Every instant crosses this boundary timezone-aware; the backends
+store UTC.
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
-SCHEMA_VERSION = 1
+from jobs.model import AlertRecord, RecordKey
+
+SCHEMA_VERSION = 2
 
 DECISION_RETENTION = timedelta(days=400)
 """How long decisions are kept by default: more than a year, so a yearly review still finds them."""
@@ -34,6 +46,8 @@ OUTCOMES = frozenset(
         "suppressed_silenced",
         "suppressed_calendar",
         "suppressed_claimed",
+        "suppressed_clock",
+        "pending",
         "dry_run",
         "failed",
         "resolved",
@@ -47,7 +61,7 @@ class LedgerError(Exception):
 
 @dataclass(frozen=True)
 class Decision:
-    """One record per candidate finding per run: what was decided and why."""
+    """One record per candidate finding (or step) per run: what was decided and why."""
 
     at: datetime
     run_id: str
@@ -87,56 +101,105 @@ class Silence:
         return self.item == item and (self.job is None or self.job == job)
 
 
+@dataclass(frozen=True)
+class Chain:
+    """A run's intent: steps to take in order, and how far they got.
+
+    ``steps`` are the pipeline's encoding of each action with its status (``pending``,
+    ``inflight`` — attempted, outcome not known yet —, ``done`` with its result, or
+    ``failed``); the ledger stores them as they are. ``records`` are the keys the chain
+    works for: a run must claim all of them to resume it.
+    """
+
+    id: str
+    job: str
+    records: tuple[RecordKey, ...]
+    steps: tuple[Mapping[str, Any], ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The latest instant a job ran as of (for the clock guard), and which run that was."""
+
+    job: str
+    now: datetime
+    run_id: str
+
+
 @runtime_checkable
-class Ledger(Protocol):
-    def last_sent(self, job: str, rule: str, item: str, episode: str = "") -> datetime | None: ...
+class LedgerReader(Protocol):
+    """What a job may see: reads only (there is nothing here to write with)."""
+
+    def records(
+        self, job: str, *, keys: Sequence[RecordKey] | None = None, open_only: bool = False
+    ) -> dict[RecordKey, AlertRecord]:
+        """The job's records: every one, only those of ``keys``, or only open ones."""
+        ...
+
+    def memory(self, job: str) -> dict[str, dict[str, Any]]: ...
+
+    def active_silence(self, job: str, item: str, *, now: datetime) -> Silence | None: ...
+
+    def silences(self, *, now: datetime, include_expired: bool = False) -> list[Silence]: ...
+
+    def history(self, item: str, *, limit: int = 200) -> list[Decision]: ...
+
+    def last_run(self, job: str) -> LastRun | None: ...
+
+
+@runtime_checkable
+class Ledger(LedgerReader, Protocol):
+    """Everything, for the pipeline and the command line."""
 
     def claim(
         self,
-        job: str,
-        rule: str,
-        item: str,
-        episode: str,
+        key: RecordKey,
         *,
+        version: int,
         now: datetime,
-        realert: timedelta | None,
         run_id: str,
         claim_ttl: timedelta,
     ) -> bool:
-        """Atomically reserve the right to send now.
+        """Atomically reserve the right to act for ``key``, as of the ``version`` the run read
+        (0 = no record yet).
 
-        True iff (never sent, or last sent <= now - realert; ``realert=None`` means once ever)
-        and no other run holds a claim younger than ``claim_ttl``. A claim older than that
-        belongs to a run that died mid-send and is taken over. Re-claiming by the same
-        ``run_id`` succeeds and refreshes the claim.
+        True iff the record is still at that version (nobody wrote it since) and no run holds
+        a claim younger than ``claim_ttl``; a claim older than that belongs to a run that died
+        and is taken over. Never re-entrant: a run that already holds it gets False.
         """
         ...
 
-    def mark_sent(
-        self, job: str, rule: str, item: str, episode: str, *, now: datetime, run_id: str
-    ) -> None:
-        """Record the send at ``now`` and drop this run's claim."""
+    def release(self, key: RecordKey, *, run_id: str) -> None:
+        """Drop this run's claim (another run's claim is left alone)."""
         ...
 
-    def release(self, job: str, rule: str, item: str, episode: str, *, run_id: str) -> None:
-        """Drop this run's claim without recording a send (the send failed; retry next run)."""
+    def save_record(
+        self, record: AlertRecord, *, now: datetime, run_id: str, keep_until: datetime | None
+    ) -> AlertRecord:
+        """Write ``record``, bumping its version; this run's claim on it stays.
+
+        ``keep_until``: once closed, the record can no longer change a decision after this
+        instant and may be pruned (None = keep while open).
+        """
         ...
 
-    def get_state(self, job: str, item: str) -> dict[str, Any] | None: ...
+    def save_chain(self, chain: Chain) -> None: ...
 
-    def put_state(
-        self, job: str, item: str, state: dict[str, Any] | None, *, now: datetime
+    def delete_chain(self, chain_id: str) -> None: ...
+
+    def chains(self, job: str) -> list[Chain]: ...
+
+    def remember(
+        self, job: str, updates: Mapping[str, Mapping[str, Any] | None], *, now: datetime
     ) -> None: ...
 
-    def open_states(self, job: str) -> dict[str, dict[str, Any]]: ...
-
-    def first_seen(self, job: str, item: str, *, now: datetime) -> datetime: ...
-
-    def forget_first_seen(self, job: str, item: str) -> None: ...
+    def note_run(self, job: str, *, now: datetime, run_id: str) -> None:
+        """Remember ``now`` as the job's latest instant if it is later than the one kept."""
+        ...
 
     def record_decisions(self, decisions: Sequence[Decision]) -> None: ...
-
-    def history(self, item: str, *, limit: int = 200) -> list[Decision]: ...
 
     def add_silence(
         self,
@@ -149,15 +212,45 @@ class Ledger(Protocol):
         until: datetime,
     ) -> Silence: ...
 
-    def silences(self, *, now: datetime, include_expired: bool = False) -> list[Silence]: ...
-
     def expire_silence(self, silence_id: int, *, now: datetime) -> bool: ...
 
-    def active_silence(self, job: str, item: str, *, now: datetime) -> Silence | None: ...
+    def prune(self, *, now: datetime, keep: timedelta = DECISION_RETENTION) -> dict[str, int]:
+        """Delete what can no longer change a decision; rows deleted per table."""
+        ...
 
-    def prune(self, *, now: datetime, keep: timedelta = DECISION_RETENTION) -> int: ...
+    def counts(self) -> dict[str, int]:
+        """Rows per table (for `ledger status` and the size tests)."""
+        ...
 
     def close(self) -> None: ...
+
+
+class ReadOnlyLedger:
+    """The ledger as a job sees it: the reads of `LedgerReader` and nothing else, so a job
+    cannot write even by reaching past its type."""
+
+    def __init__(self, ledger: LedgerReader) -> None:
+        self._ledger = ledger
+
+    def records(
+        self, job: str, *, keys: Sequence[RecordKey] | None = None, open_only: bool = False
+    ) -> dict[RecordKey, AlertRecord]:
+        return self._ledger.records(job, keys=keys, open_only=open_only)
+
+    def memory(self, job: str) -> dict[str, dict[str, Any]]:
+        return self._ledger.memory(job)
+
+    def active_silence(self, job: str, item: str, *, now: datetime) -> Silence | None:
+        return self._ledger.active_silence(job, item, now=now)
+
+    def silences(self, *, now: datetime, include_expired: bool = False) -> list[Silence]:
+        return self._ledger.silences(now=now, include_expired=include_expired)
+
+    def history(self, item: str, *, limit: int = 200) -> list[Decision]:
+        return self._ledger.history(item, limit=limit)
+
+    def last_run(self, job: str) -> LastRun | None:
+        return self._ledger.last_run(job)
 
 
 # --- helpers shared by the backends -------------------------------------------------------
@@ -173,17 +266,11 @@ def utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
-def claim_cutoffs(
-    now: datetime, realert: timedelta | None, claim_ttl: timedelta
-) -> tuple[datetime, datetime | None, datetime]:
-    """(now, latest last-sent that allows a re-alert or None for once-ever, oldest live claim)."""
-    now = utc(now)
+def claim_cutoff(now: datetime, claim_ttl: timedelta) -> datetime:
+    """The oldest claim still held by a live run."""
     if claim_ttl <= timedelta(0):
         raise ValueError("claim_ttl must be positive: it is how long a run may take to send")
-    if realert is not None and realert < timedelta(0):
-        raise ValueError("realert must not be negative (use None for once ever)")
-    resend_cutoff = None if realert is None else now - realert
-    return now, resend_cutoff, now - claim_ttl
+    return utc(now) - claim_ttl
 
 
 def check_silence(item: str, reason: str, author: str, now: datetime, until: datetime) -> None:

@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from jobs.ledger.base import LedgerError
-from jobs.ledger.sql import Dialect, SqlLedger
+from jobs.ledger.sql import Cursor, Dialect, SqlLedger
 
 # Any constant will do; it only has to be the same for every process creating the schema.
 _SCHEMA_LOCK_KEY = 0x51A_1ED6E
@@ -82,6 +82,14 @@ class PostgresLedger(SqlLedger):
     def _transaction(self) -> Iterator[_Cursor]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as cursor:
             yield cursor
+
+    def _tables(self, cursor: Cursor) -> set[str]:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema()",
+            {},
+        )
+        return {row["table_name"] for row in cursor.fetchall()}
 
     @contextmanager
     def _schema_transaction(self) -> Iterator[_Cursor]:

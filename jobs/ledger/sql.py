@@ -18,21 +18,24 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol, Self
 
 from jobs.ledger.base import (
     DECISION_RETENTION,
     SCHEMA_VERSION,
+    Chain,
     Decision,
+    LastRun,
     Silence,
     check_silence,
-    claim_cutoffs,
+    claim_cutoff,
     from_json,
     to_json,
     utc,
 )
+from jobs.model import AlertRecord, RecordKey, RecordStatus, Severity
 
 Params = Mapping[str, Any]
 
@@ -105,16 +108,36 @@ CREATE TABLE IF NOT EXISTS schema_version (
     version    {integer} PRIMARY KEY,
     applied_at {instant} NOT NULL{now_default}
 );
-CREATE TABLE IF NOT EXISTS dedup (
-    job          {text} NOT NULL,
-    rule         {text} NOT NULL,
-    item         {text} NOT NULL,
-    episode      {text} NOT NULL DEFAULT '',
-    last_sent_at {instant},
-    claimed_by   {text},
-    claimed_at   {instant},
-    PRIMARY KEY (job, rule, item, episode)
+CREATE TABLE IF NOT EXISTS alerts (
+    job             {text} NOT NULL,
+    alert           {text} NOT NULL,
+    item            {text} NOT NULL,
+    episode         {text} NOT NULL DEFAULT '',
+    status          {text} NOT NULL,
+    tier            {text} NOT NULL DEFAULT '',
+    first_sent_at   {instant},
+    last_sent_at    {instant},
+    closed_at       {instant},
+    realert_seconds {integer},
+    store           {json} NOT NULL,
+    version         {integer} NOT NULL,
+    claimed_by      {text},
+    claimed_at      {instant},
+    keep_until      {instant},
+    updated_at      {instant} NOT NULL,
+    PRIMARY KEY (job, alert, item, episode)
 );
+CREATE INDEX IF NOT EXISTS alerts_job_status ON alerts (job, status);
+CREATE INDEX IF NOT EXISTS alerts_item ON alerts (item);
+CREATE INDEX IF NOT EXISTS alerts_keep_until ON alerts (keep_until);
+CREATE TABLE IF NOT EXISTS chains (
+    id         {text} PRIMARY KEY,
+    job        {text} NOT NULL,
+    body       {json} NOT NULL,
+    created_at {instant} NOT NULL,
+    updated_at {instant} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chains_job ON chains (job);
 CREATE TABLE IF NOT EXISTS item_state (
     job        {text} NOT NULL,
     item       {text} NOT NULL,
@@ -122,11 +145,11 @@ CREATE TABLE IF NOT EXISTS item_state (
     updated_at {instant} NOT NULL,
     PRIMARY KEY (job, item)
 );
-CREATE TABLE IF NOT EXISTS first_seen (
-    job     {text} NOT NULL,
-    item    {text} NOT NULL,
-    seen_at {instant} NOT NULL,
-    PRIMARY KEY (job, item)
+CREATE TABLE IF NOT EXISTS runs (
+    job        {text} PRIMARY KEY,
+    last_now   {instant} NOT NULL,
+    run_id     {text} NOT NULL,
+    updated_at {instant} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS decisions (
     id      {row_id},
@@ -155,69 +178,107 @@ CREATE TABLE IF NOT EXISTS silences (
 CREATE INDEX IF NOT EXISTS silences_item ON silences (item, expires);
 """
 
+TABLES = ("alerts", "chains", "item_state", "runs", "decisions", "silences")
+
 _RECORD_SCHEMA_VERSION = """
 INSERT INTO schema_version (version, applied_at) VALUES (:version, :applied_at)
 ON CONFLICT (version) DO NOTHING
 """
 
-_LAST_SENT = """
-SELECT last_sent_at FROM dedup
- WHERE job = :job AND rule = :rule AND item = :item AND episode = :episode
-"""
+_SCHEMA_VERSIONS = "SELECT version FROM schema_version"
 
-# One statement decides and takes the claim: insert a fresh row, or update the existing one
-# only when it is claimable; RETURNING yields a row exactly when this run got the claim.
-# The CAST is for PostgreSQL, which cannot type a bare NULL parameter in IS NOT NULL.
+_RECORD_COLUMNS = (
+    "job, alert, item, episode, status, tier, first_sent_at, last_sent_at, closed_at, "
+    "realert_seconds, store, version, claimed_by, claimed_at"
+)
+
+_RECORDS = f"SELECT {_RECORD_COLUMNS} FROM alerts WHERE job = :job"
+
+_OPEN_RECORDS = f"SELECT {_RECORD_COLUMNS} FROM alerts WHERE job = :job AND status = 'open'"
+
+_RECORD = (
+    f"SELECT {_RECORD_COLUMNS} FROM alerts "
+    "WHERE job = :job AND alert = :alert AND item = :item AND episode = :episode"
+)
+
+# One statement decides and takes the claim: insert a new row (the run read none: version 0),
+# or update the existing one only when it is still the version the run read and nobody else
+# holds a live claim. RETURNING yields a row exactly when this run got the claim. A run that
+# already holds the claim does not get it again: a claim is never re-entrant.
 _CLAIM = """
-INSERT INTO dedup (job, rule, item, episode, claimed_by, claimed_at)
-VALUES (:job, :rule, :item, :episode, :run_id, :now)
-ON CONFLICT (job, rule, item, episode) DO UPDATE
+INSERT INTO alerts (job, alert, item, episode, status, store, version, claimed_by, claimed_at,
+                    updated_at)
+VALUES (:job, :alert, :item, :episode, 'new', CAST('{{}}' AS {json}), 1, :run_id, :now, :now)
+ON CONFLICT (job, alert, item, episode) DO UPDATE
    SET claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at
- WHERE (dedup.last_sent_at IS NULL
-        OR (CAST(:resend_cutoff AS {instant}) IS NOT NULL
-            AND dedup.last_sent_at <= CAST(:resend_cutoff AS {instant})))
-   AND (dedup.claimed_by IS NULL
-        OR dedup.claimed_by = excluded.claimed_by
-        OR dedup.claimed_at <= :claim_cutoff)
-RETURNING claimed_by
-"""
-
-_MARK_SENT = """
-INSERT INTO dedup (job, rule, item, episode, last_sent_at)
-VALUES (:job, :rule, :item, :episode, :now)
-ON CONFLICT (job, rule, item, episode) DO UPDATE
-   SET last_sent_at = excluded.last_sent_at,
-       claimed_by = NULLIF(dedup.claimed_by, :run_id),
-       claimed_at = CASE WHEN dedup.claimed_by = :run_id THEN NULL ELSE dedup.claimed_at END
+ WHERE alerts.version = :version
+   AND (alerts.claimed_by IS NULL OR alerts.claimed_at <= :claim_cutoff)
+RETURNING version
 """
 
 _RELEASE = """
-UPDATE dedup SET claimed_by = NULL, claimed_at = NULL
- WHERE job = :job AND rule = :rule AND item = :item AND episode = :episode
+UPDATE alerts SET claimed_by = NULL, claimed_at = NULL
+ WHERE job = :job AND alert = :alert AND item = :item AND episode = :episode
    AND claimed_by = :run_id
 """
 
-_GET_STATE = "SELECT state FROM item_state WHERE job = :job AND item = :item"
+# A never-sent row left by a released claim carries nothing worth keeping.
+_DROP_UNSENT = """
+DELETE FROM alerts
+ WHERE job = :job AND alert = :alert AND item = :item AND episode = :episode
+   AND status = 'new' AND claimed_by IS NULL
+"""
 
-_DELETE_STATE = "DELETE FROM item_state WHERE job = :job AND item = :item"
+# The run keeps its claim while it writes (it releases it when the run ends); a write that
+# lands after the claim was taken over (a run slower than the claim TTL) still records what
+# was sent.
+_SAVE_RECORD = """
+INSERT INTO alerts (job, alert, item, episode, status, tier, first_sent_at, last_sent_at,
+                    closed_at, realert_seconds, store, version, claimed_by, claimed_at,
+                    keep_until, updated_at)
+VALUES (:job, :alert, :item, :episode, :status, :tier, :first_sent_at, :last_sent_at,
+        :closed_at, :realert_seconds, CAST(:store AS {json}), 1, NULL, NULL, :keep_until, :now)
+ON CONFLICT (job, alert, item, episode) DO UPDATE
+   SET status = excluded.status, tier = excluded.tier,
+       first_sent_at = excluded.first_sent_at, last_sent_at = excluded.last_sent_at,
+       closed_at = excluded.closed_at, realert_seconds = excluded.realert_seconds,
+       store = excluded.store, keep_until = excluded.keep_until,
+       updated_at = excluded.updated_at, version = alerts.version + 1
+RETURNING version
+"""
 
-_PUT_STATE = """
+_SAVE_CHAIN = """
+INSERT INTO chains (id, job, body, created_at, updated_at)
+VALUES (:id, :job, CAST(:body AS {json}), :created_at, :updated_at)
+ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+"""
+
+_DELETE_CHAIN = "DELETE FROM chains WHERE id = :id"
+
+_CHAINS = """
+SELECT id, job, body, created_at, updated_at FROM chains WHERE job = :job
+ ORDER BY created_at, id
+"""
+
+_MEMORY = "SELECT item, state FROM item_state WHERE job = :job ORDER BY item"
+
+_FORGET = "DELETE FROM item_state WHERE job = :job AND item = :item"
+
+_REMEMBER = """
 INSERT INTO item_state (job, item, state, updated_at)
 VALUES (:job, :item, CAST(:state AS {json}), :now)
 ON CONFLICT (job, item) DO UPDATE
    SET state = excluded.state, updated_at = excluded.updated_at
 """
 
-_OPEN_STATES = "SELECT item, state FROM item_state WHERE job = :job ORDER BY item"
+_LAST_RUN = "SELECT job, last_now, run_id FROM runs WHERE job = :job"
 
-# The no-op DO UPDATE makes RETURNING yield the stored row when it already exists.
-_FIRST_SEEN = """
-INSERT INTO first_seen (job, item, seen_at) VALUES (:job, :item, :now)
-ON CONFLICT (job, item) DO UPDATE SET seen_at = first_seen.seen_at
-RETURNING seen_at
+_NOTE_RUN = """
+INSERT INTO runs (job, last_now, run_id, updated_at) VALUES (:job, :now, :run_id, :wall)
+ON CONFLICT (job) DO UPDATE
+   SET last_now = excluded.last_now, run_id = excluded.run_id, updated_at = excluded.updated_at
+ WHERE runs.last_now < excluded.last_now
 """
-
-_FORGET_FIRST_SEEN = "DELETE FROM first_seen WHERE job = :job AND item = :item"
 
 _RECORD_DECISION = """
 INSERT INTO decisions (at, run_id, job, rule, item, episode, outcome, reason, facts, action)
@@ -229,8 +290,6 @@ _HISTORY = """
 SELECT at, run_id, job, rule, item, episode, outcome, reason, facts, action
   FROM decisions WHERE item = :item ORDER BY at DESC, id DESC LIMIT :limit
 """
-
-_PRUNE = "DELETE FROM decisions WHERE at < :cutoff"
 
 _ADD_SILENCE = """
 INSERT INTO silences (item, job, reason, author, created, expires)
@@ -250,9 +309,24 @@ SELECT * FROM silences
  ORDER BY expires DESC, id DESC LIMIT 1
 """
 
+# What can no longer change a decision (see `SqlLedger.prune`).
+_PRUNE = {
+    "decisions": "DELETE FROM decisions WHERE at < :horizon",
+    "silences": "DELETE FROM silences WHERE expires < :horizon",
+    "alerts": """
+DELETE FROM alerts
+ WHERE (status = 'closed' AND keep_until IS NOT NULL AND keep_until < :now)
+    OR (status = 'new' AND (claimed_by IS NULL OR claimed_at < :horizon))
+    OR updated_at < :horizon
+""",
+    "chains": "DELETE FROM chains WHERE updated_at < :horizon",
+}
+# Memory (item_state) is the job's own: it forgets what no longer applies (an account gone
+# from the sheet), and a fact it still relies on may go unchanged for years.
 
-def _dedup_key(job: str, rule: str, item: str, episode: str) -> dict[str, Any]:
-    return {"job": job, "rule": rule, "item": item, "episode": episode}
+
+def _key(key: RecordKey) -> dict[str, Any]:
+    return {"job": key.job, "alert": key.alert, "item": key.item, "episode": key.episode}
 
 
 class SqlLedger(ABC):
@@ -280,6 +354,10 @@ class SqlLedger(ABC):
         """The transaction that creates the tables, for a backend that must lock more."""
         return self._transaction()
 
+    @abstractmethod
+    def _tables(self, cursor: Cursor) -> set[str]:
+        """The names of the tables that exist, inside the schema transaction."""
+
     # --- plumbing -------------------------------------------------------------------------
 
     def _sql(self, template: str) -> str:
@@ -287,6 +365,12 @@ class SqlLedger(ABC):
 
     def _instant(self, instant: datetime) -> Any:
         return self.dialect.encode_instant(utc(instant))
+
+    def _maybe_instant(self, instant: datetime | None) -> Any:
+        return None if instant is None else self._instant(instant)
+
+    def _decode(self, value: Any) -> datetime | None:
+        return None if value is None else self.dialect.decode_instant(value)
 
     def _read(self, template: str, params: Params) -> Sequence[Row]:
         with self._lock:
@@ -307,13 +391,23 @@ class SqlLedger(ABC):
 
     def _create_schema(self) -> None:
         with self._schema_transaction() as cursor:
+            existing = self._tables(cursor)
             for statement in self._sql(SCHEMA).split(";"):
                 if statement.strip():
                     cursor.execute(statement, {})
+            if "dedup" in existing:
+                # Written by the first release: move what it knew into today's tables.
+                from jobs.ledger.migrate import upgrade_from_v1
+
+                upgrade_from_v1(self, cursor, existing)
             cursor.execute(
                 self._sql(_RECORD_SCHEMA_VERSION),
                 {"version": SCHEMA_VERSION, "applied_at": self._instant(datetime.now(UTC))},
             )
+
+    def schema_version(self) -> int:
+        rows = self._read(_SCHEMA_VERSIONS, {})
+        return max((int(row["version"]) for row in rows), default=0)
 
     def __enter__(self) -> Self:
         return self
@@ -325,76 +419,145 @@ class SqlLedger(ABC):
         with self._lock:
             self._conn.close()
 
-    # --- dedup ----------------------------------------------------------------------------
+    # --- alert records --------------------------------------------------------------------
 
-    def last_sent(self, job: str, rule: str, item: str, episode: str = "") -> datetime | None:
-        rows = self._read(_LAST_SENT, _dedup_key(job, rule, item, episode))
-        if not rows or rows[0]["last_sent_at"] is None:
-            return None
-        return self.dialect.decode_instant(rows[0]["last_sent_at"])
+    def records(
+        self, job: str, *, keys: Sequence[RecordKey] | None = None, open_only: bool = False
+    ) -> dict[RecordKey, AlertRecord]:
+        if keys is not None:
+            found = {}
+            for key in keys:
+                rows = self._read(_RECORD, _key(key))
+                if rows:
+                    found[key] = self._record(rows[0])
+            return found
+        rows = self._read(_OPEN_RECORDS if open_only else _RECORDS, {"job": job})
+        return {record.key: record for record in map(self._record, rows)}
 
     def claim(
         self,
-        job: str,
-        rule: str,
-        item: str,
-        episode: str,
+        key: RecordKey,
         *,
+        version: int,
         now: datetime,
-        realert: timedelta | None,
         run_id: str,
         claim_ttl: timedelta,
     ) -> bool:
-        now, resend_cutoff, claim_cutoff = claim_cutoffs(now, realert, claim_ttl)
         params = {
-            **_dedup_key(job, rule, item, episode),
+            **_key(key),
+            "version": version,
             "run_id": run_id,
             "now": self._instant(now),
-            "resend_cutoff": None if resend_cutoff is None else self._instant(resend_cutoff),
-            "claim_cutoff": self._instant(claim_cutoff),
+            "claim_cutoff": self._instant(claim_cutoff(now, claim_ttl)),
         }
         return bool(self._returning(_CLAIM, params))
 
-    def mark_sent(
-        self, job: str, rule: str, item: str, episode: str, *, now: datetime, run_id: str
-    ) -> None:
-        # Another run's claim (taken over after ours went stale) is left alone: that run
-        # decided before our send was recorded and will find out through its own claim.
+    def release(self, key: RecordKey, *, run_id: str) -> None:
+        with self._transaction() as cursor:
+            cursor.execute(self._sql(_RELEASE), {**_key(key), "run_id": run_id})
+            cursor.execute(self._sql(_DROP_UNSENT), _key(key))
+
+    def save_record(
+        self, record: AlertRecord, *, now: datetime, run_id: str, keep_until: datetime | None
+    ) -> AlertRecord:
         params = {
-            **_dedup_key(job, rule, item, episode),
+            **_key(record.key),
+            "status": str(record.status),
+            "tier": str(record.tier) if record.tier is not None else "",
+            "first_sent_at": self._maybe_instant(record.first_sent_at),
+            "last_sent_at": self._maybe_instant(record.last_sent_at),
+            "closed_at": self._maybe_instant(record.closed_at),
+            "realert_seconds": None
+            if record.realert is None
+            else int(record.realert.total_seconds()),
+            "store": to_json(record.store),
+            "keep_until": self._maybe_instant(keep_until),
             "now": self._instant(now),
             "run_id": run_id,
         }
-        self._change(_MARK_SENT, params)
+        rows = self._returning(_SAVE_RECORD, params)
+        return replace(record, version=int(rows[0]["version"]))
 
-    def release(self, job: str, rule: str, item: str, episode: str, *, run_id: str) -> None:
-        self._change(_RELEASE, {**_dedup_key(job, rule, item, episode), "run_id": run_id})
+    # --- chains ---------------------------------------------------------------------------
 
-    # --- per-item state -------------------------------------------------------------------
+    def save_chain(self, chain: Chain) -> None:
+        body = {
+            "records": [_key(k) for k in chain.records],
+            "steps": [dict(step) for step in chain.steps],
+        }
+        self._change(
+            _SAVE_CHAIN,
+            {
+                "id": chain.id,
+                "job": chain.job,
+                "body": to_json(body),
+                "created_at": self._instant(chain.created_at),
+                "updated_at": self._instant(chain.updated_at),
+            },
+        )
 
-    def get_state(self, job: str, item: str) -> dict[str, Any] | None:
-        rows = self._read(_GET_STATE, {"job": job, "item": item})
-        return from_json(rows[0]["state"]) if rows else None
+    def delete_chain(self, chain_id: str) -> None:
+        self._change(_DELETE_CHAIN, {"id": chain_id})
 
-    def put_state(
-        self, job: str, item: str, state: dict[str, Any] | None, *, now: datetime
-    ) -> None:
-        if state is None:
-            self._change(_DELETE_STATE, {"job": job, "item": item})
-            return
-        params = {"job": job, "item": item, "state": to_json(state), "now": self._instant(now)}
-        self._change(_PUT_STATE, params)
+    def chains(self, job: str) -> list[Chain]:
+        chains = []
+        for row in self._read(_CHAINS, {"job": job}):
+            body = from_json(row["body"])
+            chains.append(
+                Chain(
+                    id=row["id"],
+                    job=row["job"],
+                    records=tuple(RecordKey(**k) for k in body.get("records") or ()),
+                    steps=tuple(body.get("steps") or ()),
+                    created_at=self.dialect.decode_instant(row["created_at"]),
+                    updated_at=self.dialect.decode_instant(row["updated_at"]),
+                )
+            )
+        return chains
 
-    def open_states(self, job: str) -> dict[str, dict[str, Any]]:
-        rows = self._read(_OPEN_STATES, {"job": job})
+    # --- memory and runs ------------------------------------------------------------------
+
+    def memory(self, job: str) -> dict[str, dict[str, Any]]:
+        rows = self._read(_MEMORY, {"job": job})
         return {row["item"]: from_json(row["state"]) for row in rows}
 
-    def first_seen(self, job: str, item: str, *, now: datetime) -> datetime:
-        rows = self._returning(_FIRST_SEEN, {"job": job, "item": item, "now": self._instant(now)})
-        return self.dialect.decode_instant(rows[0]["seen_at"])
+    def remember(
+        self, job: str, updates: Mapping[str, Mapping[str, Any] | None], *, now: datetime
+    ) -> None:
+        if not updates:
+            return
+        with self._transaction() as cursor:
+            for item, state in updates.items():
+                if state is None:
+                    cursor.execute(self._sql(_FORGET), {"job": job, "item": item})
+                else:
+                    cursor.execute(
+                        self._sql(_REMEMBER),
+                        {
+                            "job": job,
+                            "item": item,
+                            "state": to_json(state),
+                            "now": self._instant(now),
+                        },
+                    )
 
-    def forget_first_seen(self, job: str, item: str) -> None:
-        self._change(_FORGET_FIRST_SEEN, {"job": job, "item": item})
+    def last_run(self, job: str) -> LastRun | None:
+        rows = self._read(_LAST_RUN, {"job": job})
+        if not rows:
+            return None
+        row = rows[0]
+        return LastRun(row["job"], self.dialect.decode_instant(row["last_now"]), row["run_id"])
+
+    def note_run(self, job: str, *, now: datetime, run_id: str) -> None:
+        self._change(
+            _NOTE_RUN,
+            {
+                "job": job,
+                "now": self._instant(now),
+                "run_id": run_id,
+                "wall": self._instant(datetime.now(UTC)),
+            },
+        )
 
     # --- decision log ---------------------------------------------------------------------
 
@@ -423,8 +586,26 @@ class SqlLedger(ABC):
         rows = self._read(_HISTORY, {"item": item, "limit": limit})
         return [self._decision(row) for row in rows]
 
-    def prune(self, *, now: datetime, keep: timedelta = DECISION_RETENTION) -> int:
-        return self._change(_PRUNE, {"cutoff": self._instant(utc(now) - keep)})
+    # --- housekeeping ---------------------------------------------------------------------
+
+    def prune(self, *, now: datetime, keep: timedelta = DECISION_RETENTION) -> dict[str, int]:
+        """Delete what can no longer change a decision or answer `why` within ``keep``:
+        decisions and silences past it; closed records past their ``keep_until`` (the end of
+        their re-alert window, or ``keep`` for once-only sends); claims never followed by a
+        send; chains and records not touched for ``keep`` (a job that stopped)."""
+        params = {"now": self._instant(now), "horizon": self._instant(utc(now) - keep)}
+        deleted = {}
+        with self._transaction() as cursor:
+            for table, statement in _PRUNE.items():
+                cursor.execute(self._sql(statement), params)
+                deleted[table] = max(cursor.rowcount, 0)
+        return deleted
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: int(self._read(f"SELECT COUNT(*) AS n FROM {table}", {})[0]["n"])
+            for table in TABLES
+        }
 
     # --- silences -------------------------------------------------------------------------
 
@@ -464,6 +645,23 @@ class SqlLedger(ABC):
         return self._silence(rows[0]) if rows else None
 
     # --- rows back to records -------------------------------------------------------------
+
+    def _record(self, row: Row) -> AlertRecord:
+        tier = row["tier"]
+        seconds = row["realert_seconds"]
+        return AlertRecord(
+            key=RecordKey(row["job"], row["alert"], row["item"], row["episode"]),
+            status=RecordStatus(row["status"]),
+            tier=Severity(tier) if tier else None,
+            first_sent_at=self._decode(row["first_sent_at"]),
+            last_sent_at=self._decode(row["last_sent_at"]),
+            closed_at=self._decode(row["closed_at"]),
+            realert=None if seconds is None else timedelta(seconds=int(seconds)),
+            store=from_json(row["store"]),
+            version=int(row["version"]),
+            claimed_by=row["claimed_by"],
+            claimed_at=self._decode(row["claimed_at"]),
+        )
 
     def _decision(self, row: Row) -> Decision:
         return Decision(

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jobs.ledger.base import LedgerError
-from jobs.ledger.sql import Dialect, SqlLedger
+from jobs.ledger.sql import Cursor, Dialect, SqlLedger
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -116,6 +116,10 @@ class SqliteLedger(SqlLedger):
             _when_not_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
         _when_not_busy(lambda: super(SqliteLedger, self).__init__(conn))
+
+    def _tables(self, cursor: Cursor) -> set[str]:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'", {})
+        return {row["name"] for row in cursor.fetchall()}
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:

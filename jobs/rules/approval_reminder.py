@@ -36,11 +36,10 @@ Decisions, all from ticket data and an injected ``now``:
 - *overdue* when unanswered for ``remind_after``: wall-clock hours as the SOP says
   ("within 24 hours"), or working time on the desk calendar when the desk opts in.
 
-- *follow-ups* of a reminder DM (the note in the alert channel, the optional comment on the
-  ticket) are findings of their own, owed from the moment the ledger recorded the DM: a run
-  that dies after the DM leaves them to the next run (`SentReminder`).
-- *closing* an approval ticket the job linked waits for its explanatory comment, and a ticket
-  the ledger says the job linked is finished on later runs (`_close_findings`).
+- *linking* an approval ticket matched by key is one finding; the job makes it a chain
+  (link, explanatory comment, close, notice) that the pipeline finishes across runs. A ticket
+  that carries the job's explanatory comment but is not closed (the chain gave up on the
+  transition) is closed on a later run (`_close_findings`).
 
 Comments written by this job carry a ``Ref: ... · approval-reminder · ...`` marker and are
 never taken for an ask, although they name the approver.
@@ -80,16 +79,7 @@ RULE_UNLINKED = "approval_ticket_unlinked"
 RULE_LINK = "link_approval_ticket"
 """Link the approval ticket to its onboarding ticket as a duplicate (opt-in switch)."""
 RULE_CLOSE = "close_approval_ticket"
-"""Comment on and close the approval ticket; retried every run until it is done."""
-RULE_REMINDED = "approval_reminded"
-"""The alert-channel note that the approver was reminded by DM (once per reminder sent)."""
-RULE_REMINDER_COMMENT = "approval_reminder_comment"
-"""The optional internal comment recording a reminder on its ticket (once per reminder sent)."""
-
-FOLLOW_UP_EXPIRY = timedelta(days=7)
-"""A reminder's note and comment still owed after this long are dropped: stale news by then,
-and the next reminder brings its own."""
-
+"""Close an approval ticket that carries the job's comment but is still open."""
 REMINDER_TAG = "approval-reminder"
 APPROVAL_TICKET_TAG = "approval-ticket"
 _OWN_MARKER = re.compile(rf"Ref: \S+ · (?:{REMINDER_TAG}|{APPROVAL_TICKET_TAG}) · ")
@@ -133,11 +123,6 @@ def has_approval_ticket_comment(ticket: Ticket) -> bool:
     """Whether the job's explanatory comment (its marker) is on the approval ticket already."""
     prefix = f"Ref: {ticket.key} · {APPROVAL_TICKET_TAG} · "
     return any(prefix in c.body for c in ticket.comments)
-
-
-def follow_up_episode(episode: str, reminded_at: datetime) -> str:
-    """The episode of a reminder's note and comment: one pair per DM sent, never two."""
-    return f"{episode}@{reminded_at.astimezone(UTC).isoformat(timespec='microseconds')}"
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -192,80 +177,11 @@ class ApprovalRules:
 
 
 @dataclass(frozen=True)
-class JobLink:
-    """An approval ticket this job decided to link (ledger state, written before the link)."""
-
-    approval_key: str
-    onboarding_key: str
-    named_keys: tuple[str, ...] = ()
-    """The keys the ticket named when it was linked: the onboarding key and its CS keys."""
-    organization: str | None = None
-
-    @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(k.upper() for k in (self.onboarding_key, *self.named_keys))
-
-
-@dataclass(frozen=True)
-class SentReminder:
-    """A reminder DM a run set out to send (ledger state written before the send), with what
-    the ledger recorded since. Its note and comment are owed once the DM is recorded, whatever
-    happened to the run that sent it (killed before it got to them, or they failed)."""
-
-    ticket_key: str
-    episode: str
-    """The reminder finding's episode (its ask)."""
-    planned_at: datetime
-    """The ``now`` of the run that sent it: the instant the ledger records its DM at."""
-    day: date
-    """The desk's local date of the reminder: the date in its comment's marker."""
-    facts: Mapping[str, Any] = field(default_factory=dict)
-    """The reminder finding's facts (organization, wait, ask)."""
-    url: str | None = None
-    priority: bool = False
-    wants_comment: bool = False
-    dm_recorded_at: datetime | None = None
-    note_recorded: bool = False
-    comment_recorded: bool = False
-
-    @property
-    def dm_sent(self) -> bool:
-        """Recorded by the run that planned it: a DM recorded at another instant is another
-        run's reminder (which has a state of its own), so this one never went out."""
-        return self.dm_recorded_at is not None and _utc(self.dm_recorded_at) == _utc(
-            self.planned_at
-        )
-
-    def owed(self, now: datetime, comment_on_reminder: bool) -> tuple[str, ...]:
-        """The follow-up rules still to do for this reminder, none once it expired."""
-        if not self.dm_sent or _utc(now) - _utc(self.planned_at) >= FOLLOW_UP_EXPIRY:
-            return ()
-        owed = [] if self.note_recorded else [RULE_REMINDED]
-        if self.wants_comment and comment_on_reminder and not self.comment_recorded:
-            owed.append(RULE_REMINDER_COMMENT)
-        return tuple(owed)
-
-    def settled(self, now: datetime, comment_on_reminder: bool, claim_ttl: timedelta) -> bool:
-        """Nothing more will come of it, so its state may go: its follow-ups are done (or
-        expired), or its DM was never recorded and the run sending it is over (its claim,
-        ``claim_ttl``, has lapsed) or was superseded by a later send."""
-        if self.dm_sent:
-            return not self.owed(now, comment_on_reminder)
-        if self.dm_recorded_at is not None and _utc(self.dm_recorded_at) > _utc(self.planned_at):
-            return True
-        return _utc(now) - _utc(self.planned_at) >= claim_ttl
-
-
-@dataclass(frozen=True)
 class ApprovalData:
     """What ``fetch`` read: open onboarding tickets (all comments) and the approver's tickets."""
 
     onboarding: Sequence[Ticket]
     approver_tickets: Sequence[Ticket] = ()
-    linked_by_job: Mapping[str, JobLink] = field(default_factory=dict)
-    """Approval tickets this job linked (ledger state): still ours to close if a step failed."""
-    reminders: Sequence[SentReminder] = ()
-    """Reminders sent by earlier runs whose note or comment may still be owed (ledger state)."""
 
 
 # -- intermediate facts ----------------------------------------------------------------------
@@ -624,11 +540,7 @@ def evaluate(
 
     for match in matches:
         findings.extend(_approval_ticket_findings(match, approver, rules))
-    findings.extend(_close_findings(matches, approver_tickets, data.linked_by_job, rules))
-    for reminder in sorted(data.reminders, key=lambda r: (r.ticket_key, _utc(r.planned_at))):
-        findings.extend(
-            follow_up_findings(reminder, reminder.owed(now, rules.comment_on_reminder), rules)
-        )
+    findings.extend(_close_findings(matches, rules))
     return Evaluation(findings=findings, problems=problems, examined=len(onboarding))
 
 
@@ -779,7 +691,24 @@ def _approval_ticket_findings(
             f"{approver.name}'s ticket {approval.key} names {org} but no key; if it is "
             f"the approval for {onboarding.key}, link it by hand"
         )
-    findings = [
+    # Only a key is proof enough to change tickets; a name match waits for a person. When
+    # the job links, its chain ends with a notice of what it did: no alert before it.
+    if rules.link_approval_tickets and match.by_key:
+        return [
+            Finding(
+                job=rules.job,
+                rule=RULE_LINK,
+                item=approval.key,
+                severity=Severity.INFO,
+                summary=f"link {approval.key} to {onboarding.key} as a duplicate and close it",
+                facts=facts,
+                episode=onboarding.key,
+                url=approval.url,
+                priority=_is_priority(onboarding, rules),
+                realert=None,
+            )
+        ]
+    return [
         Finding(
             job=rules.job,
             rule=RULE_UNLINKED,
@@ -793,152 +722,36 @@ def _approval_ticket_findings(
             realert=None,
         )
     ]
-    # Only a key is proof enough to change tickets; a name match waits for a person.
-    if rules.link_approval_tickets and match.by_key:
-        findings.append(
-            Finding(
-                job=rules.job,
-                rule=RULE_LINK,
-                item=approval.key,
-                severity=Severity.INFO,
-                summary=f"link {approval.key} to {onboarding.key} as a duplicate",
-                facts=facts,
-                episode=onboarding.key,
-                url=approval.url,
-                realert=None,
-            )
-        )
-    return findings
 
 
-def _close_findings(
-    matches: Sequence[ApprovalMatch],
-    approver_tickets: Mapping[str, Ticket],
-    linked_by_job: Mapping[str, JobLink],
-    rules: ApprovalRules,
-) -> list[Finding]:
-    """Comment on and close each approval ticket, matched by key, that the job links now or
-    linked before.
-
-    "Linked before" is known from the ledger or from the marker of our comment on it; a link
-    a person made is left alone, and so is a ticket matched only by organization (a person
-    decides whether it is the approval). A ticket the ledger says the job linked is finished
-    even once its onboarding ticket no longer matches (closed since), as long as it still
-    names a key it was linked for.
-
-    Closing is two steps and the second waits for the first: the comment explaining it, then
-    the transition, which the job plans only after the comment succeeded (or when
-    ``comment_on_ticket`` says it is there already). A closed ticket without its comment
-    explains nothing, for good. A done ticket is never moved again; one the job linked that
-    was closed without the comment (by a person, or by an older run) still gets the comment.
-    The finding is re-evaluated every run (``realert`` 0) from the ticket itself, so a failed
-    step is retried; the comment's marker keeps it from being written twice.
-    """
+def _close_findings(matches: Sequence[ApprovalMatch], rules: ApprovalRules) -> list[Finding]:
+    """Close each approval ticket, matched by key, that carries the job's explanatory comment
+    but is still open: the chain that linked it gave up before the transition (or an earlier
+    version of the job linked it). A ticket matched only by organization is never touched."""
     if not rules.link_approval_tickets:
         return []
-    by_approval: dict[str, list[ApprovalMatch]] = {}
-    for match in matches:
-        if match.by_key:
-            by_approval.setdefault(match.approval.key, []).append(match)
     findings = []
-    for key in sorted(set(by_approval) | set(linked_by_job)):
-        group = by_approval.get(key, [])
-        job_link = linked_by_job.get(key)
-        approval = group[0].approval if group else approver_tickets.get(key)
-        if approval is None:
-            continue  # not read this run
-        commented = has_approval_ticket_comment(approval)
-        ours = job_link is not None or commented
-        if group:
-            if all(m.linked for m in group) and not ours:
-                continue
-            onboarding_keys = [m.onboarding.key for m in group]
-            facts = _match_facts(group[0], rules) | {
-                "labels": sorted(
-                    set(approval.labels) | {label for m in group for label in m.onboarding.labels}
-                ),
-            }
-        else:
-            assert job_link is not None
-            if not _keys_named(f"{approval.summary}\n{approval.description}") & job_link.keys:
-                continue
-            onboarding_keys = [job_link.onboarding_key]
-            facts = _job_link_facts(approval, job_link, rules)
-        if approval.is_done and (job_link is None or commented):
+    closing: set[str] = set()
+    for match in matches:
+        approval = match.approval
+        if not match.by_key or approval.key in closing:
             continue
-        facts |= {
-            "onboarding_tickets": onboarding_keys,
-            "linked_by_job": ours,
-            "comment_on_ticket": commented,
-        }
-        if approval.is_done:
-            summary = f"explain on {approval.key} why it was closed as a duplicate"
-        else:
-            summary = f"close {approval.key} as a duplicate of {', '.join(onboarding_keys)}"
+        if approval.is_done or not has_approval_ticket_comment(approval):
+            continue
+        closing.add(approval.key)
+        onboarding_keys = sorted(
+            {m.onboarding.key for m in matches if m.approval.key == approval.key}
+        )
         findings.append(
             Finding(
                 job=rules.job,
                 rule=RULE_CLOSE,
                 item=approval.key,
                 severity=Severity.INFO,
-                summary=summary,
-                facts=facts,
+                summary=f"close {approval.key} as a duplicate of {', '.join(onboarding_keys)}",
+                facts=_match_facts(match, rules) | {"onboarding_tickets": onboarding_keys},
                 url=approval.url,
                 realert=timedelta(0),
             )
         )
     return findings
-
-
-def _job_link_facts(approval: Ticket, job_link: JobLink, rules: ApprovalRules) -> dict[str, Any]:
-    """The facts of a close decided from the ledger alone (the onboarding ticket was not read)."""
-    prefix = f"{rules.config_project}-"
-    return {
-        "organization": job_link.organization,
-        "cs_tickets": sorted(k for k in job_link.named_keys if k.startswith(prefix)),
-        "onboarding_ticket": job_link.onboarding_key,
-        "approval_ticket": approval.key,
-        "approval_summary": approval.summary,
-        "approval_created": approval.created.isoformat(),
-        "approval_status": approval.status,
-        "approval_done": approval.is_done,
-        "matched_by": MATCHED_BY_KEY,
-        "linked": True,
-        "labels": sorted(approval.labels),
-    }
-
-
-def follow_up_findings(
-    reminder: SentReminder, owed: Iterable[str], rules: ApprovalRules
-) -> list[Finding]:
-    """The note in the alert channel and the comment on the ticket that follow a reminder DM.
-
-    Findings of their own (once per DM: ``realert`` None, the episode names the DM's instant),
-    so a run that dies after the DM leaves them to the next run instead of losing them.
-    """
-    org = reminder.facts.get("organization") or "(no organization)"
-    approver = reminder.facts.get("approver") or "the approver"
-    facts = dict(reminder.facts) | {
-        "reminded_at": _utc(reminder.planned_at).isoformat(),
-        "reminder_episode": reminder.episode,
-        "reminder_day": reminder.day.isoformat(),
-    }
-    summaries = {
-        RULE_REMINDED: f"{org}: tell support {approver} was reminded by Slack DM",
-        RULE_REMINDER_COMMENT: f"{org}: record on the ticket that {approver} was reminded",
-    }
-    return [
-        Finding(
-            job=rules.job,
-            rule=rule,
-            item=reminder.ticket_key,
-            severity=Severity.INFO,
-            summary=summaries[rule],
-            facts=facts,
-            episode=follow_up_episode(reminder.episode, reminder.planned_at),
-            url=reminder.url,
-            priority=reminder.priority,
-            realert=None,
-        )
-        for rule in owed
-    ]

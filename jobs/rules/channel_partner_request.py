@@ -46,10 +46,8 @@ Decisions, all from ticket data and an injected ``now``:
   account (``accountType`` "customer"; unknown counts as not) and not the onboarding
   automation account that files requests for the form (`reply_blocker`). Otherwise it
   falls back to `RULE_REPLY_DUE`, naming why, so support sends it from CXone by hand.
-- *what the team is told*: each step the job takes is an `Announcement` until a post of it
-  succeeds; `sort_announcements` decides which pending ones a run posts, which it must first
-  confirm on the ticket (`intent_confirmed`: a run died between the write and its record), and
-  which belong to a run that may still be sending.
+- *what the team is told*: each step the job takes ends with a notice line in the alert
+  channel (the job's chain; the pipeline posts it, and a later run if that post failed).
 """
 
 from __future__ import annotations
@@ -89,9 +87,6 @@ RULE_REPLY_DUE = "customer_reply_due"
 """The CS work is done and the customer has not been told: tell support."""
 RULE_REPLY = "customer_reply"
 """The CS work is done: send "New Channel Req 2" (``actions.reply_channel_partner``), once."""
-RULE_HANDLED = "requests_handled"
-"""Not a rule's finding: the notice of a step the job took itself (a CS task created or linked,
-the reply sent), one per `Announcement`, told once (the finding's item is the SS key)."""
 
 CS_TASK_LABEL_PREFIX = "sla-monitor-"
 """Start of the label every CS task the job creates carries: ``sla-monitor-SS-500``."""
@@ -669,165 +664,3 @@ def _without_task(
         expected=dates.as_facts(),
         age_minutes=int(age.total_seconds() // 60),
     )
-
-
-# -- what the job did, told to the team ----------------------------------------------------------
-#
-# SOP 002's steps are the desk's work: when the job does one (creates or links the CS task, sends
-# the reply) the alert channel must hear of it, or an agent creates the same task by hand or
-# replies a second time. The notice is an `Announcement` kept in the ledger's item state until a
-# Slack post of it succeeds, so a failed post, or a run killed between the Jira write and the
-# post, is told by a later run: once normally, at least once after a failure.
-
-EVENT_CREATED = "created"
-EVENT_LINKED = "linked"
-EVENT_REPLIED = "replied"
-EVENTS = frozenset({EVENT_CREATED, EVENT_LINKED, EVENT_REPLIED})
-HANDLED_STATE_PREFIX = "handled:"
-"""Start of the ledger state items that hold announcements: ``handled:SS-500:created:CS-9``."""
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """One step the job took on the desk's behalf, waiting to be told in the alert channel.
-
-    ``done`` False is an *intent*, written right before a write whose success cannot be told
-    from Jira by the run's own searches alone (a reply, a link to an existing task): a run killed
-    between the write and recording it leaves the intent, and a later run confirms it against
-    the ticket (`intent_confirmed`) or drops it. A created task needs none: its label names its
-    request, so a later run links it and tells that instead.
-    """
-
-    event: str
-    ss_key: str
-    org: str = ""
-    url: str | None = None
-    cs_key: str | None = None
-    due: str | None = None
-    """For ``created``: the Due Date the task was given (ISO date)."""
-    priority: bool = False
-    done: bool = True
-    run_id: str = ""
-    """The run that wrote it: its own announcements are never another run's leftovers."""
-    at: str = ""
-    """ISO instant of that run: an intent older than the claim TTL belongs to a dead run."""
-
-    @property
-    def episode(self) -> str:
-        """Once per step: a task is created or linked once, a request is replied to once."""
-        return f"{self.event}:{self.cs_key}" if self.cs_key else self.event
-
-    @property
-    def state_item(self) -> str:
-        return f"{HANDLED_STATE_PREFIX}{self.ss_key}:{self.episode}"
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "event": self.event,
-            "ss_key": self.ss_key,
-            "org": self.org,
-            "url": self.url,
-            "cs_key": self.cs_key,
-            "due": self.due,
-            "priority": self.priority,
-            "done": self.done,
-            "run_id": self.run_id,
-            "at": self.at,
-        }
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> Announcement | None:
-        """The announcement a state holds; None for anything else (never a crash on old data)."""
-        event, ss_key = state.get("event"), state.get("ss_key")
-        if event not in EVENTS or not isinstance(ss_key, str) or not ss_key:
-            return None
-
-        def text(name: str) -> str | None:
-            value = state.get(name)
-            return str(value) if value not in (None, "") else None
-
-        return cls(
-            event=str(event),
-            ss_key=ss_key,
-            org=text("org") or "",
-            url=text("url"),
-            cs_key=text("cs_key"),
-            due=text("due"),
-            priority=bool(state.get("priority")),
-            done=state.get("done") is not False,
-            run_id=text("run_id") or "",
-            at=text("at") or "",
-        )
-
-
-@dataclass(frozen=True)
-class PendingAnnouncements:
-    """The ledger's announcements sorted for one run (see `sort_announcements`)."""
-
-    ready: list[Announcement]
-    """Done: to post, by whichever run claims each first."""
-    to_verify: list[Announcement]
-    """Intents of a run that died or failed: confirm against the ticket, or drop."""
-    waiting: list[Announcement]
-    """Intents of this run or of a run that may still be sending: left alone."""
-    unreadable: list[str]
-    """State items that hold no announcement: dropped."""
-
-
-def sort_announcements(
-    states: Mapping[str, Mapping[str, Any]],
-    *,
-    run_id: str,
-    now: datetime,
-    lease: timedelta,
-) -> PendingAnnouncements:
-    """Which announcements this run posts, verifies or leaves alone.
-
-    An intent is another run's leftover only once ``lease`` (the claim TTL: how long a run may
-    take to send) has passed since that run started; before, it may still be sending. Ready
-    ones are ordered by request and step, so the notice reads the same whoever posts it.
-    """
-    ready: list[Announcement] = []
-    to_verify: list[Announcement] = []
-    waiting: list[Announcement] = []
-    unreadable: list[str] = []
-    for item, state in sorted(states.items()):
-        if not item.startswith(HANDLED_STATE_PREFIX):
-            continue
-        announcement = Announcement.from_state(state)
-        if announcement is None:
-            unreadable.append(item)
-        elif announcement.done:
-            ready.append(announcement)
-        elif announcement.run_id != run_id and _older_than(announcement.at, now, lease):
-            to_verify.append(announcement)
-        else:
-            waiting.append(announcement)
-    return PendingAnnouncements(ready, to_verify, waiting, unreadable)
-
-
-def _older_than(at: str, now: datetime, lease: timedelta) -> bool:
-    try:
-        then = datetime.fromisoformat(at)
-    except ValueError:
-        return True  # no readable time: nobody can still be sending it
-    if then.tzinfo is None:
-        return True
-    return now - then >= lease
-
-
-def intent_confirmed(announcement: Announcement, ticket: Ticket | None) -> bool:
-    """Whether the SS ticket shows that the step an intent announced really happened.
-
-    The reply: a *public* comment carries its marker (an internal draft never reached the
-    customer). The link: the ticket is linked to the CS task. A ticket that is gone proves
-    nothing. A creation is never an intent (its label tells a later run; see `Announcement`).
-    """
-    if ticket is None:
-        return False
-    if announcement.event == EVENT_REPLIED:
-        marker = reply_marker(announcement.ss_key)
-        return any(comment.public and marker in comment.body for comment in ticket.comments)
-    if announcement.event == EVENT_LINKED:
-        return any(link.other_key == announcement.cs_key for link in ticket.links)
-    return False

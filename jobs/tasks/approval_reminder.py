@@ -5,39 +5,46 @@ the comments paged only where the search truncated them), and the tickets the ap
 reported recently or that are linked to an onboarding ticket. Everything else is decided in
 memory by `jobs.rules.approval_reminder`.
 
-What is sent:
+What is sent, each as one chain the pipeline finishes across runs if a step fails or the run
+dies half-way (so a step is never lost, and none is done twice):
 
 - a Slack DM to the approver listing the tickets waiting for him (key, organization, how
   long), re-sent at most every ``realert`` per ticket and ask; then one line in the alert
-  channel saying he was reminded (or that the DM failed and someone must remind him), and,
-  with ``actions.comment_on_reminder``, an internal comment on each ticket recording it;
+  channel saying he was reminded, and, with ``actions.comment_on_reminder``, an internal
+  comment on each ticket recording it. If the DM cannot be sent, the channel is told to
+  remind him instead (and the DM is tried again next run);
 - an alert with both keys when an approval ticket came in by email and is not linked; with
   ``actions.link_approval_tickets`` the job links it ("duplicates" the onboarding ticket),
-  comments on it and closes it, but only when it names the onboarding or CS key: one that
-  names only the organization is left for a person to link;
+  comments on it, closes it and then tells the channel, but only when it names the
+  onboarding or CS key: one that names only the organization is left for a person to link;
 - once per ticket, "approval answered: the CS ticket can go back to To Do".
-
-Steps that depend on an earlier send are crash-safe through ledger state written *before*
-that send: a reminder's note and comment are owed once the ledger records its DM (state
-``<key>#reminder@<instant>``), whichever run gets to them; an approval ticket the job links
-(state ``linked_to``) is moved to done only after its explanatory comment is on it, and later
-runs finish what an interrupted one left.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
 from jobs.config import JobConfig, PersonConfig
 from jobs.durations import Duration, DurationField, parse_duration
-from jobs.job import Job, JobSpec
-from jobs.model import Action, ActionKind, DataProblem, Evaluation, Finding, Severity, Ticket
+from jobs.job import Job, JobSpec, Work
+from jobs.model import (
+    ALERT_CHANNEL,
+    Action,
+    ActionKind,
+    DataProblem,
+    Evaluation,
+    Finding,
+    LinkSpec,
+    Notice,
+    Severity,
+    Ticket,
+)
 from jobs.render.alerts import PRIORITY_MARK, grouped_alerts, order_for_alert, ticket_link
 from jobs.render.slack import escape, link, section
 from jobs.rules.approval_reminder import (
@@ -52,20 +59,13 @@ from jobs.rules.approval_reminder import (
     RULE_LINK,
     RULE_OVERDUE,
     RULE_RECEIVED,
-    RULE_REMINDED,
-    RULE_REMINDER_COMMENT,
     RULE_UNLINKED,
     ApprovalData,
     ApprovalRules,
     Approver,
-    JobLink,
-    SentReminder,
     approval_ticket_marker,
     evaluate,
     find_asks,
-    follow_up_episode,
-    follow_up_findings,
-    has_approval_ticket_comment,
     reminder_marker,
     split_onboarding,
 )
@@ -177,9 +177,6 @@ class FetchResult:
     data: ApprovalData
     approver: Approver | None
     problems: tuple[DataProblem, ...] = ()
-    unreadable_states: tuple[str, ...] = ()
-    states: Mapping[str, dict[str, Any]] = field(default_factory=dict)
-    """The job's ledger states as read at the start of the run."""
 
 
 def _config(ctx: RunContext) -> ApprovalReminderConfig:
@@ -281,25 +278,31 @@ def channel_ticket(finding: Finding) -> str:
     return f"{_head(finding)} ({escape(_org(finding))}, {escape(finding.facts['waiting'])})"
 
 
-@dataclass
-class _Progress:
-    """What this run's sends achieved, filled in by the actions' ``on_done``; read by
-    `after_run` to plan the steps that must wait for them."""
+def _channel_line(ctx: RunContext, findings: list[Finding], text: str, *, notifies: bool) -> Action:
+    limit = ctx.settings.run.max_alerts_per_message
+    shown = ", ".join(channel_ticket(f) for f in findings[:limit])
+    more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
+    line = f"{text} {shown}{more}"
+    return Action(
+        kind=ActionKind.SLACK_POST,
+        target=ALERT_CHANNEL,
+        findings=findings,
+        text=line,
+        blocks=[section(line)],
+        notifies=notifies,
+    )
 
-    planned: list[Finding] = field(default_factory=list)
-    """Reminders planned this run, ordered for the alert."""
-    sent: set[str] = field(default_factory=set)
-    dm_possible: bool = True
-    closing: list[Finding] = field(default_factory=list)
-    """Approval tickets to move to done once their comment is posted."""
-    commented: set[str] = field(default_factory=set)
+
+def _could_not_dm(
+    ctx: RunContext, approver: PersonConfig, findings: list[Finding], *, notifies: bool
+) -> Action:
+    """Someone must remind him: counts as the reminder only when there is no DM to retry."""
+    text = f":warning: Could not DM {escape(approver.name)}; remind him about approval for"
+    return _channel_line(ctx, findings, text, notifies=notifies)
 
 
-class ApprovalReminderJob(Job):
+class ApprovalReminderJob(Job[FetchResult]):
     spec = SPEC
-
-    def __init__(self) -> None:
-        self._progress = _Progress()
 
     # -- fetch / evaluate ------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> FetchResult:
@@ -311,9 +314,6 @@ class ApprovalReminderJob(Job):
                 "no approver configured (name, email, jira_account_id): nothing to check",
             )
             return FetchResult(ApprovalData(()), None, (problem,))
-        states = ctx.ledger.open_states(JOB_NAME)
-        linked_by_job = job_links(states)
-        reminders, unreadable = sent_reminders(ctx, states)
         phrases = tuple(config.ask_phrases)
         found = list(ctx.jira.search(onboarding_jql(ctx), list(ONBOARDING_FIELDS)))
         complete = [t if t.comments_complete else ctx.jira.with_all_comments(t) for t in found]
@@ -326,8 +326,7 @@ class ApprovalReminderJob(Job):
         ]
         if not first_asks:
             # Nobody was asked: no answer or approval ticket can matter this run.
-            data = ApprovalData(tuple(onboarding), linked_by_job=linked_by_job, reminders=reminders)
-            return FetchResult(data, approver, unreadable_states=unreadable, states=states)
+            return FetchResult(ApprovalData(tuple(onboarding)), approver)
         # An approval ticket counts only after an ask, so the oldest open ask bounds the search.
         since = max(min(first_asks), ctx.now - config.approver_lookback.wall)
         project = ctx.settings.desk.service_desk_project
@@ -349,8 +348,8 @@ class ApprovalReminderJob(Job):
             ]
         searched = {t.key for t in approver_tickets}
         approver_tickets += [t for t in his if t.key not in searched]
-        data = ApprovalData(tuple(onboarding), tuple(approver_tickets), linked_by_job, reminders)
-        return FetchResult(data, approver, problems, unreadable, states)
+        data = ApprovalData(tuple(onboarding), tuple(approver_tickets))
+        return FetchResult(data, approver, problems)
 
     def evaluate(self, data: FetchResult, ctx: RunContext) -> Evaluation:
         if data.approver is None:
@@ -366,45 +365,38 @@ class ApprovalReminderJob(Job):
         )
 
     # -- plan ------------------------------------------------------------------------------
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+    def plan(self, work: Work[FetchResult], ctx: RunContext) -> list[Action]:
         approver = ctx.person("approver")
-        if not findings or approver is None:
+        if not work.fresh or approver is None:
             return []
         by_rule: dict[str, list[Finding]] = {}
-        for finding in findings:
+        for finding in work.fresh:
             by_rule.setdefault(finding.rule, []).append(finding)
-        actions = self._reminder_dms(by_rule.get(RULE_OVERDUE, []), approver, ctx)
+        actions = self._reminders(by_rule.get(RULE_OVERDUE, []), approver, ctx)
         actions += self._support_alerts(
             by_rule.get(RULE_UNLINKED, []) + by_rule.get(RULE_RECEIVED, []), approver, ctx
         )
-        actions += [self._link(f, ctx) for f in by_rule.get(RULE_LINK, [])]
-        for finding in by_rule.get(RULE_CLOSE, []):
-            actions += self._close(finding, approver, ctx)
-        # Follow-ups of reminders sent by earlier runs that did not get to them.
-        actions += self._follow_ups(
-            by_rule.get(RULE_REMINDED, []) + by_rule.get(RULE_REMINDER_COMMENT, []),
-            approver,
-            ctx,
-        )
+        actions += [self._link_and_close(f, approver, ctx) for f in by_rule.get(RULE_LINK, [])]
+        actions += [_transition(f, ctx) for f in by_rule.get(RULE_CLOSE, [])]
         return actions
 
-    def _reminder_dms(
+    def _reminders(
         self, overdue: list[Finding], approver: PersonConfig, ctx: RunContext
     ) -> list[Action]:
-        self._progress.planned = order_for_alert(overdue)
+        """The DM, then the channel line and the optional comments: one chain per DM."""
         if not overdue:
             return []
+        ordered = order_for_alert(overdue)
         if not approver.email and not approver.slack_user:
-            # No way to reach him: the channel line is the reminder, and it is what gets recorded.
-            self._progress.dm_possible = False
-            return [self._could_not_dm(ctx, approver, self._progress.planned, record=True)]
+            # No way to reach him: the channel line is the reminder.
+            return [_could_not_dm(ctx, approver, ordered, notifies=True)]
         first = _first_name(approver.name)
         if approver.email:
             target, kind = approver.email, ActionKind.SLACK_DM
         else:
             target, kind = str(approver.slack_user), ActionKind.SLACK_POST
-        actions = grouped_alerts(
-            overdue,
+        dms = grouped_alerts(
+            ordered,
             channel=target,
             title=lambda _s, n: (
                 f"{n} onboarding ticket{'s' if n != 1 else ''} waiting for your approval"
@@ -417,58 +409,22 @@ class ApprovalReminderJob(Job):
             ),
             kind=kind,
         )
-        for action in actions:
-            action.on_done = self._remember_sent(action.findings)
-        if not ctx.dry_run:
-            # Before the send: a run killed right after the DM is recorded never reaches its
-            # note and comment, and this state is how the next run learns they are owed.
-            for finding in overdue:
-                reminder = reminder_of(finding, ctx)
-                ctx.ledger.put_state(
-                    JOB_NAME,
-                    reminder_state_item(reminder),
-                    reminder_state(reminder),
-                    now=ctx.now,
-                )
-        return actions
-
-    def _remember_sent(self, findings: list[Finding]) -> Callable[[dict[str, Any]], None]:
-        def done(_result: dict[str, Any]) -> None:
-            self._progress.sent.update(f.item for f in findings)
-
-        return done
-
-    @staticmethod
-    def _channel_line(ctx: RunContext, findings: list[Finding], text: str, record: bool) -> Action:
-        limit = ctx.settings.run.max_alerts_per_message
-        shown = ", ".join(channel_ticket(f) for f in findings[:limit])
-        more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
-        line = f"{text} {shown}{more}"
-        return Action(
-            kind=ActionKind.SLACK_POST,
-            target=ctx.alert_channel,
-            findings=findings,
-            text=line,
-            blocks=[section(line)],
-            record_findings=record,
-        )
-
-    def _reminded(self, ctx: RunContext, approver: PersonConfig, notes: list[Finding]) -> Action:
-        """The line in the alert channel saying he was reminded (its own finding per DM)."""
-        text = f":bell: Reminded {escape(approver.name)} by Slack DM about approval for"
-        return self._channel_line(ctx, notes, text, record=True)
-
-    def _could_not_dm(
-        self, ctx: RunContext, approver: PersonConfig, failed: list[Finding], *, record: bool
-    ) -> Action:
-        """Someone must remind him: recorded only when there is no DM to retry."""
-        text = f":warning: Could not DM {escape(approver.name)}; remind him about approval for"
-        return self._channel_line(ctx, failed, text, record=record)
+        chains = []
+        for dm in dms:
+            reminded = order_for_alert(dm.findings)
+            note = f":bell: Reminded {escape(approver.name)} by Slack DM about approval for"
+            follow: list[Action] = [_channel_line(ctx, reminded, note, notifies=True)]
+            if ctx.settings.actions.comment_on_reminder:
+                follow += [self._reminder_comment(f, approver, ctx) for f in reminded]
+            dm.then = tuple(follow)
+            # Not counted as the reminder: the DM is tried again next run.
+            dm.otherwise = (_could_not_dm(ctx, approver, reminded, notifies=False),)
+            chains.append(dm)
+        return chains
 
     def _support_alerts(
         self, findings: list[Finding], approver: PersonConfig, ctx: RunContext
     ) -> list[Action]:
-        linking = ctx.settings.actions.link_approval_tickets
         name = approver.name
 
         def title(severity: Severity, count: int) -> str:
@@ -484,8 +440,6 @@ class ApprovalReminderJob(Job):
                 target = link(ctx.browse_url(onboarding), onboarding)
                 if facts["matched_by"] != MATCHED_BY_KEY:
                     todo = "if it is his approval, link it as a duplicate and close it by hand"
-                elif linking:
-                    todo = "linking it as a duplicate and closing it"
                 else:
                     todo = "link it as a duplicate and close it"
                 return (
@@ -510,22 +464,46 @@ class ApprovalReminderJob(Job):
                 f"{how}{quote} → {move}"
             )
 
-        return grouped_alerts(
+        actions = grouped_alerts(
             findings,
             channel=ctx.alert_channel,
             title=title,
             line=line,
             max_per_message=ctx.settings.run.max_alerts_per_message,
         )
+        return actions
 
     @staticmethod
-    def _link(finding: Finding, ctx: RunContext) -> Action:
+    def _link_and_close(finding: Finding, approver: PersonConfig, ctx: RunContext) -> Action:
+        """Link, explain, close, then tell the channel: each step only after the one before."""
         approval, onboarding = finding.item, str(finding.facts["onboarding_ticket"])
-        if not ctx.dry_run and not finding.facts.get("approval_done"):
-            # Written before the link: if the run dies or a later step fails after it, the
-            # next run must still know this link is the job's own and finish closing the ticket.
-            state = link_state(ctx.ledger.get_state(JOB_NAME, approval), finding, ctx.now)
-            ctx.ledger.put_state(JOB_NAME, approval, state, now=ctx.now)
+        mark = approval_ticket_marker(approval, onboarding)
+        org = _org(finding)
+        text = (
+            f"{approver.name}'s answer about {onboarding} ({org}) arrived as this separate "
+            f"ticket. Following SOP 001 step 5 it is linked to {onboarding} as a duplicate and "
+            f"closed; continue on {onboarding}.\n\n{mark}\n"
+        )
+        comment = Action(
+            kind=ActionKind.JIRA_INTERNAL_COMMENT,
+            target=approval,
+            findings=[finding],
+            text=text,
+            marker=mark,
+        )
+        notice = Action(
+            kind=ActionKind.SLACK_NOTICE,
+            target=ALERT_CHANNEL,
+            findings=[finding],
+            text=(
+                f"{_head(finding)} names {link(ctx.browse_url(onboarding), onboarding)} "
+                f"({escape(org)}, by key): linked it as a duplicate and closed it"
+            ),
+            notice=Notice(
+                f"Approval tickets from {approver.name} linked and closed",
+                "SOP 001 step 5 · done by this job on the desk's behalf",
+            ),
+        )
         return Action(
             kind=ActionKind.JIRA_LINK,
             target=approval,
@@ -533,77 +511,14 @@ class ApprovalReminderJob(Job):
             text=f"{approval} duplicates {onboarding}",
             # Jira's REST quirk: the *inward* issue is the one that reads with the outward
             # phrase, so inward=approval shows "SS-340 duplicates SS-301".
-            payload={"inward_key": approval, "outward_key": onboarding, "link_type": LINK_TYPE},
+            link=LinkSpec(inward_key=approval, outward_key=onboarding, link_type=LINK_TYPE),
+            then=(comment, _transition(finding, ctx), notice),
         )
-
-    def _close(self, finding: Finding, approver: PersonConfig, ctx: RunContext) -> list[Action]:
-        """The explanatory comment now; the transition in `after_run`, once it is posted."""
-        approval = finding.item
-        if finding.facts.get("comment_on_ticket"):
-            return [] if finding.facts.get("approval_done") else [_transition(finding, ctx)]
-        onboarding = [str(k) for k in finding.facts["onboarding_tickets"]]
-        mark = approval_ticket_marker(approval, onboarding[0])
-        org = _org(finding)
-        text = (
-            f"{approver.name}'s answer about {', '.join(onboarding)} ({org}) arrived as this "
-            f"separate ticket. Following SOP 001 step 5 it is linked to {onboarding[0]} as a "
-            f"duplicate and closed; continue on {onboarding[0]}.\n\n{mark}\n"
-        )
-        if not finding.facts.get("approval_done"):
-            self._progress.closing.append(finding)
-
-        def commented(_result: dict[str, Any]) -> None:
-            self._progress.commented.add(approval)
-
-        return [
-            Action(
-                kind=ActionKind.JIRA_INTERNAL_COMMENT,
-                target=approval,
-                findings=[finding],
-                text=text,
-                marker=mark,
-                on_done=commented,
-            )
-        ]
-
-    def _follow_ups(
-        self, findings: list[Finding], approver: PersonConfig, ctx: RunContext
-    ) -> list[Action]:
-        notes = order_for_alert([f for f in findings if f.rule == RULE_REMINDED])
-        actions = [self._reminded(ctx, approver, notes)] if notes else []
-        actions += [
-            self._reminder_comment(f, approver, ctx)
-            for f in findings
-            if f.rule == RULE_REMINDER_COMMENT
-        ]
-        return actions
-
-    # -- after the sends -------------------------------------------------------------------
-    def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
-        actions: list[Action] = []
-        approver = ctx.person("approver")
-        planned = self._progress.planned
-        if approver is not None and planned and self._progress.dm_possible:
-            sent = [f for f in planned if ctx.dry_run or f.item in self._progress.sent]
-            failed = [f for f in planned if f not in sent]
-            follow_ups = _claimed(ctx, [fu for f in sent for fu in _follow_ups_of(f, ctx)])
-            actions += self._follow_ups(follow_ups, approver, ctx)
-            if failed:
-                # Not recorded: the DM itself is retried next run.
-                actions.insert(0, self._could_not_dm(ctx, approver, failed, record=False))
-        actions += [
-            _transition(f, ctx)
-            for f in self._progress.closing
-            if ctx.dry_run or f.item in self._progress.commented
-        ]
-        if isinstance(data, FetchResult) and not ctx.dry_run:
-            _forget_settled(ctx, data)
-        return actions
 
     def _reminder_comment(
         self, finding: Finding, approver: PersonConfig, ctx: RunContext
     ) -> Action:
-        day = date.fromisoformat(str(finding.facts["reminder_day"]))
+        day = ctx.calendar.local_date(ctx.now)
         mark = reminder_marker(finding.item, day)
         asked = datetime.fromisoformat(str(finding.facts["asked_at"])).astimezone(ctx.calendar.tz)
         text = (
@@ -628,66 +543,11 @@ def _transition(finding: Finding, ctx: RunContext) -> Action:
         target=finding.item,
         findings=[finding],
         text=f"{finding.item} -> {status}",
-        payload={"to_status": status},
+        to_status=status,
     )
 
 
-def _follow_ups_of(finding: Finding, ctx: RunContext) -> list[Finding]:
-    """The note and comment owed for a reminder this run has just sent."""
-    reminder = replace(reminder_of(finding, ctx), dm_recorded_at=ctx.now)
-    owed = reminder.owed(ctx.now, ctx.settings.actions.comment_on_reminder)
-    return follow_up_findings(reminder, owed, rules_of(ctx))
-
-
-def _claimed(ctx: RunContext, findings: list[Finding]) -> list[Finding]:
-    """The follow-ups this run may send. A run overlapping this one may have found the state
-    written before the DM and be sending them already: the ledger claim decides, as the
-    pipeline's dedup does for findings. A claim of a send that then fails lapses after
-    ``ledger.claim_ttl``, and a later run sends it."""
-    if ctx.dry_run:
-        return findings
-    ttl = ctx.settings.ledger.claim_ttl.wall
-    return [
-        f
-        for f in findings
-        if ctx.ledger.claim(
-            f.job,
-            f.rule,
-            f.item,
-            f.episode,
-            now=ctx.now,
-            realert=f.realert,
-            run_id=ctx.run_id,
-            claim_ttl=ttl,
-        )
-    ]
-
-
-def _forget_settled(ctx: RunContext, fetched: FetchResult) -> None:
-    """Drop the ledger states nothing more will come of (as they were read at the start)."""
-    data = fetched.data
-    switch = ctx.settings.actions.comment_on_reminder
-    ttl = ctx.settings.ledger.claim_ttl.wall
-    for reminder in data.reminders:
-        if reminder.settled(ctx.now, switch, ttl):
-            ctx.ledger.put_state(JOB_NAME, reminder_state_item(reminder), None, now=ctx.now)
-    for item in fetched.unreadable_states:
-        ctx.ledger.put_state(JOB_NAME, item, None, now=ctx.now)
-    tickets = {t.key: t for t in data.approver_tickets}
-    lookback = _config(ctx).approver_lookback.wall
-    for key in data.linked_by_job:
-        ticket = tickets.get(key)
-        if ticket is not None:
-            finished = ticket.is_done and has_approval_ticket_comment(ticket)
-        else:
-            # Not among his recent or linked tickets any more: nothing left to find it by.
-            at = _state_time(fetched.states.get(key, {}).get("at"))
-            finished = at is None or ctx.now - at > lookback
-        if finished:
-            ctx.ledger.put_state(JOB_NAME, key, None, now=ctx.now)
-
-
-# -- ledger state ------------------------------------------------------------------------------
+# -- settings ----------------------------------------------------------------------------------
 
 
 def rules_of(ctx: RunContext) -> ApprovalRules:
@@ -702,119 +562,6 @@ def rules_of(ctx: RunContext) -> ApprovalRules:
         ask_phrases=tuple(config.ask_phrases),
         comment_on_reminder=ctx.settings.actions.comment_on_reminder,
     )
-
-
-def _state_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def link_state(previous: dict[str, Any] | None, finding: Finding, now: datetime) -> dict[str, Any]:
-    """The ledger state of an approval ticket the job links: the first onboarding ticket it is
-    linked to, and every key it named (a ticket naming several keys gets several links)."""
-    onboarding = str(finding.facts["onboarding_ticket"])
-    named = [onboarding, *[str(k) for k in finding.facts.get("cs_tickets") or []]]
-    if previous and previous.get("linked_to"):
-        named = [*[str(k) for k in previous.get("named_keys") or []], *named]
-        return previous | {"named_keys": sorted(set(named))}
-    return {
-        "linked_to": onboarding,
-        "named_keys": sorted(set(named)),
-        "organization": finding.facts.get("organization"),
-        "at": now.isoformat(),
-    }
-
-
-def job_links(states: dict[str, dict[str, Any]]) -> dict[str, JobLink]:
-    return {
-        key: JobLink(
-            approval_key=key,
-            onboarding_key=str(state["linked_to"]),
-            named_keys=tuple(str(k) for k in state.get("named_keys") or ()),
-            organization=state.get("organization"),
-        )
-        for key, state in states.items()
-        if state.get("linked_to")
-    }
-
-
-def reminder_of(finding: Finding, ctx: RunContext) -> SentReminder:
-    """The reminder this run sends for an overdue finding, as its ledger state describes it."""
-    return SentReminder(
-        ticket_key=finding.item,
-        episode=finding.episode,
-        planned_at=ctx.now,
-        day=ctx.now.astimezone(ctx.calendar.tz).date(),
-        facts=dict(finding.facts),
-        url=finding.url,
-        priority=finding.priority,
-        wants_comment=ctx.settings.actions.comment_on_reminder,
-    )
-
-
-def reminder_state_item(reminder: SentReminder) -> str:
-    """One ledger state per reminder sent, so a new one never overwrites one still owed."""
-    at = reminder.planned_at.astimezone(UTC).isoformat(timespec="microseconds")
-    return f"{reminder.ticket_key}#reminder@{at}"
-
-
-def reminder_state(reminder: SentReminder) -> dict[str, Any]:
-    return {
-        "reminder": {
-            "ticket": reminder.ticket_key,
-            "episode": reminder.episode,
-            "planned_at": reminder.planned_at.isoformat(timespec="microseconds"),
-            "day": reminder.day.isoformat(),
-            "wants_comment": reminder.wants_comment,
-            "url": reminder.url,
-            "priority": reminder.priority,
-            "facts": dict(reminder.facts),
-        }
-    }
-
-
-def sent_reminders(
-    ctx: RunContext, states: dict[str, dict[str, Any]]
-) -> tuple[tuple[SentReminder, ...], tuple[str, ...]]:
-    """The reminders of earlier runs, with what the ledger recorded of their DM, note and
-    comment; and the items of states too damaged to read (dropped after the run)."""
-    reminders: list[SentReminder] = []
-    unreadable: list[str] = []
-    for item, state in sorted(states.items()):
-        if "reminder" not in state:
-            continue
-        try:
-            raw = state["reminder"]
-            reminder = SentReminder(
-                ticket_key=str(raw["ticket"]),
-                episode=str(raw["episode"]),
-                planned_at=datetime.fromisoformat(raw["planned_at"]),
-                day=date.fromisoformat(raw["day"]),
-                facts=dict(raw.get("facts") or {}),
-                url=raw.get("url"),
-                priority=bool(raw.get("priority")),
-                wants_comment=bool(raw.get("wants_comment")),
-            )
-        except (KeyError, TypeError, ValueError):
-            log.warning("unreadable reminder state %s: dropped", item, extra=ctx.extra())
-            unreadable.append(item)
-            continue
-        key, episode = reminder.ticket_key, reminder.episode
-        follow_up = follow_up_episode(episode, reminder.planned_at)
-        reminders.append(
-            replace(
-                reminder,
-                dm_recorded_at=ctx.ledger.last_sent(JOB_NAME, RULE_OVERDUE, key, episode),
-                note_recorded=ctx.ledger.last_sent(JOB_NAME, RULE_REMINDED, key, follow_up)
-                is not None,
-                comment_recorded=reminder.wants_comment
-                and ctx.ledger.last_sent(JOB_NAME, RULE_REMINDER_COMMENT, key, follow_up)
-                is not None,
-            )
-        )
-    return tuple(reminders), tuple(unreadable)
 
 
 JOB = ApprovalReminderJob

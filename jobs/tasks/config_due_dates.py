@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from jobs.config import JobConfig, PersonConfig
-from jobs.job import Job, JobSpec
-from jobs.model import Action, ActionKind, Evaluation, Finding
+from jobs.job import Job, JobSpec, Work
+from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
 from jobs.rules.config_due_dates import DEFAULT_ORG_PATTERN, DueDateRules, evaluate_due_dates
 from jobs.rules.config_due_dates import JOB as JOB_NAME
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
-    from jobs.model import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ def digest_actions(findings: list[Finding], ctx: RunContext) -> list[Action]:
     return actions
 
 
-class ConfigDueDatesJob(Job):
+class ConfigDueDatesJob(Job[list[Ticket]]):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> list[Ticket]:
@@ -230,8 +229,8 @@ class ConfigDueDatesJob(Job):
         ]
         return replace(evaluation, findings=findings)
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
-        return digest_actions(findings, ctx)
+    def plan(self, work: Work[list[Ticket]], ctx: RunContext) -> list[Action]:
+        return digest_actions(work.fresh, ctx)
 
 
 JOB = ConfigDueDatesJob

@@ -24,7 +24,7 @@ from pydantic import Field
 
 from jobs.config import JobConfig
 from jobs.durations import DurationField, parse_duration
-from jobs.job import Job, JobSpec
+from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Severity
 from jobs.render.alerts import grouped_alerts, human_duration
 from jobs.render.slack import escape, link
@@ -166,7 +166,7 @@ def ss_jql(ctx: RunContext, keys: list[str], config: DocTestFollowupConfig) -> s
     return f"{project} AND ({either}) ORDER BY key"
 
 
-class DocTestFollowupJob(Job):
+class DocTestFollowupJob(Job[OnboardData]):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> OnboardData:
@@ -199,9 +199,9 @@ class DocTestFollowupJob(Job):
         )
         return evaluate_followup(data.on_hold_cs, data.ss_tickets, ctx.now, policy, ctx.calendar)
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+    def plan(self, work: Work[OnboardData], ctx: RunContext) -> list[Action]:
         by_rule: dict[str, list[Finding]] = {}
-        for finding in findings:
+        for finding in work.fresh:
             by_rule.setdefault(finding.rule, []).append(finding)
         actions = [self._second_email(f, ctx) for f in by_rule.get(RULE_SECOND_EMAIL, [])]
         actions += [self._publish(f, ctx) for f in by_rule.get(RULE_PUBLISH, [])]
@@ -263,7 +263,7 @@ class DocTestFollowupJob(Job):
             kind=ActionKind.JIRA_TRANSITION,
             target=finding.item,
             findings=[finding],
-            payload={"to_status": _config(ctx).closed_status},
+            to_status=_config(ctx).closed_status,
         )
 
     def _alerts(

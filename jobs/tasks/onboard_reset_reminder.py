@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from jobs.config import JobConfig
-from jobs.job import Job, JobSpec
-from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
+from jobs.job import Job, JobSpec, Work
+from jobs.model import Action, ActionKind, Evaluation, Ticket
 from jobs.render.templates import TemplateSpec
 from jobs.rules.onboard_testing import RESET_JOB, ResetPolicy, evaluate_reset
 
@@ -120,7 +120,7 @@ def local_date(at: datetime, ctx: RunContext) -> str:
     return f"{local:%A}, {local:%B} {local.day}"
 
 
-class OnboardResetReminderJob(Job):
+class OnboardResetReminderJob(Job[OnboardData]):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> OnboardData:
@@ -147,9 +147,9 @@ class OnboardResetReminderJob(Job):
         )
         return evaluate_reset(data.on_hold_cs, data.ss_tickets, ctx.now, policy, ctx.calendar)
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+    def plan(self, work: Work[OnboardData], ctx: RunContext) -> list[Action]:
         actions = []
-        for finding in findings:
+        for finding in work.fresh:
             mark = finding.facts["marker"]
             text = ctx.templates.render(RESET_TEMPLATE, template_values(finding.facts, mark))
             actions.append(

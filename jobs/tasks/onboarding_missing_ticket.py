@@ -9,15 +9,11 @@ and `jobs.rules.names`.
 
 Reads: the sheet (Google Sheets by key, or a local .csv/.xlsx export) and ONE Jira search for
 the candidate tickets (onboarding subject, created within ``lookback``, any status); the sheet's
-values never enter the JQL. Writes: one grouped Slack message per severity, and, after a real
-run, what it learnt per account in the ledger's item state:
+values never enter the JQL. Sends: one grouped Slack message per severity. Remembers (the
+pipeline writes it after a real run, never in a dry run), per account:
 ``{"account", "first_seen_approved"}`` while no ticket is found (the grace period and "missing
 for" count from it), ``{"account", "ticket"}`` once one is (so a ticket that ages out of the
-look-back still counts). A dry run reads that state and writes none of it.
-
-Why item state and not ``ledger.first_seen``: ``first_seen`` records on read, and a dry run
-must not write; item state has a read (``open_states``, one query for all accounts) that does
-not write. A read-only ``first_seen`` (``peek_first_seen``) would let this move there.
+look-back still counts).
 """
 
 from __future__ import annotations
@@ -31,7 +27,7 @@ from pydantic import Field, field_validator, model_validator
 
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
-from jobs.job import Job, JobSpec
+from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, Evaluation, Finding, Severity, Ticket
 from jobs.rules.onboarding_missing_ticket import DEFAULT_HEADER_LABELS
 from jobs.rules.onboarding_missing_ticket import JOB as JOB_NAME
@@ -40,7 +36,6 @@ if TYPE_CHECKING:
     from jobs.context import RunContext
     from jobs.rules.onboarding_missing_ticket import (
         AccountMemory,
-        OnboardingResult,
         OnboardingSheet,
         SheetLayout,
     )
@@ -260,11 +255,8 @@ def _footer(ctx: RunContext, severity: Severity) -> str:
     return text
 
 
-class OnboardingMissingTicketJob(Job):
+class OnboardingMissingTicketJob(Job[OnboardingData]):
     spec = SPEC
-
-    def __init__(self) -> None:
-        self._result: OnboardingResult | None = None
 
     def fetch(self, ctx: RunContext) -> OnboardingData:
         from jobs.rules.onboarding_missing_ticket import memory_from_states, read_onboarding_sheet
@@ -278,10 +270,14 @@ class OnboardingMissingTicketJob(Job):
             t if t.url else replace(t, url=ctx.browse_url(t.key))
             for t in ctx.jira.search(jql, list(TICKET_FIELDS))
         ]
-        return OnboardingData(sheet, tickets, memory_from_states(ctx.ledger.open_states(JOB_NAME)))
+        return OnboardingData(sheet, tickets, memory_from_states(ctx.ledger.memory(JOB_NAME)))
 
     def evaluate(self, data: OnboardingData, ctx: RunContext) -> Evaluation:
-        from jobs.rules.onboarding_missing_ticket import OnboardingPolicy, check_onboarding
+        from jobs.rules.onboarding_missing_ticket import (
+            OnboardingPolicy,
+            check_onboarding,
+            memory_updates,
+        )
 
         config = _config(ctx)
         policy = OnboardingPolicy(
@@ -295,18 +291,18 @@ class OnboardingMissingTicketJob(Job):
             priority_installers=tuple(ctx.settings.priority_installers),
             sheet_url=sheet_url(ctx),
         )
-        self._result = check_onboarding(
+        result = check_onboarding(
             data.sheet, data.tickets, data.memory, ctx.now, policy, ctx.calendar
         )
-        return self._result.evaluation
+        return replace(result.evaluation, memory=memory_updates(result, data.memory))
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+    def plan(self, work: Work[OnboardingData], ctx: RunContext) -> list[Action]:
         from jobs.render.alerts import grouped_alerts
 
         channel = _config(ctx).channel or ctx.alert_channel
         actions: list[Action] = []
         for severity in (Severity.WARNING, Severity.INFO):
-            group = [f for f in findings if f.severity is severity]
+            group = [f for f in work.fresh if f.severity is severity]
             if group:
                 actions += grouped_alerts(
                     group,
@@ -317,18 +313,6 @@ class OnboardingMissingTicketJob(Job):
                     footer=_footer(ctx, severity),
                 )
         return actions
-
-    def after_run(
-        self, ctx: RunContext, data: OnboardingData, evaluation: Evaluation
-    ) -> list[Action]:
-        """Remember first sightings and matched tickets; never in a dry run."""
-        from jobs.rules.onboarding_missing_ticket import memory_updates
-
-        if ctx.dry_run or self._result is None:
-            return []
-        for item, state in memory_updates(self._result, data.memory).items():
-            ctx.ledger.put_state(JOB_NAME, item, state, now=ctx.now)
-        return []
 
 
 JOB = OnboardingMissingTicketJob

@@ -32,8 +32,8 @@ from pydantic import Field, field_validator
 
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
-from jobs.job import Job, JobSpec
-from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
+from jobs.job import Job, JobSpec, Work
+from jobs.model import Action, ActionKind, Evaluation, Ref, Ticket, Upload
 from jobs.render.alerts import human_duration
 from jobs.render.slack import context, escape, field, fields, header, link, section
 from jobs.rules.sla_report import JOB as JOB_NAME
@@ -404,7 +404,7 @@ def summary_csv(report: WeeklySlaReport) -> str:
 # -- the job -----------------------------------------------------------------------------------
 
 
-class SlaReportJob(Job):
+class SlaReportJob(Job[WeekData]):
     spec = SPEC
 
     def __init__(self) -> None:
@@ -418,7 +418,9 @@ class SlaReportJob(Job):
     def fetch(self, ctx: RunContext) -> WeekData:
         # The chart library takes about a second to import: load it while the searches wait on
         # the network instead of after them (the import lock makes plan() wait if it is early).
-        threading.Thread(target=_load_chart_library, name="chart-import", daemon=True).start()
+        # Not a daemon: the interpreter waits for it before finalizing, whereas a daemon thread
+        # still importing C extensions at exit aborts the process.
+        threading.Thread(target=_load_chart_library, name="chart-import").start()
         week = report_week(ctx.now, ctx.calendar)
         policy = policy_of(ctx.settings, self._config(ctx))
         return WeekData(week, read_week(ctx.jira, ctx.settings, week, policy, ctx.calendar))
@@ -431,31 +433,31 @@ class SlaReportJob(Job):
         )
         return evaluation
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
-        if not findings or self.report is None:
+    def plan(self, work: Work[WeekData], ctx: RunContext) -> list[Action]:
+        if not work.fresh or self.report is None:
             return []
         report = self.report
         text, blocks = summary_blocks(report)
-        chart = render_chart(report)
+        chart = Action(
+            kind=ActionKind.SLACK_FILE,
+            # In the summary's thread: Slack answers the post with the channel's id and ts.
+            target=Ref(0, "channel"),
+            thread_ts=Ref(0, "ts"),
+            findings=list(work.fresh),
+            text=f"Daily p90 time to first response and breaches, {report.week}",
+            upload=Upload(
+                render_chart(report), f"sla_{report.week}.png", f"First response {report.week}"
+            ),
+        )
         return [
             Action(
                 kind=ActionKind.SLACK_POST,
                 target=ctx.alert_channel,
-                findings=list(findings),
+                findings=list(work.fresh),
                 text=text,
                 blocks=blocks,
-            ),
-            Action(
-                kind=ActionKind.SLACK_FILE,
-                target=ctx.alert_channel,
-                findings=list(findings),
-                text=f"Daily p90 time to first response and breaches, {report.week}",
-                payload={
-                    "content": chart,
-                    "filename": f"sla_{report.week}.png",
-                    "title": f"First response {report.week}",
-                },
-            ),
+                then=(chart,),
+            )
         ]
 
 

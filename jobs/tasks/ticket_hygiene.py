@@ -10,15 +10,16 @@ With ``actions.fix_hygiene: true`` the job also makes the changes that are certa
 label on EverBright-financing tickets, High priority for priority installers and their linked
 config tickets) and says so in an internal comment that ends with
 ``Ref: SS-123 · ticket-hygiene · 2026-11-20`` (the pipeline looks for it before commenting
-again). The comment is posted only after its edit succeeded (`after_run`), and the digest says
-"fixing", never "fixed": it is sent before anyone knows whether Jira took the change.
+again). The comment is the edit's next step: posted only after the edit succeeded, and by a
+later run if it failed or the run died in between, even once the problem is gone. The digest
+says "fixing", never "fixed": it is sent before anyone knows whether Jira took the change.
 Organization and Channel need a person: the digest asks, nothing is guessed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from pydantic import Field, field_validator
 
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
-from jobs.job import Job, JobSpec
+from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
 from jobs.render.alerts import section_blocks
 from jobs.render.slack import context, escape, header, link, section
@@ -285,27 +286,19 @@ def marker(target: str, ctx: RunContext) -> str:
     return f"Ref: {target} · {MARKER_TAG} · {ctx.calendar.local_date(ctx.now).isoformat()}"
 
 
-@dataclass(frozen=True)
-class Fix:
-    """One ticket's change: the edit, and the internal comment that says what it changed."""
+def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Action]:
+    """Per ticket to change: one edit (labels and/or priority), then the internal comment that
+    says what it changed (the edit's next step, so it is never claimed before the change).
 
-    edit: Action
-    note: Action
-    """Posted only after ``edit`` succeeded: it says the change was made."""
-
-
-def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Fix]:
-    """Per ticket to change: one edit (labels and/or priority) and one internal comment.
-
-    Neither records the findings as alerted (``record_findings=False``): the digest does. A
-    failed edit is retried by the next day's run; the comment's marker keeps it to one a day.
+    Neither counts as alerting its findings (``notifies=False``): the digest does. A failed
+    edit is retried by the next day's run; the comment's marker keeps it to one a day.
     """
     by_target: dict[str, list[Finding]] = {}
     for finding in findings:
         target = finding.facts.get("fix_target")
         if finding.facts.get("fix") and target:
             by_target.setdefault(str(target), []).append(finding)
-    planned: list[Fix] = []
+    planned: list[Action] = []
     for target in sorted(by_target, key=_key_order):
         group = by_target[target]
         labels: list[str] = []
@@ -318,26 +311,15 @@ def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Fix]:
                     labels.append(label)
             priority = fix.get("priority") or priority
             reasons.append(str(finding.summary))
-        payload: dict[str, Any] = {}
         changes = []
         if labels:
-            payload["add_labels"] = labels
             changes.append(f"added the label {', '.join(labels)}")
         if priority:
-            payload["priority"] = priority
             changes.append(f"set the priority to {priority}")
         mark = marker(target, ctx)
         body = (
             f"Ticket hygiene (SOP 004, essential fields): {' and '.join(changes)}.\n"
             f"Why: {'; '.join(dict.fromkeys(reasons))}.\n\n{mark}"
-        )
-        edit = Action(
-            kind=ActionKind.JIRA_EDIT,
-            target=target,
-            findings=list(group),
-            text=f"{' and '.join(changes)}",
-            payload=payload,
-            record_findings=False,
         )
         note = Action(
             kind=ActionKind.JIRA_INTERNAL_COMMENT,
@@ -345,9 +327,20 @@ def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Fix]:
             findings=list(group),
             text=body,
             marker=mark,
-            record_findings=False,
+            notifies=False,
         )
-        planned.append(Fix(edit=edit, note=note))
+        planned.append(
+            Action(
+                kind=ActionKind.JIRA_EDIT,
+                target=target,
+                findings=list(group),
+                text=f"{' and '.join(changes)}",
+                add_labels=tuple(labels),
+                priority=priority,
+                notifies=False,
+                then=(note,),
+            )
+        )
     return planned
 
 
@@ -369,19 +362,8 @@ def reachable(
     return out
 
 
-@dataclass
-class _Notes:
-    """This run's fix comments and the tickets whose edit succeeded (filled by ``on_done``)."""
-
-    planned: list[Action] = field(default_factory=list)
-    edited: set[str] = field(default_factory=set)
-
-
-class TicketHygieneJob(Job):
+class TicketHygieneJob(Job[HygieneData]):
     spec = SPEC
-
-    def __init__(self) -> None:
-        self._notes = _Notes()
 
     def fetch(self, ctx: RunContext) -> HygieneData:
         # Linked config tickets' priority and status come inside ``issuelinks``: one search.
@@ -390,32 +372,19 @@ class TicketHygieneJob(Job):
     def evaluate(self, data: HygieneData, ctx: RunContext) -> Evaluation:
         return evaluate_hygiene(data.tickets, ctx.now, policy_of(ctx), ctx.calendar)
 
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
-        self._notes = _Notes()
+    def plan(self, work: Work[HygieneData], ctx: RunContext) -> list[Action]:
+        findings = work.fresh
         if not findings:
             return []
         fixing = ctx.settings.actions.fix_hygiene
-        actions: list[Action] = []
-        for fix in fixes(findings, ctx) if fixing else []:
-            fix.edit.on_done = self._edited(fix.edit.target)
-            actions.append(fix.edit)
-            self._notes.planned.append(fix.note)
+        actions = fixes(findings, ctx) if fixing else []
         groups = reachable(by_assignee(findings), ctx)
         for email in sorted(e for e in groups if e is not None):
             actions += digest_actions(email, groups[email], ctx, fixing)
         actions += summary_actions(groups, ctx, fixing)
         return actions
 
-    def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
-        """The fix comments whose edit went through (a dry run shows them all): a comment
-        saying "added the label EB" on a ticket Jira refused to change would be false."""
-        notes = self._notes
-        return [n for n in notes.planned if ctx.dry_run or n.target in notes.edited]
-
-    def _edited(self, target: str) -> Callable[[dict[str, Any]], None]:
-        return lambda _result: self._notes.edited.add(target)
-
 
 JOB = TicketHygieneJob
 
-__all__ = ["JOB", "SPEC", "Fix", "HygieneData", "TicketHygieneConfig", "fixes"]
+__all__ = ["JOB", "SPEC", "HygieneData", "TicketHygieneConfig", "fixes"]

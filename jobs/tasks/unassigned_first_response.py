@@ -17,29 +17,44 @@ ends when the alert clears; a ticket that is unassigned again later starts a new
 - **clearing edits in place too.** A ticket assigned, answered publicly by an agent, or closed
   since the last run has its line (or message) rewritten to a resolved state ("assigned to Maya
   Patel after 2 h 13 m") without a new notification;
-- **nothing new, nothing posted.** Dedup is per (tier, ticket, episode), once ever.
+- **nothing new, nothing posted.** A tier is announced once per episode.
 
-State kept in the ledger (``put_state``), per ticket: the episode, the tier last announced, the
-root message's channel and ts, its group if any, when it was first alerted, the rendered card, and
-post counts (the figure for the report: 1 root + at most 1 thread reply per tier). A grouped
-message has its own state row (``group:<channel>:<ts>``) holding every member's card.
+What the pipeline keeps for this job (its alert records): per ticket, the tier announced, the
+message it is on and the card that message shows; per Slack message, its channel and ts,
+whether it is grouped, and its members. The job only says what to send and what each send
+changes in those records; a closed record ends the episode, and the ticket's next alert
+(``reopens``) starts a new one.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from jobs.adapters.http import PermanentError
 from jobs.config import JobConfig
 from jobs.durations import DurationField, parse_duration
-from jobs.job import Job, JobSpec
-from jobs.model import Action, ActionKind, Evaluation, Finding, Severity, Ticket
+from jobs.job import Job, JobSpec, Work
+from jobs.jql import jql_quote, key_batches
+from jobs.model import (
+    Action,
+    ActionKind,
+    AlertRecord,
+    Evaluation,
+    Finding,
+    RecordChange,
+    RecordKey,
+    Ref,
+    Severity,
+    Ticket,
+)
 from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, human_duration, section_blocks
 from jobs.render.slack import (
     MAX_MESSAGE_TEXT,
@@ -53,6 +68,7 @@ from jobs.render.slack import (
 )
 from jobs.rules.unassigned_first_response import JOB as JOB_NAME
 from jobs.rules.unassigned_first_response import (
+    Clearance,
     FirstResponsePolicy,
     clearance,
     evaluate_unassigned,
@@ -90,9 +106,6 @@ LOOKUP_FIELDS = (
 """What the resolved notice needs about a ticket that left the unassigned set."""
 LOOKUP_CHUNK = 100
 """Keys per ``key in (...)`` search; one search in any ordinary run."""
-GROUP_PREFIX = "group:"
-RESOLVE_ATTEMPTS = 3
-"""Runs a resolved notice may fail (e.g. the message was deleted in Slack) before it is dropped."""
 SUMMARY_CHARS = 150
 
 TIER_TITLE = {
@@ -158,8 +171,6 @@ SPEC = JobSpec(
 
 
 def default_jql(project: str) -> str:
-    from jobs.adapters.jira import jql_quote
-
     return (
         f"project = {jql_quote(project)} AND assignee IS EMPTY "
         "AND statusCategory != Done ORDER BY created ASC"
@@ -347,87 +358,71 @@ def _card_order(card: Card) -> tuple[bool, bool, int, str]:
     return (card.resolved is not None, not card.priority, -rank, card.key)
 
 
-# -- per-run bookkeeping -------------------------------------------------------------------------
+# -- records -----------------------------------------------------------------------------------
+
+ALERT = "first_response"
+"""The record every tier of a ticket's alert shares (the tiers are the findings' rules)."""
+MESSAGE = "message"
+"""A Slack message's record: where it is, which tickets it shows, single or grouped."""
 
 
-@dataclass
-class TicketState:
-    """The ledger row of one ticket with an open alert."""
+def message_key(message_id: str) -> RecordKey:
+    return RecordKey(JOB_NAME, MESSAGE, message_id)
 
-    episode: str
-    tier: str
+
+def ticket_key(key: str) -> RecordKey:
+    return RecordKey(JOB_NAME, ALERT, key)
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message as the ledger remembers it, with each member's card."""
+
+    id: str
     channel: str
     ts: str
-    card: Card
-    group: str | None = None
-    first_alerted_at: str = ""
-    posts: dict[str, Any] = field(default_factory=lambda: {"root": 0, "replies": {}})
-    resolve_attempts: int = 0
+    grouped: bool
+    cards: dict[str, Card]
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> TicketState | None:
-        try:
-            return cls(
-                episode=str(data["episode"]),
-                tier=str(data["tier"]),
-                channel=str(data["channel"]),
-                ts=str(data["ts"]),
-                card=Card.load(data.get("card") or {"key": "", "url": None, "summary": ""}),
-                group=data.get("group"),
-                first_alerted_at=str(data.get("first_alerted_at") or ""),
-                posts=dict(data.get("posts") or {"root": 0, "replies": {}}),
-                resolve_attempts=int(data.get("resolve_attempts") or 0),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
+    def load(cls, record: AlertRecord, records: Mapping[RecordKey, AlertRecord]) -> MessageView:
+        store = record.store
+        cards = {}
+        for key in store.get("members") or []:
+            member = records.get(ticket_key(str(key)))
+            if member is not None and member.store.get("card"):
+                cards[str(key)] = Card.load(member.store["card"])
+        return cls(
+            id=record.key.item,
+            channel=str(store.get("channel") or ""),
+            ts=str(store.get("ts") or ""),
+            grouped=bool(store.get("grouped")),
+            cards=cards,
+        )
 
-    def dump(self) -> dict[str, Any]:
-        return {
-            "episode": self.episode,
-            "tier": self.tier,
-            "channel": self.channel,
-            "ts": self.ts,
-            "card": self.card.dump(),
-            "group": self.group,
-            "first_alerted_at": self.first_alerted_at,
-            "posts": self.posts,
-            "resolve_attempts": self.resolve_attempts,
-        }
-
-
-def _opened(
-    ctx: RunContext, finding: Finding, card: Card, channel: str, ts: str, group: str | None = None
-) -> TicketState:
-    """The state of a ticket whose episode just got its root message (alone or in a group)."""
-    return TicketState(
-        episode=finding.episode,
-        tier=finding.rule,
-        channel=channel,
-        ts=ts,
-        card=card,
-        group=group,
-        first_alerted_at=ctx.now.isoformat(),
-        posts={"root": 1, "replies": {}},
-    )
-
-
-def group_id(channel: str, ts: str) -> str:
-    return f"{GROUP_PREFIX}{channel}:{ts}"
-
-
-def _tier_rank(tier: str | None) -> int:
-    return Severity(tier).rank if tier else -1
+    def render(self, policy: FirstResponsePolicy, mention: str) -> tuple[str, list[Block]]:
+        cards = list(self.cards.values())
+        if not self.grouped and len(cards) == 1:
+            return single_message(cards[0], policy, mention)
+        return group_message(cards, policy, mention)
 
 
 # -- the job -------------------------------------------------------------------------------------
 
 
-class UnassignedFirstResponseJob(Job):
+@dataclass(frozen=True)
+class QueueData:
+    tickets: list[Ticket]
+    """The unassigned queue, as the search returned it."""
+    gone: Mapping[str, Ticket]
+    """Tickets with an open alert that left the queue, as they are now (absent: not found).
+    Together with ``tickets``, what a resolved line says about how each left its alert."""
+
+
+class UnassignedFirstResponseJob(Job[QueueData]):
     spec = SPEC
 
     def __init__(self) -> None:
-        self._states: dict[str, dict[str, Any]] = {}
-        self._current: dict[str, Finding] = {}
         self._mention: str | None = None
 
     # -- configuration helpers ---------------------------------------------------------------
@@ -446,7 +441,7 @@ class UnassignedFirstResponseJob(Job):
         return self.config(ctx).jql or default_jql(ctx.settings.desk.service_desk_project)
 
     # -- fetch / evaluate ----------------------------------------------------------------------
-    def fetch(self, ctx: RunContext) -> list[Ticket]:
+    def fetch(self, ctx: RunContext) -> QueueData:
         cfg = self.config(ctx)
         fields = FIELDS + ((SLA_FIELD,) if cfg.sla_source == "jira" else ())
         tickets = []
@@ -457,67 +452,71 @@ class UnassignedFirstResponseJob(Job):
             if not ticket.comments_complete and first_response(ticket, ignore) is None:
                 ticket = ctx.jira.with_all_comments(ticket)
             tickets.append(ticket)
-        return tickets
+        # Tickets with an open alert that are no longer in the queue: how they left it is what
+        # their resolved line says (one `key in (...)` search).
+        in_queue = {t.key for t in tickets}
+        open_alerts = ctx.ledger.records(JOB_NAME, open_only=True)
+        left = sorted(k.item for k in open_alerts if k.alert == ALERT and k.item not in in_queue)
+        return QueueData(tickets, self._lookup(ctx, left))
 
-    def evaluate(self, data: list[Ticket], ctx: RunContext) -> Evaluation:
-        evaluation = evaluate_unassigned(data, ctx.now, self.policy(ctx), ctx.calendar)
-        self._states = ctx.ledger.open_states(JOB_NAME)
-        findings = []
-        for finding in evaluation.findings:
-            state = TicketState.load(self._states.get(finding.item) or {})
-            facts = dict(finding.facts)
-            if state is not None:
-                facts["episode_posts"] = state.posts
-                facts["alerted_tier"] = state.tier
-            findings.append(
-                replace(
-                    finding,
-                    episode=self._episode(ctx, finding.item, state),
-                    url=finding.url or ctx.browse_url(finding.item),
-                    facts=facts,
-                )
-            )
-        self._current = {f.item: f for f in findings}
+    @staticmethod
+    def _lookup(ctx: RunContext, keys: list[str]) -> dict[str, Ticket]:
+        found: dict[str, Ticket] = {}
+        for clause in key_batches(keys, LOOKUP_CHUNK):
+            try:
+                for ticket in ctx.jira.search(clause, list(LOOKUP_FIELDS), page_size=LOOKUP_CHUNK):
+                    found[ticket.key] = ticket
+            except PermanentError as exc:
+                # Jira refuses the whole query when one key no longer exists (deleted or moved
+                # without a redirect); the line then says the ticket left the queue.
+                log.warning("lookup of cleared tickets failed: %s", exc, extra=ctx.extra())
+        return found
+
+    def evaluate(self, data: QueueData, ctx: RunContext) -> Evaluation:
+        evaluation = evaluate_unassigned(data.tickets, ctx.now, self.policy(ctx), ctx.calendar)
+        findings = [
+            replace(f, url=f.url or ctx.browse_url(f.item), alert=ALERT, reopens=True)
+            for f in evaluation.findings
+        ]
         sources: dict[str, int] = {}
         for f in findings:
             sources[str(f.facts["source"])] = sources.get(str(f.facts["source"]), 0) + 1
         ctx.notes["sla_source"] = {"configured": self.config(ctx).sla_source, "decided": sources}
         return Evaluation(findings, evaluation.problems, evaluation.examined)
 
-    @staticmethod
-    def _episode(ctx: RunContext, key: str, state: TicketState | None) -> str:
-        """The open alert's episode, else when this run first saw the ticket needing one.
-
-        ``first_seen`` is written atomically in the ledger, so two overlapping runs agree on
-        the episode and the pipeline's claim lets only one of them post the root message.
-        """
-        if state is not None:
-            return state.episode
-        if ctx.dry_run:
-            return ctx.now.isoformat()
-        return ctx.ledger.first_seen(JOB_NAME, key, now=ctx.now).isoformat()
-
-    # -- plan: new roots and tier changes --------------------------------------------------------
-    def plan(self, findings: list[Finding], ctx: RunContext) -> list[Action]:
+    # -- plan ----------------------------------------------------------------------------------
+    def plan(self, work: Work[QueueData], ctx: RunContext) -> list[Action]:
+        """New roots for new episodes; for every message with a change, one edit in place,
+        and one thread reply per tier that rose (which is what notifies)."""
         policy = self.policy(ctx)
+        records = work.records
         new_roots: list[Finding] = []
-        single_ups: list[tuple[Finding, TicketState]] = []
-        group_ups: dict[str, list[tuple[Finding, TicketState]]] = {}
-        for finding in findings:
-            state = TicketState.load(self._states.get(finding.item) or {})
-            if state is None or state.episode != finding.episode:
+        rising: dict[str, list[Finding]] = {}
+        for finding in work.fresh:
+            record = records.get(finding.record_key)
+            message = _message_of(record)
+            if record is None or not record.is_open or message is None:
                 new_roots.append(finding)
-            elif _tier_rank(finding.rule) > _tier_rank(state.tier):
-                if state.group:
-                    group_ups.setdefault(state.group, []).append((finding, state))
-                else:
-                    single_ups.append((finding, state))
-            # else: already announced at this tier or higher; the pipeline logs it as covered.
+            else:
+                rising.setdefault(message, []).append(finding)
+        resolved: dict[str, list[tuple[AlertRecord, Clearance]]] = {}
+        project = ctx.settings.desk.service_desk_project
+        now_as = {t.key: t for t in work.data.tickets} | dict(work.data.gone)
+        for record in work.resolving:
+            message = _message_of(record)
+            ticket = now_as.get(record.key.item)
+            why = clearance(ticket, ctx.now, policy, ctx.calendar, project=project)
+            resolved.setdefault(message or "", []).append((record, why))
         actions = self._new_roots(ctx, policy, new_roots)
-        for finding, state in single_ups:
-            actions.extend(self._single_tier_change(ctx, policy, finding, state))
-        for gid, members in group_ups.items():
-            actions.extend(self._group_tier_change(ctx, policy, gid, members))
+        for message_id in sorted(set(rising) | set(resolved)):
+            actions += self._changes(
+                ctx,
+                policy,
+                work,
+                message_id,
+                rising.get(message_id, []),
+                resolved.get(message_id, []),
+            )
         return actions
 
     def _new_roots(
@@ -527,30 +526,38 @@ class UnassignedFirstResponseJob(Job):
         ordered = sorted(
             findings, key=lambda f: (not f.priority, -f.severity.rank, f.item)
         )  # SOP: priority installers take precedence
-        cfg = self.config(ctx)
         escalating = any(f.severity is Severity.ESCALATION for f in ordered)
         mention = self.mention(ctx) if escalating else ""
+        if len(ordered) <= self.config(ctx).group_threshold:
+            chunks = [[f] for f in ordered]
+            grouped = False
+        else:
+            size = ctx.settings.run.max_alerts_per_message
+            chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+            grouped = True
         actions = []
-        if len(ordered) <= cfg.group_threshold:
-            for finding in ordered:
-                card = Card.of(finding)
-                text, blocks = single_message(card, policy, mention)
-                actions.append(
-                    Action(
-                        kind=ActionKind.SLACK_POST,
-                        target=channel,
-                        findings=[finding],
-                        text=text,
-                        blocks=blocks,
-                        on_done=self._remember_single(ctx, finding, card),
-                    )
-                )
-            return actions
-        size = ctx.settings.run.max_alerts_per_message
-        for start in range(0, len(ordered), size):
-            chunk = ordered[start : start + size]
+        for chunk in chunks:
             cards = [Card.of(f) for f in chunk]
-            text, blocks = group_message(cards, policy, mention)
+            if grouped:
+                text, blocks = group_message(cards, policy, mention)
+            else:
+                text, blocks = single_message(cards[0], policy, mention)
+            message_id = uuid.uuid4().hex[:16]
+            changes = [
+                RecordChange(
+                    message_key(message_id),
+                    store={
+                        "channel": Ref(0, "channel"),
+                        "ts": Ref(0, "ts"),
+                        "grouped": grouped,
+                        "members": [c.key for c in cards],
+                    },
+                ),
+                *(
+                    RecordChange(ticket_key(c.key), store={"message": message_id, "card": c.dump()})
+                    for c in cards
+                ),
+            ]
             actions.append(
                 Action(
                     kind=ActionKind.SLACK_POST,
@@ -558,166 +565,100 @@ class UnassignedFirstResponseJob(Job):
                     findings=chunk,
                     text=text,
                     blocks=blocks,
-                    on_done=self._remember_group(ctx, chunk, cards),
+                    records=tuple(changes),
                 )
             )
         return actions
 
-    def _single_tier_change(
-        self, ctx: RunContext, policy: FirstResponsePolicy, finding: Finding, state: TicketState
-    ) -> list[Action]:
-        card = Card.of(finding)
-        tier = finding.severity
-        mention = self.mention(ctx) if tier is Severity.ESCALATION else ""
-        text, blocks = single_message(card, policy, mention)
-        reply_text, reply_blocks = tier_reply([card], tier, mention)
-        return [
-            Action(
-                kind=ActionKind.SLACK_UPDATE,
-                target=state.channel,
-                findings=[finding],
-                text=text,
-                blocks=blocks,
-                payload={"channel": state.channel, "ts": state.ts},
-                record_findings=False,  # the thread reply below is what announces the tier
-            ),
-            Action(
-                kind=ActionKind.SLACK_THREAD_REPLY,
-                target=state.channel,
-                findings=[finding],
-                text=reply_text,
-                blocks=reply_blocks,
-                payload={"thread_ts": state.ts},
-                on_done=self._remember_tier(ctx, [(finding, state)], card_of={finding.item: card}),
-            ),
-        ]
-
-    def _group_tier_change(
+    def _changes(
         self,
         ctx: RunContext,
         policy: FirstResponsePolicy,
-        gid: str,
-        members: list[tuple[Finding, TicketState]],
+        work: Work[QueueData],
+        message_id: str,
+        rising: list[Finding],
+        resolved: list[tuple[AlertRecord, Clearance]],
     ) -> list[Action]:
-        group = self._group(ctx, gid)
-        changed = {f.item: Card.of(f) for f, _ in members}
-        escalating = any(f.severity is Severity.ESCALATION for f, _ in members)
-        mention = self.mention(ctx) if escalating else ""
-        findings = [f for f, _ in members]
-        actions = []
-        if group is not None:
-            channel, ts = str(group["channel"]), str(group["ts"])
-            cards = self._group_cards(group)
-            cards.update(changed)
-            text, blocks = group_message(list(cards.values()), policy, mention)
-            actions.append(
-                Action(
-                    kind=ActionKind.SLACK_UPDATE,
-                    target=channel,
-                    findings=findings,
-                    text=text,
-                    blocks=blocks,
-                    payload={"channel": channel, "ts": ts},
-                    record_findings=False,
-                )
+        """One message's tier changes and resolved lines: the thread replies that notify, and
+        one edit in place that shows every member as it is now."""
+        records = work.records
+        record = records.get(message_key(message_id)) if message_id else None
+        current = {f.item: f for f in work.findings}
+        changes: list[RecordChange] = []
+        resolved_findings: list[Finding] = []
+        for member, why in resolved:
+            stored = Card.load(
+                member.store.get("card") or {"key": member.key.item, "url": None, "summary": ""}
             )
-        else:
-            # The group's row is gone (ledger restored from an older copy): re-rendering would
-            # drop the other tickets from the message, so only the thread reply announces it.
-            channel, ts = members[0][1].channel, members[0][1].ts
-        for tier in sorted({f.severity for f in findings}, key=lambda s: -s.rank):
-            in_tier = [(f, s) for f, s in members if f.severity is tier]
+            card = replace(stored, resolved=why.text)
+            changes.append(RecordChange(member.key, store={"card": card.dump()}, close=True))
+            resolved_findings.append(_resolved_finding(member, card, why))
+        changed_cards = {f.item: Card.of(f) for f in rising}
+        changes += [
+            RecordChange(ticket_key(key), store={"card": card.dump()})
+            for key, card in changed_cards.items()
+        ]
+        if record is None:
+            # The message's record is gone (a ledger restored from an older copy): nothing to
+            # edit. A tier change is announced in a message of its own; a resolved line's
+            # record is closed by the pipeline (nothing resolves it here).
+            return self._new_roots(ctx, policy, rising)
+        view = MessageView.load(record, records)
+        cards = dict(view.cards)
+        for key, card in list(cards.items()):
+            fresh = current.get(key)
+            if fresh is not None and card.resolved is None:
+                cards[key] = Card.of(fresh)  # every open line shows its ticket as it is now
+        cards.update(changed_cards)
+        for member, _why in resolved:
+            cards[member.key.item] = Card.load(
+                next(c.store["card"] for c in changes if c.key == member.key)
+            )
+        still_open = any(c.resolved is None for c in cards.values())
+        escalated = any(
+            c.resolved is None and c.severity is Severity.ESCALATION for c in cards.values()
+        )
+        mention = self.mention(ctx) if escalated else ""
+        text, blocks = replace(view, cards=cards).render(policy, mention)
+        if not still_open:
+            changes.append(RecordChange(record.key, close=True))
+        update = Action(
+            kind=ActionKind.SLACK_UPDATE,
+            target=view.channel,
+            ts=view.ts,
+            findings=resolved_findings,
+            text=text,
+            blocks=blocks,
+            notifies=False,
+            records=tuple(changes),
+        )
+        actions: list[Action] = []
+        replies: list[Action] = []
+        for tier in sorted({f.severity for f in rising}, key=lambda s: -s.rank):
+            in_tier = [f for f in rising if f.severity is tier]
+            who = self.mention(ctx) if tier is Severity.ESCALATION else ""
             reply_text, reply_blocks = tier_reply(
-                [changed[f.item] for f, _ in in_tier], tier, mention
+                [changed_cards[f.item] for f in in_tier], tier, who
             )
-            actions.append(
+            replies.append(
                 Action(
                     kind=ActionKind.SLACK_THREAD_REPLY,
-                    target=channel,
-                    findings=[f for f, _ in in_tier],
+                    target=view.channel,
+                    thread_ts=view.ts,
+                    findings=in_tier,
                     text=reply_text,
                     blocks=reply_blocks,
-                    payload={"thread_ts": ts},
-                    on_done=self._remember_tier(ctx, in_tier, card_of=changed, gid=gid),
                 )
             )
+        if replies:
+            # The replies notify; the edit follows them (and is finished by a later run if it
+            # fails), so the message never shows a tier nobody was told about.
+            first, *rest = replies
+            first.then = (*rest, update)
+            actions.append(first)
+        else:
+            actions.append(update)
         return actions
-
-    # -- state after a real send (never in a dry run: the pipeline calls on_done only then) ---
-    def _remember_single(
-        self, ctx: RunContext, finding: Finding, card: Card
-    ) -> Callable[[dict[str, Any]], None]:
-        def done(result: dict[str, Any]) -> None:
-            channel, ts = str(result["channel"]), str(result["ts"])
-            self._keep(ctx, finding.item, _opened(ctx, finding, card, channel, ts).dump())
-
-        return done
-
-    def _remember_group(
-        self, ctx: RunContext, findings: list[Finding], cards: list[Card]
-    ) -> Callable[[dict[str, Any]], None]:
-        def done(result: dict[str, Any]) -> None:
-            channel, ts = str(result["channel"]), str(result["ts"])
-            gid = group_id(channel, ts)
-            group = {
-                "channel": channel,
-                "ts": ts,
-                "created_at": ctx.now.isoformat(),
-                "members": {c.key: c.dump() for c in cards},
-            }
-            self._keep(ctx, gid, group)
-            for finding, card in zip(findings, cards, strict=True):
-                state = _opened(ctx, finding, card, channel, ts, group=gid)
-                self._keep(ctx, finding.item, state.dump())
-
-        return done
-
-    def _remember_tier(
-        self,
-        ctx: RunContext,
-        members: list[tuple[Finding, TicketState]],
-        card_of: Mapping[str, Card],
-        gid: str | None = None,
-    ) -> Callable[[dict[str, Any]], None]:
-        def done(result: dict[str, Any]) -> None:
-            for finding, state in members:
-                replies = dict(state.posts.get("replies") or {})
-                replies[finding.rule] = int(replies.get(finding.rule, 0)) + 1
-                updated = replace(
-                    state,
-                    tier=finding.rule,
-                    card=card_of[finding.item],
-                    posts={**state.posts, "replies": replies},
-                )
-                self._keep(ctx, finding.item, updated.dump())
-            if gid is not None:
-                group = self._group(ctx, gid)
-                if group is not None:
-                    members_cards = dict(group.get("members") or {})
-                    for finding, _ in members:
-                        members_cards[finding.item] = card_of[finding.item].dump()
-                    group = {**group, "members": members_cards}
-                    self._keep(ctx, gid, group)
-
-        return done
-
-    def _group(self, ctx: RunContext, gid: str) -> dict[str, Any] | None:
-        group = self._states.get(gid)
-        if group is None:
-            group = ctx.ledger.get_state(JOB_NAME, gid)
-        return dict(group) if group else None
-
-    def _group_cards(self, group: Mapping[str, Any]) -> dict[str, Card]:
-        """Every member's card: the fresh one for tickets still alerting, else the stored one."""
-        cards = {}
-        for key, data in (group.get("members") or {}).items():
-            current = self._current.get(key)
-            stored = Card.load(data)
-            if current is not None and stored.resolved is None:
-                cards[key] = Card.of(current)
-            else:
-                cards[key] = stored
-        return cards
 
     # -- the escalation contact --------------------------------------------------------------
     def mention(self, ctx: RunContext) -> str:
@@ -726,178 +667,32 @@ class UnassignedFirstResponseJob(Job):
             self._mention = _mention_of(ctx, self.config(ctx).escalate_to)
         return self._mention
 
-    # -- after the run: resolved notices -------------------------------------------------------
-    def after_run(self, ctx: RunContext, data: Any, evaluation: Evaluation) -> list[Action]:
-        # A dry run wrote nothing, so what evaluate read is still the truth.
-        states = dict(self._states) if ctx.dry_run else ctx.ledger.open_states(JOB_NAME)
-        alerting = {f.item for f in evaluation.findings}
-        cleared: dict[str, TicketState] = {}
-        for key, raw in states.items():
-            if key.startswith(GROUP_PREFIX) or key in alerting:
-                continue
-            state = TicketState.load(raw)
-            if state is None:
-                log.warning("dropping unreadable state for %s: %r", key, raw, extra=ctx.extra())
-                if not ctx.dry_run:
-                    ctx.ledger.put_state(JOB_NAME, key, None, now=ctx.now)
-                continue
-            cleared[key] = state
-        if not cleared:
-            return []
-        tickets = {t.key: t for t in (data or [])}
-        missing = [k for k in cleared if k not in tickets]
-        tickets.update(self._lookup(ctx, missing))
-        policy = self.policy(ctx)
-        project = ctx.settings.desk.service_desk_project
-        resolved: dict[str, tuple[TicketState, Finding]] = {}
-        for key, state in sorted(cleared.items()):
-            if state.resolve_attempts >= RESOLVE_ATTEMPTS:
-                log.warning(
-                    "giving up the resolved notice for %s after %d failed runs",
-                    key,
-                    state.resolve_attempts,
-                    extra=ctx.extra(),
-                )
-                if not ctx.dry_run:
-                    self._forget(ctx, key)
-                continue
-            why = clearance(tickets.get(key), ctx.now, policy, ctx.calendar, project=project)
-            finding = Finding(
-                job=JOB_NAME,
-                rule="resolved",
-                item=key,
-                severity=Severity.INFO,
-                summary=why.text,
-                facts={
-                    "reason": why.reason,
-                    "at": why.at.isoformat() if why.at else None,
-                    "alerted_tier": state.tier,
-                    "first_alerted_at": state.first_alerted_at,
-                    "episode_posts": state.posts,
-                    "grouped": state.group is not None,
-                },
-                episode=state.episode,
-                url=state.card.url,
-                priority=state.card.priority,
-            )
-            resolved[key] = (state, finding)
-            if not ctx.dry_run:
-                bumped = replace(state, resolve_attempts=state.resolve_attempts + 1)
-                ctx.ledger.put_state(JOB_NAME, key, bumped.dump(), now=ctx.now)
-        return self._resolution_actions(ctx, policy, resolved)
 
-    def _lookup(self, ctx: RunContext, keys: list[str]) -> dict[str, Ticket]:
-        """Current state of tickets that left the unassigned set: one ``key in (...)`` search."""
-        from jobs.adapters.http import PermanentError
-        from jobs.adapters.jira import jql_quote
+def _message_of(record: AlertRecord | None) -> str | None:
+    if record is None:
+        return None
+    message = record.store.get("message")
+    return str(message) if message else None
 
-        found: dict[str, Ticket] = {}
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start : start + LOOKUP_CHUNK]
-            jql = f"key in ({', '.join(jql_quote(k) for k in chunk)})"
-            try:
-                for ticket in ctx.jira.search(jql, list(LOOKUP_FIELDS), page_size=LOOKUP_CHUNK):
-                    found[ticket.key] = ticket
-            except PermanentError as exc:
-                # Jira refuses the whole query when one key no longer exists (deleted or moved
-                # without a redirect); the notice then says the ticket left the queue.
-                log.warning("lookup of cleared tickets failed: %s", exc, extra=ctx.extra())
-        return found
 
-    def _resolution_actions(
-        self,
-        ctx: RunContext,
-        policy: FirstResponsePolicy,
-        resolved: Mapping[str, tuple[TicketState, Finding]],
-    ) -> list[Action]:
-        actions = []
-        by_group: dict[str, list[tuple[TicketState, Finding]]] = {}
-        for key, (state, finding) in resolved.items():
-            if state.group:
-                by_group.setdefault(state.group, []).append((state, finding))
-                continue
-            card = replace(state.card, resolved=finding.summary)
-            text, blocks = single_message(card, policy)
-            actions.append(
-                Action(
-                    kind=ActionKind.SLACK_UPDATE,
-                    target=state.channel,
-                    findings=[finding],
-                    text=text,
-                    blocks=blocks,
-                    payload={"channel": state.channel, "ts": state.ts},
-                    record_findings=False,
-                    on_done=self._forget_after(ctx, [key]),
-                )
-            )
-        for gid, members in by_group.items():
-            group = self._group(ctx, gid)
-            if group is None:
-                state = members[0][0]
-                group = {"channel": state.channel, "ts": state.ts, "members": {}}
-            cards = self._group_cards(group)
-            for state, finding in members:
-                cards[finding.item] = replace(state.card, resolved=finding.summary)
-            still_open = any(c.resolved is None for c in cards.values())
-            mention = (
-                self.mention(ctx)
-                if any(
-                    c.resolved is None and c.severity is Severity.ESCALATION for c in cards.values()
-                )
-                else ""
-            )
-            text, blocks = group_message(list(cards.values()), policy, mention)
-            keys = [f.item for _, f in members]
-            actions.append(
-                Action(
-                    kind=ActionKind.SLACK_UPDATE,
-                    target=str(group["channel"]),
-                    findings=[f for _, f in members],
-                    text=text,
-                    blocks=blocks,
-                    payload={"channel": str(group["channel"]), "ts": str(group["ts"])},
-                    record_findings=False,
-                    on_done=self._forget_after(
-                        ctx,
-                        keys,
-                        gid=gid,
-                        group={**group, "members": {k: c.dump() for k, c in cards.items()}}
-                        if still_open
-                        else None,
-                    ),
-                )
-            )
-        return actions
-
-    def _forget_after(
-        self,
-        ctx: RunContext,
-        keys: list[str],
-        gid: str | None = None,
-        group: dict[str, Any] | None = None,
-    ) -> Callable[[dict[str, Any]], None]:
-        def done(result: dict[str, Any]) -> None:
-            for key in keys:
-                self._forget(ctx, key)
-            if gid is not None:
-                # The group row lives while any member is open, so later updates can re-render it.
-                self._keep(ctx, gid, group)
-
-        return done
-
-    def _keep(self, ctx: RunContext, item: str, state: dict[str, Any] | None) -> None:
-        """Write a state row and this run's copy of it together, so they never disagree
-        (None deletes both)."""
-        ctx.ledger.put_state(JOB_NAME, item, state, now=ctx.now)
-        if state is None:
-            self._states.pop(item, None)
-        else:
-            self._states[item] = state
-
-    def _forget(self, ctx: RunContext, key: str) -> None:
-        ctx.ledger.put_state(JOB_NAME, key, None, now=ctx.now)
-        ctx.ledger.forget_first_seen(JOB_NAME, key)
-        self._states.pop(key, None)
+def _resolved_finding(record: AlertRecord, card: Card, why: Clearance) -> Finding:
+    """What the decision log says about a resolved line ("why" shows it)."""
+    return Finding(
+        job=JOB_NAME,
+        rule="resolved",
+        item=record.key.item,
+        severity=Severity.INFO,
+        summary=why.text,
+        facts={
+            "reason": why.reason,
+            "at": why.at.isoformat() if why.at else None,
+            "alerted_tier": str(record.tier) if record.tier else None,
+            "first_alerted_at": record.first_sent_at.isoformat() if record.first_sent_at else None,
+        },
+        url=card.url,
+        priority=card.priority,
+        alert=ALERT,
+    )
 
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")

@@ -97,13 +97,21 @@ def handled_lines(stack, key: str) -> list[str]:
     return [line for text in handled(stack) for line in text.splitlines() if key in line]
 
 
-def pending_announcements(tmp_path: Path) -> dict:
-    """What the job keeps in the ledger until a notice naming it is posted."""
+def pending_notices(tmp_path: Path) -> list[str]:
+    """The requests whose steps the ledger keeps until the notice naming them is posted."""
     from jobs.ledger import open_ledger
+    from jobs.pipeline.steps import DONE, decode_step
 
     ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
     try:
-        return ledger.open_states(JOB)
+        return sorted(
+            chain.records[0].item
+            for chain in ledger.chains(JOB)
+            if any(
+                step.action.kind == "slack_notice" and step.status != DONE
+                for step in map(decode_step, chain.steps)
+            )
+        )
     finally:
         ledger.close()
 
@@ -454,12 +462,7 @@ def test_a_notice_that_failed_to_post_is_sent_by_the_next_run_then_forgotten(
     assert first.code == 1
     assert len(creates(stack)) == 2 and len(public_bodies(stack, "SS-504")) == 2
     assert stack.slack.messages == []
-    assert sorted(pending_announcements(tmp_path)) == [
-        f"handled:SS-501:created:{cs_links(stack, 'SS-501')[0]}",
-        f"handled:SS-502:created:{cs_links(stack, 'SS-502')[0]}",
-        "handled:SS-504:replied",
-        "handled:SS-512:replied",
-    ]
+    assert pending_notices(tmp_path) == ["SS-501", "SS-502", "SS-504", "SS-512"]
 
     stack.slack.clear_faults()
     second = run(desk, at=NOW + timedelta(minutes=15))  # the next scheduled run
@@ -471,9 +474,10 @@ def test_a_notice_that_failed_to_post_is_sent_by_the_next_run_then_forgotten(
     assert f"created {task_502} (due 2026-11-27)" in notice
     (told,) = handled_lines(stack, "SS-504")
     assert SENT_NOTICE in told
-    assert pending_announcements(tmp_path) == {}
+    assert pending_notices(tmp_path) == []
     why = desk.run("why", "SS-504")
-    assert "channel_partner_request/requests_handled" in why.out
+    assert "channel_partner_request/customer_reply" in why.out
+    assert f"sent via slack_post {CHANNEL}" in why.out
 
     assert run(desk, at=NOW + timedelta(minutes=30)).code == 0
     assert len(handled(stack)) == 1
@@ -494,7 +498,7 @@ def test_a_notice_that_failed_to_post_goes_out_with_a_rerun_made_at_once(
 
     assert rerun.code == 0, rerun.err
     assert len(handled(stack)) == 1
-    assert pending_announcements(tmp_path) == {}
+    assert pending_notices(tmp_path) == []
 
 
 def test_what_an_earlier_run_could_not_tell_goes_out_with_this_runs_steps_in_one_message(
@@ -534,7 +538,7 @@ def test_a_reply_sent_by_a_run_killed_before_recording_it_is_still_told(
     (told,) = handled_lines(stack, "SS-504")
     assert SENT_NOTICE in told
     assert len(handled_lines(stack, "SS-512")) == 1  # sent by this run
-    assert pending_announcements(tmp_path) == {}
+    assert pending_notices(tmp_path) == []
 
 
 def test_a_link_made_by_a_run_killed_before_recording_it_is_still_told(
@@ -577,17 +581,15 @@ def test_an_intent_whose_write_never_happened_is_dropped_untold(desk, tmp_path: 
 
     assert run(desk).code == 1  # the replies fail: nothing reached the customers
     assert not [b for b in public_bodies(stack, "SS-504") if "new-channel-req-2" in b]
-    assert sorted(pending_announcements(tmp_path)) == [
-        "handled:SS-504:replied",
-        "handled:SS-512:replied",
-    ]
+    # Refused (400), so known not to have happened: nothing is kept to tell.
+    assert pending_notices(tmp_path) == []
     desk.reconfigure(QA)  # the desk switches the replies off again
     stack.jira.clear_faults()
 
     assert run(desk, at=NOW + timedelta(minutes=15)).code == 0
 
     assert handled(stack) == []
-    assert pending_announcements(tmp_path) == {}
+    assert pending_notices(tmp_path) == []
 
 
 def test_a_dry_run_shows_the_notice_and_keeps_no_announcement(desk, tmp_path: Path) -> None:
@@ -597,10 +599,10 @@ def test_a_dry_run_shows_the_notice_and_keeps_no_announcement(desk, tmp_path: Pa
 
     assert result.code == 0, result.err
     assert HANDLED in result.out
-    assert "created (the new CS task) (due 2026-11-25)" in result.out
+    assert "created (the issue step 1 creates) (due 2026-11-25)" in result.out
     assert SENT_NOTICE in result.out
     assert stack.slack.messages == [] and writes(stack) == []
-    assert pending_announcements(tmp_path) == {}
+    assert pending_notices(tmp_path) == []
 
 
 # -- telling the customer --------------------------------------------------------------------
@@ -731,7 +733,8 @@ def test_a_dry_run_prints_everything_and_changes_nothing(desk) -> None:
     assert "[jira_create] -> CS" in result.out
     assert "A New Channel Partner Request for Green Light Solar" in result.out
     assert "'duedate': '2026-11-25'" in result.out
-    assert "(the new CS task)" in result.out  # the link that would follow
+    assert "then [jira_link] -> SS-501" in result.out  # the link that would follow
+    assert "(the issue step 1 creates) Relates SS-501" in result.out
     assert "[jira_public_comment] -> SS-504" in result.out
     assert "Ref: SS-504 · new-channel-req-2" in result.out
     assert "Priority is Medium, expected High" in result.out

@@ -16,7 +16,7 @@ import pytest
 from emulators.slack import SlackEmulator
 from jobs import registry
 from jobs.config import JobConfig
-from jobs.job import Job, JobSpec
+from jobs.job import Job, JobSpec, Work
 from jobs.model import Evaluation, Finding, Severity
 from jobs.render.alerts import grouped_alerts
 from tests.conftest import run_cli, write_settings
@@ -54,9 +54,9 @@ class EchoJob(Job):
         ]
         return Evaluation(findings=findings, examined=len(data))
 
-    def plan(self, findings: list[Finding], ctx: Any) -> list[Any]:
+    def plan(self, work: Work[list[str]], ctx: Any) -> list[Any]:
         return grouped_alerts(
-            findings, channel=ctx.alert_channel, title=lambda s, n: f"{n} echo item(s)"
+            work.fresh, channel=ctx.alert_channel, title=lambda s, n: f"{n} echo item(s)"
         )
 
 

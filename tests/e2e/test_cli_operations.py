@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from emulators.base import Emulator, Response
 from jobs import deploy
 from jobs.config import load_settings
+from jobs.ledger import SCHEMA_VERSION
 from jobs.registry import all_jobs
 from tests.conftest import ROOT, run_cli, write_settings
 
@@ -113,7 +114,7 @@ def test_ledger_migrate_creates_a_private_sqlite_ledger_and_status_describes_it(
     assert lines[:3] == [
         f"ledger: SQLite file {path}",
         "reachable: yes",
-        "schema version: 1 (this release: 1)",
+        f"schema version: {SCHEMA_VERSION} (this release: {SCHEMA_VERSION})",
     ]
     assert "rows in silences: 1" in lines
 
@@ -146,7 +147,9 @@ def test_ledger_status_reaches_postgresql_and_never_shows_its_password(tmp_path:
 
     assert migrated.code == 0 and status.code == 0, migrated.err + status.err
     assert status.out.startswith(f"ledger: {scheme}://{user}:[REDACTED]@{host.split('/')[0]}/")
-    assert "reachable: yes" in status.out and "schema version: 1" in status.out
+    assert "reachable: yes" in status.out
+    assert f"schema version: {SCHEMA_VERSION} (this release: {SCHEMA_VERSION})" in status.out
+    assert "rows in decisions: 0" in status.out
     assert "DO-NOT-LEAK" not in migrated.out + status.out + status.err
 
 

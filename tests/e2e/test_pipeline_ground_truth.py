@@ -13,7 +13,7 @@ import pytest
 
 from jobs import registry
 from jobs.config import JobConfig
-from jobs.job import Job, JobSpec
+from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Severity
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -36,9 +36,9 @@ class ProbeJob(Job):
             [Finding("probe", "reply", key, Severity.INFO, "reply due") for key in data]
         )
 
-    def plan(self, findings: list[Finding], ctx: Any) -> list[Action]:
+    def plan(self, work: Work[list[str]], ctx: Any) -> list[Action]:
         actions = []
-        for finding in findings:
+        for finding in work.fresh:
             marker = f"Ref: {finding.item} · probe"
             text = "Hello!" if ctx.job_config.drop_marker else f"Hello!\n\n{marker}"
             actions.append(

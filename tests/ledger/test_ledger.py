@@ -18,6 +18,8 @@ from jobs.ledger import (
     open_ledger,
     redact_url,
 )
+from jobs.ledger.base import Chain, ReadOnlyLedger
+from jobs.model import AlertRecord, RecordKey, RecordStatus, Severity
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -29,20 +31,40 @@ RULE = "breach"
 ITEM = "SS-12"
 
 
+KEY = RecordKey(JOB, RULE, ITEM)
+
+
 def claim(
     ledger: Ledger,
     *,
     now: datetime,
     run_id: str = "run-a",
-    realert: timedelta | None = HOUR,
-    item: str = ITEM,
-    episode: str = "",
-    job: str = JOB,
-    rule: str = RULE,
+    key: RecordKey = KEY,
+    version: int | None = None,
 ) -> bool:
-    return ledger.claim(
-        job, rule, item, episode, now=now, realert=realert, run_id=run_id, claim_ttl=TTL
+    """Claim ``key`` at the version the ledger holds now (0 when there is no record)."""
+    if version is None:
+        found = ledger.records(key.job, keys=[key]).get(key)
+        version = found.version if found is not None else 0
+    return ledger.claim(key, version=version, now=now, run_id=run_id, claim_ttl=TTL)
+
+
+def sent(
+    key: RecordKey = KEY, *, at: datetime = T0, realert: timedelta | None = HOUR
+) -> AlertRecord:
+    return AlertRecord(
+        key=key,
+        status=RecordStatus.OPEN,
+        tier=Severity.BREACH,
+        first_sent_at=at,
+        last_sent_at=at,
+        realert=realert,
+        store={"channel": "C1", "ts": "1741000000.000100"},
     )
+
+
+def record_of(ledger: Ledger, key: RecordKey = KEY) -> AlertRecord | None:
+    return ledger.records(key.job, keys=[key]).get(key)
 
 
 def decision(at: datetime, *, job: str = JOB, item: str = ITEM, outcome: str = "sent") -> Decision:
@@ -60,11 +82,11 @@ def decision(at: datetime, *, job: str = JOB, item: str = ITEM, outcome: str = "
     )
 
 
-# --- claim / mark_sent / release ----------------------------------------------------------
+# --- claims and records -----------------------------------------------------------------
 
 
 def test_it_lets_the_first_run_claim_an_item_never_sent(ledger: Ledger) -> None:
-    assert ledger.last_sent(JOB, RULE, ITEM) is None
+    assert record_of(ledger) is None
     assert claim(ledger, now=T0)
 
 
@@ -73,72 +95,59 @@ def test_it_refuses_a_second_run_while_the_first_holds_the_claim(ledger: Ledger)
     assert not claim(ledger, now=T0 + timedelta(minutes=9), run_id="run-b")
 
 
-def test_it_lets_the_holder_claim_again(ledger: Ledger) -> None:
+def test_a_claim_is_never_re_entrant(ledger: Ledger) -> None:
+    # A search that lists a ticket twice must not let one run act on it twice.
     assert claim(ledger, now=T0, run_id="run-a")
-    assert claim(ledger, now=T0 + SECOND, run_id="run-a")
+    assert not claim(ledger, now=T0 + SECOND, run_id="run-a")
 
 
-def test_it_records_the_send_and_frees_the_claim_on_mark_sent(ledger: Ledger) -> None:
+def test_it_refuses_a_claim_on_a_version_another_run_has_written_since(ledger: Ledger) -> None:
+    # Run B read the record before run A sent and saved it: B's decision is stale.
+    assert claim(ledger, now=T0, run_id="run-a", version=0)
+    saved = ledger.save_record(sent(), now=T0, run_id="run-a", keep_until=None)
+    ledger.release(KEY, run_id="run-a")
+
+    assert not claim(ledger, now=T0 + SECOND, run_id="run-b", version=0)
+    assert claim(ledger, now=T0 + SECOND, run_id="run-b", version=saved.version)
+
+
+def test_it_saves_a_record_and_keeps_the_claim_until_released(ledger: Ledger) -> None:
     assert claim(ledger, now=T0, run_id="run-a")
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0 + SECOND, run_id="run-a")
+    ledger.save_record(sent(at=T0 + SECOND), now=T0 + SECOND, run_id="run-a", keep_until=None)
 
-    assert ledger.last_sent(JOB, RULE, ITEM) == T0 + SECOND
-    # Inside the re-alert window the answer is "duplicate", not "someone else holds it".
+    found = record_of(ledger)
+    assert found is not None and found.last_sent_at == T0 + SECOND
+    assert found.tier is Severity.BREACH and found.store["ts"] == "1741000000.000100"
+    assert found.claimed_by == "run-a"  # a chain may still be working for it
     assert not claim(ledger, now=T0 + 2 * SECOND, run_id="run-b")
-    assert claim(ledger, now=T0 + SECOND + HOUR, run_id="run-b")
+    ledger.release(KEY, run_id="run-a")
+    assert claim(ledger, now=T0 + 2 * SECOND, run_id="run-b")
 
 
-def test_it_frees_the_claim_without_recording_a_send_on_release(ledger: Ledger) -> None:
+def test_it_forgets_a_claim_that_was_never_followed_by_a_send(ledger: Ledger) -> None:
     assert claim(ledger, now=T0, run_id="run-a")
-    ledger.release(JOB, RULE, ITEM, "", run_id="run-a")
+    ledger.release(KEY, run_id="run-a")
 
-    assert ledger.last_sent(JOB, RULE, ITEM) is None
+    assert record_of(ledger) is None
     assert claim(ledger, now=T0 + SECOND, run_id="run-b")
 
 
 def test_it_ignores_a_release_by_a_run_that_does_not_hold_the_claim(ledger: Ledger) -> None:
     assert claim(ledger, now=T0, run_id="run-a")
-    ledger.release(JOB, RULE, ITEM, "", run_id="run-b")
+    ledger.release(KEY, run_id="run-b")
 
     assert not claim(ledger, now=T0 + SECOND, run_id="run-b")
 
 
-def test_it_records_a_send_that_was_never_claimed(ledger: Ledger) -> None:
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0, run_id="run-a")
+def test_a_late_run_records_what_it_sent_but_leaves_the_takeover_claim(ledger: Ledger) -> None:
+    assert claim(ledger, now=T0, run_id="run-slow")
+    assert claim(ledger, now=T0 + TTL, run_id="run-next", version=1)
+    ledger.save_record(sent(at=T0 + TTL), now=T0 + TTL + SECOND, run_id="run-slow", keep_until=None)
+    ledger.release(KEY, run_id="run-slow")
 
-    assert ledger.last_sent(JOB, RULE, ITEM) == T0
-    assert not claim(ledger, now=T0 + SECOND)
-
-
-def test_it_keeps_another_runs_takeover_claim_when_a_late_run_marks_sent(ledger: Ledger) -> None:
-    assert claim(ledger, now=T0, run_id="run-slow", realert=None)
-    assert claim(ledger, now=T0 + TTL, run_id="run-next", realert=None)
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0 + TTL + SECOND, run_id="run-slow")
-
-    assert ledger.last_sent(JOB, RULE, ITEM) == T0 + TTL + SECOND
-    # A zero re-alert window leaves only run-next's claim to stop a third run.
-    zero = timedelta(0)
-    assert not claim(ledger, now=T0 + TTL + 2 * SECOND, run_id="run-third", realert=zero)
-
-
-@pytest.mark.parametrize(
-    ("age", "expected"),
-    [(HOUR - SECOND, False), (HOUR, True), (HOUR + SECOND, True)],
-    ids=["one-second-early", "exactly-at-the-window", "one-second-late"],
-)
-def test_it_realerts_once_the_window_has_passed(
-    ledger: Ledger, age: timedelta, expected: bool
-) -> None:
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0, run_id="run-a")
-
-    assert claim(ledger, now=T0 + age, run_id="run-b", realert=HOUR) is expected
-
-
-def test_it_alerts_only_once_ever_when_realert_is_none(ledger: Ledger) -> None:
-    assert claim(ledger, now=T0, realert=None)
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0, run_id="run-a")
-
-    assert not claim(ledger, now=T0 + timedelta(days=3650), run_id="run-b", realert=None)
+    found = record_of(ledger)
+    assert found is not None and found.last_sent_at == T0 + TTL
+    assert found.claimed_by == "run-next"
 
 
 @pytest.mark.parametrize(
@@ -161,21 +170,31 @@ def test_a_taken_over_claim_is_no_longer_the_old_runs(ledger: Ledger) -> None:
     assert not claim(ledger, now=T0 + TTL + SECOND, run_id="run-died")
 
 
-def test_it_keeps_episodes_independent(ledger: Ledger) -> None:
-    ledger.mark_sent(JOB, RULE, ITEM, "2025-03-01", now=T0, run_id="run-a")
+def test_it_keeps_episodes_jobs_alerts_and_items_independent(ledger: Ledger) -> None:
+    assert claim(ledger, now=T0)
+    ledger.save_record(sent(), now=T0, run_id="run-a", keep_until=None)
 
-    assert not claim(ledger, now=T0 + SECOND, episode="2025-03-01", realert=None)
-    assert claim(ledger, now=T0 + SECOND, episode="2025-03-03", realert=None)
-    assert ledger.last_sent(JOB, RULE, ITEM, "2025-03-01") == T0
-    assert ledger.last_sent(JOB, RULE, ITEM) is None
+    for key in (
+        RecordKey(JOB, RULE, ITEM, "2025-03-03"),
+        RecordKey("qa_due", RULE, ITEM),
+        RecordKey(JOB, "warning", ITEM),
+        RecordKey(JOB, RULE, "SS-13"),
+    ):
+        assert claim(ledger, now=T0, key=key), key
+        assert record_of(ledger, key) is not None and record_of(ledger, key).last_sent_at is None  # type: ignore[union-attr]
 
 
-def test_it_keeps_jobs_rules_and_items_independent(ledger: Ledger) -> None:
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0, run_id="run-a")
+def test_it_lists_a_jobs_records_or_only_the_open_ones(ledger: Ledger) -> None:
+    other = RecordKey(JOB, RULE, "SS-13")
+    for key in (KEY, other, RecordKey("qa_due", RULE, ITEM)):
+        assert claim(ledger, now=T0, key=key)
+        ledger.save_record(sent(key), now=T0, run_id="run-a", keep_until=None)
+    closed = replace(sent(other), status=RecordStatus.CLOSED, closed_at=T0 + HOUR)
+    ledger.save_record(closed, now=T0 + HOUR, run_id="run-a", keep_until=T0 + 2 * HOUR)
 
-    assert claim(ledger, now=T0, job="qa_due", realert=None)
-    assert claim(ledger, now=T0, rule="warning", realert=None)
-    assert claim(ledger, now=T0, item="SS-13", realert=None)
+    assert set(ledger.records(JOB)) == {KEY, other}
+    assert set(ledger.records(JOB, open_only=True)) == {KEY}
+    assert ledger.records("nobody") == {}
 
 
 def test_it_refuses_naive_datetimes(ledger: Ledger) -> None:
@@ -185,54 +204,60 @@ def test_it_refuses_naive_datetimes(ledger: Ledger) -> None:
 
 def test_it_returns_utc_whatever_zone_it_was_given(ledger: Ledger) -> None:
     new_york = timezone(timedelta(hours=-5))
-    ledger.mark_sent(JOB, RULE, ITEM, "", now=T0.astimezone(new_york), run_id="run-a")
+    assert claim(ledger, now=T0)
+    ledger.save_record(sent(at=T0.astimezone(new_york)), now=T0, run_id="run-a", keep_until=None)
 
-    sent = ledger.last_sent(JOB, RULE, ITEM)
-    assert sent == T0
-    assert sent is not None and sent.utcoffset() == timedelta(0)
-
-
-# --- per-item state -----------------------------------------------------------------------
+    found = record_of(ledger)
+    assert found is not None and found.last_sent_at == T0
+    assert found.last_sent_at.utcoffset() == timedelta(0)
 
 
-def test_it_stores_replaces_and_deletes_item_state(ledger: Ledger) -> None:
-    assert ledger.get_state(JOB, ITEM) is None
-
-    ledger.put_state(JOB, ITEM, {"ts": "1741000000.000100", "channel": "C1"}, now=T0)
-    assert ledger.get_state(JOB, ITEM) == {"ts": "1741000000.000100", "channel": "C1"}
-
-    ledger.put_state(JOB, ITEM, {"ts": "1741000999.000200"}, now=T0 + SECOND)
-    assert ledger.get_state(JOB, ITEM) == {"ts": "1741000999.000200"}
-
-    ledger.put_state(JOB, ITEM, None, now=T0 + 2 * SECOND)
-    assert ledger.get_state(JOB, ITEM) is None
-    ledger.put_state(JOB, ITEM, None, now=T0 + 3 * SECOND)
+# --- chains, memory, the clock guard --------------------------------------------------------
 
 
-def test_it_lists_the_open_states_of_one_job(ledger: Ledger) -> None:
-    ledger.put_state(JOB, "SS-1", {"ts": "1"}, now=T0)
-    ledger.put_state(JOB, "SS-2", {"ts": "2", "nested": {"n": [1, 2]}}, now=T0)
-    ledger.put_state("qa_due", "SS-3", {"ts": "3"}, now=T0)
+def test_it_keeps_a_chain_until_it_is_deleted(ledger: Ledger) -> None:
+    chain = Chain(
+        id="c1",
+        job=JOB,
+        records=(KEY, RecordKey(JOB, "message", "m1")),
+        steps=({"status": "done", "result": {"ts": "1.2"}}, {"status": "pending"}),
+        created_at=T0,
+        updated_at=T0,
+    )
+    ledger.save_chain(chain)
+    ledger.save_chain(replace(chain, steps=({"status": "done"}, {"status": "inflight"})))
 
-    assert ledger.open_states(JOB) == {
-        "SS-1": {"ts": "1"},
-        "SS-2": {"ts": "2", "nested": {"n": [1, 2]}},
-    }
-    assert ledger.open_states("nobody") == {}
+    (found,) = ledger.chains(JOB)
+    assert found.records == chain.records
+    assert [s["status"] for s in found.steps] == ["done", "inflight"]
+    assert ledger.chains("qa_due") == []
+    ledger.delete_chain("c1")
+    assert ledger.chains(JOB) == []
 
 
-def test_it_keeps_the_first_seen_instant(ledger: Ledger) -> None:
-    assert ledger.first_seen(JOB, ITEM, now=T0) == T0
-    assert ledger.first_seen(JOB, ITEM, now=T0 + HOUR) == T0
-    assert ledger.first_seen("qa_due", ITEM, now=T0 + HOUR) == T0 + HOUR
+def test_it_remembers_and_forgets_a_jobs_memory(ledger: Ledger) -> None:
+    ledger.remember(JOB, {"SS-1": {"ts": "1"}, "SS-2": {"nested": {"n": [1, 2]}}}, now=T0)
+    ledger.remember("qa_due", {"SS-3": {"ts": "3"}}, now=T0)
+    ledger.remember(JOB, {"SS-1": None, "SS-2": {"ts": "2"}}, now=T0 + SECOND)
+
+    assert ledger.memory(JOB) == {"SS-2": {"ts": "2"}}
+    assert ledger.memory("nobody") == {}
 
 
-def test_it_starts_the_grace_period_again_after_forget_first_seen(ledger: Ledger) -> None:
-    ledger.first_seen(JOB, ITEM, now=T0)
-    ledger.forget_first_seen(JOB, ITEM)
-    ledger.forget_first_seen(JOB, "never-seen")
+def test_it_keeps_the_latest_instant_a_job_ran_as_of(ledger: Ledger) -> None:
+    assert ledger.last_run(JOB) is None
+    ledger.note_run(JOB, now=T0 + HOUR, run_id="run-b")
+    ledger.note_run(JOB, now=T0, run_id="run-a")  # a replay of an earlier instant
 
-    assert ledger.first_seen(JOB, ITEM, now=T0 + HOUR) == T0 + HOUR
+    last = ledger.last_run(JOB)
+    assert last is not None and (last.now, last.run_id) == (T0 + HOUR, "run-b")
+
+
+def test_a_job_sees_a_read_only_ledger(ledger: Ledger) -> None:
+    view = ReadOnlyLedger(ledger)
+    for write in ("claim", "save_record", "save_chain", "remember", "record_decisions", "prune"):
+        assert not hasattr(view, write), write
+    assert view.records(JOB) == {}
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -305,12 +330,43 @@ def test_it_prunes_decisions_older_than_the_retention_but_keeps_a_year(ledger: L
         ]
     )
 
-    assert ledger.prune(now=now, keep=DECISION_RETENTION) == 2
+    assert ledger.prune(now=now, keep=DECISION_RETENTION)["decisions"] == 2
 
     kept = [d.at for d in ledger.history(ITEM)]
     assert kept == [now - timedelta(days=365), now - DECISION_RETENTION + SECOND]
     assert DECISION_RETENTION >= timedelta(days=365)
-    assert ledger.prune(now=now) == 0
+    assert ledger.prune(now=now)["decisions"] == 0
+
+
+def test_it_prunes_what_can_no_longer_change_a_decision(ledger: Ledger) -> None:
+    keep = timedelta(days=30)
+    now = T0 + timedelta(days=60)
+    live = RecordKey(JOB, RULE, "SS-1")  # open: still firing, whatever its age
+    window_over = RecordKey(JOB, RULE, "SS-2")  # closed, its re-alert window has passed
+    window_open = RecordKey(JOB, RULE, "SS-3")  # closed, its window still suppresses
+    once = RecordKey(JOB, RULE, "SS-4")  # closed once-only send, within the retention
+    for key, record, until in (
+        (live, sent(live, at=now - timedelta(days=2)), None),
+        (window_over, sent(window_over, at=now - 2 * HOUR), now - HOUR),
+        (window_open, sent(window_open, at=now - HOUR), now + SECOND),
+        (once, sent(once, at=now - timedelta(days=2), realert=None), now + timedelta(days=28)),
+    ):
+        assert claim(ledger, now=now, key=key)
+        if until is not None:
+            record = replace(record, status=RecordStatus.CLOSED, closed_at=now - HOUR)
+        ledger.save_record(record, now=now, run_id="run-a", keep_until=until)
+        ledger.release(key, run_id="run-a")
+    assert claim(ledger, now=now - keep - HOUR, key=RecordKey(JOB, RULE, "SS-5"), run_id="died")
+    ledger.add_silence("SS-6", job=None, reason="x", author="me", now=T0, until=T0 + HOUR)
+    ledger.add_silence("SS-7", job=None, reason="x", author="me", now=now, until=now + HOUR)
+    ledger.save_chain(Chain("old", JOB, (live,), ({"status": "pending"},), T0, T0))
+
+    deleted = ledger.prune(now=now, keep=keep)
+
+    assert set(ledger.records(JOB)) == {live, window_open, once}
+    assert deleted["alerts"] == 2  # the window that is over, the claim never followed by a send
+    assert [s.item for s in ledger.silences(now=now, include_expired=True)] == ["SS-7"]
+    assert ledger.chains(JOB) == []
 
 
 # --- silences -----------------------------------------------------------------------------
@@ -397,14 +453,16 @@ def test_it_refuses_a_silence_that_could_not_be_explained_later(
 
 def test_it_keeps_everything_across_reopening(ledger_url: str) -> None:
     with_data = open_ledger(ledger_url)
-    with_data.mark_sent(JOB, RULE, ITEM, "", now=T0, run_id="run-a")
-    with_data.put_state(JOB, ITEM, {"ts": "1"}, now=T0)
+    assert claim(with_data, now=T0)
+    with_data.save_record(sent(), now=T0, run_id="run-a", keep_until=None)
+    with_data.remember(JOB, {ITEM: {"ts": "1"}}, now=T0)
     with_data.close()
 
     reopened = open_ledger(ledger_url)
     try:
-        assert reopened.last_sent(JOB, RULE, ITEM) == T0
-        assert reopened.get_state(JOB, ITEM) == {"ts": "1"}
+        found = record_of(reopened)
+        assert found is not None and found.last_sent_at == T0
+        assert reopened.memory(JOB) == {ITEM: {"ts": "1"}}
     finally:
         reopened.close()
 
@@ -458,7 +516,7 @@ def test_it_accepts_the_short_postgres_scheme(postgres_schema_url: str) -> None:
 
     opened = open_ledger(short)
     try:
-        assert opened.first_seen(JOB, ITEM, now=T0) == T0
+        assert claim(opened, now=T0)
     finally:
         opened.close()
 

@@ -2,7 +2,8 @@
 
 Threads and separate processes hammer ``claim`` on the same keys of one database; every
 key must be won exactly once. A Hypothesis property checks that no interleaving of
-claim/mark_sent/release by two runs lets both hold a live claim.
+read/claim/save/release by two runs lets both hold a live claim, or a run act on a record
+another run wrote after it read it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.ledger import Ledger, open_ledger
+from jobs.model import AlertRecord, RecordKey, RecordStatus
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 TTL = timedelta(minutes=10)
@@ -38,11 +40,16 @@ def hammer(ledger: Ledger, run_id: str, keys: list[str]) -> list[str]:
     random.Random(run_id).shuffle(order)
     won = []
     for item in order:
-        if ledger.claim(JOB, RULE, item, "", now=T0, realert=None, run_id=run_id, claim_ttl=TTL):
+        key = RecordKey(JOB, RULE, item)
+        if ledger.claim(key, version=0, now=T0, run_id=run_id, claim_ttl=TTL):
             won.append(item)
             if int(item.removeprefix("SS-")) % 2 == 0:
-                ledger.mark_sent(JOB, RULE, item, "", now=T0, run_id=run_id)
+                ledger.save_record(sent(key), now=T0, run_id=run_id, keep_until=None)
     return won
+
+
+def sent(key: RecordKey) -> AlertRecord:
+    return AlertRecord(key=key, status=RecordStatus.OPEN, first_sent_at=T0, last_sent_at=T0)
 
 
 def _process_worker(url: str, run_id: str, barrier: Any, results: Any) -> None:
@@ -58,9 +65,11 @@ def assert_each_key_won_once(wins: dict[str, list[str]], ledger: Ledger) -> None
     counts = Counter(item for items in wins.values() for item in items)
     assert sorted(counts) == sorted(KEYS)
     assert set(counts.values()) == {1}
+    records = ledger.records(JOB)
     for item in KEYS:
-        sent = ledger.last_sent(JOB, RULE, item)
-        assert (sent == T0) if int(item.removeprefix("SS-")) % 2 == 0 else sent is None
+        record = records[RecordKey(JOB, RULE, item)]
+        expected = T0 if int(item.removeprefix("SS-")) % 2 == 0 else None
+        assert record.last_sent_at == expected
 
 
 @pytest.mark.parametrize("connections", ["shared", "one-per-thread"])
@@ -120,38 +129,42 @@ def test_overlapping_processes_claim_each_key_exactly_once(ledger: Ledger, ledge
 class ReferenceKey:
     """The claim rules written out plainly, to compare the database against."""
 
-    realert: timedelta | None
-    last_sent: datetime | None = None
+    exists: bool = False
+    sent: bool = False
+    version: int = 0
     holder: str | None = None
     claimed_at: datetime | None = None
 
-    def claim(self, run_id: str, now: datetime) -> bool:
-        due = self.last_sent is None or (
-            self.realert is not None and self.last_sent <= now - self.realert
-        )
-        free = (
-            self.holder is None
-            or self.holder == run_id
-            or (self.claimed_at is not None and self.claimed_at <= now - TTL)
-        )
-        if due and free:
+    def claim(self, run_id: str, read: int, now: datetime) -> bool:
+        if not self.exists:
+            # Nothing there (never sent, or a claim given back): whatever the run read then,
+            # nothing has been written since that could change its decision.
+            got = True
+            self.exists, self.version = True, 1
+        else:
+            free = self.holder is None or (
+                self.claimed_at is not None and self.claimed_at <= now - TTL
+            )
+            got = self.version == read and free
+        if got:
             self.holder, self.claimed_at = run_id, now
-        return due and free
+        return got
 
-    def mark_sent(self, run_id: str, now: datetime) -> None:
-        self.last_sent = now
-        if self.holder == run_id:
-            self.holder = self.claimed_at = None
+    def save(self) -> None:
+        self.version = self.version + 1 if self.exists else 1
+        self.exists = self.sent = True
 
     def release(self, run_id: str) -> None:
         if self.holder == run_id:
             self.holder = self.claimed_at = None
+            if not self.sent:  # a claim never followed by a send leaves nothing behind
+                self.exists, self.version = False, 0
 
 
 steps = st.lists(
     st.tuples(
         st.sampled_from(["run-a", "run-b"]),
-        st.sampled_from(["claim", "mark_sent", "release"]),
+        st.sampled_from(["read", "claim", "save", "release"]),
         st.integers(min_value=0, max_value=12),  # minutes the clock moves before the step
     ),
     min_size=1,
@@ -165,33 +178,37 @@ steps = st.lists(
     # One ledger serves every example; each example uses a job name of its own instead.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(steps=steps, realert=st.sampled_from([None, timedelta(0), timedelta(minutes=30)]))
+@given(steps=steps)
 def test_no_interleaving_lets_two_runs_hold_a_live_claim(
-    ledger: Ledger, steps: list[tuple[str, str, int]], realert: timedelta | None
+    ledger: Ledger, steps: list[tuple[str, str, int]]
 ) -> None:
-    job = f"property-{uuid.uuid4().hex}"
-    reference = ReferenceKey(realert)
+    key = RecordKey(f"property-{uuid.uuid4().hex}", RULE, "SS-1")
+    reference = ReferenceKey()
+    read: dict[str, int] = {}
     believes_it_holds: dict[str, datetime] = {}
     now = T0
 
     for run_id, op, minutes in steps:
         now += timedelta(minutes=minutes)
-        if op == "claim":
-            got = ledger.claim(
-                job, RULE, "SS-1", "", now=now, realert=realert, run_id=run_id, claim_ttl=TTL
-            )
-            assert got == reference.claim(run_id, now)
+        if op == "read":
+            found = ledger.records(key.job, keys=[key]).get(key)
+            read[run_id] = found.version if found is not None else 0
+            assert read[run_id] == reference.version
+        elif op == "claim":
+            version = read.get(run_id, 0)
+            got = ledger.claim(key, version=version, now=now, run_id=run_id, claim_ttl=TTL)
+            assert got == reference.claim(run_id, version, now)
             if got:
                 believes_it_holds[run_id] = now
-        elif op == "mark_sent":
-            ledger.mark_sent(job, RULE, "SS-1", "", now=now, run_id=run_id)
-            reference.mark_sent(run_id, now)
-            believes_it_holds.pop(run_id, None)
+        elif op == "save":
+            if run_id not in believes_it_holds:
+                continue  # only a run that claimed writes the record
+            ledger.save_record(sent(key), now=now, run_id=run_id, keep_until=None)
+            reference.save()
         else:
-            ledger.release(job, RULE, "SS-1", "", run_id=run_id)
+            ledger.release(key, run_id=run_id)
             reference.release(run_id)
             believes_it_holds.pop(run_id, None)
 
         live = [run for run, at in believes_it_holds.items() if at > now - TTL]
         assert len(live) <= 1, f"both runs hold a live claim at {now}: {believes_it_holds}"
-        assert ledger.last_sent(job, RULE, "SS-1") == reference.last_sent

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,23 +20,17 @@ from jobs.rules.approval_reminder import (
     ANSWER_LINKED_TICKET,
     ANSWER_POSSIBLE_APPROVAL_TICKET,
     DEFAULT_ASK_PHRASES,
-    FOLLOW_UP_EXPIRY,
     RULE_CLOSE,
     RULE_LINK,
     RULE_OVERDUE,
     RULE_RECEIVED,
-    RULE_REMINDED,
-    RULE_REMINDER_COMMENT,
     RULE_UNLINKED,
     ApprovalData,
     ApprovalRules,
     Approver,
-    JobLink,
-    SentReminder,
     approval_ticket_marker,
     evaluate,
     find_asks,
-    follow_up_episode,
     reminder_marker,
     split_onboarding,
 )
@@ -175,10 +168,8 @@ def run(
     rules: ApprovalRules = RULES,
     approver: Approver = APPROVER,
     calendar: BusinessCalendar = ALWAYS,
-    linked_by_job: Mapping[str, JobLink] | None = None,
-    reminders: tuple[SentReminder, ...] = (),
 ):
-    data = ApprovalData(tickets, approver_tickets, linked_by_job or {}, reminders)
+    data = ApprovalData(tickets, approver_tickets)
     return evaluate(data, approver, now, rules, calendar)
 
 
@@ -524,7 +515,6 @@ def test_it_finds_the_unlinked_approval_ticket(name, summary, description, how, 
 
 
 LINKING = replace(RULES, link_approval_tickets=True)
-LINKED_BY_JOB = {"SS-340": JobLink("SS-340", "SS-301", ("CS-301", "SS-301"), "Sunrise Solar Co")}
 
 
 def test_it_never_links_or_closes_a_ticket_that_only_names_the_organization() -> None:
@@ -550,14 +540,10 @@ def test_an_organization_match_with_an_approval_phrase_is_only_a_possible_answer
     assert by_rule(evaluation, RULE_UNLINKED)[0].facts["possible_answer"] is True
 
 
-def test_it_does_not_close_a_ticket_matched_by_organization_even_if_it_linked_it_before() -> None:
-    approval = approver_ticket(links=(dup_link("SS-301", "outward"),))
-    evaluation = run(
-        onboarding(comments=(ask(30),)),
-        approver_tickets=(approval,),
-        rules=LINKING,
-        linked_by_job=LINKED_BY_JOB,
-    )
+def test_it_does_not_close_a_ticket_matched_by_organization_even_with_its_comment() -> None:
+    marker = comment(1, f"x\n{approval_ticket_marker('SS-340', 'SS-301')}")
+    approval = approver_ticket(links=(dup_link("SS-301", "outward"),), comments=(marker,))
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
     assert [f.rule for f in evaluation.findings] == [RULE_RECEIVED]
     assert evaluation.findings[0].facts["answer_kind"] == ANSWER_LINKED_TICKET
 
@@ -606,21 +592,20 @@ def test_it_matches_after_the_first_ask_even_when_support_asked_again() -> None:
     assert [f.rule for f in evaluation.findings] == [RULE_UNLINKED]
 
 
-def test_it_plans_link_and_close_when_the_desk_opts_in_and_the_key_is_named() -> None:
+def test_it_plans_one_link_when_the_desk_opts_in_and_the_key_is_named() -> None:
+    # The link is the first step of the job's chain (link, comment, close, notice): no alert
+    # before it, and no separate close.
     evaluation = run(
         onboarding(comments=(ask(30),), labels=("sla-snooze",)),
         approver_tickets=(approver_ticket(description="SS-301: approved to go live."),),
         rules=LINKING,
     )
-    assert sorted(f.rule for f in evaluation.findings) == sorted(
-        [RULE_RECEIVED, RULE_UNLINKED, RULE_LINK, RULE_CLOSE]
-    )
-    (close,) = by_rule(evaluation, RULE_CLOSE)
-    assert close.realert == timedelta(0)
-    assert close.facts["onboarding_tickets"] == ["SS-301"]
-    # The snooze label on the onboarding ticket reaches the approval ticket's findings.
-    assert "sla-snooze" in close.facts["labels"]
-    assert "sla-snooze" in by_rule(evaluation, RULE_LINK)[0].facts["labels"]
+    assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_RECEIVED, RULE_LINK])
+    (link,) = by_rule(evaluation, RULE_LINK)
+    assert link.item == "SS-340" and link.episode == "SS-301" and link.realert is None
+    assert link.facts["onboarding_ticket"] == "SS-301"
+    # The snooze label on the onboarding ticket reaches the approval ticket's finding.
+    assert "sla-snooze" in link.facts["labels"]
 
 
 def test_an_existing_link_in_either_direction_means_nothing_to_do() -> None:
@@ -635,72 +620,29 @@ def test_an_existing_link_in_either_direction_means_nothing_to_do() -> None:
         assert [f.rule for f in evaluation.findings] == [RULE_RECEIVED]
 
 
-def test_it_links_but_does_not_reclose_a_done_approval_ticket() -> None:
+def test_it_links_a_done_approval_ticket_too() -> None:
     evaluation = run(
         onboarding(comments=(ask(30),)),
         approver_tickets=(approver_ticket(description="SS-301 approved", done=True),),
         rules=LINKING,
     )
-    assert sorted(f.rule for f in evaluation.findings) == sorted(
-        [RULE_LINK, RULE_RECEIVED, RULE_UNLINKED]
-    )
+    assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_LINK, RULE_RECEIVED])
 
 
-@pytest.mark.parametrize("how", ["ledger", "marker"])
-def test_it_finishes_closing_a_ticket_it_linked_before(how: str) -> None:
-    marker = comment(1, f"Closing.\n{approval_ticket_marker('SS-340', 'SS-301')}")
-    approval = approver_ticket(
-        description="SS-301 approved",
-        links=(dup_link("SS-301", "outward"),),
-        comments=(marker,) if how == "marker" else (),
-    )
-    evaluation = run(
-        onboarding(comments=(ask(30),)),
-        approver_tickets=(approval,),
-        rules=LINKING,
-        linked_by_job=LINKED_BY_JOB if how == "ledger" else None,
-    )
-    assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_CLOSE, RULE_RECEIVED])
-
-
-def test_it_plans_only_the_transition_when_its_comment_is_on_the_ticket_already() -> None:
-    marker = comment(1, f"Closing.\n{approval_ticket_marker('SS-340', 'SS-301')}")
-    approval = approver_ticket(
-        description="SS-301 approved", links=(dup_link("SS-301", "outward"),), comments=(marker,)
-    )
-    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
-    (close,) = by_rule(evaluation, RULE_CLOSE)
-    assert close.facts["comment_on_ticket"] is True
-    assert close.facts["linked_by_job"] is True
-
-
-def test_a_fresh_close_starts_with_the_comment() -> None:
-    evaluation = run(
-        onboarding(comments=(ask(30),)),
-        approver_tickets=(approver_ticket(description="SS-301 approved"),),
-        rules=LINKING,
-    )
-    (close,) = by_rule(evaluation, RULE_CLOSE)
-    assert close.facts["comment_on_ticket"] is False
-    assert close.facts["approval_done"] is False
-
-
-# (done, in the ledger, marker on the ticket) -> close finding expected
+# (done, the job's comment on the ticket) -> close finding expected
 DONE_TICKETS = [
-    ("closed without its comment after the job linked it", True, True, False, True),
-    ("closed with its comment", True, True, True, False),
-    ("closed, linked by a person", True, False, False, False),
-    ("open, linked by the job", False, True, False, True),
+    ("open with its comment: the chain gave up before closing", False, True, True),
+    ("closed with its comment", True, True, False),
+    ("open, linked by a person", False, False, False),
+    ("closed, linked by a person", True, False, False),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "done", "ledger", "marked", "expected"),
-    DONE_TICKETS,
-    ids=[t[0] for t in DONE_TICKETS],
+    ("name", "done", "marked", "expected"), DONE_TICKETS, ids=[t[0] for t in DONE_TICKETS]
 )
-def test_a_closed_ticket_the_job_linked_still_gets_its_comment_and_is_never_moved(
-    name: str, done: bool, ledger: bool, marked: bool, expected: bool
+def test_a_linked_ticket_carrying_its_comment_is_closed_and_never_moved_twice(
+    name: str, done: bool, marked: bool, expected: bool
 ) -> None:
     comments = (comment(1, f"x\n{approval_ticket_marker('SS-340', 'SS-301')}"),) if marked else ()
     approval = approver_ticket(
@@ -709,168 +651,24 @@ def test_a_closed_ticket_the_job_linked_still_gets_its_comment_and_is_never_move
         links=(dup_link("SS-301", "outward"),),
         comments=comments,
     )
-    evaluation = run(
-        onboarding(comments=(ask(30),)),
-        approver_tickets=(approval,),
-        rules=LINKING,
-        linked_by_job=LINKED_BY_JOB if ledger else None,
-    )
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
     closes = by_rule(evaluation, RULE_CLOSE)
     assert bool(closes) is expected
     if closes:
-        assert closes[0].facts["approval_done"] is done
-        assert closes[0].facts["comment_on_ticket"] is False
+        (close,) = closes
+        assert close.item == "SS-340"
+        assert close.realert == timedelta(0)
+        assert close.facts["onboarding_tickets"] == ["SS-301"]
+    assert not by_rule(evaluation, RULE_LINK)
 
 
-def test_it_finishes_from_the_ledger_once_the_onboarding_ticket_is_gone() -> None:
-    # SS-301 was closed after the job linked SS-340; only the ledger ties them now.
+def test_it_never_closes_without_the_switch() -> None:
+    marked = comment(1, f"x\n{approval_ticket_marker('SS-340', 'SS-301')}")
     approval = approver_ticket(
-        summary="Re: SS-301", description="Approved.", links=(dup_link("SS-301", "outward"),)
+        description="SS-301 approved", links=(dup_link("SS-301", "outward"),), comments=(marked,)
     )
-    evaluation = run(approver_tickets=(approval,), rules=LINKING, linked_by_job=LINKED_BY_JOB)
-    (close,) = evaluation.findings
-    assert close.rule == RULE_CLOSE and close.item == "SS-340"
-    assert close.facts["onboarding_tickets"] == ["SS-301"]
-    assert close.facts["organization"] == "Sunrise Solar Co"
-    assert close.facts["cs_tickets"] == ["CS-301"]
-    assert close.facts["linked_by_job"] is True
-    # The CS key it named counts as well.
-    by_cs = replace(approval, summary="Re: CS-301")
-    assert by_rule(
-        run(approver_tickets=(by_cs,), rules=LINKING, linked_by_job=LINKED_BY_JOB), RULE_CLOSE
-    )
-
-
-def test_it_leaves_a_ledger_link_alone_when_the_ticket_no_longer_names_its_key() -> None:
-    approval = approver_ticket(summary="Re: Sunrise Solar Co", description="Approved.")
-    for rules in (LINKING, RULES):
-        evaluation = run(approver_tickets=(approval,), rules=rules, linked_by_job=LINKED_BY_JOB)
-        assert evaluation.findings == []
-
-
-# -- a reminder's note and comment -------------------------------------------------------------
-
-REMINDED_AT = NOW - timedelta(minutes=15)
-REMINDER = SentReminder(
-    ticket_key="SS-301",
-    episode="ask-77",
-    planned_at=REMINDED_AT,
-    day=REMINDED_AT.astimezone(NEW_YORK).date(),
-    facts={
-        "organization": "Sunrise Solar Co",
-        "waiting": "1 d 6 h",
-        "approver": "David Ellis",
-        "labels": ["sla-snooze"],
-    },
-    url="https://jira.example/browse/SS-301",
-    priority=True,
-    wants_comment=True,
-    dm_recorded_at=REMINDED_AT,
-)
-WITH_COMMENTS = replace(RULES, comment_on_reminder=True)
-
-
-def test_a_recorded_dm_owes_its_note_and_comment_as_findings_of_their_own() -> None:
-    evaluation = run(reminders=(REMINDER,), rules=WITH_COMMENTS)
-    assert [f.rule for f in evaluation.findings] == [RULE_REMINDED, RULE_REMINDER_COMMENT]
-    episode = follow_up_episode("ask-77", REMINDED_AT)
-    for finding in evaluation.findings:
-        assert finding.item == "SS-301"
-        assert finding.episode == episode
-        assert finding.realert is None
-        assert finding.priority is True
-        assert finding.url == REMINDER.url
-        assert finding.facts["waiting"] == "1 d 6 h"
-        assert finding.facts["reminder_day"] == "2026-03-04"
-        assert finding.facts["labels"] == ["sla-snooze"]  # the snooze label still works
-
-
-def test_each_reminder_sent_has_its_own_follow_up_episode() -> None:
-    later = REMINDED_AT + timedelta(hours=24)
-    assert follow_up_episode("ask-77", REMINDED_AT) != follow_up_episode("ask-77", later)
-    # The same instant in any zone is the same reminder.
-    assert follow_up_episode("ask-77", REMINDED_AT) == follow_up_episode(
-        "ask-77", REMINDED_AT.astimezone(NEW_YORK)
-    )
-
-
-OWED = [
-    # (name, reminder, now, comment switch, rules owed)
-    ("both owed", REMINDER, NOW, True, (RULE_REMINDED, RULE_REMINDER_COMMENT)),
-    ("the desk switched comments off since", REMINDER, NOW, False, (RULE_REMINDED,)),
-    (
-        "comments were off when it was sent",
-        replace(REMINDER, wants_comment=False),
-        NOW,
-        True,
-        (RULE_REMINDED,),
-    ),
-    ("note done", replace(REMINDER, note_recorded=True), NOW, True, (RULE_REMINDER_COMMENT,)),
-    ("both done", replace(REMINDER, note_recorded=True, comment_recorded=True), NOW, True, ()),
-    ("DM never recorded", replace(REMINDER, dm_recorded_at=None), NOW, True, ()),
-    (
-        "DM recorded by a later reminder",
-        replace(REMINDER, dm_recorded_at=REMINDED_AT + timedelta(hours=24)),
-        NOW,
-        True,
-        (),
-    ),
-    (
-        "1 s before it expires",
-        REMINDER,
-        REMINDED_AT + FOLLOW_UP_EXPIRY - timedelta(seconds=1),
-        True,
-        (RULE_REMINDED, RULE_REMINDER_COMMENT),
-    ),
-    ("exactly when it expires", REMINDER, REMINDED_AT + FOLLOW_UP_EXPIRY, True, ()),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "reminder", "now", "switch", "owed"), OWED, ids=[o[0] for o in OWED]
-)
-def test_it_owes_the_follow_ups_of_a_recorded_dm_not_yet_done(
-    name: str, reminder: SentReminder, now: datetime, switch: bool, owed: tuple[str, ...]
-) -> None:
-    assert reminder.owed(now, switch) == owed
-    rules = replace(RULES, comment_on_reminder=switch)
-    assert tuple(f.rule for f in run(reminders=(reminder,), now=now, rules=rules).findings) == owed
-
-
-CLAIM_TTL = timedelta(minutes=10)
-SETTLED = [
-    # (name, reminder, now, settled: its ledger state may go)
-    ("follow-ups owed", REMINDER, NOW, False),
-    ("follow-ups done", replace(REMINDER, note_recorded=True, comment_recorded=True), NOW, True),
-    ("follow-ups expired", REMINDER, REMINDED_AT + FOLLOW_UP_EXPIRY, True),
-    (
-        "DM not recorded, its run may still be sending",
-        replace(REMINDER, dm_recorded_at=None),
-        REMINDED_AT + CLAIM_TTL - timedelta(seconds=1),
-        False,
-    ),
-    (
-        "DM not recorded, its run's claim lapsed",
-        replace(REMINDER, dm_recorded_at=None),
-        REMINDED_AT + CLAIM_TTL,
-        True,
-    ),
-    (
-        "DM recorded by a later reminder",
-        replace(REMINDER, dm_recorded_at=REMINDED_AT + timedelta(minutes=1)),
-        REMINDED_AT + timedelta(minutes=2),
-        True,
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "reminder", "now", "settled"), SETTLED, ids=[s[0] for s in SETTLED]
-)
-def test_a_reminder_state_is_settled_once_nothing_more_can_come_of_it(
-    name: str, reminder: SentReminder, now: datetime, settled: bool
-) -> None:
-    assert reminder.settled(now, True, CLAIM_TTL) is settled
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,))
+    assert by_rule(evaluation, RULE_CLOSE) == []
 
 
 # -- the approver's email on the onboarding subject -------------------------------------------

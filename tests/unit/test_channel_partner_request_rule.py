@@ -10,29 +10,22 @@ from jobs.calendar import BusinessCalendar
 from jobs.model import Comment, IssueLink, Person, StatusCategory, Ticket
 from jobs.rules.channel_partner_request import (
     CS_TASK_PROPERTY,
-    EVENT_CREATED,
-    EVENT_LINKED,
-    EVENT_REPLIED,
     RULE_CREATE,
     RULE_FIELDS,
     RULE_MISSING,
     RULE_REPLY,
     RULE_REPLY_DUE,
     RULE_UNLINKED,
-    Announcement,
     ChannelPartnerData,
     ChannelPartnerRules,
     ExpectedDates,
-    PendingAnnouncements,
     check_cs_task,
     cs_task_fields,
     cs_task_label,
     evaluate_requests,
     expected_dates,
-    intent_confirmed,
     reply_blocker,
     reply_marker,
-    sort_announcements,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -637,141 +630,3 @@ def test_it_names_the_accounts_when_two_qa_assignees_share_a_name() -> None:
         "QA Assignee is Cherish Sharma (account acc-other), "
         "expected Cherish Sharma (account acc-cherish)"
     ]
-
-
-# -- what the team is told (announcements kept until a post of them succeeds) --------------------
-
-LEASE = timedelta(minutes=10)
-THIS_RUN = "run-now"
-
-
-def announcement(
-    event: str = EVENT_CREATED,
-    *,
-    cs_key: str | None = "CS-40",
-    done: bool = True,
-    run_id: str = "run-before",
-    at: datetime = NOW - timedelta(minutes=15),
-    ss_key: str = "SS-500",
-) -> Announcement:
-    return Announcement(
-        event=event,
-        ss_key=ss_key,
-        org="Green Light Solar",
-        url=f"https://jira.example.test/browse/{ss_key}",
-        cs_key=cs_key,
-        due="2026-11-19" if event == EVENT_CREATED else None,
-        priority=True,
-        done=done,
-        run_id=run_id,
-        at=at.isoformat(),
-    )
-
-
-def sort(*announcements: Announcement, extra: dict | None = None):
-    states = {a.state_item: a.to_state() for a in announcements}
-    return sort_announcements({**states, **(extra or {})}, run_id=THIS_RUN, now=NOW, lease=LEASE)
-
-
-@pytest.mark.parametrize(
-    "kept",
-    [
-        announcement(),
-        announcement(EVENT_LINKED, cs_key="CS-41", done=False),
-        announcement(EVENT_REPLIED, cs_key=None, run_id=""),
-    ],
-    ids=["created", "linked-intent", "replied"],
-)
-def test_it_reads_back_an_announcement_it_kept(kept: Announcement) -> None:
-    assert Announcement.from_state(kept.to_state()) == kept
-
-
-def test_it_names_each_step_once_per_task_and_the_reply_once_per_request() -> None:
-    assert announcement(EVENT_CREATED, cs_key="CS-40").state_item == (
-        "handled:SS-500:created:CS-40"
-    )
-    assert announcement(EVENT_LINKED, cs_key="CS-41").episode == "linked:CS-41"
-    assert announcement(EVENT_REPLIED, cs_key=None).episode == "replied"
-
-
-@pytest.mark.parametrize(
-    "state",
-    [
-        {},
-        {"event": "deleted", "ss_key": "SS-500"},
-        {"event": "created"},
-        {"event": "created", "ss_key": 7},
-    ],
-    ids=["empty", "unknown-event", "no-request", "request-not-a-key"],
-)
-def test_it_drops_a_state_that_holds_no_announcement(state: dict) -> None:
-    assert Announcement.from_state(state) is None
-    assert sort(extra={"handled:SS-500:x": state}).unreadable == ["handled:SS-500:x"]
-
-
-def test_it_ignores_state_items_that_are_not_announcements() -> None:
-    pending = sort(extra={"SS-500": {"event": "created", "ss_key": "SS-500"}})
-    assert pending == PendingAnnouncements(ready=[], to_verify=[], waiting=[], unreadable=[])
-
-
-@pytest.mark.parametrize(
-    ("case", "kept", "where"),
-    [
-        ("done, by this run", announcement(run_id=THIS_RUN, at=NOW), "ready"),
-        ("done, by a run still going", announcement(at=NOW), "ready"),
-        ("done, by an earlier run", announcement(), "ready"),
-        ("intent of this run", announcement(EVENT_REPLIED, cs_key=None, done=False,
-                                            run_id=THIS_RUN, at=NOW - LEASE), "waiting"),
-        ("intent of a run that may still be sending", announcement(
-            EVENT_REPLIED, cs_key=None, done=False, at=NOW - LEASE + timedelta(seconds=1)),
-         "waiting"),
-        ("intent of a run started exactly a claim TTL ago", announcement(
-            EVENT_REPLIED, cs_key=None, done=False, at=NOW - LEASE), "to_verify"),
-        ("intent of a run long gone", announcement(
-            EVENT_LINKED, cs_key="CS-41", done=False, at=NOW - timedelta(days=2)), "to_verify"),
-        ("intent without a readable time", replace(announcement(
-            EVENT_LINKED, cs_key="CS-41", done=False), at="soon"), "to_verify"),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
-)  # fmt: skip
-def test_it_sorts_pending_announcements(case: str, kept: Announcement, where: str) -> None:
-    pending = sort(kept)
-    assert getattr(pending, where) == [kept], case
-    others = {"ready", "to_verify", "waiting"} - {where}
-    assert all(getattr(pending, name) == [] for name in others), case
-
-
-def test_it_orders_what_is_ready_by_request_and_step() -> None:
-    later = announcement(EVENT_REPLIED, cs_key=None, ss_key="SS-501")
-    first = announcement(EVENT_CREATED, cs_key="CS-40")
-    linked = announcement(EVENT_LINKED, cs_key="CS-39")
-    assert sort(later, first, linked).ready == [first, linked, later]
-
-
-REPLY_INTENT = announcement(EVENT_REPLIED, cs_key=None, done=False)
-LINK_INTENT = announcement(EVENT_LINKED, cs_key="CS-41", done=False)
-
-
-@pytest.mark.parametrize(
-    ("case", "intent", "ticket", "confirmed"),
-    [
-        ("the reply's marker in a public comment", REPLY_INTENT,
-         request(comments=(comment(f"Hi Alex,\n\n{reply_marker('SS-500')}", public=True),)),
-         True),
-        ("the marker only in an internal draft", REPLY_INTENT,
-         request(comments=(comment(reply_marker("SS-500"), public=False),)), False),
-        ("another request's marker", REPLY_INTENT,
-         request(comments=(comment(reply_marker("SS-5000"), public=True),)), False),
-        ("no comment at all", REPLY_INTENT, request(), False),
-        ("linked to the task", LINK_INTENT, request(links=(link_to("CS-41"),)), True),
-        ("linked to another task", LINK_INTENT, request(links=(link_to("CS-4"),)), False),
-        ("the ticket is gone", LINK_INTENT, None, False),
-        ("a creation is never an intent", announcement(done=False),
-         request(links=(link_to("CS-40"),)), False),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
-)  # fmt: skip
-def test_it_confirms_an_intent_only_from_the_ticket(
-    case: str, intent: Announcement, ticket: Ticket | None, confirmed: bool
-) -> None:
-    assert intent_confirmed(intent, ticket) is confirmed, case

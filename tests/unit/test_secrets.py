@@ -207,3 +207,28 @@ def test_the_ledger_the_pipeline_writes_through_stores_no_secret(
     assert "DO-NOT-LEAK" not in stored
     assert _basic(EMAIL, JIRA_TOKEN) not in stored
     assert REDACTED in stored
+
+
+def test_a_chain_step_s_error_is_stored_redacted_and_its_action_untouched(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from jobs.ledger import open_ledger
+    from jobs.ledger.base import Chain
+
+    secrets.install(env)
+    inner = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    at = datetime(2026, 11, 23, 14, tzinfo=UTC)
+    action = {"kind": "jira_public_comment", "text": "Hi, see ref Basic questions"}
+    chain = Chain(
+        "c1",
+        "job",
+        (),
+        ({"action": action, "status": "failed", "error": f"slack: echoed {SLACK_BOT}"},),
+        at,
+        at,
+    )
+    RedactingLedger(inner).save_chain(chain)
+    [stored] = inner.chains("job")
+    inner.close()
+    assert stored.steps[0]["error"] == f"slack: echoed {REDACTED}"
+    assert stored.steps[0]["action"] == action

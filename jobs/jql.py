@@ -1,0 +1,39 @@
+"""JQL text the jobs build: quoting and key batches. Pure and cheap to import (stdlib only).
+
+Sheet and ticket text never reaches JQL raw: every value goes through `jql_quote`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+KEYS_PER_CLAUSE = 100
+"""Keys per ``key in (...)``: one search page, and well inside Jira's query limits."""
+
+
+def jql_quote(value: str) -> str:
+    """A JQL string literal for ``value``.
+
+    Backslash and double quote are escaped as JQL reads them; control characters (a newline
+    pasted from a sheet cell) are refused, because no JQL literal needs them.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"jql_quote takes a str, not {type(value).__name__}")
+    bad = next((ch for ch in value if ord(ch) < 32 or ord(ch) == 127), None)
+    if bad is not None:
+        raise ValueError(f"refusing to put control character {bad!r} into a JQL query")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def jql_list(values: Iterable[str]) -> str:
+    """``"A", "B"``: the inside of a JQL ``in (...)``."""
+    return ", ".join(jql_quote(v) for v in values)
+
+
+def key_batches(keys: Iterable[str], size: int = KEYS_PER_CLAUSE) -> list[str]:
+    """``key in (...)`` clauses of at most ``size`` keys each, in the order given."""
+    ordered = list(dict.fromkeys(keys))
+    return [
+        f"key in ({jql_list(ordered[start : start + size])})"
+        for start in range(0, len(ordered), size)
+    ]

@@ -1,0 +1,937 @@
+"""The pipeline every job runs through, in named stages:
+
+    clock guard -> fetch -> evaluate -> unique -> silence -> dedup (claim) -> resolve
+    -> plan -> confirm -> act (chains of steps) -> notices -> record
+
+- *clock guard*: a real run as of an instant earlier than the job's last run (the clock moved
+  back) sends nothing;
+- *fetch* and *evaluate* belong to the job (adapters, then a pure rule); a failed read ends
+  the run before anything is decided, so a broken answer can never look like an all-clear;
+- *unique*: a ticket a search returned twice is one finding (and a data problem), never two
+  actions;
+- *silence*: ledger silences and the snooze label drop findings, logged with the reason;
+- *dedup*: a finding is acted on only if its record says it is fresh (never sent, a higher
+  tier, or past its re-alert window), and only by the run that atomically claims the record;
+- *resolve*: each open record no finding covers any more is handed to the job with the fresh
+  findings (`Work`), which says what resolves it; records it says nothing about are closed;
+- *confirm*: before a write whose earlier attempt has an unknown outcome, the pipeline waits
+  out the settle window and reads the ticket for the write's proof; a reply's proof is checked
+  before its first attempt too (the ticket, not the ledger, is the ground truth);
+- *act*: each action and the steps that follow it form a chain, written to the ledger before
+  its first non-idempotent write (the intent) and marked step by step, so a chain cut short
+  by a failure or a crash resumes next run without repeating a finished step;
+- *notices*: lines for grouped messages (what a job did on the desk's behalf) are posted
+  once per run, whatever chains they end;
+- *record*: records change only after a step succeeded; every candidate gets a line in the
+  decision log; what the job asked to remember is written.
+
+A dry run does every read and every decision, prints what would be sent, and writes nothing.
+Jobs never write the ledger: they get a read-only view, and everything above is done here.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobs import act
+from jobs.act import Executor
+from jobs.adapters.http import AdapterError, CredentialError, OutcomeUnknown
+from jobs.clock import Clock
+from jobs.context import RunContext
+from jobs.failpoints import failpoint
+from jobs.job import Job, Work
+from jobs.ledger.base import Chain, Decision, Ledger
+from jobs.model import (
+    Action,
+    ActionKind,
+    AlertRecord,
+    DataProblem,
+    Finding,
+    RecordKey,
+    RecordStatus,
+    Ticket,
+)
+from jobs.pipeline import records as rec
+from jobs.pipeline.proofs import Proof, Verdict, proof_of
+from jobs.pipeline.steps import (
+    DONE,
+    FAILED,
+    INFLIGHT,
+    PENDING,
+    Step,
+    UnresolvedRef,
+    decode_step,
+    encode_step,
+    resolve,
+    resolve_records,
+)
+from jobs.render.templates import TemplateProblem
+from jobs.report import ActionRecord, ActionStatus, RunReport
+
+log = logging.getLogger("jobs.pipeline")
+
+EXIT_CREDENTIALS = 2  # the CLI's "usage, configuration or credential error"
+MAX_STEP_ATTEMPTS = 5
+"""Runs a follow-up step may fail for good (a deleted Slack message, a ticket moved) before
+its chain is given up; the decision log keeps the reason."""
+MAX_RESOLVE_ATTEMPTS = 3
+"""Runs a resolution may fail before the record is closed without it."""
+
+
+class ClockMovedBack(Exception):
+    """This run is as of an instant well before the job's last run: nothing is sent."""
+
+
+@dataclass
+class ChainRun:
+    """A chain as this run works on it: its steps, what they returned, and its records."""
+
+    id: str
+    job: str
+    steps: list[Step]
+    records: tuple[RecordKey, ...]
+    created_at: datetime
+    otherwise: tuple[Action, ...] = ()
+    persisted: bool = False
+    resumed: bool = False
+    blocked: bool = False
+    """Stopped for this run (an unknown outcome, a failure): left for the next run."""
+
+    @property
+    def position(self) -> int:
+        for index, step in enumerate(self.steps):
+            if step.status != DONE:
+                return index
+        return len(self.steps)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.steps)
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return [step.result for step in self.steps]
+
+    @property
+    def started(self) -> bool:
+        return any(step.status == DONE for step in self.steps)
+
+    @property
+    def needs_intent(self) -> bool:
+        """A chain of several steps, or one with a Jira write, is written to the ledger before
+        its first write: a later run must be able to finish it, or to check it happened."""
+        return len(self.steps) > 1 or any(step.action.kind.is_jira for step in self.steps)
+
+    def to_ledger(self, now: datetime) -> Chain:
+        return Chain(
+            id=self.id,
+            job=self.job,
+            records=self.records,
+            steps=tuple(encode_step(step) for step in self.steps),
+            created_at=self.created_at,
+            updated_at=now,
+        )
+
+
+def _keys_of(action: Action) -> tuple[RecordKey, ...]:
+    keys: dict[RecordKey, None] = {}
+    for step in action.chain:
+        for finding in step.findings:
+            keys[finding.record_key] = None
+        for change in step.records:
+            keys[change.key] = None
+    return tuple(keys)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        job: Job[Any],
+        ctx: RunContext,
+        clock: Clock,
+        *,
+        ledger: Ledger,
+        executor: Executor | None = None,
+    ) -> None:
+        self.job = job
+        self.ctx = ctx
+        self.clock = clock
+        self.ledger = ledger
+        self.executor: Executor = executor or act.LiveExecutor(ctx)
+        self.report = RunReport(
+            job=job.spec.name,
+            run_id=ctx.run_id,
+            started_at=clock.now(),
+            now=ctx.now,
+            dry_run=ctx.dry_run,
+        )
+        self.decisions: list[Decision] = []
+        self.records: dict[RecordKey, AlertRecord] = {}
+        self.held: set[RecordKey] = set()
+        """Records this run holds a claim on."""
+        self.touched: set[RecordKey] = set()
+        """Records a step of this run changed."""
+        self.attempted: set[RecordKey] = set()
+        """Records a step of this run tried to change (sent, failed or found done)."""
+        self.notices: list[tuple[ChainRun, int]] = []
+        self.tickets: Mapping[str, Ticket] = {}
+        self.memory: Mapping[str, Mapping[str, Any] | None] = {}
+
+    # -- the run -----------------------------------------------------------------------------
+    def run(self) -> RunReport:
+        """Run every stage. Refused credentials end this job (exit code 2) but still record
+        what it did send and give back its claims, so a rerun after the fix sends the rest."""
+        try:
+            self._run()
+        except CredentialError as exc:
+            self._fail(f"credentials refused: {exc}")
+            self.report.exit_code = EXIT_CREDENTIALS
+        except ClockMovedBack as exc:
+            self._fail(str(exc))
+            self.report.exit_code = EXIT_CREDENTIALS
+            return self._close_report()
+        finally:
+            self._release_all()  # whatever happened, nothing stays claimed by this run
+        self._finish()
+        return self._close_report()
+
+    def _run(self) -> None:
+        ctx = self.ctx
+        if not ctx.dry_run:
+            self._guard_clock()
+        try:
+            data = self.job.fetch(ctx)
+            evaluation = self.job.evaluate(data, ctx)
+        except CredentialError:
+            raise
+        except AdapterError as exc:
+            self._fail(f"read failed: {exc}")
+            return
+        findings, duplicates = unique(evaluation.findings)
+        problems = [*evaluation.problems, *duplicates]
+        self.report.examined = evaluation.examined
+        self.report.findings = findings
+        self.report.problems = problems
+        self.tickets = evaluation.tickets
+        self.memory = evaluation.memory
+        for problem in problems:
+            log.warning("data problem at %s: %s", problem.where, problem.message, extra=ctx.extra())
+
+        job = self.job.spec.name
+        self.records = self.ledger.records(job)
+        chains = [self._from_ledger(chain) for chain in self.ledger.chains(job)]
+        in_progress = {key for chain in chains if not chain.finished for key in chain.records}
+        resumed = self._take_over(chains)
+
+        fresh = self.dedup(self.silence(findings), in_progress)
+        resolving = self._resolving(findings, in_progress, problems)
+        work = Work(
+            fresh=fresh, resolving=resolving, findings=findings, records=self.records, data=data
+        )
+        try:
+            actions = self.job.plan(work, ctx)
+        except (AdapterError, TemplateProblem) as exc:
+            if isinstance(exc, CredentialError):
+                raise
+            self._fail(f"planning failed: {exc}")
+            actions = []
+        started = self._admit(actions)
+        self._run_chains(resumed + started)
+        self._close_resolved(resolving)
+        self._release_uncovered(fresh, actions)
+
+    # -- stages ------------------------------------------------------------------------------
+    def _guard_clock(self) -> None:
+        last = self.ledger.last_run(self.job.spec.name)
+        if last is None or self.ctx.allow_backwards:
+            return
+        if self.ctx.now < last.now - rec.SCHEDULE_JITTER:
+            raise ClockMovedBack(
+                f"clock moved back: this run is as of {self.ctx.now.isoformat()}, "
+                f"{_span(last.now - self.ctx.now)} before the last run "
+                f"({last.now.isoformat()}); nothing sent. Rerun with --allow-backwards "
+                "if you mean it."
+            )
+
+    def silence(self, findings: Iterable[Finding]) -> list[Finding]:
+        ctx = self.ctx
+        kept = []
+        label = ctx.settings.silence_label
+        for finding in findings:
+            silence = self.ledger.active_silence(finding.job, finding.item, now=ctx.now)
+            if silence is not None:
+                self._suppress(
+                    finding,
+                    "suppressed_silenced",
+                    f"silenced until {silence.expires.isoformat()} by {silence.author}: "
+                    f"{silence.reason}",
+                )
+            elif label and label in finding.facts.get("labels", ()):
+                self._suppress(finding, "suppressed_silenced", f"ticket has the {label!r} label")
+            else:
+                kept.append(finding)
+        return kept
+
+    def dedup(self, findings: Iterable[Finding], in_progress: set[RecordKey]) -> list[Finding]:
+        ctx = self.ctx
+        fresh = []
+        for finding in findings:
+            key = finding.record_key
+            if key in in_progress:
+                self._suppress(
+                    finding, "pending", "in progress: an earlier run's steps are being finished"
+                )
+                continue
+            record = self.records.get(key)
+            send, why = rec.freshness(finding, record, ctx.now)
+            if not send:
+                self._suppress(finding, "suppressed_duplicate", why)
+                continue
+            if ctx.dry_run or self._claim(key):
+                failpoint("after_claim")
+                fresh.append(finding)
+            else:
+                self._suppress(finding, "suppressed_claimed", "claimed by an overlapping run")
+        return fresh
+
+    def _resolving(
+        self,
+        findings: Sequence[Finding],
+        in_progress: set[RecordKey],
+        problems: Sequence[DataProblem],
+    ) -> list[AlertRecord]:
+        """Open records that were announced and that no finding covers any more. An item the
+        run could not read (a data problem) is not resolved: nothing is known about it."""
+        covered = {f.record_key for f in findings}
+        unreadable = {p.where for p in problems}
+        candidates = [
+            r
+            for r in self.records.values()
+            if r.status is RecordStatus.OPEN
+            and r.last_sent_at is not None
+            and r.key not in covered
+            and r.key not in in_progress
+            and r.key.item not in unreadable
+        ]
+        return [r for r in candidates if self.ctx.dry_run or self._claim(r.key)]
+
+    def _admit(self, actions: Sequence[Action]) -> list[ChainRun]:
+        """Each planned action becomes a chain, once every record it works for is claimed."""
+        chains = []
+        for action in actions:
+            keys = _keys_of(action)
+            if not self.ctx.dry_run and not self._claim_all(keys):
+                for finding in action.findings:
+                    self._decide(
+                        finding,
+                        "suppressed_claimed",
+                        "a record it changes is claimed by an overlapping run",
+                        None,
+                    )
+                continue
+            chains.append(
+                ChainRun(
+                    id=uuid.uuid4().hex,
+                    job=self.job.spec.name,
+                    steps=[Step(step) for step in action.chain],
+                    records=keys,
+                    created_at=self.ctx.now,
+                    otherwise=action.otherwise,
+                )
+            )
+        return chains
+
+    # -- chains ------------------------------------------------------------------------------
+    def _from_ledger(self, chain: Chain) -> ChainRun:
+        return ChainRun(
+            id=chain.id,
+            job=chain.job,
+            steps=[decode_step(step) for step in chain.steps],
+            records=chain.records,
+            created_at=chain.created_at,
+            persisted=True,
+            resumed=True,
+        )
+
+    def _take_over(self, chains: list[ChainRun]) -> list[ChainRun]:
+        """The unfinished chains of earlier runs this run can claim every record of."""
+        resumable = []
+        for chain in chains:
+            if chain.finished:
+                if not self.ctx.dry_run:
+                    self.ledger.delete_chain(chain.id)
+                continue
+            if self.ctx.dry_run or self._claim_all(chain.records, fresh_read=True):
+                resumable.append(chain)
+                for step in chain.steps:
+                    if step.status == DONE and not step.applied and not self.ctx.dry_run:
+                        # Done by a run that died before it updated the records.
+                        self._apply(step.action, chain)
+                        step.applied = True
+        return resumable
+
+    def _run_chains(self, chains: list[ChainRun]) -> None:
+        self._confirm(chains)
+        for chain in chains:
+            self._advance(chain)
+        rounds = 0
+        while self.notices and rounds < 10:
+            rounds += 1
+            waiting = {chain.id: chain for chain, _ in self.notices}
+            self._send_notices()
+            for chain in waiting.values():
+                self._advance(chain)
+
+    def _confirm(self, chains: list[ChainRun]) -> None:
+        """Check each chain's next step against the ticket when it has a proof: always after
+        an attempt whose outcome is unknown (once the settle window has passed), and before a
+        first attempt of a comment, a link or a create. A step found done lets the chain's
+        next step be checked in turn (a task found by its label may be linked already)."""
+        for _ in range(3):
+            progressed = self._confirm_once(chains)
+            chains = [c for c in chains if c.id in progressed and not c.finished]
+            if not chains:
+                return
+
+    def _confirm_once(self, chains: list[ChainRun]) -> set[str]:
+        """One round of checks; the ids of the chains a check found a step done in."""
+        checks: list[tuple[ChainRun, Proof, bool]] = []
+        for chain in chains:
+            index = chain.position
+            step = chain.steps[index]
+            try:
+                action = resolve(step.action, chain.results, self.ctx.alert_channel)
+            except UnresolvedRef:
+                continue
+            proof = proof_of(action)
+            unknown = step.status == INFLIGHT
+            if proof is None:
+                if unknown:
+                    # A Slack message has no proof: at least once, by design.
+                    step.status = PENDING
+                continue
+            if unknown or proof.kind in ("comment", "link", "created"):
+                checks.append((chain, proof, unknown))
+        waiting = [
+            (chain, proof)
+            for chain, proof, unknown in checks
+            if unknown and not self._settled(chain.steps[chain.position])
+        ]
+        for chain, proof in waiting:
+            self._wait_to_settle(chain, proof)
+        blocked = {id(chain) for chain, _ in waiting}
+        checks = [c for c in checks if id(c[0]) not in blocked]
+        if not checks:
+            return set()
+        known = dict(self.tickets)
+        keys = sorted(
+            {
+                p.key
+                for _, p, unknown in checks
+                if p.key is not None and (unknown or p.key not in known)
+            }
+        )
+        labels: dict[str, list[str]] = {}
+        for _, p, _unknown in checks:
+            if p.kind == "created" and p.project and p.label:
+                labels.setdefault(p.project, []).append(p.label)
+        tickets: dict[str, Ticket] = {}
+        created: dict[str, str] = {}
+        read_error = None
+        try:
+            tickets = self.executor.read(keys) if keys else {}
+            for project, wanted in labels.items():
+                created.update(self.executor.created(project, wanted))
+        except CredentialError:
+            raise
+        except AdapterError as exc:
+            read_error = str(exc)
+            log.warning("reading tickets to confirm writes failed: %s", exc, extra=self.ctx.extra())
+        progressed = set()
+        for chain, proof, unknown in checks:
+            step = chain.steps[chain.position]
+            seen = tickets if unknown else {**known, **tickets}
+            verdict, result = proof.check(seen, created)
+            if read_error is not None and verdict is not Verdict.FULFILLED:
+                verdict = Verdict.UNKNOWN
+            if verdict is Verdict.FULFILLED:
+                self._done_by_proof(chain, step, proof, result)
+                progressed.add(chain.id)
+            elif verdict is Verdict.UNKNOWN:
+                message = f"verify failed: {read_error or 'the ticket could not be read'}"
+                self._block(chain, step, message)
+            elif unknown:
+                step.status = PENDING  # the settle window passed and it did not happen
+        return progressed
+
+    def _settled(self, step: Step) -> bool:
+        """Whether an unknown-outcome write is older than the settle window, by the run's own
+        time or by the wall clock (a replay with a later ``--now`` is a later run): a write
+        the client gave up on can still land, and checking too soon would send it twice."""
+        window = self.ctx.settings.run.settle_window.wall
+        elapsed = [
+            now - datetime.fromisoformat(then)
+            for now, then in (
+                (self.ctx.now, step.attempted_now),
+                (self.clock.now(), step.attempted_at),
+            )
+            if then
+        ]
+        return not elapsed or max(elapsed) >= window
+
+    def _advance(self, chain: ChainRun) -> None:
+        """Run ``chain``'s steps in order until it ends, waits for a notice, or stops."""
+        while not chain.finished and not chain.blocked:
+            index = chain.position
+            if chain.steps[index].action.kind is ActionKind.SLACK_NOTICE:
+                if (chain, index) not in self.notices:
+                    self.notices.append((chain, index))
+                return
+            if not self._attempt(chain, index):
+                return
+
+    def _attempt(self, chain: ChainRun, index: int) -> bool:
+        """Send one step; True when it is done and the chain may go on."""
+        ctx = self.ctx
+        step = chain.steps[index]
+        marker = step.action.marker
+        if marker and marker not in step.action.text:
+            # Without its reference line a sent reply cannot be recognised later, and a lost
+            # ledger would send it again: refuse rather than risk a second email.
+            message = f"reference line {marker!r} is missing from the text"
+            self._record(step.action, ActionStatus.FAILED, "failed", message, error=message)
+            self._abandon(chain, message)
+            return False
+        if ctx.dry_run:
+            # Nothing is sent, so what a step would return is shown by name ("<ts of step 1>").
+            try:
+                shown = resolve(step.action, chain.results, self.ctx.alert_channel)
+            except UnresolvedRef:
+                shown = step.action
+            print(act.describe(shown, step=index), file=ctx.out)
+            self._record(shown, ActionStatus.DRY_RUN, "dry_run", "would send")
+            step.status, step.result = DONE, act.dry_run_result(shown, index)
+            return True
+        try:
+            action = resolve(step.action, chain.results, self.ctx.alert_channel)
+        except UnresolvedRef as exc:
+            self._give_up(chain, step, f"cannot send: {exc}")
+            return False
+        step.status = INFLIGHT
+        step.attempts += 1
+        step.attempted_at = self.clock.now().isoformat()
+        step.attempted_now = ctx.now.isoformat()
+        if chain.needs_intent:
+            self._save(chain)  # the intent: a run killed from here on leaves it for the next
+        failpoint("before_send")
+        try:
+            result = self.executor.execute(action)
+        except CredentialError as exc:
+            step.status = FAILED if not chain.started else PENDING
+            self._record(action, ActionStatus.FAILED, "failed", str(exc), error=str(exc))
+            self._abandon(chain, str(exc), keep=chain.started)
+            raise
+        except OutcomeUnknown as exc:
+            log.error("action outcome unknown: %s %s: %s", action.kind, action.target, exc)
+            step.error = str(exc)
+            self._record(action, ActionStatus.FAILED, "failed", str(exc), error=str(exc))
+            if chain.persisted:
+                self._save(chain)  # still in flight: the next run checks the ticket first
+                chain.blocked = True
+            else:
+                self._abandon(chain, str(exc))
+            return False
+        except AdapterError as exc:
+            log.error("action failed: %s %s: %s", action.kind, action.target, exc)
+            step.status, step.error = FAILED, str(exc)
+            self._record(action, ActionStatus.FAILED, "failed", str(exc), error=str(exc))
+            self._failed_step(chain, step, str(exc))
+            return False
+        failpoint("after_send")
+        self._record(action, ActionStatus.SENT, "sent", "sent")
+        self._done(chain, step, action, result)
+        return True
+
+    def _done(self, chain: ChainRun, step: Step, action: Action, result: Mapping[str, Any]) -> None:
+        """A step happened: say so in the ledger first (a run killed from here on must not
+        send it again), then update its records, then go on."""
+        step.status, step.result, step.error, step.applied = DONE, dict(result), None, False
+        if chain.needs_intent and not chain.finished:
+            self._save(chain)
+        elif chain.persisted:
+            self._save(chain)
+        self._apply(action, chain)
+        step.applied = True
+        failpoint("after_record")
+        self._after_step(chain)
+
+    def _send_notices(self) -> None:
+        """One message per channel, title and footer for every notice line waiting this run."""
+        from jobs.render.notices import notice_messages
+
+        waiting, self.notices = self.notices, []
+        groups: dict[tuple[str, str, str], list[tuple[ChainRun, int, Action]]] = {}
+        for chain, index in waiting:
+            try:
+                action = resolve(chain.steps[index].action, chain.results, self.ctx.alert_channel)
+            except UnresolvedRef as exc:
+                self._give_up(chain, chain.steps[index], f"cannot send: {exc}")
+                continue
+            assert action.notice is not None
+            group = (str(action.target), action.notice.title, action.notice.footer)
+            groups.setdefault(group, []).append((chain, index, action))
+        for (channel, title, footer), members in groups.items():
+            lines = [action for _, _, action in members]
+            for message, part in notice_messages(
+                channel, title, footer, lines, self.ctx.settings.run.max_alerts_per_message
+            ):
+                part_members = [members[i] for i in part]
+                if self.ctx.dry_run:
+                    print(act.describe(message), file=self.ctx.out)
+                    self._record(message, ActionStatus.DRY_RUN, "dry_run", "would send")
+                    for chain, i, _ in part_members:
+                        chain.steps[i].status = DONE
+                    continue
+                for chain, i, _ in part_members:
+                    step = chain.steps[i]
+                    step.status = INFLIGHT
+                    step.attempts += 1
+                    step.attempted_at = self.clock.now().isoformat()
+                    step.attempted_now = self.ctx.now.isoformat()
+                try:
+                    result = self.executor.execute(message)
+                except CredentialError:
+                    raise
+                except AdapterError as exc:
+                    self._record(message, ActionStatus.FAILED, "failed", str(exc), error=str(exc))
+                    for chain, i, _ in part_members:
+                        step = chain.steps[i]
+                        step.status, step.error = FAILED, str(exc)
+                        self._failed_step(chain, step, str(exc))
+                    continue
+                self._record(message, ActionStatus.SENT, "sent", "sent")
+                for chain, i, line in part_members:
+                    self._done(chain, chain.steps[i], line, result)
+
+    # -- step outcomes -----------------------------------------------------------------------
+    def _done_by_proof(
+        self, chain: ChainRun, step: Step, proof: Proof, result: dict[str, Any]
+    ) -> None:
+        action = resolve(step.action, chain.results, self.ctx.alert_channel)
+        reason = f"already on the ticket ({proof.describe()})"
+        self._record(action, ActionStatus.SUPPRESSED_DUPLICATE, "suppressed_duplicate", reason)
+        if self.ctx.dry_run:
+            step.status, step.result = DONE, dict(result)
+            return
+        self._done(chain, step, action, result)
+
+    def _after_step(self, chain: ChainRun) -> None:
+        if self.ctx.dry_run:
+            return
+        if chain.finished:
+            if chain.persisted:
+                self.ledger.delete_chain(chain.id)
+                chain.persisted = False
+        elif chain.needs_intent:
+            self._save(chain)
+
+    def _failed_step(self, chain: ChainRun, step: Step, message: str) -> None:
+        """A step failed for good this time. Nothing done yet: the chain goes (and its
+        fallback runs); the findings are planned afresh next run. Else it waits for the next
+        run, up to `MAX_STEP_ATTEMPTS`."""
+        if not chain.started:
+            self._abandon(chain, message)
+            for fallback in chain.otherwise:
+                self._run_fallback(fallback)
+            return
+        if step.attempts >= MAX_STEP_ATTEMPTS:
+            self._give_up(chain, step, f"gave up after {step.attempts} attempts: {message}")
+            return
+        step.status = PENDING
+        chain.blocked = True
+        if not self.ctx.dry_run:
+            self._save(chain)
+
+    def _run_fallback(self, action: Action) -> None:
+        for fallback in self._admit([action]):
+            self._advance(fallback)
+
+    def _wait_to_settle(self, chain: ChainRun, proof: Proof) -> None:
+        """Too soon to tell whether an earlier attempt landed: neither check nor send now."""
+        step = chain.steps[chain.position]
+        action = resolve(step.action, chain.results, self.ctx.alert_channel)
+        window = self.ctx.settings.run.settle_window
+        reason = (
+            f"an earlier attempt may still land; {proof.describe()} is checked once the "
+            f"settle window ({window}) has passed"
+        )
+        self.report.actions.append(
+            ActionRecord.of(action, ActionStatus.PENDING, reason=reason, text=action.text or None)
+        )
+        self.attempted.update(_keys_of(action))
+        for finding in action.findings:
+            self._decide(finding, "pending", reason, f"{action.kind} {_target(action)}")
+        chain.blocked = True
+
+    def _block(self, chain: ChainRun, step: Step, message: str) -> None:
+        action = resolve(step.action, chain.results, self.ctx.alert_channel)
+        self._record(action, ActionStatus.FAILED, "failed", message, error=message)
+        chain.blocked = True
+        if not chain.persisted and not chain.started:
+            self._abandon(chain, message)
+
+    def _abandon(self, chain: ChainRun, message: str, *, keep: bool = False) -> None:
+        """Drop a chain that did nothing (its findings are planned afresh next run)."""
+        chain.blocked = True
+        if self.ctx.dry_run:
+            return
+        if chain.persisted and not keep:
+            self.ledger.delete_chain(chain.id)
+            chain.persisted = False
+        elif keep:
+            self._save(chain)
+
+    def _give_up(self, chain: ChainRun, step: Step, message: str) -> None:
+        log.error("giving up %s: %s", step.action.kind, message, extra=self.ctx.extra())
+        self._fail(f"{step.action.kind} {_target(step.action)}: {message}")
+        for finding in step.action.findings:
+            self._decide(finding, "failed", message, f"{step.action.kind}")
+        chain.blocked = True
+        if not self.ctx.dry_run and chain.persisted:
+            self.ledger.delete_chain(chain.id)
+            chain.persisted = False
+
+    def _save(self, chain: ChainRun) -> None:
+        self.ledger.save_chain(chain.to_ledger(self.ctx.now))
+        chain.persisted = True
+
+    # -- records -----------------------------------------------------------------------------
+    def _claim_all(self, keys: Iterable[RecordKey], *, fresh_read: bool = False) -> bool:
+        """Claim every key this run does not hold yet; all or none."""
+        got: list[RecordKey] = []
+        for key in keys:
+            if key in self.held:
+                continue
+            if fresh_read and key not in self.records:
+                self.records.update(self.ledger.records(key.job, keys=[key]))
+            if not self._claim(key):
+                for taken in got:
+                    self._release(taken)
+                return False
+            got.append(key)
+        return True
+
+    def _claim(self, key: RecordKey) -> bool:
+        record = self.records.get(key)
+        claimed = self.ledger.claim(
+            key,
+            version=record.version if record is not None else 0,
+            now=self.ctx.now,
+            run_id=self.ctx.run_id,
+            claim_ttl=self.ctx.settings.ledger.claim_ttl.wall,
+        )
+        if claimed:
+            self.held.add(key)
+            if record is None:
+                self.records[key] = AlertRecord(key=key, version=1)
+        return claimed
+
+    def _release(self, key: RecordKey) -> None:
+        if key in self.held:
+            self.ledger.release(key, run_id=self.ctx.run_id)
+            self.held.discard(key)
+
+    def _release_all(self) -> None:
+        """Claims are held to the end of the run (several chains may share a record), then
+        given back: what is unfinished is the next run's, from the ledger."""
+        if self.ctx.dry_run:
+            return
+        for key in list(self.held):
+            self._release(key)
+
+    def _apply(self, action: Action, chain: ChainRun) -> None:
+        """A step succeeded: its findings' records are marked sent (if it notifies), and its
+        record changes are made, in the ledger at once."""
+        if self.ctx.dry_run:
+            return
+        now = self.ctx.now
+        retention = self.ctx.settings.ledger.retention.wall
+        changed: dict[RecordKey, AlertRecord] = {}
+
+        def current(key: RecordKey) -> AlertRecord:
+            return changed.get(key) or self.records.get(key) or AlertRecord(key=key)
+
+        if action.notifies:
+            for finding in action.findings:
+                key = finding.record_key
+                changed[key] = rec.after_send(current(key), finding, now)
+        for change in resolve_records(action.records, chain.results):
+            changed[change.key] = rec.after_change(current(change.key), change, now)
+        for key, record in changed.items():
+            self.touched.add(key)
+            self.records[key] = self.ledger.save_record(
+                record,
+                now=now,
+                run_id=self.ctx.run_id,
+                keep_until=rec.keep_until(record, retention),
+            )
+
+    def _close_resolved(self, resolving: list[AlertRecord]) -> None:
+        """Records the job said nothing about are closed; one it tried to resolve and failed
+        stays open for the next run, up to `MAX_RESOLVE_ATTEMPTS`."""
+        retention = self.ctx.settings.ledger.retention.wall
+        for record in resolving:
+            key = record.key
+            current = self.records.get(key, record)
+            if key in self.touched and current.status is not RecordStatus.OPEN:
+                self._decide_record(current, "resolved", "resolved")
+                continue
+            if key in self.touched and current.status is RecordStatus.OPEN:
+                continue  # the job kept it open
+            attempts = int(current.store.get("resolve_failures") or 0)
+            tried = key in self.attempted
+            if tried and attempts + 1 < MAX_RESOLVE_ATTEMPTS:
+                if not self.ctx.dry_run:
+                    failures = {**current.store, "resolve_failures": attempts + 1}
+                    self.records[key] = self.ledger.save_record(
+                        replace(current, store=failures),
+                        now=self.ctx.now,
+                        run_id=self.ctx.run_id,
+                        keep_until=None,
+                    )
+                continue
+            reason = (
+                f"resolved without its update after {attempts + 1} failed runs"
+                if tried
+                else "no longer found by the rule"
+            )
+            self._decide_record(current, "resolved", reason)
+            if self.ctx.dry_run:
+                continue
+            done = rec.closed(current, self.ctx.now)
+            self.records[key] = self.ledger.save_record(
+                done,
+                now=self.ctx.now,
+                run_id=self.ctx.run_id,
+                keep_until=rec.keep_until(done, retention),
+            )
+
+    def _release_uncovered(self, fresh: list[Finding], actions: Sequence[Action]) -> None:
+        covered = {
+            f.record_key for action in actions for step in action.chain for f in step.findings
+        }
+        for finding in fresh:
+            if finding.record_key not in covered:
+                self._decide(finding, "suppressed_duplicate", "no action planned for it", None)
+                if not self.ctx.dry_run:
+                    self._release(finding.record_key)
+
+    # -- report and decisions ----------------------------------------------------------------
+    def _record(
+        self, action: Action, status: str, outcome: str, reason: str, error: str | None = None
+    ) -> None:
+        self.report.actions.append(
+            ActionRecord.of(action, status, error=error, reason=reason, text=action.text or None)
+        )
+        self.attempted.update(_keys_of(action))
+        for finding in action.findings:
+            self._decide(finding, outcome, reason, f"{action.kind} {_target(action)}")
+
+    def _suppress(self, finding: Finding, outcome: str, reason: str) -> None:
+        self.report.suppressed.append(
+            {"item": finding.item, "rule": finding.rule, "outcome": outcome, "reason": reason}
+        )
+        self._decide(finding, outcome, reason, None)
+
+    def _decide(self, finding: Finding, outcome: str, reason: str, action: str | None) -> None:
+        self.decisions.append(
+            Decision(
+                at=self.ctx.now,
+                run_id=self.ctx.run_id,
+                job=finding.job,
+                rule=finding.rule,
+                item=finding.item,
+                episode=finding.episode,
+                outcome=outcome,
+                reason=reason,
+                facts=dict(finding.facts),
+                action=action,
+            )
+        )
+
+    def _decide_record(self, record: AlertRecord, outcome: str, reason: str) -> None:
+        self.decisions.append(
+            Decision(
+                at=self.ctx.now,
+                run_id=self.ctx.run_id,
+                job=record.key.job,
+                rule=record.key.alert,
+                item=record.key.item,
+                episode=record.key.episode,
+                outcome=outcome,
+                reason=reason,
+                facts={"tier": str(record.tier) if record.tier else None},
+            )
+        )
+
+    def _fail(self, message: str) -> None:
+        log.error(message, extra=self.ctx.extra())
+        self.report.errors.append(message)
+
+    def _finish(self) -> None:
+        ctx = self.ctx
+        if ctx.dry_run:
+            return
+        if self.memory and not self.report.errors:
+            self.ledger.remember(self.job.spec.name, self.memory, now=ctx.now)
+        if self.decisions:
+            self.ledger.record_decisions(self.decisions)
+        self.ledger.note_run(self.job.spec.name, now=ctx.now, run_id=ctx.run_id)
+
+    def _close_report(self) -> RunReport:
+        ctx = self.ctx
+        if "jira" in vars(ctx):  # the adapter was used: add the tickets it could not read
+            self.report.problems.extend(ctx.jira.problems)
+        self.report.api_calls = ctx.counter.as_dict()
+        self.report.notes = dict(ctx.notes)
+        self.report.finished_at = self.clock.now()
+        if self.report.exit_code != EXIT_CREDENTIALS:
+            self.report.exit_code = 1 if self.report.failed else 0
+        return self.report
+
+
+def unique(findings: Sequence[Finding]) -> tuple[list[Finding], list[DataProblem]]:
+    """The first finding of each record key; a repeated one is a data problem (Jira's search
+    pages are not a snapshot: a ticket updated while paging can come back on a later page)."""
+    seen: dict[RecordKey, int] = {}
+    kept: list[Finding] = []
+    for finding in findings:
+        key = finding.record_key
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 1:
+            kept.append(finding)
+    problems = [
+        DataProblem(
+            key.item,
+            f"{key.alert} came up {count} times in one run (the search listed the ticket "
+            "more than once); acted on once",
+        )
+        for key, count in seen.items()
+        if count > 1
+    ]
+    return kept, problems
+
+
+def _target(action: Action) -> str:
+    return act._shown(action.target)
+
+
+def _span(delta: timedelta) -> str:
+    from jobs.render.alerts import human_duration
+
+    return human_duration(delta)
