@@ -60,6 +60,12 @@ class Fault:
     raw: bytes | None = None
     reset_connection: bool = False
     method: str | None = None
+    when: Callable[[Request], bool] | None = None
+    """Only requests this says yes to (e.g. a chat.postMessage whose text names something)."""
+    rewrite: Callable[[Request, Any], Any] | None = None
+    """Answer normally, then hand the request and the answer's JSON to this and send what it
+    returns (a `Response` replaces the answer whole): a search that lists a ticket twice, a
+    page that comes back, a field gone null."""
 
 
 @dataclass
@@ -104,11 +110,13 @@ class Emulator:
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, request: Request | None = None) -> Fault | None:
         with self._lock:
             for fault in self._faults:
                 if fault.times > 0 and re.search(fault.pattern, path):
                     if fault.method and fault.method.upper() != method:
+                        continue
+                    if fault.when is not None and (request is None or not fault.when(request)):
                         continue
                     fault.times -= 1
                     return fault
@@ -182,7 +190,7 @@ class Emulator:
         )
         if self.latency:
             time.sleep(self.latency)
-        fault = self._take_fault(request.method, request.path)
+        fault = self._take_fault(request.method, request.path, request)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -203,7 +211,14 @@ class Emulator:
                 headers=headers,
                 raw=fault.raw,
             )
-            if fault.status == 200 and fault.raw is None and fault.body is None:
+            if fault.rewrite is not None:
+                response = self._route(request)
+                rewritten = fault.rewrite(request, response.body)
+                if isinstance(rewritten, Response):
+                    response = rewritten
+                else:
+                    response.body = rewritten
+            elif fault.status == 200 and fault.raw is None and fault.body is None:
                 response = self._route(request)  # a slow but otherwise normal answer
         else:
             response = self._route(request)

@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -581,11 +582,28 @@ def main(
     out: TextIO | None = None,
 ) -> int:
     from jobs import secrets
-    from jobs.logs import LoggingSetupError, setup_logging
 
     env = dict(os.environ if env is None else env)
     secrets.install(env)
     stdout: Any = secrets.RedactingStream(out or sys.stdout)
+    before = set(threading.enumerate())
+    try:
+        return _dispatch(argv, env, stdout)
+    finally:
+        _finish_threads(before)
+
+
+def _finish_threads(before: set[threading.Thread], timeout: float = 60.0) -> None:
+    """Wait for every thread a command started (a page fetched ahead, a library loading in
+    the background): none may still run Python code while the interpreter finalizes."""
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon and thread is not threading.current_thread():
+            thread.join(timeout)
+
+
+def _dispatch(argv: Sequence[str] | None, env: dict[str, str], stdout: TextIO) -> int:
+    from jobs.logs import LoggingSetupError, setup_logging
+
     try:
         setup_logging(env)
         args = build_parser().parse_args(argv)

@@ -364,6 +364,9 @@ class JiraAdapter:
         # The next page is requested while this one is parsed and consumed, so a large search
         # costs its network time, not network plus parsing. At most two pages are held.
         seen: set[str] = set()
+        keys: set[str] = set()
+        """Tickets this search has yielded: `/search/jql` pages are not a snapshot, and a ticket
+        updated while the search pages can come back on a later page (or twice in one)."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             while True:
@@ -378,6 +381,17 @@ class JiraAdapter:
                 try:
                     for raw in page.get("issues") or []:
                         if isinstance(raw, dict) and raw.get("key"):
+                            key = str(raw["key"])
+                            if key in keys:
+                                self.problems.append(
+                                    DataProblem(
+                                        key,
+                                        "the search listed this ticket twice (Jira's pages are "
+                                        "not a snapshot); used the first copy",
+                                    )
+                                )
+                                continue
+                            keys.add(key)
                             ticket = self._ticket(raw, custom)
                             if ticket is not None:
                                 yield ticket

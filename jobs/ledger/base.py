@@ -222,6 +222,10 @@ class Ledger(LedgerReader, Protocol):
         """Rows per table (for `ledger status` and the size tests)."""
         ...
 
+    def schema_version(self) -> int:
+        """The newest schema this database has been brought to."""
+        ...
+
     def close(self) -> None: ...
 
 

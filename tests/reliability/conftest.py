@@ -52,6 +52,15 @@ NEXT_RUN = timedelta(minutes=15)
 PROCESS_TIMEOUT = 90
 TRACEBACK = "Traceback (most recent call last)"
 
+DEMO_DESK = ROOT / "emulators" / "fixtures" / "demo"
+ACTION_SWITCHES = (
+    "link_approval_tickets",
+    "comment_on_reminder",
+    "close_silent_fulfilled",
+    "create_cs_tasks",
+    "reply_channel_partner",
+    "fix_hygiene",
+)
 FAST: dict[str, Any] = {"run": {"retry_budget": "5s", "http_timeout": "1s"}}
 """Every scenario's settings: enough budget for a short burst of retries, never minutes."""
 TIGHT: dict[str, Any] = {"run": {"retry_budget": "0s"}}
@@ -125,6 +134,42 @@ CASES: dict[str, JobCase] = {
             _utc(2026, 11, 23, 15, 0),
             _utc(2026, 11, 23, 15, 0),
             {"actions": {"create_cs_tasks": True, "reply_channel_partner": True}},
+        ),
+        # SOP 003's follow-ups: second emails (public), publish comments on CS tickets.
+        JobCase(
+            "doc_test",
+            "doc_test_followup",
+            ("onboard_testing.yaml",),
+            _utc(2026, 11, 23, 14, 0),
+            _utc(2026, 11, 23, 14, 0),
+            {"actions": {"close_silent_fulfilled": True}},
+        ),
+        # Ticket hygiene fixing what is certain: an edit, then its audit comment, per ticket.
+        JobCase(
+            "hygiene_fixing",
+            "ticket_hygiene",
+            ("ticket_hygiene.yaml",),
+            _utc(2026, 11, 20, 21, 0),
+            _utc(2026, 11, 20, 21, 0),
+            {"actions": {"fix_hygiene": True}},
+        ),
+        # Monday's SLA report: the summary, then the chart in its thread.
+        JobCase(
+            "sla_report",
+            "sla_report",
+            ("sla_week.yaml",),
+            _utc(2026, 11, 23, 13, 0),
+            _utc(2026, 11, 23, 13, 0),
+        ),
+        # The demo desk at one Monday 10:00 in New York: `run all`, every action switch on.
+        JobCase(
+            "desk_all",
+            "all",
+            tuple(str(p) for p in sorted(DEMO_DESK.glob("[1-9]*.yaml"))),
+            _utc(2026, 11, 30, 15, 0),
+            _utc(2026, 11, 30, 15, 0),
+            {"actions": {switch: True for switch in ACTION_SWITCHES}},
+            prime=(_utc(2026, 11, 30, 14, 0),),  # the sheet's grace period starts
         ),
         # The sheet: first sightings an hour before, then the alerts once the grace has passed.
         JobCase(
@@ -514,6 +559,17 @@ class ReliabilityDesk(Desk):
         assert self.base is not None
         return effects(self.stack, self.base)
 
+    def ledger_chains(self) -> list[Any]:
+        """The unfinished chains of steps the ledger keeps, for every job."""
+        from jobs.ledger import open_ledger
+        from jobs.registry import all_jobs
+
+        ledger = open_ledger(self.env["JOBS_LEDGER_URL"])
+        try:
+            return [chain for job in all_jobs() for chain in ledger.chains(job)]
+        finally:
+            ledger.close()
+
     def stop(self) -> None:
         if self.stack is not None:
             for emulator in (self.stack.jira, self.stack.slack, self.stack.sheets):
@@ -557,9 +613,9 @@ def _before_faults(emulator: Any, hook: Callable[[str, str], None]) -> None:
     emulator picks a fault for it (the one place `Emulator` lets a test step in)."""
     take = emulator._take_fault
 
-    def hooked(method: str, path: str) -> Any:
+    def hooked(method: str, path: str, request: Any = None) -> Any:
         hook(method, path)
-        return take(method, path)
+        return take(method, path, request)
 
     emulator._take_fault = hooked
 

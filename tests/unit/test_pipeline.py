@@ -136,10 +136,10 @@ class FakeExecutor:
 class Desk:
     """One ledger, one executor and a clock shared by the runs of a test."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, settings: Mapping[str, Any] | None = None) -> None:
+        overrides = {"run": {"settle_window": "3m"}, **(settings or {})}
         self.settings = load_settings(
-            write_settings(tmp_path, {"run": {"settle_window": "3m"}}, only_jobs=()),
-            {JOB: FakeConfig},
+            write_settings(tmp_path, overrides, only_jobs=()), {JOB: FakeConfig}
         )
         self.ledger: Ledger = open_ledger(":memory:")
         self.executor = FakeExecutor()
@@ -827,3 +827,50 @@ def test_the_jobs_memory_is_written_after_a_real_run(desk: Desk) -> None:
 
     desk.run(FakeJob([], memory={"sheet:acme": None}), at=NOW + timedelta(hours=1), run_id="r2")
     assert desk.ledger.memory(JOB) == {}
+
+
+# -- nothing grows forever -------------------------------------------------------------------
+
+
+def test_the_ledger_stays_the_same_size_over_a_simulated_year(tmp_path: Path) -> None:
+    """A year of daily runs: every day twenty new tickets fire for three days (some re-alerted
+    daily, some told once, some that come back), some with a reply and a notice, and a silence
+    a week. With each run pruning as the command line does, the ledger holds what the last
+    weeks need, not what the year did."""
+    keep = timedelta(days=30)
+    desk = Desk(tmp_path, {"ledger": {"retention": "30d"}})
+
+    def findings_of(day: int) -> list[Finding]:
+        alive = [f"SS-{d * 20 + i}" for d in range(max(0, day - 2), day + 1) for i in range(20)]
+        kinds = [
+            {"realert": timedelta(hours=24)},
+            {"realert": None},
+            {"realert": None, "reopens": True},
+        ]
+        return [finding(key, **kinds[n % 3]) for n, key in enumerate(alive)]
+
+    def plan(work: Work[list[Finding]]) -> list[Action]:
+        return [
+            reply(f, then=(notice(f),)) if f.item.endswith("7") else alert(f) for f in work.fresh
+        ]
+
+    sizes: dict[int, dict[str, int]] = {}
+    try:
+        for day in range(365):
+            at = NOW + timedelta(days=day)
+            if day % 7 == 0:
+                desk.ledger.add_silence(
+                    f"SS-{day * 20}", job=None, reason="x", author="ops", now=at,
+                    until=at + timedelta(days=1),
+                )  # fmt: skip
+            report = desk.run(FakeJob(findings_of(day), plan=plan), at=at, run_id=f"run-{day}")
+            assert report.exit_code == 0, report.errors
+            desk.ledger.prune(now=at, keep=keep)
+            sizes[day] = desk.ledger.counts()
+    finally:
+        desk.ledger.close()
+
+    for table in sizes[364]:
+        settled, end = sizes[90][table], sizes[364][table]
+        assert end <= settled * 1.1 + 2, (table, sizes[90], sizes[364])
+    assert sizes[364]["chains"] == 0
