@@ -54,6 +54,8 @@ class SlackMessage:
     files: list[str] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     """Earlier versions (text, blocks) replaced by chat.update, oldest first."""
+    reply_broadcast: bool = False
+    """A thread reply also shown in the channel."""
 
 
 @dataclass
@@ -278,6 +280,7 @@ class SlackEmulator(Emulator):
             thread_ts=thread_ts,
             unfurl_links=_flag(args.get("unfurl_links")),
             unfurl_media=_flag(args.get("unfurl_media")),
+            reply_broadcast=bool(thread_ts) and bool(_flag(args.get("reply_broadcast"))),
         )
         self.messages.append(message)
         return _ok(channel=channel, ts=message.ts, message=_message_json(message))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jobs.model import Action, ActionKind, Ref, Ticket
+from jobs.render.slack import as_shown, blocks_as_shown
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
@@ -222,9 +223,88 @@ def describe(action: Action, *, step: int = 0) -> str:
     shown = {k: v for k, v in details.items() if v is not None}
     if shown:
         lines.append("  " + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())))
-    if action.text:
+    if action.kind.is_jira:
         lines.extend("  | " + line for line in action.text.splitlines())
+        return "\n".join(lines)
+    # A Slack message as people will see it: the notification, then the message itself.
+    if action.text:
+        first, *rest = as_shown(action.text).splitlines() or [""]
+        lines.append(f"  notification: {first}" + (f" (+{len(rest)} lines)" if rest else ""))
+    body = blocks_as_shown(action.blocks) if action.blocks else as_shown(action.text).splitlines()
+    lines.extend("  | " + line for line in body)
     return "\n".join(lines)
+
+
+def payload(action: Action) -> dict[str, Any]:
+    """The request ``--dry-run --json`` prints: the API method and the exact arguments."""
+    target = _shown(action.target)
+    if action.kind is ActionKind.SLACK_UPDATE:
+        return {
+            "method": "chat.update",
+            "channel": target,
+            "ts": _shown(action.ts),
+            "text": action.text,
+            "blocks": action.blocks,
+        }
+    if action.kind is ActionKind.SLACK_DM:
+        return {"method": "chat.postMessage", "user": target, "text": action.text,
+                "blocks": action.blocks}  # fmt: skip
+    if action.kind is ActionKind.SLACK_FILE:
+        assert action.upload is not None
+        return {
+            "method": "files.completeUploadExternal",
+            "channel_id": target,
+            "thread_ts": _shown(action.thread_ts) if action.thread_ts else None,
+            "filename": action.upload.filename,
+            "title": action.upload.title,
+            "initial_comment": action.text,
+            "bytes": len(action.upload.content),
+        }
+    if not action.kind.is_jira:
+        post: dict[str, Any] = {
+            "method": "chat.postMessage",
+            "channel": target,
+            "text": action.text,
+            "blocks": action.blocks,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if action.thread_ts:
+            post["thread_ts"] = _shown(action.thread_ts)
+            if action.broadcast:
+                post["reply_broadcast"] = True
+        return post
+    if action.kind is ActionKind.JIRA_PUBLIC_COMMENT:
+        return {"method": "POST", "path": f"/rest/servicedeskapi/request/{target}/comment",
+                "body": {"body": action.text, "public": True}}  # fmt: skip
+    if action.kind is ActionKind.JIRA_INTERNAL_COMMENT:
+        return {"method": "POST", "path": f"/issue/{target}/comment (internal)",
+                "body": {"body": action.text}}  # fmt: skip
+    if action.kind is ActionKind.JIRA_TRANSITION:
+        return {"method": "POST", "path": f"/rest/api/2/issue/{target}/transitions",
+                "to_status": action.to_status}  # fmt: skip
+    if action.kind is ActionKind.JIRA_LINK:
+        assert action.link is not None
+        return {
+            "method": "POST",
+            "path": "/rest/api/2/issueLink",
+            "body": {
+                "type": {"name": action.link.link_type},
+                "inwardIssue": {"key": _shown(action.link.inward_key)},
+                "outwardIssue": {"key": _shown(action.link.outward_key)},
+            },
+        }
+    if action.kind is ActionKind.JIRA_CREATE:
+        return {"method": "POST", "path": "/rest/api/2/issue",
+                "fields": {"project": target, **dict(action.fields or {}),
+                           "labels": [action.trace_label]}}  # fmt: skip
+    return {
+        "method": "PUT",
+        "path": f"/rest/api/2/issue/{target}",
+        "fields": dict(action.fields or {}),
+        "add_labels": list(action.add_labels),
+        "priority": action.priority,
+    }
 
 
 def dry_run_result(action: Action, step: int) -> dict[str, Any]:

@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one job, or all")
     run.add_argument("job", help="job name, or 'all'")
     run.add_argument("--dry-run", action="store_true", help="read and decide; send nothing")
+    run.add_argument(
+        "--json", action="store_true", help="with --dry-run: print each request as JSON"
+    )
     run.add_argument("--now", help="evaluate as of this ISO 8601 instant (with offset)")
     run.add_argument("--report", help="write a JSON run report to this path")
     run.add_argument(
@@ -244,6 +247,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
     if not NOW_YEARS[0] <= now.year <= NOW_YEARS[1]:
         # The calendar's holidays and every "N days ago" need a year with room around it.
         raise UsageError(f"--now {args.now!r} is outside the years {NOW_YEARS[0]}-{NOW_YEARS[1]}")
+    if args.json and not args.dry_run:
+        raise UsageError("--json prints what a dry run would send: add --dry-run")
     settings = _settings(args, env)
     if args.job == "all":
         if args.scheduled:
@@ -310,6 +315,7 @@ def _run_jobs(
             ledger=ReadOnlyLedger(ledger),
             out=out,
             allow_backwards=args.allow_backwards,
+            json_output=args.json,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
@@ -355,7 +361,7 @@ def _run_jobs(
         log.log(level, report.summary_line(), extra=ctx.extra())
         if report.exit_code == EXIT_USAGE:  # refused credentials: say so on one line
             _print_error(f"{ctx.job_name}: {report.errors[-1]}")
-        if args.dry_run:
+        if args.dry_run and not args.json:
             print(f"-- {report.summary_line()}", file=out)
         exit_code = max(exit_code, report.exit_code)
     if not args.dry_run:

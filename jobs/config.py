@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -229,16 +229,6 @@ class CalendarConfig(Strict):
     )
     holidays: HolidaysConfig = Field(default_factory=HolidaysConfig)
 
-    @model_validator(mode="after")
-    def _a_business_day(self) -> CalendarConfig:
-        # Business days count from the weekdays with hours, in either mode: with none, "3
-        # business days out" never arrives and every job would hang on it.
-        if not any(self.hours.values()) and (self.hours or self.mode == "business"):
-            raise ValueError(
-                "hours: no weekday has working hours; give at least one (e.g. mon: 09:00-17:00)"
-            )
-        return self
-
     @field_validator("hours")
     @classmethod
     def _valid_hours(cls, value: dict[str, str | None]) -> dict[str, str | None]:
@@ -293,7 +283,9 @@ class LedgerConfig(Strict):
 class RunConfig(Strict):
     retry_budget: DurationField = parse_duration("2m")
     http_timeout: DurationField = parse_duration("30s")
-    max_alerts_per_message: int = Field(default=25, ge=1, le=45)
+    max_alerts_per_message: int | None = Field(default=None, ge=1)
+    """At most this many lines a Slack message; null (the default): as many as Slack's limits
+    (50 blocks, 3,000 characters a section) allow."""
     settle_window: DurationField = parse_duration("3m")
     """How long a write whose outcome is unknown (a timeout, a kill) may still take to land:
     the next run waits this long after the attempt before checking the ticket, and sends it
@@ -362,6 +354,55 @@ class PeopleConfig(Strict):
     onboarding_reporter: PersonConfig | None = None
 
 
+class InhibitRule(Strict):
+    """While ``source`` has an open alert at one of ``tiers`` for a ticket, the ``targets``
+    (a job, or ``job/rule``) do not list that ticket as a to-do of their own: the overdue
+    first response is what matters now (Alertmanager's inhibit_rules, for tickets)."""
+
+    source: str = "unassigned_first_response"
+    tiers: list[Literal["warning", "breach", "escalation"]] = ["breach", "escalation"]
+    targets: list[str] = Field(default_factory=list)
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, value: list[str]) -> list[str]:
+        for target in value:
+            if not re.fullmatch(r"[a-z_]+(/[a-z_]+)?", target):
+                raise ValueError(f"{target!r} is not a job or job/rule (e.g. ticket_hygiene)")
+        return value
+
+
+def _default_inhibitions() -> list[InhibitRule]:
+    return [
+        InhibitRule(
+            targets=["ticket_hygiene", "approval_reminder/approval_ticket_unlinked"],
+        )
+    ]
+
+
+class NotifyConfig(Strict):
+    """Who is pinged, and when."""
+
+    quiet_hours: Literal["calendar", "off"] | dict[str, str | None] = "calendar"
+    """The hours people may be pinged (mentions, DMs); outside them it is quiet. ``calendar``:
+    the desk calendar's working hours and holidays; ``off``: any time; or weekday hours like
+    ``calendar.hours`` ({mon: "08:00-18:00", ..., sun: null})."""
+    outside_hours: Literal["post", "hold"] = "post"
+    """When quiet: ``post`` the alert lines without mentions (the pings are held and sent as
+    one summary when the hours start), or ``hold`` everything until then."""
+    on_duty: str | None = None
+    """A Slack user group (``S0123``, ``<!subteam^S0123>``) or user (``U0123``) mentioned
+    when an unassigned ticket goes overdue; without it the reply is shown in the channel."""
+    inhibit: list[InhibitRule] = Field(default_factory=_default_inhibitions)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            CalendarConfig(hours=value)  # the same spelling and checks as calendar.hours
+        return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """The validated configuration, plus where it came from (templates resolve relative to it)."""
@@ -379,6 +420,7 @@ class Settings:
     metrics: MetricsConfig
     jobs: Mapping[str, JobConfig]
     templates_dir: Path
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def job(self, name: str) -> JobConfig:
         return self.jobs[name]
@@ -406,6 +448,7 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
         ledger=(LedgerConfig, LedgerConfig()),
         run=(RunConfig, RunConfig()),
         metrics=(MetricsConfig, MetricsConfig()),
+        notify=(NotifyConfig, NotifyConfig()),
         templates_dir=(str, "templates"),
         jobs=(jobs_model, jobs_model()),
     )
@@ -576,7 +619,24 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
     if parsed is not None:
         jobs: dict[str, JobConfig] = {name: getattr(parsed.jobs, name) for name in job_models}
         problems.extend(_bounds_problems(parsed))
+        cal = parsed.calendar
+        if not any(cal.hours.values()) and (cal.hours or cal.mode == "business"):
+            # Business days count from the weekdays with hours, in either mode: with none, "3
+            # business days out" never arrives and every job would hang on it.
+            problems.append(
+                "calendar.hours: no weekday has working hours; give at least one "
+                "(e.g. mon: 09:00-17:00)"
+            )
         problems.extend(_role_problems(parsed.people, jobs))
+        written = "inhibit" in parsed.notify.model_fields_set  # the defaults name real jobs
+        for n, rule in enumerate(parsed.notify.inhibit if written else ()):
+            for where, name in [("source", rule.source), *(("targets", t) for t in rule.targets)]:
+                job = name.split("/", 1)[0]
+                if job not in job_models:
+                    problems.append(
+                        f"notify.inhibit.{n}.{where}: {name!r} names no job; known jobs: "
+                        f"{', '.join(job_models)}"
+                    )
     if problems:
         raise ConfigError(path, problems)
     templates_dir = (path.parent / parsed.templates_dir).resolve()
@@ -596,6 +656,7 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
         metrics=parsed.metrics,
         jobs=jobs,
         templates_dir=templates_dir,
+        notify=parsed.notify,
     )
 
 

@@ -62,6 +62,8 @@ class RunContext:
     """Run-level facts a job wants in the report (e.g. which SLA source decided)."""
     allow_backwards: bool = False
     """Run even though ``now`` is before the job's last run (the operator said so)."""
+    json_output: bool = False
+    """A dry run prints each request as JSON (method and arguments) instead of as people see it."""
 
     @cached_property
     def budget(self) -> RetryBudget:
@@ -70,6 +72,32 @@ class RunContext:
     @cached_property
     def calendar(self) -> BusinessCalendar:
         return desk_calendar(self.settings, range(self.now.year - 2, self.now.year + 3))
+
+    @cached_property
+    def ping_hours(self) -> BusinessCalendar | None:
+        """When people may be pinged (mentions, DMs): ``notify.quiet_hours``; None = any time."""
+        notify = self.settings.notify
+        if notify.quiet_hours == "off":
+            return None
+        hours = (
+            self.settings.calendar.hours if notify.quiet_hours == "calendar" else notify.quiet_hours
+        )
+        cal = self.settings.calendar
+        return calendar_from_settings(
+            tz_name=self.settings.desk.timezone,
+            mode="business",
+            hours=hours,
+            holiday_country=cal.holidays.country,
+            holiday_subdivision=cal.holidays.subdivision,
+            extra_holidays=cal.holidays.extra,
+            years=range(self.now.year - 1, self.now.year + 2),
+        )
+
+    @property
+    def quiet(self) -> bool:
+        """Outside the hours people may be pinged: alerts go out without mentions or DMs."""
+        hours = self.ping_hours
+        return hours is not None and not hours.is_open(self.now)
 
     @cached_property
     def templates(self) -> Templates:

@@ -49,8 +49,14 @@ class Work(Generic[Data]):
     resolves each (e.g. rewrites its message); the pipeline closes those it says nothing of."""
     findings: list[Finding]
     """Every finding of the run (also those silenced or already sent), for context."""
+    active: list[Finding]
+    """The findings neither silenced nor inhibited (fresh or already sent): what still needs
+    someone, for lines that show every open ticket as it is now."""
     records: Mapping[RecordKey, AlertRecord]
     """Every record of the job, as read at the start of the run."""
+    silenced: Mapping[str, str]
+    """Items silenced this run (a silence or the snooze label), with who and until when: an
+    open alert of theirs is among ``resolving`` (a silence ends the alert's episode)."""
     data: Data
     """What ``fetch`` returned."""
 

@@ -305,11 +305,13 @@ class JiraAdapter:
         *,
         page_size: int = 100,
         properties: Sequence[str] = (),
+        expand: Sequence[str] = (),
     ) -> Iterator[Ticket]:
         """Tickets matching ``jql``, fetched a page at a time (never all pages in memory).
 
         ``fields`` are Jira ids or display names ("Time to first response"); a name the site
-        does not have raises `PermanentError` before any search is sent.
+        does not have raises `PermanentError` before any search is sent. ``expand`` is sent as
+        Jira's ``expand`` (e.g. ``("changelog",)``).
         """
         wanted: list[str] = []
         for name in (*ALWAYS_FIELDS, *fields):
@@ -317,7 +319,7 @@ class JiraAdapter:
             if fid not in wanted:
                 wanted.append(fid)
         names = self._custom_names()
-        return self._pages(jql, wanted, max(1, page_size), list(properties), names)
+        return self._pages(jql, wanted, max(1, page_size), list(properties), names, list(expand))
 
     def _custom_names(self) -> dict[str, str]:
         """The custom fields a Ticket is built from, by id -> our name for it."""
@@ -343,11 +345,14 @@ class JiraAdapter:
         page_size: int,
         properties: list[str],
         custom: dict[str, str],
+        expand: list[str],
     ) -> Iterator[Ticket]:
         def fetch(token: str | None) -> dict[str, Any]:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
             if properties:
                 body["properties"] = properties
+            if expand:
+                body["expand"] = ",".join(expand)
             if token:
                 body["nextPageToken"] = token
             page = self._call("search", self._request("POST", SEARCH_PATH, body=body))

@@ -46,6 +46,7 @@ OUTCOMES = frozenset(
         "suppressed_silenced",
         "suppressed_calendar",
         "suppressed_claimed",
+        "suppressed_inhibited",
         "suppressed_clock",
         "pending",
         "dry_run",

@@ -3,6 +3,8 @@
     clock guard -> fetch -> evaluate -> unique -> silence -> dedup (claim) -> resolve
     -> plan -> confirm -> act (chains of steps) -> notices -> record
 
+(with *inhibit* after *silence*).
+
 - *clock guard*: a real run as of an instant earlier than the job's last run (the clock moved
   back) sends nothing;
 - *fetch* and *evaluate* belong to the job (adapters, then a pure rule); a failed read ends
@@ -10,6 +12,8 @@
 - *unique*: a ticket a search returned twice is one finding (and a data problem), never two
   actions;
 - *silence*: ledger silences and the snooze label drop findings, logged with the reason;
+- *inhibit*: a ticket with an overdue alert of a more urgent job (``notify.inhibit``) is not
+  also a to-do line of this one;
 - *dedup*: a finding is acted on only if its record says it is fresh (never sent, a higher
   tier, or past its re-alert window), and only by the run that atomically claims the record;
 - *resolve*: each open record no finding covers any more is handed to the job with the fresh
@@ -31,6 +35,7 @@ Jobs never write the ledger: they get a read-only view, and everything above is 
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -180,6 +185,8 @@ class Pipeline:
         """Records a step of this run tried to change (sent, failed or found done)."""
         self.notices: list[tuple[ChainRun, int]] = []
         self.tickets: Mapping[str, Ticket] = {}
+        self.silenced: dict[str, str] = {}
+        """Items a silence or the snooze label quieted this run, and why (for the job)."""
         self.memory: Mapping[str, Mapping[str, Any] | None] = {}
 
     # -- the run -----------------------------------------------------------------------------
@@ -228,10 +235,17 @@ class Pipeline:
         in_progress = {key for chain in chains if not chain.finished for key in chain.records}
         resumed = self._take_over(chains)
 
-        fresh = self.dedup(self.silence(findings), in_progress)
+        active = self.inhibit(self.silence(findings))
+        fresh = self.dedup(active, in_progress)
         resolving = self._resolving(findings, in_progress, problems)
         work = Work(
-            fresh=fresh, resolving=resolving, findings=findings, records=self.records, data=data
+            fresh=fresh,
+            resolving=resolving,
+            findings=findings,
+            active=active,
+            records=self.records,
+            silenced=self.silenced,
+            data=data,
         )
         try:
             actions = self.job.plan(work, ctx)
@@ -265,6 +279,10 @@ class Pipeline:
         for finding in findings:
             silence = self.ledger.active_silence(finding.job, finding.item, now=ctx.now)
             if silence is not None:
+                until = silence.expires.astimezone(self.ctx.calendar.tz)
+                self.silenced[finding.item] = (
+                    f"by {silence.author} until {until:%a %H:%M}: {silence.reason}"
+                )
                 self._suppress(
                     finding,
                     "suppressed_silenced",
@@ -272,7 +290,39 @@ class Pipeline:
                     f"{silence.reason}",
                 )
             elif label and label in finding.facts.get("labels", ()):
+                self.silenced[finding.item] = f"the ticket has the {label} label"
                 self._suppress(finding, "suppressed_silenced", f"ticket has the {label!r} label")
+            else:
+                kept.append(finding)
+        return kept
+
+    def inhibit(self, findings: list[Finding]) -> list[Finding]:
+        """A ticket another job has an overdue alert open for is not also a to-do line here
+        (``notify.inhibit``): people see the one that matters now."""
+        job = self.job.spec.name
+        muted: dict[str, str] = {}
+        rules: dict[str, set[str]] = {}
+        for rule in self.ctx.settings.notify.inhibit:
+            targets = [t for t in rule.targets if t == job or t.startswith(f"{job}/")]
+            if not targets or rule.source == job:
+                continue
+            tiers = set(rule.tiers)
+            open_alerts = self.ledger.records(rule.source, open_only=True)
+            for key, record in open_alerts.items():
+                if record.tier is not None and str(record.tier) in tiers:
+                    muted.setdefault(key.item, f"{rule.source} {record.tier}")
+                    rules.setdefault(key.item, set()).update(targets)
+        if not muted:
+            return findings
+        kept = []
+        for finding in findings:
+            muting = rules.get(finding.item, set())
+            if job in muting or f"{job}/{finding.rule}" in muting:
+                self._suppress(
+                    finding,
+                    "suppressed_inhibited",
+                    f"the ticket is on a more urgent alert ({muted[finding.item]})",
+                )
             else:
                 kept.append(finding)
         return kept
@@ -307,7 +357,9 @@ class Pipeline:
     ) -> list[AlertRecord]:
         """Open records that were announced and that no finding covers any more. An item the
         run could not read (a data problem) is not resolved: nothing is known about it."""
-        covered = {f.record_key for f in findings}
+        # A silenced finding does not keep its alert open: the silence ends the episode (the
+        # job may say so on the message), and the alert starts afresh if it still holds after.
+        covered = {f.record_key for f in findings if f.item not in self.silenced}
         unreadable = {p.where for p in problems}
         candidates = [
             r
@@ -513,7 +565,7 @@ class Pipeline:
                 shown = resolve(step.action, chain.results, self.ctx.alert_channel)
             except UnresolvedRef:
                 shown = step.action
-            print(act.describe(shown, step=index), file=ctx.out)
+            self._print(shown, index)
             self._record(shown, ActionStatus.DRY_RUN, "dry_run", "would send")
             step.status, step.result = DONE, act.dry_run_result(shown, index)
             return True
@@ -592,7 +644,7 @@ class Pipeline:
             ):
                 part_members = [members[i] for i in part]
                 if self.ctx.dry_run:
-                    print(act.describe(message), file=self.ctx.out)
+                    self._print(message, 0)
                     self._record(message, ActionStatus.DRY_RUN, "dry_run", "would send")
                     for chain, i, _ in part_members:
                         chain.steps[i].status = DONE
@@ -617,6 +669,13 @@ class Pipeline:
                 self._record(message, ActionStatus.SENT, "sent", "sent")
                 for chain, i, line in part_members:
                     self._done(chain, chain.steps[i], line, result)
+
+    def _print(self, action: Action, step: int) -> None:
+        """A dry run's account of a step: as people will see it, or the exact request."""
+        if self.ctx.json_output:
+            print(json.dumps(act.payload(action), ensure_ascii=False), file=self.ctx.out)
+        else:
+            print(act.describe(action, step=step), file=self.ctx.out)
 
     # -- step outcomes -----------------------------------------------------------------------
     def _done_by_proof(

@@ -1,8 +1,9 @@
 """Grouped Slack alerts: one readable message per job run and severity, never one per ticket.
 
 Every job that alerts a channel or a person builds its lines with `finding_line` (or its
-own line function) and calls `grouped_alerts`; long lists are split into several messages
-of at most ``max_per_message`` lines so no message hits Block Kit's 50-block limit.
+own line function) and calls `grouped_alerts`; the lines are packed into as few messages as
+Slack's limits allow (`jobs.render.pack`), each with a header that says how many there are
+and, when split, which part it is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from itertools import groupby
 from typing import Any
 
 from jobs.model import Action, ActionKind, Finding, Severity
-from jobs.render.slack import context, escape, header, link, section, truncate
+from jobs.render.pack import fallback, pack, sections_of
+from jobs.render.slack import context, escape, header, link, section
 
 SEVERITY_ICON = {
     Severity.INFO: ":information_source:",
@@ -52,21 +54,9 @@ def order_for_alert(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (not f.priority, -f.severity.rank, f.item))
 
 
-def section_blocks(lines: Iterable[str], limit: int = 2900) -> list[dict[str, Any]]:
-    """Pack lines into as few section blocks as fit Slack's 3000-character section limit."""
-    blocks: list[dict[str, Any]] = []
-    current: list[str] = []
-    size = 0
-    for text in lines:
-        text = truncate(text, limit)  # never cuts inside a link or an entity
-        if current and size + len(text) + 1 > limit:
-            blocks.append(section("\n".join(current)))
-            current, size = [], 0
-        current.append(text)
-        size += len(text) + 1
-    if current:
-        blocks.append(section("\n".join(current)))
-    return blocks
+def section_blocks(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Lines in as few section blocks as fit Slack's 3,000-character section limit."""
+    return [section("\n".join(part)) for part in sections_of(list(lines))]
 
 
 def grouped_alerts(
@@ -75,25 +65,28 @@ def grouped_alerts(
     channel: str,
     title: Callable[[Severity, int], str],
     line: Callable[[Finding], str] = finding_line,
-    max_per_message: int = 25,
+    max_per_message: int | None = None,
     footer: str | None = None,
     kind: ActionKind = ActionKind.SLACK_POST,
 ) -> list[Action]:
-    """One Action per severity (split in chunks of ``max_per_message``), highest severity first."""
+    """One message per severity (more only past Slack's limits, or ``max_per_message``
+    lines), highest severity first."""
     actions: list[Action] = []
     by_severity = sorted(findings, key=lambda f: -f.severity.rank)
     for severity, group in groupby(by_severity, key=lambda f: f.severity):
         ordered = order_for_alert(group)
-        for start in range(0, len(ordered), max_per_message):
-            chunk = ordered[start : start + max_per_message]
+        lines = [f"• {line(f)}" for f in ordered]
+        parts = pack(lines, other_blocks=2 if footer else 1, cap=max_per_message)
+        for part in parts:
+            chunk = [ordered[i] for i in part]
             heading = title(severity, len(ordered))
-            if len(ordered) > max_per_message:
-                heading += f" ({start + 1}-{start + len(chunk)} of {len(ordered)})"
-            lines = [line(f) for f in chunk]
-            blocks = [header(heading), *section_blocks(f"• {text}" for text in lines)]
+            if len(parts) > 1:
+                heading += f" ({part[0] + 1}–{part[-1] + 1} of {len(ordered)})"
+            shown = [lines[i] for i in part]
+            blocks = [header(heading), *section_blocks(shown)]
             if footer:
                 blocks.append(context([footer]))
-            text = f"{SEVERITY_ICON[severity]} {heading}\n" + "\n".join(f"- {t}" for t in lines)
+            text = fallback(f"{SEVERITY_ICON[severity]} {escape(heading)}", shown)
             actions.append(
                 Action(kind=kind, target=channel, findings=chunk, text=text, blocks=blocks)
             )

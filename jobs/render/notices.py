@@ -11,38 +11,33 @@ from collections.abc import Sequence
 
 from jobs.model import Action, ActionKind, Finding
 from jobs.render.alerts import section_blocks
-from jobs.render.slack import MAX_MESSAGE_TEXT, context, header, truncate
+from jobs.render.pack import fallback, pack
+from jobs.render.slack import context, escape, header
 
 
 def notice_messages(
-    channel: str, title: str, footer: str, lines: Sequence[Action], per_message: int
+    channel: str, title: str, footer: str, lines: Sequence[Action], cap: int | None
 ) -> list[tuple[Action, list[int]]]:
     """The messages for ``lines`` (notice steps, already rendered): each with the indexes of
     the lines it carries."""
+    texts = [f"• {line.text}" for line in lines]
+    parts = pack(texts, other_blocks=2 if footer else 1, cap=cap)
     messages = []
-    for start in range(0, len(lines), per_message):
-        part = list(range(start, min(start + per_message, len(lines))))
+    for part in parts:
         heading = title
-        if len(lines) > per_message:
-            heading += f" ({start + 1}-{part[-1] + 1} of {len(lines)})"
-        texts = [lines[i].text for i in part]
-        blocks = [header(heading), *section_blocks(f"• {t}" for t in texts)]
+        if len(parts) > 1:
+            heading += f" ({part[0] + 1}–{part[-1] + 1} of {len(lines)})"
+        shown = [texts[i] for i in part]
+        blocks = [header(heading), *section_blocks(shown)]
         if footer:
             blocks.append(context([footer]))
-        findings: list[Finding] = []
-        for i in part:
-            findings.extend(lines[i].findings)
-        text = truncate(heading + "\n" + "\n".join(f"- {t}" for t in texts), MAX_MESSAGE_TEXT)
-        messages.append(
-            (
-                Action(
-                    kind=ActionKind.SLACK_POST,
-                    target=channel,
-                    findings=findings,
-                    text=text,
-                    blocks=blocks,
-                ),
-                part,
-            )
+        findings: list[Finding] = [f for i in part for f in lines[i].findings]
+        post = Action(
+            kind=ActionKind.SLACK_POST,
+            target=channel,
+            findings=findings,
+            text=fallback(escape(heading), shown),
+            blocks=blocks,
         )
+        messages.append((post, part))
     return messages

@@ -170,3 +170,42 @@ def chunk_blocks(blocks: Sequence[Block], max_blocks: int = MAX_BLOCKS) -> list[
 def fallback_text(text: str) -> str:
     """Top-level ``text`` (notifications, screen readers): escaped and within Slack's limit."""
     return truncate(escape(text), MAX_MESSAGE_TEXT)
+
+
+_MARKUP = re.compile(r"<(?P<target>[^<>|]*)(?:\|(?P<label>[^<>]*))?>")
+
+
+def as_shown(text: str) -> str:
+    """mrkdwn as a person sees it in Slack: links by their label, mentions as ``@id``, and
+    ``&amp; &lt; &gt;`` as the characters they stand for (what ``--dry-run`` prints)."""
+
+    def shown(match: re.Match[str]) -> str:
+        target, label = match.group("target"), match.group("label")
+        if target.startswith("@"):
+            return f"@{target[1:]}"
+        if target.startswith("!subteam^"):
+            return f"@{label or target.removeprefix('!subteam^')}"
+        if target.startswith("!"):
+            return f"@{target[1:]}"
+        return label if label else target
+
+    return _MARKUP.sub(shown, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def blocks_as_shown(blocks: Sequence[Block]) -> list[str]:
+    """The lines of a message's blocks as Slack shows them (headers, sections, context)."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(str(block["text"]["text"]).upper())
+        elif kind == "section":
+            if "text" in block:
+                lines.extend(as_shown(str(block["text"]["text"])).splitlines())
+            for item in block.get("fields") or []:
+                lines.extend(as_shown(str(item["text"])).splitlines())
+        elif kind == "context":
+            lines.append(" · ".join(as_shown(str(e.get("text", ""))) for e in block["elements"]))
+        elif kind == "divider":
+            lines.append("---")
+    return lines

@@ -1,60 +1,77 @@
 """Weekly SLA report (SOP 004: "All New and Unassigned tickets must be given a first response
-within 2 hours"): how the desk did over one ISO week.
+within 2 hours"): how the desk did over one ISO week, frozen at the week's end.
 
 Definitions, so a lead can recompute any number by hand:
 
 - **Week**: ISO week (Monday 00:00 to the next Monday 00:00) in the desk's timezone. A ticket
   belongs to the week it was *created* in; days are the desk's local dates.
-- **First response** (``sla_source: computed``): the earliest public comment by an agent: not
-  the reporter, not an account Jira marks as a customer, not an automation account
-  (``automation_accounts``, matched by email, account id or display name). Internal notes do not
-  count: the customer never sees them. The response time is working time from creation to that
-  comment on the desk calendar (24x7 by default, so wall-clock time).
-  With ``sla_source: jira`` the first completed cycle of Jira Service Management's "Time to first
-  response" decides (its ``breached`` flag, its elapsed time, its stop instant); a ticket without
-  that SLA falls back to the comments and is listed as a data problem.
-- **Met / breached / pending**: answered within the goal (exactly 2 h is met) or later. A ticket
-  with no first response yet is *breached* when more than the goal had passed by the end of the
-  week (so a report for a past week gives the same numbers whenever it is run), otherwise
-  *pending*: created in the last two hours of the week and not answered yet. Pending tickets
-  count as created and nowhere else.
-- **Compliance** = met / (met + breached), in percent; undefined (``None``) when both are zero.
-- **Percentiles** (p50, p90) use the *nearest-rank* method over the response times of answered
-  tickets: sort ascending, take the value at rank ``ceil(p/100 * n)`` (1-based). With 10 values
-  p50 is the 5th, p90 the 9th. Unanswered tickets have no response time and are left out (their
-  breaches are counted in compliance).
-- **Breaches by organization / request type**: breached tickets grouped by their first
-  Organization and their Request Type; ``(none)`` when the field is empty.
-- **Oldest open unassigned**: as of the report's ``now`` (Jira keeps no history of assignment in
-  the fields we read), not-done tickets without an assignee, oldest first.
+- **As of the week's end**: every figure is computed from the tickets' own timestamps
+  (creation, comments, the changelog) as they stood at the week's end, never from the time the
+  report runs. A comment posted after the week ended is not a response within the week, and
+  nothing done since (a reply, an assignment, a close, another job's comment) changes a past
+  week: re-running the report gives the same numbers and the same files.
+- **First response** (``sla_source: computed``): the desk's one definition
+  (`jobs.rules.unassigned_first_response.first_response`): the earliest public comment by an
+  agent, not the reporter, a customer account, an app or an ``automation_accounts`` author.
+  The response time is working time from creation to that comment on the desk calendar (24x7
+  by default, so wall-clock time; ``calendar.mode: business`` counts only working hours).
+  With ``sla_source: jira`` the first completed cycle of Jira Service Management's "Time to
+  first response" decides if it stopped before the week's end (its ``breached`` flag, its
+  elapsed time); otherwise the ticket was unanswered then, breached if the cycle's breach time
+  had passed (the desk calendar decides when Jira gives none, as for a paused cycle). A
+  ticket without that SLA falls back to the comments and is listed as a data problem.
+- **Met / breached / open**: answered within the goal (exactly 2 h is met), answered later,
+  or not answered when the week ended: *breached* if it had waited longer than the goal by
+  then, otherwise *open* (within the goal; e.g. created late on Sunday).
+- **Compliance** = met ÷ every ticket created in the week, in percent; unanswered tickets
+  count. Percentiles: see `jobs.rules.sla_report_figures` (nearest rank over every ticket,
+  unanswered ones ranked last and shown as ``> X``).
+- **Trend**: the same figures for each of the last ``trend_weeks`` weeks (this one included),
+  each as of *its own* end, so a week's trend point equals that week's report.
+- **Breakdowns** by organization (priority installers from ``priority_installers`` first),
+  request type and assignee at the week's end; ``(none)`` / ``(unassigned)`` when empty.
+  Organization and request type are read as the ticket has them (a later correction of the
+  field is a correction and shows); the assignee is the one at the week's end
+  (`jobs.rules.sla_report_history`).
+- **Worst breaches**: breached tickets by time without an answer, longest first: the response
+  time if answered late, else how long it had waited when the week ended.
+- **Open and unassigned at the week's end**: tickets created before the week ended that were
+  neither resolved nor assigned at that instant (`jobs.rules.sla_report_history` reads both
+  from the changelog), oldest first, with the wall-clock time they had waited by then.
 
 This module is pure: no adapters, no clock, no I/O.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from jobs.calendar import BusinessCalendar
-from jobs.model import Comment, DataProblem, Evaluation, Finding, Person, Severity, Ticket
+from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, Ticket
+from jobs.render.alerts import human_duration
+from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_by, figures_of
+from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
+from jobs.rules.unassigned_first_response import first_response
 
 JOB = "sla_report"
 RULE = "weekly_report"
 NONE_LABEL = "(none)"
-CUSTOMER_ACCOUNT_TYPES = frozenset({"customer"})
-APP_ACCOUNT_TYPES = frozenset({"app"})
+UNASSIGNED_LABEL = "(unassigned)"
+MAX_JQL_KEYS = 100
+"""Keys in the breached-tickets link; a longer URL is refused by browsers and Slack."""
 
 SlaSource = Literal["computed", "jira"]
-Outcome = Literal["met", "breached", "pending"]
 
 _WEEK = re.compile(r"^\s*(\d{4})-?[Ww](\d{1,2})\s*$")
+_PLAIN_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
 WEEK_HINT = "use an ISO week like 2026-W47"
+ZERO = timedelta(0)
 
 
 # -- the week ----------------------------------------------------------------------------------
@@ -85,7 +102,10 @@ class IsoWeek:
         return cls(iso.year, iso.week)
 
     def previous(self) -> IsoWeek:
-        return IsoWeek.containing(self.monday - timedelta(days=7))
+        return self.weeks_before(1)
+
+    def weeks_before(self, n: int) -> IsoWeek:
+        return IsoWeek.containing(self.monday - timedelta(days=7 * n))
 
     @property
     def monday(self) -> date:
@@ -115,52 +135,82 @@ class SlaReportPolicy:
     oldest_unassigned: int = 5
     automation_accounts: tuple[str, ...] = ()
     """Emails, account ids or display names whose comments are not a first response."""
+    priority_installers: tuple[str, ...] = ()
+    """SOP 004's priority-service organizations: listed first in the breakdown."""
+    trend_weeks: int = 8
+    worst_breaches: int = 5
     job: str = JOB
 
     def __post_init__(self) -> None:
         if self.first_response <= timedelta(0):
             raise ValueError("first_response must be positive")
-        if self.oldest_unassigned < 0:
-            raise ValueError("oldest_unassigned must be 0 or more")
+        if self.oldest_unassigned < 0 or self.worst_breaches < 0:
+            raise ValueError("list lengths must be 0 or more")
+        if self.trend_weeks < 1:
+            raise ValueError("trend_weeks must be at least 1 (the report's own week)")
+
+    def is_priority_installer(self, organization: str | None) -> bool:
+        wanted = {name.strip().casefold() for name in self.priority_installers}
+        return bool(organization) and (organization or "").strip().casefold() in wanted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TicketResponse:
-    """One ticket of the week: the per-ticket CSV row."""
+    """One ticket as of the end of the week it was created in: the per-ticket CSV row."""
 
     key: str
     summary: str
     created: datetime
     day: date
+    week: IsoWeek
     organization: str | None
     request_type: str | None
     assignee: str | None
-    status: str
+    """At the week's end."""
     outcome: Outcome
     source: SlaSource
-    responded_at: datetime | None = None
     response_time: timedelta | None = None
+    """Working time on the desk calendar (or Jira's) to a first response within the week."""
+    waited: timedelta | None = None
+    """Unanswered at the week's end: working time it had waited by then."""
+    responded_at: datetime | None = None
     responder: str | None = None
-    url: str | None = None
+    priority_installer: bool = False
+
+    @property
+    def without_answer(self) -> timedelta:
+        """How long the ticket went without an answer: response time, or the wait so far."""
+        return self.response_time if self.response_time is not None else self.waited or ZERO
 
 
 @dataclass(frozen=True)
-class DayStats:
+class GroupFigures:
+    name: str
+    figures: Figures
+    priority_installer: bool = False
+
+
+@dataclass(frozen=True)
+class DayFigures:
     day: date
-    created: int
-    answered: int
-    p90: timedelta | None
-    breaches: int
+    figures: Figures
 
 
 @dataclass(frozen=True)
+class WeekFigures:
+    week: IsoWeek
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
 class WaitingTicket:
     key: str
     summary: str
     created: datetime
-    age: timedelta
+    waited: timedelta
+    """Wall-clock time from creation to the week's end."""
     organization: str | None
-    url: str | None = None
+    priority_installer: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,98 +219,58 @@ class WeeklySlaReport:
     start: datetime
     end: datetime
     timezone: str
+    calendar: str
+    """``24x7`` or ``business hours``: how working time was counted."""
     goal: timedelta
     source: SlaSource
-    now: datetime
     rows: tuple[TicketResponse, ...]
-    days: tuple[DayStats, ...]
-    breaches_by_organization: tuple[tuple[str, int], ...]
-    breaches_by_request_type: tuple[tuple[str, int], ...]
+    """The week's tickets, by creation."""
+    figures: Figures
+    days: tuple[DayFigures, ...]
+    trend: tuple[WeekFigures, ...]
+    """Oldest week first; the last one is this week."""
+    by_organization: tuple[GroupFigures, ...]
+    by_request_type: tuple[GroupFigures, ...]
+    by_assignee: tuple[GroupFigures, ...]
+    worst_breaches: tuple[TicketResponse, ...]
     oldest_unassigned: tuple[WaitingTicket, ...]
+    browse_base: str | None = None
+    """Jira's base URL for links (``desk.browse_url`` or ``JIRA_URL``); None: no links."""
 
     @property
-    def created(self) -> int:
-        return len(self.rows)
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.rows if r.outcome == outcome)
+    def breached_rows(self) -> list[TicketResponse]:
+        return worst_first(self.rows)
 
     @property
-    def met(self) -> int:
-        return self.count("met")
+    def breached_jql(self) -> str:
+        """JQL listing the week's breached tickets (the worst ``MAX_JQL_KEYS`` if more)."""
+        keys = [r.key for r in self.breached_rows[:MAX_JQL_KEYS]]
+        listed = ", ".join(k if _PLAIN_KEY.match(k) else _jql_string(k) for k in keys)
+        return f"key in ({listed}) ORDER BY created ASC" if keys else ""
+
+    def ticket_url(self, key: str) -> str | None:
+        return f"{self.browse_base.rstrip('/')}/browse/{key}" if self.browse_base else None
 
     @property
-    def breached(self) -> int:
-        return self.count("breached")
-
-    @property
-    def pending(self) -> int:
-        return self.count("pending")
-
-    @property
-    def answered(self) -> int:
-        return len(self.response_times)
-
-    @property
-    def response_times(self) -> list[timedelta]:
-        return [r.response_time for r in self.rows if r.response_time is not None]
-
-    @property
-    def compliance(self) -> float | None:
-        """Percent of decided tickets (met + breached) answered within the goal."""
-        decided = self.met + self.breached
-        return 100.0 * self.met / decided if decided else None
-
-    @property
-    def p50(self) -> timedelta | None:
-        return percentile(self.response_times, 50)
-
-    @property
-    def p90(self) -> timedelta | None:
-        return percentile(self.response_times, 90)
+    def breached_url(self) -> str | None:
+        """A Jira issue search listing the breached tickets (``issues/?jql=``, URL-encoded)."""
+        if not self.browse_base or not self.breached_jql:
+            return None
+        return f"{self.browse_base.rstrip('/')}/issues/?jql={quote(self.breached_jql, safe='')}"
 
 
-# -- arithmetic --------------------------------------------------------------------------------
+def worst_first(rows: Iterable[TicketResponse]) -> list[TicketResponse]:
+    """Breached tickets, longest without an answer first (then by key)."""
+    return sorted(
+        (r for r in rows if r.outcome == "breached"), key=lambda r: (-r.without_answer, r.key)
+    )
 
 
-def percentile(values: Sequence[timedelta], p: int) -> timedelta | None:
-    """Nearest-rank percentile: the value at rank ceil(p/100 * n) of the sorted values."""
-    if not 0 < p <= 100:
-        raise ValueError("p must be in (0, 100]")
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p * len(ordered) / 100))
-    return ordered[rank - 1]
+def _jql_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# -- first response ----------------------------------------------------------------------------
-
-
-def _identifiers(person: Person) -> set[str]:
-    return {
-        v.strip().casefold() for v in (person.account_id, person.email, person.display_name) if v
-    }
-
-
-def is_agent_reply(comment: Comment, ticket: Ticket, automation: Iterable[str]) -> bool:
-    """A public comment by someone who is neither the customer nor an automation account."""
-    author = comment.author
-    if not comment.public or author is None:
-        return False
-    if ticket.reporter is not None and author.matches(ticket.reporter):
-        return False
-    account_type = getattr(author, "account_type", None)
-    if account_type in CUSTOMER_ACCOUNT_TYPES or account_type in APP_ACCOUNT_TYPES:
-        return False
-    wanted = {a.strip().casefold() for a in automation if a.strip()}
-    return not (_identifiers(author) & wanted)
-
-
-def first_agent_reply(ticket: Ticket, automation: Iterable[str]) -> Comment | None:
-    accounts = tuple(automation)
-    replies = [c for c in ticket.comments if is_agent_reply(c, ticket, accounts)]
-    return min(replies, key=lambda c: c.created, default=None)
+# -- one ticket --------------------------------------------------------------------------------
 
 
 def _person(person: Person | None) -> str | None:
@@ -269,33 +279,61 @@ def _person(person: Person | None) -> str | None:
     return person.display_name or person.email or person.account_id
 
 
+@dataclass(frozen=True)
+class _Measure:
+    outcome: Outcome
+    source: SlaSource
+    response_time: timedelta | None = None
+    waited: timedelta | None = None
+    responded_at: datetime | None = None
+    responder: str | None = None
+
+
+def _unanswered(waited: timedelta, breached: bool, source: SlaSource) -> _Measure:
+    return _Measure("breached" if breached else "open", source, waited=max(waited, ZERO))
+
+
 def _computed(
-    ticket: Ticket, week_end: datetime, policy: SlaReportPolicy, calendar: BusinessCalendar
-) -> tuple[Outcome, datetime | None, timedelta | None, str | None]:
-    reply = first_agent_reply(ticket, policy.automation_accounts)
-    if reply is not None:
-        took = max(calendar.elapsed(ticket.created, reply.created), timedelta(0))
-        outcome: Outcome = "met" if took <= policy.first_response else "breached"
-        return outcome, reply.created, took, _person(reply.author)
-    waited = calendar.elapsed(ticket.created, week_end)
-    return ("breached" if waited > policy.first_response else "pending"), None, None, None
+    ticket: Ticket, end: datetime, policy: SlaReportPolicy, calendar: BusinessCalendar
+) -> _Measure:
+    reply = first_response(ticket, policy.automation_accounts)
+    if reply is not None and reply.created < end:
+        took = max(calendar.elapsed(ticket.created, reply.created), ZERO)
+        return _Measure(
+            "met" if took <= policy.first_response else "breached",
+            "computed",
+            response_time=took,
+            responded_at=reply.created,
+            responder=_person(reply.author),
+        )
+    waited = calendar.elapsed(ticket.created, end)
+    return _unanswered(waited, waited > policy.first_response, "computed")
 
 
 def _from_jira(
-    ticket: Ticket, calendar: BusinessCalendar
-) -> tuple[Outcome, datetime | None, timedelta | None] | None:
+    ticket: Ticket, end: datetime, policy: SlaReportPolicy, calendar: BusinessCalendar
+) -> _Measure | None:
     sla = ticket.first_response_sla
-    if sla is None:
+    if sla is None or (not sla.completed and sla.ongoing is None):
         return None
-    if sla.completed:
-        cycle = sla.completed[0]
-        took = cycle.elapsed
-        if took is None and cycle.stop is not None:
-            took = max(calendar.elapsed(cycle.start or ticket.created, cycle.stop), timedelta(0))
-        return ("breached" if cycle.breached else "met"), cycle.stop, took
-    if sla.ongoing is not None:
-        return ("breached" if sla.ongoing.breached else "pending"), None, None
-    return None
+    first = sla.completed[0] if sla.completed else None
+    if first is not None and first.stop is not None and first.stop < end:
+        took = first.elapsed
+        if took is None:
+            took = max(calendar.elapsed(first.start or ticket.created, first.stop), ZERO)
+        return _Measure(
+            "breached" if first.breached else "met",
+            "jira",
+            response_time=took,
+            responded_at=first.stop,
+        )
+    cycle = first if first is not None else sla.ongoing
+    waited = calendar.elapsed(ticket.created, end)
+    if cycle is not None and cycle.breach_time is not None:
+        breached = cycle.breach_time < end
+    else:
+        breached = waited > policy.first_response
+    return _unanswered(waited, breached, "jira")
 
 
 def assess(
@@ -304,72 +342,114 @@ def assess(
     policy: SlaReportPolicy,
     calendar: BusinessCalendar,
 ) -> TicketResponse:
-    source: SlaSource = "computed"
-    responder = None
-    decided = _from_jira(ticket, calendar) if policy.sla_source == "jira" else None
-    if decided is not None:
-        source = "jira"
-        outcome, responded_at, took = decided
-    else:
-        outcome, responded_at, took, responder = _computed(ticket, week_end, policy, calendar)
+    """One ticket as it stood at ``week_end`` (the end of the week it was created in)."""
+    measure = (
+        _from_jira(ticket, week_end, policy, calendar) if policy.sla_source == "jira" else None
+    )
+    if measure is None:
+        measure = _computed(ticket, week_end, policy, calendar)
     created_local = ticket.created.astimezone(calendar.tz)
     return TicketResponse(
         key=ticket.key,
         summary=ticket.summary,
         created=created_local,
         day=created_local.date(),
+        week=IsoWeek.containing(created_local.date()),
         organization=ticket.organization,
         request_type=ticket.request_type,
-        assignee=_person(ticket.assignee),
-        status=ticket.status,
-        outcome=outcome,
-        source=source,
-        responded_at=responded_at.astimezone(calendar.tz) if responded_at else None,
-        response_time=took,
-        responder=responder,
-        url=ticket.url,
+        assignee=assignee_at(ticket, week_end),
+        outcome=measure.outcome,
+        source=measure.source,
+        response_time=measure.response_time,
+        waited=measure.waited,
+        responded_at=measure.responded_at.astimezone(calendar.tz) if measure.responded_at else None,
+        responder=measure.responder,
+        priority_installer=policy.is_priority_installer(ticket.organization),
     )
 
 
 # -- the report --------------------------------------------------------------------------------
 
 
-def _breaches_by(rows: Iterable[TicketResponse], attr: str) -> tuple[tuple[str, int], ...]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        if row.outcome == "breached":
-            name = (getattr(row, attr) or "").strip() or NONE_LABEL
-            counts[name] = counts.get(name, 0) + 1
-    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold())))
+def _label(value: str | None, empty: str = NONE_LABEL) -> str:
+    return (value or "").strip() or empty
+
+
+def _groups(
+    rows: Sequence[TicketResponse],
+    name_of: Callable[[TicketResponse], str],
+    policy: SlaReportPolicy,
+    priority_first: bool = False,
+) -> tuple[GroupFigures, ...]:
+    tallies = figures_by(rows, name_of)
+    groups = [
+        GroupFigures(name, figures, priority_first and policy.is_priority_installer(name))
+        for name, figures in tallies.items()
+    ]
+    groups.sort(
+        key=lambda g: (
+            not g.priority_installer,
+            -g.figures.breached,
+            -g.figures.created,
+            g.name.casefold(),
+            g.name,
+        )
+    )
+    return tuple(groups)
 
 
 def build_report(
-    week_tickets: Iterable[Ticket],
-    open_unassigned: Iterable[Ticket],
+    tickets: Iterable[Ticket],
     week: IsoWeek,
-    now: datetime,
     policy: SlaReportPolicy,
     calendar: BusinessCalendar,
+    browse_base: str | None = None,
 ) -> tuple[WeeklySlaReport, list[DataProblem]]:
-    """The week's numbers; tickets created outside the week are ignored (the search may overlap)."""
-    start, end = week.bounds(calendar.tz)
+    """The week's report from every ticket the search returned (it may return more)."""
+    tz = calendar.tz
+    start, end = week.bounds(tz)
+    first_week = week.weeks_before(policy.trend_weeks - 1)
+    trend_start, _ = first_week.bounds(tz)
     problems: list[DataProblem] = []
     rows: list[TicketResponse] = []
+    waiting: list[WaitingTicket] = []
     fallback: list[str] = []
     seen: set[str] = set()
-    for ticket in week_tickets:
-        if ticket.key in seen or not start <= ticket.created.astimezone(UTC) < end:
+    # One pass over a stream: each ticket is reduced to its row as it arrives, so a search
+    # over many weeks never holds every ticket (and its comments) at once.
+    for ticket in tickets:
+        if ticket.key in seen:  # the search may return a ticket twice across pages
             continue
         seen.add(ticket.key)
-        if not ticket.comments_complete:
+        created = ticket.created.astimezone(UTC)
+        if open_unassigned_at(ticket, end):
+            waiting.append(
+                WaitingTicket(
+                    key=ticket.key,
+                    summary=ticket.summary,
+                    created=created.astimezone(tz),
+                    waited=end - created,
+                    organization=ticket.organization,
+                    priority_installer=policy.is_priority_installer(ticket.organization),
+                )
+            )
+        if not trend_start <= created < end:
+            continue
+        ticket_week = IsoWeek.containing(calendar.local_date(created))
+        _, ticket_week_end = ticket_week.bounds(tz)
+        # The comments read are the oldest: if an agent reply is among them, it is the first.
+        if (
+            not ticket.comments_complete
+            and first_response(ticket, policy.automation_accounts) is None
+        ):
             problems.append(
                 DataProblem(
                     ticket.key,
-                    f"only {len(ticket.comments)} of {ticket.comments_total} comments were read; "
-                    "an earlier agent reply may be missing",
+                    f"only {len(ticket.comments)} of {ticket.comments_total} comments were read "
+                    "and none of them is an agent reply; the first one may be among the others",
                 )
             )
-        row = assess(ticket, end, policy, calendar)
+        row = assess(ticket, ticket_week_end, policy, calendar)
         if policy.sla_source == "jira" and row.source == "computed":
             fallback.append(ticket.key)
         rows.append(row)
@@ -382,128 +462,151 @@ def build_report(
             )
         )
     rows.sort(key=lambda r: (r.created, r.key))
+    week_rows = [r for r in rows if r.week == week]
 
-    days = []
-    for day in week.days:
-        of_day = [r for r in rows if r.day == day]
-        times = [r.response_time for r in of_day if r.response_time is not None]
-        days.append(
-            DayStats(
-                day=day,
-                created=len(of_day),
-                answered=len(times),
-                p90=percentile(times, 90),
-                breaches=sum(1 for r in of_day if r.outcome == "breached"),
-            )
-        )
-
-    waiting = sorted(
-        (t for t in open_unassigned if t.assignee is None and not t.is_done),
-        key=lambda t: (t.created.astimezone(UTC), t.key),
-    )
-    unique: dict[str, Ticket] = {}
-    for t in waiting:
-        unique.setdefault(t.key, t)
-    oldest = tuple(
-        WaitingTicket(
-            key=t.key,
-            summary=t.summary,
-            created=t.created.astimezone(calendar.tz),
-            age=max(now - t.created, timedelta(0)),
-            organization=t.organization,
-            url=t.url,
-        )
-        for t in list(unique.values())[: policy.oldest_unassigned]
-    )
+    trend_weeks = [week.weeks_before(n) for n in range(policy.trend_weeks - 1, -1, -1)]
+    by_week = figures_by(rows, lambda r: r.week, trend_weeks)
+    by_day = figures_by(week_rows, lambda r: r.day, week.days)
+    waiting.sort(key=lambda t: (t.created, t.key))
+    oldest = tuple(waiting[: policy.oldest_unassigned])
 
     report = WeeklySlaReport(
         week=week,
-        start=start.astimezone(calendar.tz),
-        end=end.astimezone(calendar.tz),
-        timezone=str(calendar.tz.key),
+        start=start.astimezone(tz),
+        end=end.astimezone(tz),
+        timezone=str(tz.key),
+        calendar="24x7" if calendar.always_open else "business hours",
         goal=policy.first_response,
         source=policy.sla_source,
-        now=now,
-        rows=tuple(rows),
-        days=tuple(days),
-        breaches_by_organization=_breaches_by(rows, "organization"),
-        breaches_by_request_type=_breaches_by(rows, "request_type"),
+        rows=tuple(week_rows),
+        figures=figures_of(week_rows),
+        days=tuple(DayFigures(d, by_day[d]) for d in week.days),
+        trend=tuple(WeekFigures(w, by_week[w]) for w in trend_weeks),
+        by_organization=_groups(
+            week_rows, lambda r: _label(r.organization), policy, priority_first=True
+        ),
+        by_request_type=_groups(week_rows, lambda r: _label(r.request_type), policy),
+        by_assignee=_groups(week_rows, lambda r: _label(r.assignee, UNASSIGNED_LABEL), policy),
+        worst_breaches=tuple(worst_first(week_rows)[: policy.worst_breaches]),
         oldest_unassigned=oldest,
+        browse_base=browse_base,
     )
     return report, problems
+
+
+# -- facts and the finding ---------------------------------------------------------------------
 
 
 def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())
 
 
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def percentile_facts(name: str, value: Percentile | None) -> dict[str, Any]:
+    return {
+        f"{name}_seconds": None if value is None else _seconds(value.value),
+        f"{name}_lower_bound": None if value is None else value.lower_bound,
+    }
+
+
+def figures_facts(figures: Figures) -> dict[str, Any]:
+    return {
+        "created": figures.created,
+        "answered": figures.answered,
+        "unanswered": figures.unanswered,
+        "met": figures.met,
+        "breached": figures.breached,
+        "breached_unanswered": figures.breached_unanswered,
+        "open": figures.open,
+        "compliance_percent": _percent(figures.compliance),
+        **percentile_facts("p50", figures.p50),
+        **percentile_facts("p90", figures.p90),
+    }
+
+
+def _group_facts(groups: Sequence[GroupFigures]) -> list[dict[str, Any]]:
+    return [
+        {"name": g.name, "priority_installer": g.priority_installer, **figures_facts(g.figures)}
+        for g in groups
+    ]
+
+
 def summary_facts(report: WeeklySlaReport) -> dict[str, Any]:
     """The report's numbers, JSON-safe, for the run report and ``jobs why 2026-W47``."""
-    compliance = report.compliance
     return {
         "week": str(report.week),
         "start": report.start.isoformat(),
         "end": report.end.isoformat(),
         "timezone": report.timezone,
+        "calendar": report.calendar,
         "goal_seconds": _seconds(report.goal),
         "source": report.source,
-        "created": report.created,
-        "answered": report.answered,
-        "met": report.met,
-        "breached": report.breached,
-        "pending": report.pending,
-        "compliance_percent": None if compliance is None else round(compliance, 1),
-        "p50_seconds": _seconds(report.p50),
-        "p90_seconds": _seconds(report.p90),
-        "percentile_method": "nearest-rank",
-        "breaches_by_organization": [
-            {"name": n, "count": c} for n, c in report.breaches_by_organization
-        ],
-        "breaches_by_request_type": [
-            {"name": n, "count": c} for n, c in report.breaches_by_request_type
-        ],
-        "days": [
+        **figures_facts(report.figures),
+        "percentile_method": "nearest-rank over all tickets, unanswered ranked last",
+        "days": [{"date": d.day.isoformat(), **figures_facts(d.figures)} for d in report.days],
+        "trend": [{"week": str(w.week), **figures_facts(w.figures)} for w in report.trend],
+        "by_organization": _group_facts(report.by_organization),
+        "by_request_type": _group_facts(report.by_request_type),
+        "by_assignee": _group_facts(report.by_assignee),
+        "worst_breaches": [
             {
-                "date": d.day.isoformat(),
-                "created": d.created,
-                "answered": d.answered,
-                "p90_seconds": _seconds(d.p90),
-                "breaches": d.breaches,
+                "key": r.key,
+                "answered": r.response_time is not None,
+                "without_answer_seconds": _seconds(r.without_answer),
             }
-            for d in report.days
+            for r in report.worst_breaches
         ],
-        "breached_tickets": [r.key for r in report.rows if r.outcome == "breached"],
+        "breached_tickets": sorted(r.key for r in report.rows if r.outcome == "breached"),
+        "breached_jql": report.breached_jql,
         "oldest_unassigned": [
-            {"key": t.key, "created": t.created.isoformat(), "age_seconds": _seconds(t.age)}
+            {"key": t.key, "created": t.created.isoformat(), "waited_seconds": _seconds(t.waited)}
             for t in report.oldest_unassigned
         ],
     }
 
 
+def percentile_text(value: Percentile | None) -> str:
+    """``2 h``, ``> 4 h 30 m`` (the rank fell on an unanswered ticket), or ``n/a``."""
+    if value is None:
+        return "n/a"
+    return ("> " if value.lower_bound else "") + human_duration(value.value)
+
+
+def compliance_text(figures: Figures) -> str:
+    return "n/a" if figures.compliance is None else f"{figures.compliance:.1f}%"
+
+
+def headline(report: WeeklySlaReport) -> str:
+    """One line: what the finding says and what ``report sla`` prints last."""
+    f = report.figures
+    goal = human_duration(report.goal)
+    return (
+        f"{report.week}: {f.created} tickets created, {compliance_text(f)} answered within "
+        f"{goal}, {f.breached} breached ({f.breached_unanswered} unanswered), {f.open} open "
+        f"within {goal}; p50 {percentile_text(f.p50)}, p90 {percentile_text(f.p90)}"
+    )
+
+
 def evaluate_report(
-    week_tickets: Iterable[Ticket],
-    open_unassigned: Iterable[Ticket],
+    tickets: Iterable[Ticket],
     week: IsoWeek,
-    now: datetime,
     policy: SlaReportPolicy,
     calendar: BusinessCalendar,
+    browse_base: str | None = None,
 ) -> tuple[Evaluation, WeeklySlaReport]:
     """One finding per week (item and episode = the ISO week: the report is sent once)."""
-    tickets = list(week_tickets)
-    report, problems = build_report(tickets, open_unassigned, week, now, policy, calendar)
-    compliance = report.compliance
-    shown = "n/a" if compliance is None else f"{compliance:.1f}%"
+    report, problems = build_report(tickets, week, policy, calendar, browse_base)
     finding = Finding(
         job=policy.job,
         rule=RULE,
         item=str(week),
         severity=Severity.INFO,
-        summary=(
-            f"{report.created} tickets created, first response within the goal: {shown}, "
-            f"{report.breached} breached"
-        ),
+        summary=headline(report),
         facts=summary_facts(report),
         episode=str(week),
         realert=None,
     )
-    return Evaluation(findings=[finding], problems=problems, examined=report.created), report
+    return Evaluation(findings=[finding], problems=problems, examined=len(report.rows)), report

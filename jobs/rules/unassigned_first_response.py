@@ -1,8 +1,11 @@
-"""Unassigned first response (SOP 004): every New and Unassigned ticket is answered within 2 hours.
+"""First response (SOP 004): every New and Unassigned ticket is answered within 2 hours.
 
 The SOP has agents poll the Unassigned queue every 15 minutes; this rule replaces the polling.
-For each unassigned, not-done service desk ticket it reads the first-response clock and says
-which tier the ticket is in:
+The clock runs until the customer gets a public reply, as Jira Service Management's "Time to
+first response" does: assigning a ticket does not answer the customer, so an assigned ticket
+nobody has replied to stays on the alert (its line names the assignee). For each not-done
+service desk ticket without an agent's public reply it reads the clock and says which tier
+the ticket is in:
 
 - **warning** when less than ``warn_before`` (30 m) is left, so someone acts *before* the breach;
 - **breach** when the target (2 h) has passed;
@@ -17,8 +20,7 @@ flags); a ticket without that SLA falls back to the computed clock, and every fi
 What counts as the first response. A *public* comment by someone other than the customer: the
 reporter, or an author Jira marks as a customer account. Internal notes are invisible to the
 customer, so they answer nothing; app accounts (automation auto-replies) and authors in
-``automation_accounts`` do not count either. Assigned or closed tickets are out of scope
-(the search excludes them).
+``automation_accounts`` do not count either. Closed tickets are out of scope.
 
 Priority installers (SOP: "These tickets ... take precedence over other tickets"): priority
 High/Highest, or an organization on the desk's list. Their findings are flagged and sorted first.
@@ -55,7 +57,7 @@ Status = Literal["alert", "quiet", "answered", "paused", "met"]
 replied publicly), ``paused`` (Jira paused the SLA), ``met`` (Jira's SLA completed)."""
 
 
-ClearanceReason = Literal["assigned", "answered", "closed", "paused", "met", "gone", "unknown"]
+ClearanceReason = Literal["answered", "closed", "paused", "met", "gone", "snoozed", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,7 @@ def evaluate_unassigned(
     examined = 0
     for ticket in tickets:
         examined += 1
-        if ticket.assignee is not None or ticket.is_done:
+        if ticket.is_done:
             continue  # out of scope; the search should not have returned it
         if not ticket.comments_complete:
             problems.append(
@@ -341,7 +343,7 @@ def _finding(result: Assessment, now: datetime, policy: FirstResponsePolicy) -> 
         rule=str(tier),
         item=ticket.key,
         severity=tier,
-        summary=status_text(tier, clock, policy),
+        summary=status_text(tier, clock, policy, ticket.assignee),
         facts=facts_of(result, now, policy),
         url=ticket.url,
         priority=bool(result.priority_reasons),
@@ -369,6 +371,9 @@ def facts_of(result: Assessment, now: datetime, policy: FirstResponsePolicy) -> 
         "priority_installer": bool(result.priority_reasons),
         "priority_reasons": list(result.priority_reasons),
         "labels": list(ticket.labels),
+        "assignee": _name(ticket.assignee) if ticket.assignee else None,
+        "assignee_email": ticket.assignee.email if ticket.assignee else None,
+        "assignee_account_id": ticket.assignee.account_id if ticket.assignee else None,
     }
     if clock.note:
         facts["source_note"] = clock.note
@@ -381,15 +386,21 @@ def facts_of(result: Assessment, now: datetime, policy: FirstResponsePolicy) -> 
 # -- words -------------------------------------------------------------------------------------
 
 
-def status_text(tier: Severity, clock: ResponseClock, policy: FirstResponsePolicy) -> str:
-    """'25 m left (due 14:00)', 'no first response after 2 h 13 m (target 2 h)'."""
+def status_text(
+    tier: Severity,
+    clock: ResponseClock,
+    policy: FirstResponsePolicy,
+    assignee: Person | None = None,
+) -> str:
+    """'25 m left for a first response (due Tue 14:00)', 'no first response after 2 h 13 m
+    (target 2 h)', 'assigned to Maya Patel, still no reply after 2 h 40 m (target 2 h)'."""
+    who = f"assigned to {_name(assignee)}" if assignee is not None else ""
     if tier is Severity.WARNING:
         due = f" (due {clock.due_at:%a %H:%M})" if clock.due_at else ""
-        return f"{human_duration(clock.remaining)} left for a first response{due}"
-    text = (
-        f"no first response after {human_duration(clock.elapsed)} "
-        f"(target {human_duration(clock.target)})"
-    )
+        left = f"{human_duration(clock.remaining)} left for a first response{due}"
+        return f"{who}; {left}" if who else left
+    waited = f"after {human_duration(clock.elapsed)} (target {human_duration(clock.target)})"
+    text = f"{who}, still no reply {waited}" if who else f"no first response {waited}"
     if tier is Severity.ESCALATION:
         text += f", over {policy.escalate_factor:g}x the target"
     return text
@@ -408,12 +419,11 @@ def clearance(
     calendar: BusinessCalendar,
     project: str = "",
 ) -> Clearance:
-    """Why an open alert for ``ticket`` no longer applies: 'assigned to Ana after 2 h 13 m'.
+    """Why an open alert for ``ticket`` no longer applies: 'answered by Ana after 2 h 13 m'.
 
-    ``ticket`` is its current state (None when the search no longer finds it). The time is
-    working time from creation to the earliest event we can date: the agent's reply, the
-    resolution, else the last update (an assignment has no date of its own without the
-    changelog, and it happened between the previous run and the ticket's last update).
+    ``ticket`` is its current state (None when the search no longer finds it). Only a public
+    agent reply or a close ends the first-response clock (an assignment does not: the
+    customer is still waiting). The time is working time from creation to that event.
     """
     if ticket is None:
         where = f"the {project} queue" if project else "the queue"
@@ -422,14 +432,9 @@ def clearance(
     parts: list[str] = []
     candidates: list[datetime] = []
     reason: ClearanceReason = "unknown"
-    if ticket.assignee is not None:
-        parts.append(f"assigned to {_name(ticket.assignee)}")
-        reason = "assigned"
-        if ticket.updated is not None:
-            candidates.append(ticket.updated)
     if reply is not None:
         parts.append(f"answered by {_name(reply.author)}")
-        reason = "answered" if reason == "unknown" else reason
+        reason = "answered"
         candidates.append(reply.created)
     if ticket.is_done:
         parts.append(f"closed ({ticket.status})")

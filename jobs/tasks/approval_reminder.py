@@ -279,7 +279,7 @@ def channel_ticket(finding: Finding) -> str:
 
 
 def _channel_line(ctx: RunContext, findings: list[Finding], text: str, *, notifies: bool) -> Action:
-    limit = ctx.settings.run.max_alerts_per_message
+    limit = ctx.settings.run.max_alerts_per_message or len(findings)
     shown = ", ".join(channel_ticket(f) for f in findings[:limit])
     more = f" and {len(findings) - limit} more" if len(findings) > limit else ""
     line = f"{text} {shown}{more}"

@@ -166,8 +166,10 @@ def digest_line(finding: Finding, mentions: Mentions) -> str:
 
 
 def digest_actions(findings: list[Finding], ctx: RunContext) -> list[Action]:
-    """One message (split only past ``max_alerts_per_message``), most late first."""
-    from jobs.render.slack import context, header, section
+    """One message (split only past Slack's limits), most late first."""
+    from jobs.render.alerts import section_blocks
+    from jobs.render.pack import fallback, pack
+    from jobs.render.slack import context, escape, header
 
     if not findings:
         return []
@@ -179,32 +181,27 @@ def digest_actions(findings: list[Finding], ctx: RunContext) -> list[Action]:
     )
     today = str(ordered[0].facts.get("today") or "")
     late = sum(1 for f in ordered if int(f.facts.get("max_business_days_late", 0)) > 0)
-    limit = ctx.settings.run.max_alerts_per_message
+    every_line = [f"• {digest_line(f, mentions)}" for f in ordered]
+    parts = pack(every_line, other_blocks=2, cap=ctx.settings.run.max_alerts_per_message)
     actions = []
-    for start in range(0, len(ordered), limit):
-        chunk = ordered[start : start + limit]
-        title = f"CS dates due {today}: {len(ordered)} task(s), {late} late"
-        if len(ordered) > limit:
-            title += f" ({start + 1}-{start + len(chunk)} of {len(ordered)})"
-        lines = [f"• {digest_line(f, mentions)}" for f in chunk]
-        blocks = [header(title)]
-        text_block: list[str] = []
-        for line in lines:
-            if sum(len(x) + 1 for x in text_block) + len(line) > 2900 and text_block:
-                blocks.append(section("\n".join(text_block)))
-                text_block = []
-            text_block.append(line)
-        blocks.append(section("\n".join(text_block)))
-        blocks.append(
-            context(["Configuration Date, QA Due Date and Due Date on open CS tasks (SOP 002)"])
-        )
-        text = f":calendar: {title}\n" + "\n".join(lines)
+    for part in parts:
+        chunk = [ordered[i] for i in part]
+        tasks = "task" if len(ordered) == 1 else "tasks"
+        title = f"CS dates due {today}: {len(ordered)} {tasks}, {late} late"
+        if len(parts) > 1:
+            title += f" ({part[0] + 1}–{part[-1] + 1} of {len(ordered)})"
+        lines = [every_line[i] for i in part]
+        blocks = [
+            header(title),
+            *section_blocks(lines),
+            context(["Configuration Date, QA Due Date and Due Date on open CS tasks (SOP 002)"]),
+        ]
         actions.append(
             Action(
                 kind=ActionKind.SLACK_POST,
                 target=ctx.alert_channel,
                 findings=chunk,
-                text=text,
+                text=fallback(f":calendar: {escape(title)}", lines),
                 blocks=blocks,
             )
         )

@@ -30,6 +30,7 @@ from jobs.durations import Duration, DurationField, parse_duration
 from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
 from jobs.render.alerts import section_blocks
+from jobs.render.pack import fallback, pack
 from jobs.render.slack import context, escape, header, link, section
 from jobs.rules.ticket_hygiene import JOB as JOB_NAME
 from jobs.rules.ticket_hygiene import (
@@ -187,9 +188,14 @@ def ticket_line(key: str, findings: Sequence[Finding], fixing: bool) -> str:
 
 
 def _chunks(
-    groups: list[tuple[str, list[Finding]]], size: int
+    groups: list[tuple[str, list[Finding]]],
+    lines: list[str],
+    cap: int | None,
+    other_blocks: int,
 ) -> list[list[tuple[str, list[Finding]]]]:
-    return [groups[i : i + size] for i in range(0, len(groups), size)] or [[]]
+    """The tickets of each message: as many as Slack's limits allow (or ``cap``)."""
+    parts = pack(lines, other_blocks=other_blocks, cap=cap) if lines else [[]]
+    return [[groups[i] for i in part] for part in parts]
 
 
 def _plural(n: int, word: str) -> str:
@@ -201,8 +207,8 @@ def digest_actions(
 ) -> list[Action]:
     """One DM per assignee (split only past ``max_alerts_per_message`` tickets)."""
     tickets = _by_ticket(findings)
-    per_message = ctx.settings.run.max_alerts_per_message
-    chunks = _chunks(tickets, per_message)
+    every_line = [f"• {ticket_line(key, group, fixing)}" for key, group in tickets]
+    chunks = _chunks(tickets, every_line, ctx.settings.run.max_alerts_per_message, 2)
     actions = []
     for n, chunk in enumerate(chunks, start=1):
         verb = "is" if len(tickets) == 1 else "are"
@@ -211,7 +217,7 @@ def digest_actions(
             title += f" ({n}/{len(chunks)})"
         lines = [f"• {ticket_line(key, group, fixing)}" for key, group in chunk]
         blocks = [header(title), *section_blocks(lines), context([escape(SOP_FOOTER)])]
-        text = title + "\n" + "\n".join(lines)
+        text = fallback(escape(title), lines)
         actions.append(
             Action(
                 kind=ActionKind.SLACK_DM,
@@ -254,8 +260,10 @@ def summary_actions(
     if nobody:
         parts.append(f"no DM possible {len(nobody)}")
     summary = "; ".join(parts)
-    per_message = ctx.settings.run.max_alerts_per_message
-    chunks = _chunks(nobody, per_message)
+    nobody_lines = [
+        f"• {ticket_line(key, group, fixing)} ({_why_no_dm(group[0])})" for key, group in nobody
+    ]
+    chunks = _chunks(nobody, nobody_lines, ctx.settings.run.max_alerts_per_message, 4)
     actions = []
     for n, chunk in enumerate(chunks, start=1):
         heading = title if len(chunks) == 1 else f"{title} ({n}/{len(chunks)})"
@@ -269,7 +277,7 @@ def summary_actions(
         if lines:
             blocks += [section("*Nobody could be messaged about these:*"), *section_blocks(lines)]
         blocks.append(context([escape(SOP_FOOTER)]))
-        text = f"{heading} — {summary}" + ("\n" + "\n".join(lines) if lines else "")
+        text = fallback(f"{escape(heading)} — {summary}", lines)
         actions.append(
             Action(
                 kind=ActionKind.SLACK_POST,

@@ -1,29 +1,30 @@
-"""Every 15 minutes: unassigned tickets nearing or past the 2 h first response (SOP 004).
+"""Every 15 minutes: tickets nearing or past the 2 h first response, until an agent replies.
 
-Replaces the SOP's "check the Unassigned Queue every 15 mins". One paged search reads the
-service desk's unassigned, not-done tickets (with their comments); the rule in
-`jobs.rules.unassigned_first_response` says which are in the warning, breach or escalation tier.
+Replaces SOP 004's "check the Unassigned Queue every 15 mins". One paged search reads the
+service desk's open tickets of the last ``lookback`` (with their comments); the rule in
+`jobs.rules.unassigned_first_response` says which have no public agent reply yet and which
+tier they are in (warning, breach, escalation). Assigning a ticket does not answer the
+customer: its line then names the assignee, and only a public agent reply, a close or a
+silence ends the alert (as JSM's "Time to first response" does).
 
-Slack, one breach episode per ticket (an episode starts when the ticket first needs an alert and
-ends when the alert clears; a ticket that is unassigned again later starts a new one):
+Slack, one episode per ticket (from its first alert until it is answered or closed):
 
-- **one root message per episode.** A new alert posts a Block Kit message; when more than
-  ``group_threshold`` tickets need a new root in the same run (a Monday-morning backlog), they
-  share one grouped message instead (chunks of ``run.max_alerts_per_message``);
-- **tier changes edit in place.** warning -> breach -> escalation updates the root (``chat.update``)
-  and posts one thread reply that notifies (escalations mention the lead). For a grouped root the
-  whole group message is re-rendered with each ticket's current state and updated, and one thread
-  reply per tier lists the tickets that moved;
-- **clearing edits in place too.** A ticket assigned, answered publicly by an agent, or closed
-  since the last run has its line (or message) rewritten to a resolved state ("assigned to Maya
-  Patel after 2 h 13 m") without a new notification;
-- **nothing new, nothing posted.** A tier is announced once per episode.
+- **new alerts** are posted as one message per ticket, or, past ``group_threshold`` in one
+  run, packed into as few grouped messages as Slack's limits allow;
+- **a tier reached** edits the message in place and posts one thread reply per tier that
+  mentions the assignee (or ``notify.on_duty`` for an unassigned ticket), shown in the channel
+  when there is nobody to mention; the assignee also gets a DM, once per tier;
+- **one escalation a run**: every ticket past ``escalate_factor`` × the target goes into one
+  message that mentions the lead (``escalate_to``) once;
+- **quiet hours** (``notify.quiet_hours``): outside them nobody is mentioned or DMed; the lines
+  are still posted (or held, ``notify.outside_hours: hold``) and the held pings go out as one
+  summary when the hours start;
+- **answered or closed**: the line is rewritten ("answered by Maya Patel after 2 h 13 m"),
+  without a new notification; a silenced ticket's line says it is snoozed.
 
 What the pipeline keeps for this job (its alert records): per ticket, the tier announced, the
-message it is on and the card that message shows; per Slack message, its channel and ts,
-whether it is grouped, and its members. The job only says what to send and what each send
-changes in those records; a closed record ends the episode, and the ticket's next alert
-(``reopens``) starts a new one.
+message it is on, the card that message shows, the DMs sent and the pings held; per Slack
+message, its channel and ts, whether it is grouped, and its members.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from jobs.adapters.http import PermanentError
+from jobs.adapters.http import AdapterError, PermanentError
 from jobs.config import JobConfig
 from jobs.durations import DurationField, parse_duration
 from jobs.job import Job, JobSpec, Work
@@ -55,20 +56,19 @@ from jobs.model import (
     Severity,
     Ticket,
 )
-from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, human_duration, section_blocks
-from jobs.render.slack import (
-    MAX_MESSAGE_TEXT,
-    Block,
-    context,
-    escape,
-    header,
-    link,
-    section,
-    truncate,
+from jobs.render.first_response import (
+    Card,
+    assignee_dm,
+    escalation_message,
+    group_message,
+    held_summary,
+    single_message,
+    tier_reply,
 )
+from jobs.render.pack import pack
+from jobs.render.slack import Block, escape
 from jobs.rules.unassigned_first_response import JOB as JOB_NAME
 from jobs.rules.unassigned_first_response import (
-    Clearance,
     FirstResponsePolicy,
     clearance,
     evaluate_unassigned,
@@ -106,14 +106,6 @@ LOOKUP_FIELDS = (
 """What the resolved notice needs about a ticket that left the unassigned set."""
 LOOKUP_CHUNK = 100
 """Keys per ``key in (...)`` search; one search in any ordinary run."""
-SUMMARY_CHARS = 150
-
-TIER_TITLE = {
-    Severity.WARNING: "First response due soon",
-    Severity.BREACH: "First response overdue",
-    Severity.ESCALATION: "First response overdue, escalated",
-}
-RESOLVED_ICON = ":white_check_mark:"
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -123,7 +115,13 @@ class UnassignedFirstResponseConfig(JobConfig):
     schedule: str = "*/15 * * * *"
     """SOP: agents 'check the Unassigned Queue every 15 mins'; this job does it for them."""
     jql: str | None = None
-    """Scope; default: the service desk project, unassigned, not done, oldest first."""
+    """Scope; default: the service desk project's open tickets created within ``lookback``,
+    oldest first (assigned or not: assigning a ticket does not answer the customer)."""
+    lookback: DurationField = parse_duration("14d")
+    """How old a ticket may be and still be watched: older unanswered tickets are long past
+    every tier, and reading them all every 15 minutes would cost more than it tells."""
+    dm_assignee: bool = True
+    """DM the agent a ticket is assigned to when it goes overdue and when it escalates."""
     first_response: DurationField = parse_duration("2h")
     """SOP: 'All New and Unassigned tickets must be given a first response within 2 hours'."""
     warn_before: DurationField = parse_duration("30m")
@@ -133,7 +131,8 @@ class UnassignedFirstResponseConfig(JobConfig):
     sla_source: Literal["computed", "jira"] = "computed"
     """computed: time since creation on the desk calendar; jira: 'Time to first response' SLA."""
     group_threshold: int = Field(5, ge=1)
-    """More new alerts than this in one run share one grouped message."""
+    """More new alerts than this in one run share grouped messages (packed as full as Slack's
+    limits allow)."""
     priority_levels: list[str] = Field(default_factory=lambda: ["Highest", "High"])
     """Ticket priorities that mark a priority installer (with settings.priority_installers)."""
     escalate_to: str = "lead"
@@ -143,7 +142,7 @@ class UnassignedFirstResponseConfig(JobConfig):
     automation_accounts: list[str] = Field(default_factory=lambda: ["Automation for Jira"])
     """Authors (account id, email or name) whose public comments are not a first response."""
 
-    @field_validator("first_response", "warn_before")
+    @field_validator("first_response", "warn_before", "lookback")
     @classmethod
     def _wall_clock(cls, value: Any) -> Any:
         if value.is_business:
@@ -164,16 +163,19 @@ class UnassignedFirstResponseConfig(JobConfig):
 
 SPEC = JobSpec(
     name=JOB_NAME,
-    description="Alert before and when unassigned tickets miss the 2 h first response (SOP 004)",
+    description="Alert when tickets near or miss the 2 h first response, until answered (SOP 004)",
     config_model=UnassignedFirstResponseConfig,
     systems=frozenset({"jira", "slack"}),
 )
 
 
-def default_jql(project: str) -> str:
+def default_jql(project: str, config: UnassignedFirstResponseConfig, ctx: RunContext) -> str:
+    """Open tickets created since ``lookback`` before ``now`` (a day earlier than needed: Jira
+    reads a date in the API user's timezone; the rule keeps exactly the ones in scope)."""
+    since = (ctx.now - config.lookback.wall - timedelta(days=1)).astimezone(ctx.calendar.tz)
     return (
-        f"project = {jql_quote(project)} AND assignee IS EMPTY "
-        "AND statusCategory != Done ORDER BY created ASC"
+        f"project = {jql_quote(project)} AND statusCategory != Done "
+        f"AND created >= {jql_quote(since.strftime('%Y/%m/%d'))} ORDER BY created ASC"
     )
 
 
@@ -191,179 +193,13 @@ def policy_of(
     )
 
 
-# -- what a message shows ------------------------------------------------------------------------
-
-
-@dataclass
-class Card:
-    """One ticket as a message shows it; kept in the ledger so a message can be re-rendered."""
-
-    key: str
-    url: str | None
-    summary: str
-    organization: str | None = None
-    priority: bool = False
-    priority_name: str | None = None
-    tier: str | None = None
-    status: str = ""
-    source: str = "computed"
-    resolved: str | None = None
-
-    @classmethod
-    def of(cls, finding: Finding) -> Card:
-        facts = finding.facts
-        return cls(
-            key=finding.item,
-            url=finding.url,
-            summary=str(facts.get("ticket_summary") or ""),
-            organization=facts.get("organization"),
-            priority=finding.priority,
-            priority_name=facts.get("priority_name"),
-            tier=finding.rule,
-            status=finding.summary,
-            source=str(facts.get("source") or "computed"),
-        )
-
-    @classmethod
-    def load(cls, data: Mapping[str, Any]) -> Card:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def dump(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @property
-    def severity(self) -> Severity | None:
-        return Severity(self.tier) if self.tier else None
-
-    def link(self) -> str:
-        if self.url:
-            try:
-                return link(self.url, self.key)
-            except ValueError:
-                pass
-        return escape(self.key)
-
-    def icon(self) -> str:
-        if self.resolved is not None:
-            return RESOLVED_ICON
-        return SEVERITY_ICON[self.severity] if self.severity else ""
-
-    def line(self) -> str:
-        """`:rotating_light: :star: <url|SS-101> Summary · Org · no first response after 2 h`."""
-        mark = PRIORITY_MARK if self.priority and self.resolved is None else ""
-        parts = [
-            f"{self.icon()} {mark}{self.link()} {escape(truncate(self.summary, SUMMARY_CHARS))}"
-        ]
-        if self.organization:
-            parts.append(escape(self.organization))
-        parts.append(escape(self.resolved if self.resolved is not None else self.status))
-        return " · ".join(p.strip() for p in parts if p.strip())
-
-    def plain(self) -> str:
-        state = self.resolved if self.resolved is not None else self.status
-        return escape(f"{self.key} {truncate(self.summary, SUMMARY_CHARS)} ({state})")
-
-
-def _footer(cards: Sequence[Card], policy: FirstResponsePolicy) -> str:
-    """Target and which clock decided (the run report says the same per finding)."""
-    sources = sorted({c.source for c in cards}) or ["computed"]
-    clock = " + ".join("Jira SLA" if s == "jira" else s for s in sources)
-    text = f"Target: first response within {human_duration(policy.first_response)} · clock: {clock}"
-    if any(c.priority and c.resolved is None for c in cards):
-        text += " · :star: priority installer"
-    return text
-
-
-def single_message(
-    card: Card, policy: FirstResponsePolicy, mention: str = ""
-) -> tuple[str, list[Block]]:
-    """One ticket's root message, in its current state (an alert tier or resolved)."""
-    if card.resolved is not None:
-        title = (
-            f"Resolved (was: {TIER_TITLE[card.severity].lower()})" if card.severity else "Resolved"
-        )
-    else:
-        title = TIER_TITLE[card.severity] if card.severity else "First response"
-    mark = PRIORITY_MARK if card.priority and card.resolved is None else ""
-    blocks: list[Block] = [
-        section(
-            f"{card.icon()} *{title}*\n{mark}{card.link()} {escape(truncate(card.summary, 500))}"
-        )
-    ]
-    details = []
-    if card.organization:
-        details.append(f"*Organization:* {escape(card.organization)}")
-    if card.priority_name:
-        details.append(f"*Priority:* {escape(card.priority_name)}")
-    details.append(escape(card.resolved if card.resolved is not None else card.status))
-    blocks.append(context(details))
-    if card.resolved is None and card.severity is Severity.ESCALATION and mention:
-        blocks.append(section(f"Escalated to {mention}"))
-    blocks.append(context([_footer([card], policy)]))
-    state = card.resolved if card.resolved is not None else card.status
-    summary = escape(truncate(card.summary, 500))
-    text = f"{card.icon()} {title}: {escape(card.key)} {summary} ({escape(state)})"
-    if card.resolved is None and card.severity is Severity.ESCALATION and mention:
-        text += f" {mention}"
-    return truncate(text, MAX_MESSAGE_TEXT), blocks
-
-
-def group_message(
-    cards: Sequence[Card], policy: FirstResponsePolicy, mention: str = ""
-) -> tuple[str, list[Block]]:
-    """Many tickets in one message: open ones first (priority installers, then most urgent)."""
-    ordered = sorted(cards, key=_card_order)
-    open_cards = [c for c in ordered if c.resolved is None]
-    if open_cards:
-        noun = "ticket needs" if len(open_cards) == 1 else "tickets need"
-        title = f"{len(open_cards)} unassigned {noun} a first response"
-        if len(open_cards) < len(cards):
-            title += f" ({len(cards) - len(open_cards)} resolved)"
-    else:
-        title = f"All {len(cards)} tickets have been picked up"
-    blocks: list[Block] = [header(title)]
-    blocks.extend(section_blocks(f"• {c.line()}" for c in ordered))
-    if mention and any(c.severity is Severity.ESCALATION for c in open_cards):
-        blocks.append(section(f"Escalated to {mention}"))
-    blocks.append(context([_footer(cards, policy)]))
-    text = f"{title}: " + ", ".join(c.plain() for c in ordered)
-    if mention and any(c.severity is Severity.ESCALATION for c in open_cards):
-        text += f" {mention}"
-    return truncate(text, MAX_MESSAGE_TEXT), blocks
-
-
-def tier_reply(cards: Sequence[Card], tier: Severity, mention: str = "") -> tuple[str, list[Block]]:
-    """The thread reply that notifies of a tier change (one per tier per message per run)."""
-    who = f" {mention}" if tier is Severity.ESCALATION and mention else ""
-    if len(cards) == 1:
-        card = cards[0]
-        body = f"{SEVERITY_ICON[tier]} *{TIER_TITLE[tier]}*{who}\n{card.line()}"
-        text = f"{SEVERITY_ICON[tier]} {TIER_TITLE[tier]}: {card.plain()}{who}"
-    else:
-        body = f"{SEVERITY_ICON[tier]} *{TIER_TITLE[tier]}: {len(cards)} tickets*{who}"
-        text = (
-            f"{SEVERITY_ICON[tier]} {TIER_TITLE[tier]}: "
-            + ", ".join(c.plain() for c in cards)
-            + who
-        )
-    blocks = [section(body)]
-    if len(cards) > 1:
-        blocks.extend(section_blocks(f"• {c.line()}" for c in sorted(cards, key=_card_order)))
-    return truncate(text, MAX_MESSAGE_TEXT), blocks
-
-
-def _card_order(card: Card) -> tuple[bool, bool, int, str]:
-    rank = card.severity.rank if card.severity else 0
-    return (card.resolved is not None, not card.priority, -rank, card.key)
-
-
 # -- records -----------------------------------------------------------------------------------
 
 ALERT = "first_response"
 """The record every tier of a ticket's alert shares (the tiers are the findings' rules)."""
 MESSAGE = "message"
 """A Slack message's record: where it is, which tickets it shows, single or grouped."""
+PINGED_TIERS = (Severity.BREACH, Severity.ESCALATION)
 
 
 def message_key(message_id: str) -> RecordKey:
@@ -400,11 +236,20 @@ class MessageView:
             cards=cards,
         )
 
-    def render(self, policy: FirstResponsePolicy, mention: str) -> tuple[str, list[Block]]:
+    def render(self, policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
         cards = list(self.cards.values())
         if not self.grouped and len(cards) == 1:
-            return single_message(cards[0], policy, mention)
-        return group_message(cards, policy, mention)
+            return single_message(cards[0], policy)
+        return group_message(cards, policy)
+
+
+def _message_of(record: AlertRecord | None) -> str | None:
+    message = record.store.get("message") if record is not None else None
+    return str(message) if message else None
+
+
+def _stored_card(record: AlertRecord) -> Card:
+    return Card.load(record.store.get("card") or {"key": record.key.item})
 
 
 # -- the job -------------------------------------------------------------------------------------
@@ -413,17 +258,26 @@ class MessageView:
 @dataclass(frozen=True)
 class QueueData:
     tickets: list[Ticket]
-    """The unassigned queue, as the search returned it."""
+    """The open tickets, as the search returned them."""
     gone: Mapping[str, Ticket]
-    """Tickets with an open alert that left the queue, as they are now (absent: not found).
+    """Tickets with an open alert that left the search, as they are now (absent: not found).
     Together with ``tickets``, what a resolved line says about how each left its alert."""
+
+
+@dataclass
+class Plan:
+    """What this run sends, built up message by message."""
+
+    actions: list[Action] = field(default_factory=list)
+    escalated: list[Finding] = field(default_factory=list)
+    held: list[Finding] = field(default_factory=list)
 
 
 class UnassignedFirstResponseJob(Job[QueueData]):
     spec = SPEC
 
     def __init__(self) -> None:
-        self._mention: str | None = None
+        self._mentions: dict[str, str] = {}
 
     # -- configuration helpers ---------------------------------------------------------------
     @staticmethod
@@ -438,7 +292,8 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         return self.config(ctx).channel or ctx.alert_channel
 
     def jql(self, ctx: RunContext) -> str:
-        return self.config(ctx).jql or default_jql(ctx.settings.desk.service_desk_project)
+        cfg = self.config(ctx)
+        return cfg.jql or default_jql(ctx.settings.desk.service_desk_project, cfg, ctx)
 
     # -- fetch / evaluate ----------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> QueueData:
@@ -452,11 +307,11 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             if not ticket.comments_complete and first_response(ticket, ignore) is None:
                 ticket = ctx.jira.with_all_comments(ticket)
             tickets.append(ticket)
-        # Tickets with an open alert that are no longer in the queue: how they left it is what
-        # their resolved line says (one `key in (...)` search).
-        in_queue = {t.key for t in tickets}
+        # Tickets with an open alert that are no longer in the search: how they left it is
+        # what their resolved line says (one `key in (...)` search).
+        found = {t.key for t in tickets}
         open_alerts = ctx.ledger.records(JOB_NAME, open_only=True)
-        left = sorted(k.item for k in open_alerts if k.alert == ALERT and k.item not in in_queue)
+        left = sorted(k.item for k in open_alerts if k.alert == ALERT and k.item not in found)
         return QueueData(tickets, self._lookup(ctx, left))
 
     @staticmethod
@@ -486,62 +341,117 @@ class UnassignedFirstResponseJob(Job[QueueData]):
 
     # -- plan ----------------------------------------------------------------------------------
     def plan(self, work: Work[QueueData], ctx: RunContext) -> list[Action]:
-        """New roots for new episodes; for every message with a change, one edit in place,
-        and one thread reply per tier that rose (which is what notifies)."""
+        """New roots for new episodes; per message with a change, the thread replies for the
+        tiers reached (they notify) and one edit in place; one escalation message; the DMs to
+        assignees; after quiet hours, the pings that were held."""
         policy = self.policy(ctx)
         records = work.records
-        new_roots: list[Finding] = []
+        quiet = ctx.quiet
+        holding = quiet and ctx.settings.notify.outside_hours == "hold"
+        plan = Plan()
+
+        new: list[Finding] = []
         rising: dict[str, list[Finding]] = {}
         for finding in work.fresh:
             record = records.get(finding.record_key)
             message = _message_of(record)
-            if record is None or not record.is_open or message is None:
-                new_roots.append(finding)
+            if (
+                record is None
+                or not record.is_open
+                or message is None
+                or message_key(message) not in records
+            ):
+                new.append(finding)
             else:
                 rising.setdefault(message, []).append(finding)
-        resolved: dict[str, list[tuple[AlertRecord, Clearance]]] = {}
-        project = ctx.settings.desk.service_desk_project
-        now_as = {t.key: t for t in work.data.tickets} | dict(work.data.gone)
-        for record in work.resolving:
-            message = _message_of(record)
-            ticket = now_as.get(record.key.item)
-            why = clearance(ticket, ctx.now, policy, ctx.calendar, project=project)
-            resolved.setdefault(message or "", []).append((record, why))
-        actions = self._new_roots(ctx, policy, new_roots)
-        for message_id in sorted(set(rising) | set(resolved)):
-            actions += self._changes(
+        if holding:
+            new, rising = [], {}  # nothing is announced until the hours start
+        resolved = self._resolved(work, ctx, policy)
+        changed = self._changed_cards(work)
+
+        self._new_roots(ctx, policy, new, plan, quiet)
+        for message_id in sorted(set(rising) | set(resolved) | set(changed)):
+            self._changes(
                 ctx,
                 policy,
                 work,
                 message_id,
                 rising.get(message_id, []),
                 resolved.get(message_id, []),
+                plan,
+                quiet,
             )
-        return actions
+        if not quiet:
+            plan.actions += self._dms(ctx, policy, work)
+            held = self._held_pings(ctx, policy, work, plan.escalated)
+            if held:
+                plan.actions.append(held)  # the run's escalations ride in it: one lead ping
+            elif plan.escalated:
+                plan.actions.append(self._escalation(ctx, policy, plan.escalated))
+        return plan.actions
+
+    def _resolved(
+        self, work: Work[QueueData], ctx: RunContext, policy: FirstResponsePolicy
+    ) -> dict[str, list[tuple[AlertRecord, str]]]:
+        """Open tickets no finding covers: answered, closed or gone. By message."""
+        project = ctx.settings.desk.service_desk_project
+        now_as = {t.key: t for t in work.data.tickets} | dict(work.data.gone)
+        resolved: dict[str, list[tuple[AlertRecord, str]]] = {}
+        for record in work.resolving:
+            if record.key.alert != ALERT:
+                continue
+            snoozed = work.silenced.get(record.key.item)
+            if snoozed is not None:
+                text = f"snoozed: {snoozed}"
+            else:
+                ticket = now_as.get(record.key.item)
+                text = clearance(ticket, ctx.now, policy, ctx.calendar, project).text
+            resolved.setdefault(_message_of(record) or "", []).append((record, text))
+        return resolved
+
+    @staticmethod
+    def _changed_cards(work: Work[QueueData]) -> dict[str, list[Finding]]:
+        """Tickets still alerting whose line reads differently now (assigned since, say)."""
+        changed: dict[str, list[Finding]] = {}
+        for finding in work.active:
+            record = work.records.get(finding.record_key)
+            message = _message_of(record)
+            if record is None or not record.is_open or message is None:
+                continue
+            if _stored_card(record).state() != Card.of(finding).state():
+                changed.setdefault(message, []).append(finding)
+        return changed
 
     def _new_roots(
-        self, ctx: RunContext, policy: FirstResponsePolicy, findings: list[Finding]
-    ) -> list[Action]:
+        self,
+        ctx: RunContext,
+        policy: FirstResponsePolicy,
+        findings: list[Finding],
+        plan: Plan,
+        quiet: bool,
+    ) -> None:
         channel = self.channel(ctx)
-        ordered = sorted(
-            findings, key=lambda f: (not f.priority, -f.severity.rank, f.item)
-        )  # SOP: priority installers take precedence
-        escalating = any(f.severity is Severity.ESCALATION for f in ordered)
-        mention = self.mention(ctx) if escalating else ""
-        if len(ordered) <= self.config(ctx).group_threshold:
-            chunks = [[f] for f in ordered]
-            grouped = False
+        # SOP 004: priority installers take precedence.
+        ordered = sorted(findings, key=lambda f: (not f.priority, -f.severity.rank, f.item))
+        plan.escalated += [f for f in ordered if f.severity is Severity.ESCALATION]
+        if quiet:
+            plan.held += [f for f in ordered if f.severity in PINGED_TIERS]
+        if not ordered:
+            return
+        cards = [Card.of(f) for f in ordered]
+        grouped = len(ordered) > self.config(ctx).group_threshold
+        if grouped:
+            probe = [f"• {c.line()}" for c in cards]
+            parts = pack(probe, other_blocks=4, cap=ctx.settings.run.max_alerts_per_message)
         else:
-            size = ctx.settings.run.max_alerts_per_message
-            chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
-            grouped = True
-        actions = []
-        for chunk in chunks:
-            cards = [Card.of(f) for f in chunk]
+            parts = [[n] for n in range(len(ordered))]
+        for part in parts:
+            chunk = [ordered[n] for n in part]
+            chunk_cards = [cards[n] for n in part]
             if grouped:
-                text, blocks = group_message(cards, policy, mention)
+                text, blocks = group_message(chunk_cards, policy)
             else:
-                text, blocks = single_message(cards[0], policy, mention)
+                text, blocks = single_message(chunk_cards[0], policy)
             message_id = uuid.uuid4().hex[:16]
             changes = [
                 RecordChange(
@@ -550,15 +460,18 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                         "channel": Ref(0, "channel"),
                         "ts": Ref(0, "ts"),
                         "grouped": grouped,
-                        "members": [c.key for c in cards],
+                        "members": [c.key for c in chunk_cards],
                     },
                 ),
                 *(
-                    RecordChange(ticket_key(c.key), store={"message": message_id, "card": c.dump()})
-                    for c in cards
+                    RecordChange(
+                        ticket_key(c.key),
+                        store={"message": message_id, "card": c.dump(), **_held(f, quiet)},
+                    )
+                    for f, c in zip(chunk, chunk_cards, strict=True)
                 ),
             ]
-            actions.append(
+            plan.actions.append(
                 Action(
                     kind=ActionKind.SLACK_POST,
                     target=channel,
@@ -568,7 +481,6 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                     records=tuple(changes),
                 )
             )
-        return actions
 
     def _changes(
         self,
@@ -577,51 +489,47 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         work: Work[QueueData],
         message_id: str,
         rising: list[Finding],
-        resolved: list[tuple[AlertRecord, Clearance]],
-    ) -> list[Action]:
-        """One message's tier changes and resolved lines: the thread replies that notify, and
-        one edit in place that shows every member as it is now."""
+        resolved: list[tuple[AlertRecord, str]],
+        plan: Plan,
+        quiet: bool,
+    ) -> None:
+        """One message's tiers reached and lines resolved: the thread replies that notify,
+        then one edit in place that shows every member as it is now."""
         records = work.records
         record = records.get(message_key(message_id)) if message_id else None
-        current = {f.item: f for f in work.findings}
-        changes: list[RecordChange] = []
-        resolved_findings: list[Finding] = []
-        for member, why in resolved:
-            stored = Card.load(
-                member.store.get("card") or {"key": member.key.item, "url": None, "summary": ""}
-            )
-            card = replace(stored, resolved=why.text)
-            changes.append(RecordChange(member.key, store={"card": card.dump()}, close=True))
-            resolved_findings.append(_resolved_finding(member, card, why))
-        changed_cards = {f.item: Card.of(f) for f in rising}
-        changes += [
-            RecordChange(ticket_key(key), store={"card": card.dump()})
-            for key, card in changed_cards.items()
-        ]
         if record is None:
             # The message's record is gone (a ledger restored from an older copy): nothing to
-            # edit. A tier change is announced in a message of its own; a resolved line's
-            # record is closed by the pipeline (nothing resolves it here).
-            return self._new_roots(ctx, policy, rising)
+            # edit. A tier reached is announced in a message of its own; a resolved line's
+            # record is closed by the pipeline.
+            self._new_roots(ctx, policy, rising, plan, quiet)
+            return
         view = MessageView.load(record, records)
+        current = {f.item: f for f in work.active}
         cards = dict(view.cards)
+        changes: list[RecordChange] = []
         for key, card in list(cards.items()):
             fresh = current.get(key)
-            if fresh is not None and card.resolved is None:
+            if fresh is not None and card.is_open:
                 cards[key] = Card.of(fresh)  # every open line shows its ticket as it is now
-        cards.update(changed_cards)
-        for member, _why in resolved:
-            cards[member.key.item] = Card.load(
-                next(c.store["card"] for c in changes if c.key == member.key)
-            )
-        still_open = any(c.resolved is None for c in cards.values())
-        escalated = any(
-            c.resolved is None and c.severity is Severity.ESCALATION for c in cards.values()
-        )
-        mention = self.mention(ctx) if escalated else ""
-        text, blocks = replace(view, cards=cards).render(policy, mention)
-        if not still_open:
+                if cards[key].state() != card.state():
+                    changes.append(RecordChange(ticket_key(key), store={"card": cards[key].dump()}))
+        resolved_findings = []
+        for member, text in resolved:
+            card = replace(_stored_card(member), resolved=text)
+            cards[member.key.item] = card
+            changes.append(RecordChange(member.key, store={"card": card.dump()}, close=True))
+            resolved_findings.append(_resolved_finding(member, card, text))
+        for finding in rising:
+            cards[finding.item] = Card.of(finding)
+            store = {"card": cards[finding.item].dump(), **_held(finding, quiet)}
+            changes = [c for c in changes if c.key != finding.record_key]
+            changes.append(RecordChange(finding.record_key, store=store))
+        plan.escalated += [f for f in rising if f.severity is Severity.ESCALATION]
+        if quiet:
+            plan.held += [f for f in rising if f.severity in PINGED_TIERS]
+        if not any(c.is_open for c in cards.values()):
             changes.append(RecordChange(record.key, close=True))
+        text, blocks = replace(view, cards=cards).render(policy)
         update = Action(
             kind=ActionKind.SLACK_UPDATE,
             target=view.channel,
@@ -632,60 +540,179 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             notifies=False,
             records=tuple(changes),
         )
-        actions: list[Action] = []
-        replies: list[Action] = []
-        for tier in sorted({f.severity for f in rising}, key=lambda s: -s.rank):
-            in_tier = [f for f in rising if f.severity is tier]
-            who = self.mention(ctx) if tier is Severity.ESCALATION else ""
-            reply_text, reply_blocks = tier_reply(
-                [changed_cards[f.item] for f in in_tier], tier, who
-            )
-            replies.append(
-                Action(
-                    kind=ActionKind.SLACK_THREAD_REPLY,
-                    target=view.channel,
-                    thread_ts=view.ts,
-                    findings=in_tier,
-                    text=reply_text,
-                    blocks=reply_blocks,
-                )
-            )
+        replies = [
+            self._tier_reply(ctx, view, tier, [f for f in rising if f.severity is tier], quiet)
+            for tier in sorted({f.severity for f in rising}, key=lambda s: -s.rank)
+        ]
         if replies:
-            # The replies notify; the edit follows them (and is finished by a later run if it
-            # fails), so the message never shows a tier nobody was told about.
+            # The replies notify; the edit follows them (finished by a later run if it fails),
+            # so the message never shows a tier nobody was told about.
             first, *rest = replies
             first.then = (*rest, update)
-            actions.append(first)
+            plan.actions.append(first)
         else:
-            actions.append(update)
+            plan.actions.append(update)
+
+    def _tier_reply(
+        self,
+        ctx: RunContext,
+        view: MessageView,
+        tier: Severity,
+        findings: list[Finding],
+        quiet: bool,
+    ) -> Action:
+        """Breach: mention the assignees (or the on-duty group), or show it in the channel.
+        Escalation: the lead hears of it once, in the run's escalation message, not here."""
+        mentions: list[str] = []
+        if tier is Severity.BREACH and not quiet:
+            for finding in findings:
+                who = self._assignee_mention(ctx, finding) or self._on_duty(ctx)
+                if who and who not in mentions:
+                    mentions.append(who)
+        text, blocks = tier_reply([Card.of(f) for f in findings], tier, mentions)
+        return Action(
+            kind=ActionKind.SLACK_THREAD_REPLY,
+            target=view.channel,
+            thread_ts=view.ts,
+            findings=findings,
+            text=text,
+            blocks=blocks,
+            broadcast=tier is Severity.BREACH and not mentions and not quiet,
+        )
+
+    def _escalation(
+        self, ctx: RunContext, policy: FirstResponsePolicy, findings: list[Finding]
+    ) -> Action:
+        text, blocks = escalation_message([Card.of(f) for f in findings], policy, self.lead(ctx))
+        return Action(
+            kind=ActionKind.SLACK_POST,
+            target=self.channel(ctx),
+            findings=findings,
+            text=text,
+            blocks=blocks,
+        )
+
+    def _dms(
+        self, ctx: RunContext, policy: FirstResponsePolicy, work: Work[QueueData]
+    ) -> list[Action]:
+        """One DM per assignee listing their tickets that reached a tier since the last DM."""
+        if not self.config(ctx).dm_assignee:
+            return []
+        owed: dict[str, list[Finding]] = {}
+        for finding in work.active:
+            email = finding.facts.get("assignee_email")
+            account = str(finding.facts.get("assignee_account_id") or email or "")
+            if finding.severity not in PINGED_TIERS or not email:
+                continue
+            record = work.records.get(finding.record_key)
+            if record is None or not record.is_open and finding not in work.fresh:
+                continue
+            sent = dict((record.store.get("dms") if record else None) or {})
+            if sent.get(str(finding.severity)) != account:
+                owed.setdefault(str(email), []).append(finding)
+        actions = []
+        for email, findings in sorted(owed.items()):
+            text, blocks = assignee_dm([Card.of(f) for f in findings], policy)
+            changes = []
+            for f in findings:
+                record = work.records.get(f.record_key)
+                sent = dict((record.store.get("dms") if record else None) or {})
+                account = str(f.facts.get("assignee_account_id") or email)
+                changes.append(
+                    RecordChange(f.record_key, store={"dms": sent | {str(f.severity): account}})
+                )
+            actions.append(
+                Action(
+                    kind=ActionKind.SLACK_DM,
+                    target=email,
+                    findings=findings,
+                    text=text,
+                    blocks=blocks,
+                    notifies=False,
+                    records=tuple(changes),
+                )
+            )
         return actions
 
-    # -- the escalation contact --------------------------------------------------------------
-    def mention(self, ctx: RunContext) -> str:
+    def _held_pings(
+        self,
+        ctx: RunContext,
+        policy: FirstResponsePolicy,
+        work: Work[QueueData],
+        escalated: list[Finding],
+    ) -> Action | None:
+        """The hours have started: one message with every ping held while it was quiet, and
+        any escalation of this run (so the lead is pinged once)."""
+        current = {f.item: f for f in work.active}
+        held = [
+            current[key.item]
+            for key, record in sorted(work.records.items(), key=lambda kv: kv[0].item)
+            if key.alert == ALERT
+            and record.is_open
+            and record.store.get("held")
+            and key.item in current
+        ]
+        if not held:
+            return None
+        told = held + [f for f in escalated if f.item not in {h.item for h in held}]
+        mentions: list[str] = []
+        if any(f.severity is Severity.ESCALATION for f in told) and self.lead(ctx):
+            mentions.append(self.lead(ctx))
+        for finding in told:
+            who = self._assignee_mention(ctx, finding) or self._on_duty(ctx)
+            if who and who not in mentions:
+                mentions.append(who)
+        text, blocks = held_summary([Card.of(f) for f in told], policy, mentions)
+        return Action(
+            kind=ActionKind.SLACK_POST,
+            target=self.channel(ctx),
+            findings=told,
+            text=text,
+            blocks=blocks,
+            notifies=False,
+            records=tuple(RecordChange(f.record_key, store={"held": None}) for f in held),
+        )
+
+    # -- who is mentioned ------------------------------------------------------------------
+    def lead(self, ctx: RunContext) -> str:
         """``<@U...>`` for the escalation contact, a group mention verbatim, else their name."""
-        if self._mention is None:
-            self._mention = _mention_of(ctx, self.config(ctx).escalate_to)
-        return self._mention
+        role = self.config(ctx).escalate_to
+        if role not in self._mentions:
+            self._mentions[role] = _mention_of(ctx, role)
+        return self._mentions[role]
+
+    def _on_duty(self, ctx: RunContext) -> str:
+        return _slack_mention(ctx.settings.notify.on_duty or "")
+
+    def _assignee_mention(self, ctx: RunContext, finding: Finding) -> str:
+        email = str(finding.facts.get("assignee_email") or "")
+        if not email:
+            return ""
+        key = f"email:{email.casefold()}"
+        if key not in self._mentions:
+            try:
+                user = ctx.slack.user_id(email)
+            except AdapterError as exc:
+                log.warning("cannot look up an assignee in Slack: %s", exc, extra=ctx.extra())
+                user = None
+            self._mentions[key] = f"<@{user}>" if user else ""
+        return self._mentions[key]
 
 
-def _message_of(record: AlertRecord | None) -> str | None:
-    if record is None:
-        return None
-    message = record.store.get("message")
-    return str(message) if message else None
+def _held(finding: Finding, quiet: bool) -> dict[str, Any]:
+    """A ping owed once quiet hours end (breach and escalation only)."""
+    return {"held": str(finding.severity)} if quiet and finding.severity in PINGED_TIERS else {}
 
 
-def _resolved_finding(record: AlertRecord, card: Card, why: Clearance) -> Finding:
-    """What the decision log says about a resolved line ("why" shows it)."""
+def _resolved_finding(record: AlertRecord, card: Card, text: str) -> Finding:
+    """What the decision log says about a resolved line (``why`` shows it)."""
     return Finding(
         job=JOB_NAME,
         rule="resolved",
         item=record.key.item,
         severity=Severity.INFO,
-        summary=why.text,
+        summary=text,
         facts={
-            "reason": why.reason,
-            "at": why.at.isoformat() if why.at else None,
             "alerted_tier": str(record.tier) if record.tier else None,
             "first_alerted_at": record.first_sent_at.isoformat() if record.first_sent_at else None,
         },
@@ -699,19 +726,25 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 
 
-def _mention_of(ctx: RunContext, role: str) -> str:
-    from jobs.adapters.http import AdapterError
-
-    person = ctx.person(role)
-    if person is None:
-        return ""
-    configured = (person.slack_user or "").strip()
+def _slack_mention(configured: str) -> str:
+    """A configured Slack user or group as a mention ('' when it is neither)."""
+    configured = configured.strip()
     if configured.startswith("<") and configured.endswith(">"):
         return configured  # a user group (<!subteam^S123>) or a ready-made mention
     if _USER_ID.fullmatch(configured):
         return f"<@{configured}>"
     if _GROUP_ID.fullmatch(configured):
         return f"<!subteam^{configured}>"
+    return ""
+
+
+def _mention_of(ctx: RunContext, role: str) -> str:
+    person = ctx.person(role)
+    if person is None:
+        return ""
+    configured = _slack_mention(person.slack_user or "")
+    if configured:
+        return configured
     if person.email:
         try:
             user = ctx.slack.user_id(person.email)

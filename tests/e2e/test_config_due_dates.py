@@ -32,7 +32,7 @@ def test_it_sends_one_digest_with_dates_lateness_and_mentions(desk, tmp_path: Pa
     assert result.code == 0, result.err
     (message,) = stack.slack.messages_in(CHANNEL)
     text = message.text
-    assert "CS dates due 2026-11-23: 4 task(s), 3 late" in text
+    assert "CS dates due 2026-11-23: 4 tasks, 3 late" in text
     cs520 = line_of(text, "CS-520")
     assert "Green Light Solar" in cs520
     assert "Configuration Date 2026-11-20 (1 business day late)" in cs520

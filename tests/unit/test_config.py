@@ -122,16 +122,24 @@ def test_a_job_missing_from_the_file_runs_with_its_defaults(tmp_path: Path) -> N
 # -- every section refuses unknown keys --------------------------------------------------------
 
 
-def _sections(model: type, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every mapping section of the settings, nested ones included (people.approver, ...)."""
+def _sections(model: type, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every mapping section of the settings, nested ones included (people.approver, ...);
+    a list of sections is entered at its first item (notify.inhibit.0)."""
+    import typing
+
     from pydantic import BaseModel
 
     found = [path]
     for name, field in model.model_fields.items():
-        for arm in (field.annotation, *getattr(field.annotation, "__args__", ())):
+        for arm in (field.annotation, *typing.get_args(field.annotation)):
             if isinstance(arm, type) and issubclass(arm, BaseModel):
                 found.extend(_sections(arm, (*path, name)))
                 break
+            if typing.get_origin(arm) is list:
+                [item] = typing.get_args(arm)
+                if isinstance(item, type) and issubclass(item, BaseModel):
+                    found.extend(_sections(item, (*path, name, 0)))
+                    break
     return found
 
 
@@ -152,15 +160,17 @@ def test_the_walk_reaches_nested_sections() -> None:
     assert len(SECTIONS) > 15
 
 
-def _nested(path: tuple[str, ...], leaf: dict) -> dict:
+def _nested(path: tuple[str | int, ...], leaf: dict) -> dict:
+    value: object = leaf
     for key in reversed(path):
-        leaf = {key: leaf}
-    return leaf
+        value = [value] if isinstance(key, int) else {key: value}
+    assert isinstance(value, dict)
+    return value
 
 
-@pytest.mark.parametrize("section", SECTIONS, ids=lambda p: ".".join(p) or "(top)")
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda p: ".".join(map(str, p)) or "(top)")
 def test_an_unknown_key_is_an_error_in_every_section(
-    tmp_path: Path, section: tuple[str, ...]
+    tmp_path: Path, section: tuple[str | int, ...]
 ) -> None:
     from jobs.registry import all_jobs
 
@@ -170,7 +180,7 @@ def test_an_unknown_key_is_an_error_in_every_section(
     path = write_settings(tmp_path, overrides)
     with pytest.raises(ConfigError) as info:
         load_settings(path, {n: j.spec.config_model for n, j in all_jobs().items()})
-    key = ".".join((*section, "typo_key"))
+    key = ".".join(map(str, (*section, "typo_key")))
     assert any(p.startswith(f"{key}: unknown key") for p in info.value.problems), (
         info.value.problems
     )
@@ -348,7 +358,9 @@ def test_monitoring_urls_are_checked(tmp_path: Path, overrides: dict, key: str) 
 def test_a_calendar_with_no_working_weekday_is_refused(tmp_path: Path, mode: str) -> None:
     closed = {d: None for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     problems = problems_for(tmp_path, {"calendar": {"mode": mode, "hours": closed}})
-    assert any(p.startswith("calendar: ") and "no weekday has working hours" in p for p in problems)
+    assert any(
+        p.startswith("calendar.hours: ") and "no weekday has working hours" in p for p in problems
+    )
 
 
 def test_check_settings_names_an_unknown_holiday_subdivision(tmp_path: Path) -> None:
