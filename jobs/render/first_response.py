@@ -256,7 +256,9 @@ def escalation_message(
     return fallback(summary, [c.plain() for c in ordered]), blocks
 
 
-def assignee_dm(cards: Sequence[Card], policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
+def assignee_dm(
+    cards: Sequence[Card], policy: FirstResponsePolicy
+) -> tuple[str, list[Block]]:
     """A DM to the agent a ticket is assigned to, when it reaches a tier nobody replied by."""
     ordered = order(cards)
     target = human_duration(policy.first_response)
