@@ -70,6 +70,11 @@ def _wrong_value(annotation: Any) -> Any:
     """A value of the wrong type for ``annotation``, as a YAML file could hold it."""
     inner = _optional_inner(annotation)
     origin = typing.get_origin(inner)
+    if origin in (typing.Union, types.UnionType):
+        # Several arms (a choice or a mapping): a list of words is wrong for all of them.
+        arms = typing.get_args(inner)
+        assert not any(typing.get_origin(a) is list for a in arms), annotation
+        return ["not", "a", "mapping"]
     if inner is bool:
         return "perhaps"
     if inner in (int, float):
