@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from emulators.base import Call
+from jobs.render.words import plural
 
 ROOT = Path(__file__).resolve().parents[1]
 DESK = ROOT / "emulators" / "fixtures" / "demo"
@@ -41,7 +42,7 @@ def _demo_settings() -> Path:
     return path
 
 
-def _print_jira_writes(calls: list[Call], out: TextIO) -> None:
+def _print_jira_writes(calls: list[Call], out: TextIO) -> int:
     writes = [
         c
         for c in calls
@@ -63,6 +64,7 @@ def _print_jira_writes(calls: list[Call], out: TextIO) -> None:
         elif body:
             summary += f"  {json.dumps(body)[:300]}"
         print(summary, file=out)
+    return len(writes)
 
 
 def main() -> int:
@@ -94,6 +96,7 @@ def main() -> int:
         for run in (1, 2):
             print(f"\n######## run {run}: python -m jobs run all ########", file=out)
             slack_before = len(stack.slack.messages)
+            slack_calls_before = len(stack.slack.calls)
             jira_before = len(stack.jira.calls)
             buffer = io.StringIO()
             report = STATE / f"run{run}.json"
@@ -114,16 +117,31 @@ def main() -> int:
                 )
             new_messages = stack.slack.messages[slack_before:]
             print(f"\n== Slack messages sent in run {run}: {len(new_messages)} ==", file=out)
-            if run == 1:
-                print(stack.slack.transcript(), file=out)
-            for message in new_messages if run > 1 else []:
-                print(f"  {message.channel}: {message.text}", file=out)
+            edits = [
+                c
+                for c in stack.slack.calls[slack_calls_before:]
+                if c.path.endswith("/chat.update") and c.status == 200
+            ]
+            if edits:
+                print(f"  ({plural(len(edits), 'message')} edited in place)", file=out)
+            print(stack.slack.transcript(since=slack_before), file=out)
             calls = stack.jira.calls[jira_before:]
-            _print_jira_writes(calls, out)
+            writes = _print_jira_writes(calls, out)
             print(f"\nexit code: {code}", file=out)
+        if not new_messages and not writes:
+            print(
+                "\nRun 2 sent nothing new: every alert is within its re-alert window and every "
+                "customer reply is already on its ticket.",
+                file=out,
+            )
+        else:
+            print(
+                f"\nRun 2 sent {plural(len(new_messages), 'new Slack message')} and made "
+                f"{plural(writes, 'Jira write')} the first run did not: read them above.",
+                file=out,
+            )
         print(
-            "\nRun 2 sent nothing new: every alert is within its re-alert window and every "
-            "customer reply is already on its ticket.\nTry: .venv/bin/python -m jobs why SS-101 "
+            "Try: .venv/bin/python -m jobs why SS-101 "
             f"(with JOBS_LEDGER_URL=sqlite:///{STATE / 'ledger.db'})",
             file=out,
         )

@@ -162,14 +162,16 @@ class SlackEmulator(Emulator):
         """Replies under the message ``ts`` (without the parent), oldest first."""
         return [m for m in self.messages_in(channel) if m.thread_ts == ts and m.ts != ts]
 
-    def transcript(self) -> str:
-        """Everything posted, per conversation, as a person would read it (for the demo)."""
+    def transcript(self, since: int = 0) -> str:
+        """Everything posted (from the ``since``-th message on), per conversation, as a person
+        would read it (for the demo)."""
         lines: list[str] = []
         with self._lock:
-            conversations = list(dict.fromkeys(m.channel for m in self.messages))
+            posted = self.messages[since:]
+            conversations = list(dict.fromkeys(m.channel for m in posted))
             for cid in conversations:
                 lines.append(self._conversation_name(cid))
-                in_channel = [m for m in self.messages if m.channel == cid]
+                in_channel = [m for m in posted if m.channel == cid]
                 for message in in_channel:
                     if message.thread_ts and message.thread_ts != message.ts:
                         continue

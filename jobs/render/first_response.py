@@ -18,6 +18,7 @@ from jobs.model import Finding, Severity
 from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, human_duration, section_blocks
 from jobs.render.pack import fallback
 from jobs.render.slack import Block, context, escape, header, link, section, truncate
+from jobs.render.words import plural
 from jobs.rules.unassigned_first_response import FirstResponsePolicy
 
 SUMMARY_CHARS = 150
@@ -38,10 +39,6 @@ LEGEND = {
     Severity.ESCALATION: ":fire: overdue {factor}× the target (lead told)",
 }
 TO_DO = "Reply publicly on the ticket; if nobody has it, assign it to yourself first."
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +116,16 @@ class Card:
         parts = [
             f"{self.icon()} {mark}{self.link()} {escape(truncate(self.summary, SUMMARY_CHARS))}"
         ]
+        if self.organization:
+            parts.append(escape(self.organization))
+        parts.append(escape(self.resolved if self.resolved is not None else self.status))
+        return " · ".join(p.strip() for p in parts if p.strip())
+
+    def short_line(self) -> str:
+        """`:star: <url|SS-101> · Org · assigned to …, still no reply after 6 d`: for a message
+        that repeats tickets the channel's list already shows in full."""
+        mark = PRIORITY_MARK if self.priority and self.is_open else ""
+        parts = [f"{mark}{self.link()}"]
         if self.organization:
             parts.append(escape(self.organization))
         parts.append(escape(self.resolved if self.resolved is not None else self.status))
@@ -246,7 +253,7 @@ def escalation_message(
         f":fire: *{plural(len(ordered), 'ticket')} without a first response after "
         f"{factor}× the {target} target* {lead}".rstrip()
     )
-    lines = [f"• {c.line()}" for c in ordered]
+    lines = [f"• {c.short_line()}" for c in ordered]
     blocks = [
         section(title),
         *section_blocks(lines),
@@ -256,9 +263,7 @@ def escalation_message(
     return fallback(summary, [c.plain() for c in ordered]), blocks
 
 
-def assignee_dm(
-    cards: Sequence[Card], policy: FirstResponsePolicy
-) -> tuple[str, list[Block]]:
+def assignee_dm(cards: Sequence[Card], policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
     """A DM to the agent a ticket is assigned to, when it reaches a tier nobody replied by."""
     ordered = order(cards)
     target = human_duration(policy.first_response)

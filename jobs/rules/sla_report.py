@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 from jobs.calendar import BusinessCalendar
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.alerts import human_duration
+from jobs.render.words import plural
 from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_by, figures_of
 from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
 from jobs.rules.unassigned_first_response import first_response
@@ -457,7 +458,8 @@ def build_report(
         problems.append(
             DataProblem(
                 "Time to first response",
-                f"{len(fallback)} ticket(s) without Jira's first-response SLA were measured from "
+                f"{plural(len(fallback), 'ticket')} without Jira's first-response SLA "
+                f"{'was' if len(fallback) == 1 else 'were'} measured from "
                 f"their comments: {', '.join(sorted(fallback))}",
             )
         )

@@ -20,6 +20,9 @@ field the digest complained about:
   not at High ("if you create a linked ticket manually, you'll need to mark it high priority
   manually too"). Its item is the CS key; the digest goes to the SS ticket's assignee.
 
+A closed ticket that duplicates another (an approval that arrived as its own ticket, linked
+and closed by SOP 001 step 5) is not checked: the original carries the fields.
+
 Organization and EB-label checks apply to open and recently resolved tickets alike (the weekly
 report groups by organization); priority checks only to open tickets, whose order of work they
 decide. Findings carry ``fix``: the one change that is certain (the EB label, High priority),
@@ -143,6 +146,15 @@ def _has_label(ticket: Ticket, label: str) -> bool:
     return any(existing.casefold() == label.casefold() for existing in ticket.labels)
 
 
+def closed_as_duplicate(ticket: Ticket) -> bool:
+    """The ticket "duplicates" another (a Duplicate link seen from its inward side, which Jira
+    serves as ``outwardIssue`` with the type's outward phrase)."""
+    return any(
+        link.type_name.casefold() == "duplicate" and link.direction == "outward"
+        for link in ticket.links
+    )
+
+
 def config_links(ticket: Ticket, config_project: str) -> list[str]:
     """Keys of the config-project tickets linked to ``ticket`` (either direction), in order."""
     prefix = f"{config_project}-"
@@ -188,6 +200,8 @@ def problems_of(
     )
     if ticket.is_done and not recently_resolved:
         return found, data  # resolved before the look-back: nobody edits those any more
+    if ticket.is_done and closed_as_duplicate(ticket):
+        return found, data  # its fields live on the ticket it duplicates (SOP 001 step 5)
 
     if not any(org.strip() for org in ticket.organizations):
         found.append(Problem(MISSING_ORGANIZATION, ticket, "no Organization"))

@@ -55,6 +55,7 @@ from jobs.model import (
     StatusCategory,
 )
 from jobs.render.templates import TemplateSpec
+from jobs.render.words import plural
 from jobs.rules.channel_partner_request import (
     CS_TASK_PROPERTY,
     DEFAULT_TITLE_PATTERN,
@@ -259,7 +260,7 @@ def _task_footer(cfg: ChannelPartnerRequestConfig) -> str:
 def _alert_title(severity: Severity, count: int) -> str:
     if severity is Severity.INFO:
         return f"Channel partner requests: {count} ready for the customer reply"
-    return f"Channel partner requests: {count} CS task(s) missing or incomplete"
+    return f"Channel partner requests: {plural(count, 'CS task')} missing or incomplete"
 
 
 def _dates_from(facts: dict[str, Any]) -> ExpectedDates:

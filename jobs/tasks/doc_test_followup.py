@@ -29,6 +29,7 @@ from jobs.model import Action, ActionKind, Evaluation, Finding, Severity
 from jobs.render.alerts import grouped_alerts, human_duration
 from jobs.render.slack import escape, link
 from jobs.render.templates import TemplateSpec
+from jobs.render.words import plural
 from jobs.rules.onboard_testing import (
     FOLLOWUP_JOB,
     RULE_CLOSE_FULFILLED,
@@ -208,14 +209,16 @@ class DocTestFollowupJob(Job[OnboardData]):
         actions += self._alerts(
             by_rule.get(RULE_CUSTOMER_REPLIED, []),
             ctx,
-            lambda s, n: f"{n} customer(s) answered 'Doc ready to test': relay to the CS ticket",
+            lambda s, n: (
+                f"{plural(n, 'customer')} answered 'Doc ready to test': relay to the CS ticket"
+            ),
             self._reply_line(ctx),
         )
         actions += [self._close(f, ctx) for f in by_rule.get(RULE_CLOSE_FULFILLED, [])]
         actions += self._alerts(
             by_rule.get(RULE_SILENT_FULFILLED, []),
             ctx,
-            lambda s, n: f"{n} fulfilled ticket(s) with no customer reply: close them",
+            lambda s, n: f"{plural(n, 'fulfilled ticket')} with no customer reply: close them",
             self._silent_line(ctx),
         )
         return actions

@@ -199,7 +199,9 @@ def _candidate_text(candidate: dict[str, Any]) -> str:
 
 
 def alert_line(finding: Finding) -> str:
-    """`*Sunrise Solar Co* · Approved · sheet row 14 · missing for 3 h · `sheet:sunrise solar``.
+    """`*Sunrise Solar Co* · Approved · sheet row 14 · no ticket since first seen 3 h ago ·
+    `sheet:sunrise solar``. The time counts from this job's first sighting of the approved row
+    (the sheet has no approval date), so it says so.
 
     Possible tickets follow on an indented line, each linked. Sheet text is escaped.
     """
@@ -214,7 +216,7 @@ def alert_line(finding: Finding) -> str:
         f"{mark}*{escape(str(facts.get('account', finding.item)))}*",
         escape(str(facts.get("status", ""))),
         where,
-        f"missing for {escape(str(facts.get('missing_for', '?')))}",
+        f"no ticket since first seen {escape(str(facts.get('missing_for', '?')))} ago",
         f"`{escape(finding.item)}`",  # the key for `jobs why` and `jobs silence`
     ]
     line = " · ".join(parts)
@@ -251,6 +253,11 @@ def _footer(ctx: RunContext, severity: Severity) -> str:
         text += (
             " · same installer? make the ticket's Organization and the sheet's name agree, "
             "or `jobs silence` the account's key"
+        )
+    else:
+        text += (
+            " · to do: the approval's automation opened no ticket; find the onboarding email "
+            "or open the SS ticket by hand and follow SOP 001"
         )
     return text
 

@@ -32,6 +32,7 @@ from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
 from jobs.render.alerts import section_blocks
 from jobs.render.pack import fallback, pack
 from jobs.render.slack import context, escape, header, link, section
+from jobs.render.words import plural
 from jobs.rules.ticket_hygiene import JOB as JOB_NAME
 from jobs.rules.ticket_hygiene import (
     PROBLEMS,
@@ -198,10 +199,6 @@ def _chunks(
     return [[groups[i] for i in part] for part in parts]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def digest_actions(
     email: str, findings: Sequence[Finding], ctx: RunContext, fixing: bool
 ) -> list[Action]:
@@ -212,7 +209,7 @@ def digest_actions(
     actions = []
     for n, chunk in enumerate(chunks, start=1):
         verb = "is" if len(tickets) == 1 else "are"
-        title = f"Ticket hygiene: {_plural(len(tickets), 'ticket')} of yours {verb} missing fields"
+        title = f"Ticket hygiene: {plural(len(tickets), 'ticket')} of yours {verb} missing fields"
         if len(chunks) > 1:
             title += f" ({n}/{len(chunks)})"
         lines = [f"• {ticket_line(key, group, fixing)}" for key, group in chunk]
@@ -253,8 +250,7 @@ def summary_actions(
         counts.setdefault(name, set()).update(str(f.facts["ticket"]) for f in group)
     nobody = _by_ticket(groups.get(None, []))
     title = (
-        f"Ticket hygiene: {_plural(len(everything), 'problem')} on "
-        f"{_plural(len(tickets), 'ticket')}"
+        f"Ticket hygiene: {plural(len(everything), 'problem')} on {plural(len(tickets), 'ticket')}"
     )
     parts = [f"{escape(name)} {len(keys)}" for name, keys in sorted(counts.items())]
     if nobody:

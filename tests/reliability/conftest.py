@@ -223,10 +223,11 @@ def _links(stack: Any, keys: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _items(text: str, keys: set[str]) -> set[str]:
+def _items(text: str, keys: set[str], bold: bool = True) -> set[str]:
     """The tickets (keys) and accounts (bold names) a Slack message speaks of."""
     found = {k for k in _KEY.findall(text) if k in keys}
-    found.update(name.strip() for name in _BOLD.findall(text))
+    if bold:
+        found.update(name.strip() for name in _BOLD.findall(text))
     return found or {"(no item)"}
 
 
@@ -244,6 +245,26 @@ def _signature(text: str, items: set[str]) -> str:
     return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words[:3]) or "-"
 
 
+def _everything_shown(message: Any) -> str:
+    """The fallback text and every text of the blocks: a packed message lists more lines in
+    its blocks than its fallback (capped under Slack's 4,000 characters) can name."""
+    texts = [message.text or ""]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                texts.append(node["text"])
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.blocks or [])
+    return "\n".join(texts)
+
+
 def effects(stack: Any, base: Baseline) -> Counter[str]:
     """Every outward effect since `base`, one count per item per kind of message or per ticket.
 
@@ -258,7 +279,8 @@ def effects(stack: Any, base: Baseline) -> Counter[str]:
             slack.channels.get(message.channel) or f"DM {slack.dm_channels.get(message.channel)}"
         )
         kind = "reply" if message.thread_ts and message.thread_ts != message.ts else "root"
-        items = _items(message.text, keys)
+        items = _items(message.text, keys) | _items(_everything_shown(message), keys, bold=False)
+        items -= {"(no item)"} if len(items) > 1 else set()
         what = _signature(message.text, items)
         for item in sorted(items):
             seen[f"slack {where} {kind} [{what}] {item}"] += 1

@@ -164,6 +164,17 @@ def test_it_checks_resolved_tickets_only_within_the_look_back(resolved_ago, fire
     assert bool(found) is fires
 
 
+def test_it_leaves_a_ticket_closed_as_a_duplicate_alone():
+    """SOP 001 step 5 closes a separate approval ticket as a duplicate; its Organization and
+    Channel live on the original, so nagging about them is noise."""
+    dup = IssueLink("Duplicate", "outward", "duplicates", "SS-313")
+    original = IssueLink("Duplicate", "inward", "is duplicated by", "SS-345")
+    assert rules([done("SS-345", channel=(), organizations=(), links=(dup,))]) == []
+    # The original (which "is duplicated by") and an open duplicate are still checked.
+    assert rules([done("SS-313", channel=(), organizations=(), links=(original,))])
+    assert rules([ticket("SS-346", organizations=(), links=(dup,))])
+
+
 def test_it_offers_the_eb_label_as_the_certain_fix():
     t = ticket(summary="Re: EverBright Partner Onboarding")
     (finding,) = evaluate_hygiene([t], NOW, POLICY, CAL).findings

@@ -297,11 +297,14 @@ def test_it_reports_truncated_comments_and_still_alerts() -> None:
 # -- scope, priority, missing fields -------------------------------------------------------------
 
 
-def test_it_skips_assigned_and_done_tickets_the_search_should_not_return() -> None:
+def test_it_keeps_an_assigned_ticket_nobody_answered_and_skips_a_done_one() -> None:
+    """SOP 004's first response runs until a public reply: assigning the ticket does not
+    answer the customer, so its line stays (naming the assignee); a closed ticket is done."""
     assigned = ticket("SS-102", assignee=AGENT)
     done = ticket("SS-103", status="Resolved", status_category=StatusCategory.DONE)
     result = evaluate_unassigned([assigned, done], CREATED + timedelta(hours=5), POLICY, ALWAYS)
-    assert result.findings == []
+    assert [f.item for f in result.findings] == ["SS-102"]
+    assert "assigned to Ana Ruiz" in result.findings[0].summary
     assert result.examined == 2
 
 
@@ -382,11 +385,6 @@ NOW = CREATED + timedelta(hours=2, minutes=30)
     ("current", "reason", "text"),
     [
         (
-            ticket(assignee=AGENT, updated=CREATED + timedelta(hours=2, minutes=13)),
-            "assigned",
-            "assigned to Ana Ruiz after 2 h 13 m",
-        ),
-        (
             ticket(comments=(comment(AGENT, 95),), comments_total=1),
             "answered",
             "answered by Ana Ruiz after 1 h 35 m",
@@ -398,8 +396,8 @@ NOW = CREATED + timedelta(hours=2, minutes=30)
                 comments=(comment(AGENT, 130),),
                 comments_total=1,
             ),
-            "assigned",
-            "assigned to Ana Ruiz, answered by Ana Ruiz after 2 h 10 m",
+            "answered",
+            "answered by Ana Ruiz after 2 h 10 m",
         ),
         (
             ticket(
@@ -410,7 +408,6 @@ NOW = CREATED + timedelta(hours=2, minutes=30)
             "closed",
             "closed (Resolved) after 2 h 5 m",
         ),
-        (ticket(assignee=AGENT), "assigned", "assigned to Ana Ruiz after 2 h 30 m"),
         (None, "gone", "no longer found in the SS queue"),
         (
             ticket(first_response_sla=sla(timedelta(minutes=5), paused=True), status="Pending"),
@@ -424,8 +421,15 @@ def test_it_words_why_an_open_alert_cleared(current, reason, text) -> None:
     assert (cleared.reason, cleared.text) == (reason, text)
 
 
+def test_an_assignment_alone_does_not_clear_an_open_alert() -> None:
+    """The customer is still waiting: assigned, unanswered, open is no clearance."""
+    current = ticket(assignee=AGENT, updated=CREATED + timedelta(hours=2, minutes=13))
+    assert clearance(current, NOW, JIRA_POLICY, ALWAYS, project="SS").reason == "unknown"
+
+
 def test_it_measures_the_clearance_in_working_time_on_business_hours() -> None:
     friday = datetime(2026, 11, 20, 16, 0, tzinfo=NY)
     monday = datetime(2026, 11, 23, 10, 15, tzinfo=NY)
-    current = ticket(created=friday, assignee=AGENT, updated=monday)
-    assert clearance(current, monday, POLICY, OFFICE).text == "assigned to Ana Ruiz after 2 h 15 m"
+    reply = replace(comment(AGENT, 0), created=monday)
+    current = ticket(created=friday, assignee=AGENT, comments=(reply,), comments_total=1)
+    assert clearance(current, monday, POLICY, OFFICE).text == "answered by Ana Ruiz after 2 h 15 m"
