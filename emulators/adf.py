@@ -5,6 +5,10 @@ REST v3 answers with ADF documents, so bodies are rendered as paragraphs (blank-
 hard breaks (single newlines) and ``mention`` nodes; v3 writes arrive as ADF and are flattened
 back. Only the node types Jira produces for plain comments are rendered; anything richer that a
 client sends is flattened to its text so nothing is lost silently.
+
+v3 takes rich text only as an ADF document and v2 only as a string (`rich_text`), as Jira does:
+"Operation value must be an Atlassian Document". Flattening walks the tree without recursion,
+so a document nested thousands of levels deep is text, not a RecursionError.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 MENTION = re.compile(r"\[~accountid:([^\]\s]+)\]")
+ADF_REQUIRED = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+V2_STRING_REQUIRED = "Operation value must be a string in REST API version 2"
 
 
 def text_to_adf(text: str, display_name: Callable[[str], str | None] = lambda _id: None) -> dict:
@@ -51,18 +57,77 @@ def _inline(line: str, display_name: Callable[[str], str | None]) -> list[dict[s
     return nodes
 
 
+def is_adf_document(value: Any) -> bool:
+    """A ``doc`` of version 1 whose nodes (all the way down) are objects with a string type."""
+    if not isinstance(value, dict) or value.get("type") != "doc" or value.get("version") != 1:
+        return False
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            return False
+        content = node.get("content")
+        if content is None and node is not value:
+            continue
+        if not isinstance(content, list):
+            return False
+        stack.extend(content)
+    return True
+
+
+def rich_text(value: Any, version: str) -> str:
+    """A written rich-text value (comment body, description) as stored text.
+
+    Raises ValueError with Jira's message when the value has the other version's shape.
+    """
+    if value is None:
+        return ""
+    if version == "3":
+        if not is_adf_document(value):
+            raise ValueError(ADF_REQUIRED)
+        return adf_to_text(value)
+    if not isinstance(value, str):
+        raise ValueError(V2_STRING_REQUIRED)
+    return value
+
+
 def adf_to_text(node: Any) -> str:
-    """ADF -> text with ``[~accountid:ID]`` mentions; a plain string passes through."""
+    """ADF -> text with ``[~accountid:ID]`` mentions; a plain string passes through.
+
+    Iterative: each container's children are rendered before it is joined, off an explicit
+    stack instead of the call stack.
+    """
     if node is None:
         return ""
     if isinstance(node, str):
         return node
     if not isinstance(node, dict):
         return str(node)
+    results: list[str] = []
+    stack: list[tuple[Any, int | None]] = [(node, None)]
+    while stack:
+        current, count = stack.pop()
+        if count is not None:  # its children's texts are the last `count` results
+            texts = results[len(results) - count :] if count else []
+            del results[len(results) - count :]
+            results.append(_join(current.get("type"), texts))
+            continue
+        leaf = _leaf(current)
+        if leaf is not None:
+            results.append(leaf)
+            continue
+        children = [c for c in (current.get("content") or []) if c is not None]
+        stack.append((current, len(children)))
+        stack.extend((c, None) for c in reversed(children))
+    return results[0] if results else ""
+
+
+def _leaf(node: Any) -> str | None:
+    if isinstance(node, str):
+        return node
+    if not isinstance(node, dict):
+        return str(node)
     kind = node.get("type")
-    children = node.get("content") or []
-    if kind == "doc":
-        return "\n\n".join(t for t in (adf_to_text(c) for c in children) if t != "")
     if kind == "text":
         return str(node.get("text", ""))
     if kind == "hardBreak":
@@ -74,12 +139,17 @@ def adf_to_text(node: Any) -> str:
         return str(attrs.get("text") or attrs.get("shortName") or "")
     if kind in ("inlineCard", "blockCard"):
         return str((node.get("attrs") or {}).get("url", ""))
+    if not isinstance(node.get("content") or [], list):
+        return ""
+    return None
+
+
+def _join(kind: Any, texts: list[str]) -> str:
+    if kind == "doc":
+        return "\n\n".join(t for t in texts if t != "")
     if kind in ("bulletList", "orderedList"):
-        lines = []
-        for i, item in enumerate(children, start=1):
-            marker = "-" if kind == "bulletList" else f"{i}."
-            lines.append(f"{marker} {adf_to_text(item)}")
-        return "\n".join(lines)
+        marks = ["-" if kind == "bulletList" else f"{i}." for i in range(1, len(texts) + 1)]
+        return "\n".join(f"{m} {t}" for m, t in zip(marks, texts, strict=True))
     if kind == "listItem":
-        return "\n".join(adf_to_text(c) for c in children)
-    return "".join(adf_to_text(c) for c in children)
+        return "\n".join(texts)
+    return "".join(texts)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -28,7 +28,12 @@ class Request:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body or b"null")
+        """The body as JSON; ValueError if it is not JSON or nests deeper than a JSON reader
+        goes (Jira's reader stops at 1,000 levels; Python's near the same)."""
+        try:
+            return json.loads(self.body or b"null")
+        except RecursionError:
+            raise ValueError("the JSON body nests too deeply") from None
 
     def form(self) -> dict[str, str]:
         return {k: v[-1] for k, v in parse_qs(self.body.decode()).items()}
@@ -78,13 +83,38 @@ class Call:
     at: float
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request and the answer it got, as a spec check reads them (see `observe`)."""
+
+    emulator: str
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    """Request headers, lower-case names, without Authorization."""
+    body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_body: Any
+    """The answer as JSON, or None (empty answer), or bytes (not JSON)."""
+    fault: bool
+    """An injected fault answered, not the emulated service."""
+
+
 Handler = Callable[[Request, re.Match[str]], Response]
+Observer = Callable[[Exchange], None]
+_UNSET: Any = object()
 
 
 class Emulator:
     """Base class: ``start()`` returns the base URL; ``calls`` records every request."""
 
     name = "emulator"
+    default_retry_after: float | None = None
+    """``Retry-After`` of an injected 429 unless the test says otherwise (None: no header)."""
+    observers: ClassVar[list[Observer]] = []
+    """Called with every `Exchange` of every emulator (spec checks); empty costs nothing."""
 
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
@@ -100,8 +130,13 @@ class Emulator:
         self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
 
     # -- faults ------------------------------------------------------------------------------
-    def inject(self, pattern: str, **kwargs: Any) -> Fault:
-        fault = Fault(pattern=pattern, **kwargs)
+    def inject(self, pattern: str, *, retry_after: Any = _UNSET, **kwargs: Any) -> Fault:
+        """Queue a fault. A 429 carries ``Retry-After: default_retry_after`` unless
+        ``retry_after`` is given (``None`` sends none, as a misbehaving proxy might)."""
+        if retry_after is _UNSET:
+            status = kwargs.get("status", 500)
+            retry_after = self.default_retry_after if status == 429 else None
+        fault = Fault(pattern=pattern, retry_after=retry_after, **kwargs)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -223,6 +258,8 @@ class Emulator:
         else:
             response = self._route(request)
         self._record(request, response.status)
+        if Emulator.observers:
+            self._observe(request, response, fault is not None)
         payload = (
             response.raw
             if response.raw is not None
@@ -242,12 +279,32 @@ class Emulator:
     def _record(self, request: Request, status: int) -> None:
         try:
             parsed: Any = json.loads(request.body) if request.body else None
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = request.body.decode(errors="replace")
         with self._lock:
             self.calls.append(
                 Call(request.method, request.path, request.query, parsed, status, time.time())
             )
+
+    def _observe(self, request: Request, response: Response, fault: bool) -> None:
+        if response.raw is not None:
+            answer: Any = response.raw
+        else:
+            answer = json.loads(json.dumps(response.body))  # a snapshot, as it went out
+        exchange = Exchange(
+            emulator=self.name,
+            method=request.method,
+            path=request.path,
+            query={k: list(v) for k, v in request.query.items()},
+            headers={k: v for k, v in request.headers.items() if k != "authorization"},
+            body=request.body,
+            status=response.status,
+            response_headers={k.lower(): v for k, v in response.headers.items()},
+            response_body=answer,
+            fault=fault,
+        )
+        for observe in list(Emulator.observers):
+            observe(exchange)
 
     def _route(self, request: Request) -> Response:
         for method, pattern, handler in self._routes:

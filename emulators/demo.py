@@ -32,12 +32,12 @@ def demo_now(tz: str) -> datetime:
     return local - timedelta(days=local.weekday())
 
 
-def _demo_settings() -> Path:
+def demo_settings(directory: Path = STATE) -> Path:
     """The shipped settings, with the ticket-changing actions switched on to show them."""
     data = yaml.safe_load(SETTINGS.read_text())
     data["templates_dir"] = str(ROOT / "config" / "templates")
     data["actions"] = {key: True for key in data.get("actions", {})}
-    path = STATE / "settings.yaml"
+    path = directory / "settings.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
@@ -57,7 +57,17 @@ def _print_jira_writes(calls: list[Call], out: TextIO) -> int:
         summary = f"{call.method} {call.path}"
         if text:
             public = body.get("public")
-            kind = "public reply (emails the customer)" if public else "comment"
+            internal = public is False or any(
+                isinstance(p, dict) and p.get("key") == "sd.public.comment"
+                for p in body.get("properties") or []
+            )
+            kind = (
+                "public reply (emails the customer)"
+                if public
+                else "internal note"
+                if internal
+                else "comment"
+            )
             summary += f"\n   {kind}:\n" + "\n".join(
                 f"   | {line}" for line in str(text).splitlines()
             )
@@ -74,7 +84,7 @@ def main() -> int:
 
     shutil.rmtree(STATE, ignore_errors=True)
     STATE.mkdir(parents=True)
-    settings_path = _demo_settings()
+    settings_path = demo_settings()
     tz = yaml.safe_load(SETTINGS.read_text())["desk"]["timezone"]
     now = demo_now(tz)
     out = sys.stdout

@@ -19,6 +19,7 @@ Sections (all optional)::
         slack_id: U01MAYA       # also becomes a Slack user with the same email
         kind: agent             # agent | customer | app   (default: agent)
         time_zone: America/New_York
+        hide_email: false       # true: Jira Cloud leaves emailAddress out (profile privacy)
     organizations:              # JSM customer organizations: a name or {name, id}
       - Sunrise Solar
     projects:
@@ -70,6 +71,17 @@ Sections (all optional)::
           - {author: Maya Patel, body: "[~accountid:acc-x] ok?", created: -2h, public: false}
         links:                  # direction outward: this ticket <outward phrase> key
           - {type: Duplicate, direction: outward, key: SS-100}
+        history:                # the changelog before now (expand=changelog), any order;
+          - {at: -3h, field: assignee, to: maya.patel@goeverbright.example}
+          - {at: -2h, field: status, from: Open, to: In Progress, by: Maya Patel}
+            # field: assignee, reporter, status, priority, labels, summary, due_date,
+            # components, or a custom field (Organizations, qa_assignee, ...); `from`
+            # defaults to the previous change's `to`; `by` (a user) to no author
+    site:                       # the Jira site as the automation account sees it
+      language: de              # the account's language (informational)
+      translations:             # English name -> the name Jira shows in that language, for
+        Organizations: Organisationen   # custom fields and issue types (`untranslatedName`
+        Task: Aufgabe                   # keeps the English one); JQL takes both
     slack:
       users: [{id: U0APPROVER, email: ..., real_name: ...}]   # beyond users with slack_id
       channels: ["#support-sla"]
@@ -80,9 +92,10 @@ Sections (all optional)::
             rows:               # a cell {date: -3d, format: "%m/%d/%Y"} becomes that date's text
               - [Account, Status]
 
-A user referenced by email but not declared becomes a customer; any other unknown reference is an
-error. The result is a plain dict with the same sections, normalized (datetimes aware, account ids
-resolved, ids assigned), plus ``now``.
+A user is referenced by account id, email, display name or (when only one person has it) first
+name. A user referenced by email but not declared becomes a customer; any other unknown reference
+is an error. The result is a plain dict with the same sections, normalized (datetimes aware,
+account ids resolved, ids assigned), plus ``now``.
 """
 
 from __future__ import annotations
@@ -99,6 +112,7 @@ DEMO_DIR = Path(__file__).parent / "fixtures" / "demo"
 PEOPLE_FILE = DEMO_DIR / "00_people.yaml"
 
 SECTIONS = (
+    "site",
     "users",
     "organizations",
     "projects",
@@ -156,7 +170,19 @@ TICKET_KEYS = {
     "sla",
     "comments",
     "links",
+    "history",
 }
+HISTORY_PEOPLE = {"assignee", "reporter", "qa_assignee", "QA Assignee"}
+HISTORY_DATES = {"due_date", "duedate", "configuration_date", "Configuration Date", "qa_due_date"}
+HISTORY_DATES |= {"QA Due Date"}
+HISTORY_LISTS = {"labels", "components", "organizations", "Organizations", "channel", "Channel"}
+HISTORY_FIELDS = (
+    {"status", "priority", "summary", "request_type", "Request Type", "needs_configuration"}
+    | HISTORY_PEOPLE
+    | HISTORY_DATES
+    | HISTORY_LISTS
+    | {"Needs Configuration?"}
+)
 
 
 class FixtureError(ValueError):
@@ -238,8 +264,9 @@ def load_desk(path_or_dir: str | Path | Sequence[str | Path], now: datetime) -> 
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     raw: dict[str, list[tuple[str, Any]]] = {
-        s: [] for s in SECTIONS if s not in ("slack", "sheets")
+        s: [] for s in SECTIONS if s not in ("slack", "sheets", "site")
     }
+    site: dict[str, Any] = {"language": "en", "translations": {}}
     slack_users: list[tuple[str, Any]] = []
     slack_channels: list[tuple[str, Any]] = []
     sheets: dict[str, dict[str, Any]] = {}
@@ -257,7 +284,9 @@ def load_desk(path_or_dir: str | Path | Sequence[str | Path], now: datetime) -> 
                 )
             if content is None:
                 continue
-            if section == "slack":
+            if section == "site":
+                _merge_site(site, content, f"{file}: site")
+            elif section == "slack":
                 _expect(content, dict, f"{file}: slack")
                 for key in content:
                     if key not in ("users", "channels"):
@@ -273,7 +302,24 @@ def load_desk(path_or_dir: str | Path | Sequence[str | Path], now: datetime) -> 
             else:
                 _expect(content, list, f"{file}: {section}")
                 raw[section].extend((f"{file}: {section}[{i}]", e) for i, e in enumerate(content))
-    return _normalize(raw, slack_users, slack_channels, sheets, now)
+    desk = _normalize(raw, slack_users, slack_channels, sheets, now)
+    desk["site"] = site
+    return desk
+
+
+def _merge_site(site: dict[str, Any], content: Any, where: str) -> None:
+    _expect(content, dict, where)
+    unknown = set(content) - {"language", "translations"}
+    if unknown:
+        raise FixtureError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if content.get("language") is not None:
+        site["language"] = str(content["language"])
+    translations = content.get("translations") or {}
+    _expect(translations, dict, f"{where}.translations")
+    for english, shown in translations.items():
+        if not isinstance(shown, str) or not shown.strip():
+            raise FixtureError(f"{where}.translations.{english}: expected the translated name")
+        site["translations"][str(english)] = shown
 
 
 def _expect(value: Any, kind: type, where: str) -> None:
@@ -349,6 +395,15 @@ class _People:
         found = self._by.get(text.casefold())
         if found:
             return found
+        # A first name alone ("maya") names the one person who has it.
+        first = [
+            u["account_id"]
+            for u in self.users
+            if (u["display_name"] or "").split()[:1] == [text]
+            or ((u["display_name"] or "").casefold().split()[:1] == [text.casefold()])
+        ]
+        if len(first) == 1 and " " not in text and "@" not in text:
+            return first[0]
         if "@" in text:
             # Customers write in from anywhere: an unknown email is a new customer account.
             local = text.split("@", 1)[0]
@@ -391,6 +446,7 @@ def _user(entry: Any, where: str) -> dict[str, Any]:
         "slack_id": str(entry["slack_id"]) if entry.get("slack_id") else None,
         "kind": kind,
         "time_zone": str(entry.get("time_zone") or "UTC"),
+        "hide_email": bool(entry.get("hide_email", False)),
     }
 
 
@@ -700,6 +756,8 @@ def _ticket(
         elif field["name"] in custom and field["type"] == "user":
             custom[field["name"]] = people.resolve(custom[field["name"]], f"{where}.custom")
 
+    history = _history(entry.get("history"), where, now, people, project, custom_fields)
+
     properties = entry.get("properties") or {}
     _expect(properties, dict, f"{where}.properties")
     issue_type = str(entry.get("issuetype") or project["issue_types"][0])
@@ -734,7 +792,65 @@ def _ticket(
         "sla": sla,
         "comments": comments,
         "links": links,
+        "history": history,
     }
+
+
+def _history(
+    raw: Any,
+    where: str,
+    now: datetime,
+    people: _People,
+    project: dict[str, Any],
+    custom_fields: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """A ticket's ``history:`` entries with times, people and dates resolved."""
+    if raw is None:
+        return []
+    _expect(raw, list, f"{where}.history")
+    custom = {f["name"]: f["type"] for f in custom_fields}
+    out = []
+    for i, entry in enumerate(raw):
+        at = f"{where}.history[{i}]"
+        _expect(entry, dict, at)
+        unknown = set(entry) - {"at", "field", "from", "to", "by"}
+        if unknown:
+            raise FixtureError(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
+        field = str(entry.get("field") or "")
+        if field not in HISTORY_FIELDS and field not in custom:
+            raise FixtureError(
+                f"{at}.field: {field!r} is not a field with a history here "
+                f"({', '.join(sorted(HISTORY_FIELDS | set(custom)))})"
+            )
+
+        def value(side: str, entry: Any = entry, field: str = field, at: str = at) -> Any:
+            given = entry.get(side)
+            if given is None:
+                return None
+            if field in HISTORY_PEOPLE or custom.get(field) == "user":
+                return people.resolve(given, f"{at}.{side}")
+            if field in HISTORY_DATES or custom.get(field) == "date":
+                return parse_day(given, now, f"{at}.{side}")
+            if field in HISTORY_LISTS or custom.get(field) == "options":
+                return _str_list(given, f"{at}.{side}")
+            if field == "status":
+                names = {s["name"].casefold(): s["name"] for s in project["statuses"]}
+                if str(given).casefold() not in names:
+                    raise FixtureError(f"{at}.{side}: {given!r} is not a {project['key']} status")
+                return names[str(given).casefold()]
+            return str(given)
+
+        out.append(
+            {
+                "at": parse_time(entry.get("at", "now"), now, f"{at}.at"),
+                "field": field,
+                "to": value("to"),
+                "from": value("from"),
+                "has_from": "from" in entry,
+                "by": people.resolve(entry.get("by"), f"{at}.by"),
+            }
+        )
+    return out
 
 
 def normalize_ticket(entry: dict[str, Any], desk: dict[str, Any], now: datetime) -> dict[str, Any]:

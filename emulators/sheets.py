@@ -57,6 +57,60 @@ _GOOGLE_STATUS = {
 
 Cell = str | int | float | bool | None
 
+# Parameters every Google API method takes (the discovery document's top-level "parameters").
+_GLOBAL_PARAMETERS = {
+    "$.xgafv": ("1", "2"),
+    "access_token": None,
+    "alt": ("json", "media", "proto"),
+    "callback": None,
+    "fields": None,
+    "key": None,
+    "oauth_token": None,
+    "prettyPrint": ("true", "false"),
+    "quotaUser": None,
+    "upload_protocol": None,
+    "uploadType": None,
+}
+_RENDER = {
+    "dateTimeRenderOption": ("SERIAL_NUMBER", "FORMATTED_STRING"),
+    "majorDimension": ("DIMENSION_UNSPECIFIED", "ROWS", "COLUMNS"),
+    "valueRenderOption": ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"),
+}
+_METHOD_PARAMETERS: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "spreadsheets.get": {
+        "includeGridData": ("true", "false"),
+        "excludeTablesInBandedRanges": ("true", "false"),
+        "ranges": None,
+        "commentsViewMode": (
+            "COMMENTS_VIEW_MODE_UNSPECIFIED",
+            "COMMENTS_VIEW_MODE_DEFAULT_FOR_CURRENT_ACCESS",
+            "COMMENTS_VIEW_MODE_OMITTED",
+            "COMMENTS_VIEW_MODE_INCLUDED",
+        ),
+    },
+    "spreadsheets.values.get": dict(_RENDER),
+    "spreadsheets.values.batchGet": {**_RENDER, "ranges": None},
+}
+"""Query parameters per method and their allowed values (None: any), from the Sheets v4
+discovery document; Google refuses any other ("Cannot bind query parameter")."""
+
+
+def _bad_parameter(request: Request, method: str) -> Response | None:
+    allowed = {**_GLOBAL_PARAMETERS, **_METHOD_PARAMETERS[method]}
+    for name, values in request.query.items():
+        if name not in allowed:
+            message = (
+                f'Invalid JSON payload received. Unknown name "{name}": '
+                "Cannot bind query parameter. Field '{name}' could not be found in request message."
+            )
+            return Response(400, google_error(400, message))
+        choices = allowed[name]
+        for value in values:
+            if choices is not None and value not in choices:
+                message = f"Invalid value at '{name}' ({value})"
+                return Response(400, google_error(400, message))
+    return None
+
 
 @dataclass
 class ServiceAccountKey:
@@ -225,6 +279,9 @@ class SheetsEmulator(Emulator):
         return tabs
 
     def _metadata(self, request: Request, match: re.Match[str]) -> Response:
+        bad = _bad_parameter(request, "spreadsheets.get")
+        if bad is not None:
+            return bad
         key = unquote(match.group(1))
         tabs = self._authorized(request, key)
         if isinstance(tabs, Response):
@@ -245,6 +302,9 @@ class SheetsEmulator(Emulator):
         )
 
     def _values_get(self, request: Request, match: re.Match[str]) -> Response:
+        bad = _bad_parameter(request, "spreadsheets.values.get")
+        if bad is not None:
+            return bad
         key = unquote(match.group(1))
         tabs = self._authorized(request, key)
         if isinstance(tabs, Response):
@@ -255,6 +315,9 @@ class SheetsEmulator(Emulator):
         return Response(200, value_range)
 
     def _batch_get(self, request: Request, match: re.Match[str]) -> Response:
+        bad = _bad_parameter(request, "spreadsheets.values.batchGet")
+        if bad is not None:
+            return bad
         key = unquote(match.group(1))
         tabs = self._authorized(request, key)
         if isinstance(tabs, Response):
@@ -386,7 +449,9 @@ def _value_range(
             for r in range(first_row, min(last_row, len(tab["rows"])) + 1)
         )
     ]
-    dimension = (request.arg("majorDimension", "ROWS") or "ROWS").upper()
+    dimension = request.arg("majorDimension", "ROWS") or "ROWS"
+    if dimension == "DIMENSION_UNSPECIFIED":
+        dimension = "ROWS"
     if dimension == "COLUMNS":
         grid = [list(col) for col in zip(*grid, strict=False)] if grid else []
     elif dimension != "ROWS":

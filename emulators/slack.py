@@ -28,6 +28,19 @@ BOT_USER = "sla-monitor"
 BOT_USER_ID = "U0SLABOT1"
 BOT_ID = "B0SLABOT1"
 
+JSON_METHODS = frozenset(
+    {
+        "auth.test",
+        "chat.postMessage",
+        "chat.update",
+        "conversations.open",
+        "files.completeUploadExternal",
+    }
+)
+"""Methods that take a JSON body (the spec's ``consumes``; Slack's method reference for the
+upload methods). Any other method reads only the query string and a form body, so JSON
+arguments are not seen at all: users.lookupByEmail with a JSON body has no email."""
+
 _BLOCK_TYPES = {
     "section",
     "header",
@@ -72,6 +85,8 @@ class UploadedFile:
 
 class SlackEmulator(Emulator):
     name = "slack"
+    default_retry_after = 1.0
+    """Slack's 429s always carry ``Retry-After`` (https://api.slack.com/apis/rate-limits)."""
 
     def __init__(
         self,
@@ -185,7 +200,7 @@ class SlackEmulator(Emulator):
     # -- plumbing ----------------------------------------------------------------------------
     def _add_method(self, method: str, handler: Any) -> None:
         def call(request: Request, match: re.Match[str]) -> Response:
-            args = _arguments(request)
+            args = _arguments(request, json_allowed=method in JSON_METHODS)
             if args is None:
                 return _error("invalid_form_data")
             auth_error = self._check_token(request, args)
@@ -288,7 +303,10 @@ class SlackEmulator(Emulator):
         return _ok(channel=channel, ts=message.ts, message=_message_json(message))
 
     def _update(self, args: dict[str, Any]) -> Response:
-        channel = self._resolve_channel(args.get("channel"))
+        # Unlike chat.postMessage, chat.update takes the channel *id* only: a "#name" (or a
+        # user id) is not found, as on Slack.
+        given = args.get("channel")
+        channel = given if given in self.channels or given in self.dm_channels else None
         if channel is None:
             return _error("channel_not_found")
         message = self._find(channel, str(args.get("ts") or ""))
@@ -442,12 +460,15 @@ def _is_json(request: Request) -> bool:
     return request.headers.get("content-type", "").startswith("application/json")
 
 
-def _arguments(request: Request) -> dict[str, Any] | None:
-    """Query string, then the form or JSON body, as Slack merges them."""
+def _arguments(request: Request, *, json_allowed: bool = True) -> dict[str, Any] | None:
+    """Query string, then the form or JSON body, as Slack merges them (a JSON body only for
+    methods that take one; for the others it is not read)."""
     args: dict[str, Any] = {k: v[-1] for k, v in request.query.items()}
     if not request.body:
         return args
     if _is_json(request):
+        if not json_allowed:
+            return args
         try:
             body = request.json()
         except ValueError:
@@ -469,7 +490,9 @@ def _flag(value: Any) -> bool | None:
 
 
 def _blocks(value: Any) -> tuple[list[dict[str, Any]] | None, Response | None]:
-    """Parse and check ``blocks`` against the Block Kit limits Slack enforces."""
+    """Parse and check ``blocks`` against the Block Kit rules Slack enforces
+    (https://docs.slack.dev/reference/block-kit/blocks): an error names each problem with a
+    JSON pointer, as Slack's ``invalid_blocks`` does."""
     if value is None or value == "":
         return None, None
     if isinstance(value, str):
@@ -482,27 +505,72 @@ def _blocks(value: Any) -> tuple[list[dict[str, Any]] | None, Response | None]:
     problems = []
     if len(value) > 50:
         problems.append("no more than 50 items allowed [json-pointer:/blocks]")
+    block_ids: set[str] = set()
     for i, block in enumerate(value):
         where = f"[json-pointer:/blocks/{i}"
         if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
             problems.append(f"unsupported type {where}/type]")
             continue
-        text: dict[str, Any] = block["text"] if isinstance(block.get("text"), dict) else {}
-        limit = {"header": 150, "section": 3000}.get(block["type"])
-        if limit and len(str(text.get("text", ""))) > limit:
-            problems.append(f"must be less than {limit + 1} characters {where}/text/text]")
-        if block["type"] == "header" and text.get("type") != "plain_text":
-            problems.append(f"must be plain_text {where}/text/type]")
-        if len(block.get("fields") or []) > 10:
-            problems.append(f"no more than 10 items allowed {where}/fields]")
-        for j, f in enumerate(block.get("fields") or []):
-            if len(str(f.get("text", ""))) > 2000:
-                problems.append(f"must be less than 2001 characters {where}/fields/{j}/text]")
-        if block["type"] == "context" and len(block.get("elements") or []) > 10:
-            problems.append(f"no more than 10 items allowed {where}/elements]")
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if not isinstance(block_id, str) or not 0 < len(block_id) <= 255:
+                problems.append(f"must be 1 to 255 characters {where}/block_id]")
+            elif block_id in block_ids:
+                problems.append(f"duplicate block_id {where}/block_id]")
+            else:
+                block_ids.add(block_id)
+        problems.extend(_block_problems(block, where))
     if problems:
         return None, _error("invalid_blocks", errors=problems)
     return value, None
+
+
+def _text_problems(text: Any, where: str, limit: int, kinds: tuple[str, ...]) -> list[str]:
+    if not isinstance(text, dict):
+        return [f"must be a text object {where}]"]
+    problems = []
+    if text.get("type") not in kinds:
+        problems.append(f"must be {' or '.join(kinds)} {where}/type]")
+    content = text.get("text")
+    if not isinstance(content, str) or not content:
+        problems.append(f"must be more than 0 characters {where}/text]")
+    elif len(content) > limit:
+        problems.append(f"must be less than {limit + 1} characters {where}/text]")
+    return problems
+
+
+def _block_problems(block: dict[str, Any], where: str) -> list[str]:
+    kind = block["type"]
+    problems: list[str] = []
+    if kind == "header":
+        problems += _text_problems(block.get("text"), f"{where}/text", 150, ("plain_text",))
+    elif kind == "section":
+        fields = block.get("fields")
+        if "text" not in block and not fields:
+            problems.append(f"must provide text or fields {where}]")
+        if "text" in block:
+            problems += _text_problems(
+                block["text"], f"{where}/text", 3000, ("plain_text", "mrkdwn")
+            )
+        if fields is not None:
+            if not isinstance(fields, list) or not 0 < len(fields) <= 10:
+                problems.append(f"must have 1 to 10 items {where}/fields]")
+            else:
+                for j, f in enumerate(fields):
+                    problems += _text_problems(
+                        f, f"{where}/fields/{j}", 2000, ("plain_text", "mrkdwn")
+                    )
+    elif kind == "context":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 0 < len(elements) <= 10:
+            problems.append(f"must have 1 to 10 items {where}/elements]")
+        else:
+            for j, e in enumerate(elements):
+                if isinstance(e, dict) and e.get("type") in ("plain_text", "mrkdwn"):
+                    problems += _text_problems(
+                        e, f"{where}/elements/{j}", 3000, ("plain_text", "mrkdwn")
+                    )
+    return problems
 
 
 def _message_json(message: SlackMessage) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from jobs.config import Settings
@@ -293,6 +294,7 @@ def _run_jobs(
     report_file: Any,
 ) -> int:
     from jobs.adapters.http import CredentialError
+    from jobs.adapters.pacing import ChannelPacer
     from jobs.context import RunContext
     from jobs.heartbeat import Heartbeat
     from jobs.ledger.base import ReadOnlyLedger
@@ -302,6 +304,7 @@ def _run_jobs(
     from jobs.registry import get_job
     from jobs.report import ReportPathError, RunReport
 
+    pacer = ChannelPacer()  # one pace per channel for every job of this invocation
     contexts = []
     for name in names:
         ctx = RunContext(
@@ -316,6 +319,7 @@ def _run_jobs(
             out=out,
             allow_backwards=args.allow_backwards,
             json_output=args.json,
+            pacer=pacer,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
@@ -391,16 +395,20 @@ def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
             file=out,
         )
         return EXIT_OK
+    from jobs.render.console import clean, facts_text, local_time
+
+    tz = ZoneInfo(settings.desk.timezone)
     for d in history:
-        action = f" via {d.action}" if d.action else ""
-        episode = f" [{d.episode}]" if d.episode else ""
+        action = f" via {clean(d.action)}" if d.action else ""
+        episode = f" [{clean(d.episode)}]" if d.episode else ""
         print(
-            _one_line(
-                f"{d.at.isoformat()}  {d.job}/{d.rule}{episode}  {d.outcome}{action}: {d.reason}",
-                2000,
-            ),
+            f"{local_time(d.at, tz)}  {d.job}/{d.rule}{episode}  {d.outcome}{action}: "
+            f"{clean(d.reason)}",
             file=out,
         )
+        facts = facts_text(d.facts, tz)
+        if facts:
+            print(f"    {facts}", file=out)
     return EXIT_OK
 
 
@@ -458,11 +466,10 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
         raise UsageError(f"silence: {exc}") from None
     finally:
         ledger.close()
-    print(
-        f"silence {s.id}: {_one_line(s.item)} ({s.job or 'all jobs'}) until "
-        f"{s.expires.isoformat()}",
-        file=out,
-    )
+    from jobs.render.console import clean, local_time
+
+    shown = local_time(s.expires, ZoneInfo(settings.desk.timezone))
+    print(f"silence {s.id}: {clean(s.item)} ({s.job or 'all jobs'}) until {shown}", file=out)
     return EXIT_OK
 
 
@@ -483,14 +490,26 @@ def cmd_silences(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) 
         ledger.close()
     if not rows:
         print("no active silences", file=out)
-    for s in rows:
-        state = "expired" if s.expires <= now else "active"
-        print(
-            f"{s.id:>4}  {_one_line(s.item, 60):<14} {s.job or 'all jobs':<26} until "
-            f"{s.expires.isoformat()} {state:<8} by {_one_line(s.author, 100)}: "
-            f"{_one_line(s.reason, MAX_TEXT['reason'])}",
-            file=out,
-        )
+        return EXIT_OK
+    from jobs.render.console import local_time, table
+
+    tz = ZoneInfo(settings.desk.timezone)
+    lines = table(
+        ("ID", "ITEM", "JOB", "UNTIL", "STATE", "BY", "REASON"),
+        [
+            (
+                s.id,
+                s.item,
+                s.job or "all jobs",
+                local_time(s.expires, tz),
+                "expired" if s.expires <= now else "active",
+                s.author,
+                s.reason,
+            )
+            for s in rows
+        ],
+    )
+    print("\n".join(lines), file=out)
     return EXIT_OK
 
 

@@ -334,6 +334,46 @@ class JobConfig(Strict):
         return _http_url(value)
 
 
+_CUSTOM_FIELD_ID = re.compile(r"^customfield_[1-9][0-9]*$")
+
+
+class JiraConfig(Strict):
+    """How this Jira site names things, where names alone are not enough.
+
+    Jira translates field and issue type names to the automation account's language; the
+    English names stay in ``untranslatedName``, which the adapter uses when nothing is set
+    here. Set ids when fields were renamed, or to skip the name lookups entirely.
+    """
+
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Our name for a custom field -> its id, e.g. ``Organizations: customfield_10002``."""
+    issue_types: dict[str, str] = Field(default_factory=dict)
+    """An issue type's English name -> its id, for creates, e.g. ``Task: "10002"``."""
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        from jobs.adapters.jira.fields import TICKET_CUSTOM_FIELDS
+
+        for name, fid in value.items():
+            if name not in TICKET_CUSTOM_FIELDS:
+                raise ValueError(
+                    f"{name!r} is not a field the jobs read; expected one of "
+                    f"{', '.join(TICKET_CUSTOM_FIELDS)}"
+                )
+            if not isinstance(fid, str) or not _CUSTOM_FIELD_ID.match(fid):
+                raise ValueError(f"{name}: {fid!r} is not a custom field id (customfield_NNNNN)")
+        return value
+
+    @field_validator("issue_types")
+    @classmethod
+    def _issue_type_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, tid in value.items():
+            if not isinstance(tid, str) or not tid.isdigit():
+                raise ValueError(f"{name}: {tid!r} is not an issue type id (digits, quoted)")
+        return value
+
+
 class MetricsConfig(Strict):
     textfile_dir: str | None = None
     """node-exporter's textfile collector directory: one ``sla_monitor_<job>.prom`` per job."""
@@ -409,6 +449,7 @@ class Settings:
 
     path: Path
     desk: DeskConfig
+    jira: JiraConfig
     calendar: CalendarConfig
     people: Mapping[str, PersonConfig]
     priority_installers: tuple[str, ...]
@@ -439,6 +480,7 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
         "SettingsFile",
         __base__=Strict,
         desk=(DeskConfig, DeskConfig()),
+        jira=(JiraConfig, JiraConfig()),
         calendar=(CalendarConfig, CalendarConfig()),
         people=(PeopleConfig, PeopleConfig()),
         priority_installers=(list[str], []),
@@ -643,6 +685,7 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
     return Settings(
         path=path,
         desk=parsed.desk,
+        jira=parsed.jira,
         calendar=parsed.calendar,
         people={
             role: person for role in ROLES if (person := getattr(parsed.people, role)) is not None

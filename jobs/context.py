@@ -20,6 +20,7 @@ from jobs.render.templates import Templates
 
 if TYPE_CHECKING:
     from jobs.adapters.jira import JiraAdapter
+    from jobs.adapters.pacing import ChannelPacer
     from jobs.adapters.sheets import SheetsAdapter
     from jobs.adapters.slack import SlackAdapter
     from jobs.ledger.base import LedgerReader
@@ -57,6 +58,8 @@ class RunContext:
     ledger: LedgerReader
     """Read-only: jobs read records, memory and silences; only the pipeline writes."""
     counter: CallCounter = field(default_factory=CallCounter)
+    pacer: ChannelPacer | None = None
+    """Slack writes' pace, shared by every job of one invocation (None: the adapter's own)."""
     out: TextIO = field(default_factory=lambda: sys.stdout)
     notes: dict[str, Any] = field(default_factory=dict)
     """Run-level facts a job wants in the report (e.g. which SLA source decided)."""
@@ -144,7 +147,13 @@ class RunContext:
         from jobs.adapters.jira import JiraAdapter
 
         return JiraAdapter.from_env(
-            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
+            self.env,
+            counter=self.counter,
+            budget=self.budget,
+            timeout=self.timeout,
+            service_desk_projects=(self.settings.desk.service_desk_project,),
+            configured_fields=self.settings.jira.fields,
+            issue_types=self.settings.jira.issue_types,
         )
 
     @cached_property
@@ -152,7 +161,11 @@ class RunContext:
         from jobs.adapters.slack import SlackAdapter
 
         return SlackAdapter.from_env(
-            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
+            self.env,
+            counter=self.counter,
+            budget=self.budget,
+            timeout=self.timeout,
+            pacer=self.pacer,
         )
 
     @cached_property

@@ -31,7 +31,10 @@ def jql_list(values: Iterable[str]) -> str:
 
 
 def key_batches(keys: Iterable[str], size: int = KEYS_PER_CLAUSE) -> list[str]:
-    """``key in (...)`` clauses of at most ``size`` keys each, in the order given."""
+    """``key in (...)`` clauses of at most ``size`` keys each, in the order given, each key
+    once. No keys, no clause: ``key in ()`` is not valid JQL."""
+    if size < 1:
+        raise ValueError(f"a clause holds at least one key, not {size}")
     ordered = list(dict.fromkeys(keys))
     return [
         f"key in ({jql_list(ordered[start : start + size])})"

@@ -112,3 +112,20 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 def pytest_make_collect_report(collector: Any) -> Any:
     outcome = yield
     _fail_skip(outcome.get_result())
+
+
+@pytest.fixture(autouse=True)
+def spec_contract(request: pytest.FixtureRequest) -> Any:
+    """Every exchange with the emulators in every test, against the vendors' published specs
+    (`tests.contract.spec_check`): answers on spec, and anything a test sends off spec refused.
+    Injected faults are exempt, and so are tests marked ``off_spec`` (they judge their own)."""
+    from tests.contract.spec_check import Recorder, judge, specs_available
+
+    if not specs_available() or request.node.get_closest_marker("off_spec"):
+        yield
+        return
+    with Recorder() as recorder:
+        yield
+    if recorder.exchanges:
+        violations = judge(recorder.exchanges, requests_must_be_valid=False)
+        assert not violations, "off the vendors' specs:\n" + "\n".join(map(str, violations[:15]))

@@ -201,14 +201,24 @@ class SheetsAdapter:
         from gspread.utils import absolute_range_name
 
         metadata = self._call("spreadsheets.get", key, lambda: self._http.fetch_sheet_metadata(key))
-        tabs = metadata.get("sheets") or []
+        tabs = metadata.get("sheets", []) if isinstance(metadata, dict) else None
+        if not isinstance(tabs, list):
+            raise PermanentError(
+                SYSTEM, f"spreadsheets.get {key}: the answer has no list of sheets (tabs)"
+            )
         if not 0 <= tab_index < len(tabs):
             raise PermanentError(
                 SYSTEM,
                 f"sheet {key} has {len(tabs)} tabs; tab index {tab_index} {_SECOND_TAB_HINT} "
                 "does not exist",
             )
-        title = tabs[tab_index]["properties"]["title"]
+        tab = tabs[tab_index]
+        properties = tab.get("properties") if isinstance(tab, dict) else None
+        title = properties.get("title") if isinstance(properties, dict) else None
+        if not isinstance(title, str) or not title:
+            raise PermanentError(
+                SYSTEM, f"spreadsheets.get {key}: tab {tab_index} has no title in the answer"
+            )
         # The whole tab: a range of just the (quoted) title. FORMATTED_VALUE gives the text
         # people see (dates and numbers as displayed), which is what the SOP's words match.
         answer = self._call(
@@ -220,13 +230,38 @@ class SheetsAdapter:
                 params={"majorDimension": "ROWS", "valueRenderOption": "FORMATTED_VALUE"},
             ),
         )
-        return frame_from_rows(answer.get("values") or [])
+        return frame_from_rows(checked_values(answer, f"spreadsheets.values.get {key}"))
 
     def _call(self, what: str, key: str, fn: Callable[[], T]) -> T:
         def attempt() -> T:
             return _mapped(what, key, self.client_email, fn)
 
         return call_with_retry(SYSTEM, attempt, self._budget)
+
+
+_CELL_TYPES = (str, int, float, bool)
+
+
+def checked_values(answer: Any, what: str) -> list[list[Any]]:
+    """A ValueRange's ``values``: rows of cells (text, numbers, booleans). Absent is an empty
+    tab, as the API leaves it out then; any other shape is a read failure, never rows made of
+    the characters of a string."""
+    if not isinstance(answer, dict):
+        raise PermanentError(SYSTEM, f"{what}: the answer is {type(answer).__name__}, not a range")
+    values = answer.get("values", [])
+    if not isinstance(values, list):
+        raise PermanentError(
+            SYSTEM, f"{what}: values is {type(values).__name__}, not a list of rows"
+        )
+    for n, row in enumerate(values, start=1):
+        if not isinstance(row, list):
+            raise PermanentError(SYSTEM, f"{what}: row {n} is {type(row).__name__}, not a row")
+        for cell in row:
+            if cell is not None and not isinstance(cell, _CELL_TYPES):
+                raise PermanentError(
+                    SYSTEM, f"{what}: row {n} holds a {type(cell).__name__}, not a cell value"
+                )
+    return values
 
 
 def _mapped(what: str, key: str, client_email: str, fn: Callable[[], T]) -> T:
@@ -272,7 +307,7 @@ def _mapped(what: str, key: str, client_email: str, fn: Callable[[], T]) -> T:
         ) from None
     except (auth_errors.TransportError, requests.ConnectionError, requests.Timeout) as exc:
         raise TransientError(SYSTEM, f"{what} {key}: connection failed ({exc})") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise PermanentError(SYSTEM, f"{what} {key}: malformed answer ({exc})") from None
 
 

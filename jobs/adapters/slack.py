@@ -27,6 +27,7 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
+from jobs.adapters.pacing import ChannelPacer
 
 SYSTEM = "slack"
 DEFAULT_API_URL = WebClient.BASE_URL
@@ -74,10 +75,12 @@ class SlackAdapter:
         budget: RetryBudget,
         base_url: str | None = None,
         timeout: float = 15.0,
+        pacer: ChannelPacer | None = None,
     ) -> None:
         if not token or not token.strip():
             raise CredentialError(SYSTEM, "SLACK_BOT_TOKEN is empty")
         self._budget = budget
+        self._pacer = pacer if pacer is not None else ChannelPacer()
         self._client = _CountingWebClient(
             counter=counter,
             token=token,
@@ -98,6 +101,7 @@ class SlackAdapter:
         counter: CallCounter,
         budget: RetryBudget,
         timeout: float = 15.0,
+        pacer: ChannelPacer | None = None,
     ) -> SlackAdapter:
         token = env.get("SLACK_BOT_TOKEN", "")
         if not token.strip():
@@ -110,6 +114,7 @@ class SlackAdapter:
             budget=budget,
             base_url=env.get("SLACK_API_URL") or None,
             timeout=timeout,
+            pacer=pacer,
         )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
@@ -141,9 +146,15 @@ class SlackAdapter:
                 unfurl_media=False,
             ),
             about=channel,
+            pace=channel,
         )
-        self._channel_ids[channel] = response["channel"]
-        return MessageRef(channel=response["channel"], ts=response["ts"])
+        ref = MessageRef(
+            channel=_answer_text(response, "chat.postMessage", "channel"),
+            ts=_answer_text(response, "chat.postMessage", "ts"),
+        )
+        self._channel_ids[channel] = ref.channel
+        self._pacer.same_channel(channel, ref.channel)
+        return ref
 
     def update(
         self, ref: MessageRef, text: str, blocks: list[dict[str, Any]] | None = None
@@ -154,8 +165,12 @@ class SlackAdapter:
                 channel=ref.channel, ts=ref.ts, text=text, blocks=blocks
             ),
             about=f"{ref.channel} {ref.ts}",
+            pace=ref.channel,
         )
-        return MessageRef(channel=response["channel"], ts=response["ts"])
+        return MessageRef(
+            channel=_answer_text(response, "chat.update", "channel"),
+            ts=_answer_text(response, "chat.update", "ts"),
+        )
 
     def user_id(self, email: str) -> str | None:
         """The Slack user id for an email, or None if nobody has it; cached (misses too)."""
@@ -167,7 +182,7 @@ class SlackAdapter:
                     lambda: self._client.users_lookupByEmail(email=email.strip()),
                     about=email,
                 )
-                self._user_ids[key] = response["user"]["id"]
+                self._user_ids[key] = _answer_text(response, "users.lookupByEmail", "user", "id")
             except SlackError as exc:
                 if exc.code != "users_not_found":
                     raise
@@ -188,7 +203,7 @@ class SlackAdapter:
                 lambda: self._client.conversations_open(users=[user]),
                 about=email,
             )
-            self._dm_channels[user] = response["channel"]["id"]
+            self._dm_channels[user] = _answer_text(response, "conversations.open", "channel", "id")
         return self.post(self._dm_channels[user], text, blocks)
 
     def upload_file(
@@ -231,15 +246,27 @@ class SlackAdapter:
     def check_auth(self) -> str:
         """``team/bot`` for the token; CredentialError if Slack rejects it."""
         response = self._call("auth.test", self._client.auth_test)
-        return f"{response.get('team')}/{response.get('user')}"
+        team = _answer_text(response, "auth.test", "team")
+        return f"{team}/{_answer_text(response, 'auth.test', 'user')}"
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _call(self, method: str, fn: Callable[[], Any], about: str = "") -> Any:
+    def _call(
+        self, method: str, fn: Callable[[], Any], about: str = "", pace: str | None = None
+    ) -> Any:
+        """``pace``: the channel a message write goes to; it waits for the channel's slot, and
+        a 429's ``Retry-After`` closes the channel for the whole process until it passes."""
+        lane = self._channel_ids.get(pace, pace) if pace is not None else None
+
         def attempt() -> Any:
+            if lane is not None:
+                self._pacer.wait(lane)
             try:
                 return fn()
             except SlackApiError as exc:
-                raise _map_api_error(method, exc, about) from None
+                error = _map_api_error(method, exc, about)
+                if lane is not None and isinstance(error, TransientError) and error.retry_after:
+                    self._pacer.back_off(lane, error.retry_after)
+                raise error from None
             except SlackRequestError as exc:
                 raise PermanentError(SYSTEM, f"{method}: {_safe(str(exc))}") from None
             except urllib.error.HTTPError as exc:
@@ -249,8 +276,26 @@ class SlackAdapter:
                 raise TransientError(SYSTEM, f"{method}: connection failed ({exc})") from None
             except SlackClientError as exc:
                 raise PermanentError(SYSTEM, f"{method}: {_safe(str(exc))}") from None
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                # An answer of the wrong shape (the SDK reads its own answers too): a failure
+                # to report, not a traceback.
+                raise PermanentError(
+                    SYSTEM, f"{method}: unexpected answer shape ({type(exc).__name__})"
+                ) from None
 
         return call_with_retry(SYSTEM, attempt, self._budget)
+
+
+def _answer_text(response: Any, method: str, *path: str) -> str:
+    """A non-empty string at ``path`` in an ``ok`` answer, or a PermanentError naming it:
+    a message id or channel we cannot read must not be recorded as sent somewhere."""
+    value: Any = getattr(response, "data", response)
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    if not isinstance(value, str) or not value:
+        where = ".".join(path)
+        raise PermanentError(SYSTEM, f"{method}: the answer has no {where} (got {value!r:.40})")
+    return value
 
 
 class SlackError(PermanentError):

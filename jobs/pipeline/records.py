@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jobs.model import AlertRecord, Finding, RecordChange, RecordStatus
+from jobs.render.words import human_duration
 
 # Cron starts a job a few seconds early or late; without this tolerance a 24 h re-alert on an
 # hourly job run 2 s early would slip by a whole hour every day.
@@ -21,8 +22,10 @@ def with_jitter(realert: timedelta) -> timedelta:
 
 
 def ago(then: datetime, now: datetime) -> str:
-    minutes = int((now - then).total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m ago" if minutes >= 60 else f"{minutes}m ago"
+    """'just now', '5 m ago', '2 h 13 m ago', '3 d 4 h ago'."""
+    if now - then < timedelta(minutes=1):
+        return "just now"
+    return f"{human_duration(now - then)} ago"
 
 
 def freshness(finding: Finding, record: AlertRecord | None, now: datetime) -> tuple[bool, str]:
@@ -38,10 +41,14 @@ def freshness(finding: Finding, record: AlertRecord | None, now: datetime) -> tu
     last = record.last_sent_at
     if finding.realert is None:
         announced = f" at {record.tier}" if record.tier is not None else ""
-        return False, f"already sent{announced} {ago(last, now)} (once)"
+        return False, f"already sent{announced} {ago(last, now)} (once: only a higher tier is told)"
     if now - last >= with_jitter(finding.realert):
         return True, ""
-    return False, f"already sent {ago(last, now)} (re-alert after {finding.realert})"
+    left = human_duration(last + finding.realert - now)
+    return False, (
+        f"already sent {ago(last, now)} (told again every {human_duration(finding.realert)}: "
+        f"in {left})"
+    )
 
 
 def after_send(record: AlertRecord | None, finding: Finding, now: datetime) -> AlertRecord:

@@ -991,6 +991,6 @@ def _target(action: Action) -> str:
 
 
 def _span(delta: timedelta) -> str:
-    from jobs.render.alerts import human_duration
+    from jobs.render.words import human_duration
 
     return human_duration(delta)

@@ -9,7 +9,6 @@ and, when split, which part it is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
 from itertools import groupby
 from typing import Any
 
@@ -24,19 +23,6 @@ SEVERITY_ICON = {
     Severity.ESCALATION: ":fire:",
 }
 PRIORITY_MARK = ":star: "
-
-
-def human_duration(delta: timedelta) -> str:
-    """'2 h 13 m', '45 m', '3 d 4 h': what a person reads in an alert."""
-    seconds = int(abs(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
-    return f"{minutes} m"
 
 
 def ticket_link(finding: Finding) -> str:

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from jobs.model import Finding, Severity
-from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, human_duration, section_blocks
+from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, section_blocks
 from jobs.render.pack import fallback
 from jobs.render.slack import Block, context, escape, header, link, section, truncate
-from jobs.render.words import plural
+from jobs.render.words import human_duration, plural
 from jobs.rules.unassigned_first_response import FirstResponsePolicy
 
 SUMMARY_CHARS = 150

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobs.render.alerts import PRIORITY_MARK, human_duration, section_blocks
+from jobs.render.alerts import PRIORITY_MARK, section_blocks
 from jobs.render.slack import (
     Block,
     context,
@@ -28,6 +28,7 @@ from jobs.render.slack import (
     link,
     section,
 )
+from jobs.render.words import human_duration
 from jobs.rules.sla_report import (
     MAX_JQL_KEYS,
     GroupFigures,

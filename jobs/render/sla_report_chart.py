@@ -16,7 +16,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from jobs.render.alerts import human_duration
+from jobs.render.words import human_duration
 from jobs.rules.sla_report import WeeklySlaReport, compliance_text, percentile_text
 from jobs.rules.sla_report_figures import Percentile
 

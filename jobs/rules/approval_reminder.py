@@ -66,7 +66,7 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
-from jobs.render.alerts import human_duration
+from jobs.render.words import human_duration
 
 JOB = "approval_reminder"
 

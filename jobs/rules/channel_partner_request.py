@@ -68,7 +68,7 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
-from jobs.render.alerts import human_duration
+from jobs.render.words import human_duration
 from jobs.rules.names import normalize_name
 from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE, customer_name
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from jobs.calendar import BusinessCalendar
 from jobs.durations import Duration
 from jobs.model import DataProblem, Evaluation, Finding, Severity, SheetRow, Ticket
-from jobs.render.alerts import human_duration
+from jobs.render.words import human_duration
 from jobs.rules.names import (
     TRADE_ONLY,
     NameIndex,

@@ -54,8 +54,7 @@ from zoneinfo import ZoneInfo
 
 from jobs.calendar import BusinessCalendar
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, Ticket
-from jobs.render.alerts import human_duration
-from jobs.render.words import plural
+from jobs.render.words import human_duration, plural
 from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_by, figures_of
 from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
 from jobs.rules.unassigned_first_response import first_response

@@ -37,7 +37,7 @@ from typing import Literal
 
 from jobs.calendar import BusinessCalendar
 from jobs.model import Comment, DataProblem, Evaluation, Finding, Person, Severity, Ticket
-from jobs.render.alerts import human_duration
+from jobs.render.words import human_duration
 
 JOB = "unassigned_first_response"
 

@@ -26,10 +26,10 @@ from jobs.config import JobConfig
 from jobs.durations import DurationField, parse_duration
 from jobs.job import Job, JobSpec, Work
 from jobs.model import Action, ActionKind, Evaluation, Finding, Severity
-from jobs.render.alerts import grouped_alerts, human_duration
+from jobs.render.alerts import grouped_alerts
 from jobs.render.slack import escape, link
 from jobs.render.templates import TemplateSpec
-from jobs.render.words import plural
+from jobs.render.words import human_duration, plural
 from jobs.rules.onboard_testing import (
     FOLLOWUP_JOB,
     RULE_CLOSE_FULFILLED,

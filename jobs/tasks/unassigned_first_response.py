@@ -383,11 +383,12 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             )
         if not quiet:
             plan.actions += self._dms(ctx, policy, work)
-            held = self._held_pings(ctx, policy, work, plan.escalated)
+            escalated = plan.escalated + _lead_owed(work, plan.escalated)
+            held = self._held_pings(ctx, policy, work, escalated)
             if held:
                 plan.actions.append(held)  # the run's escalations ride in it: one lead ping
-            elif plan.escalated:
-                plan.actions.append(self._escalation(ctx, policy, plan.escalated))
+            elif escalated:
+                plan.actions.append(self._escalation(ctx, policy, escalated))
         return plan.actions
 
     def _resolved(
@@ -466,7 +467,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 *(
                     RecordChange(
                         ticket_key(c.key),
-                        store={"message": message_id, "card": c.dump(), **_held(f, quiet)},
+                        store={"message": message_id, "card": c.dump(), **_owed(f, quiet)},
                     )
                     for f, c in zip(chunk, chunk_cards, strict=True)
                 ),
@@ -521,7 +522,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             resolved_findings.append(_resolved_finding(member, card, text))
         for finding in rising:
             cards[finding.item] = Card.of(finding)
-            store = {"card": cards[finding.item].dump(), **_held(finding, quiet)}
+            store = {"card": cards[finding.item].dump(), **_owed(finding, quiet)}
             changes = [c for c in changes if c.key != finding.record_key]
             changes.append(RecordChange(finding.record_key, store=store))
         plan.escalated += [f for f in rising if f.severity is Severity.ESCALATION]
@@ -590,6 +591,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             findings=findings,
             text=text,
             blocks=blocks,
+            records=tuple(RecordChange(f.record_key, store={"lead": None}) for f in findings),
         )
 
     def _dms(
@@ -670,7 +672,9 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             text=text,
             blocks=blocks,
             notifies=False,
-            records=tuple(RecordChange(f.record_key, store={"held": None}) for f in held),
+            records=tuple(
+                RecordChange(f.record_key, store={"held": None, "lead": None}) for f in told
+            ),
         )
 
     # -- who is mentioned ------------------------------------------------------------------
@@ -699,9 +703,31 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         return self._mentions[key]
 
 
-def _held(finding: Finding, quiet: bool) -> dict[str, Any]:
-    """A ping owed once quiet hours end (breach and escalation only)."""
-    return {"held": str(finding.severity)} if quiet and finding.severity in PINGED_TIERS else {}
+def _owed(finding: Finding, quiet: bool) -> dict[str, Any]:
+    """A ping the ticket's record owes until a message delivers it: while quiet, every breach
+    and escalation (``held``, told when the hours start); otherwise an escalation's mention of
+    the lead (``lead``, told by this run's escalation message). Kept in the record with the
+    tier, so a run that dies between the two still tells the lead on the next run."""
+    if quiet:
+        return {"held": str(finding.severity)} if finding.severity in PINGED_TIERS else {}
+    return {"lead": "owed"} if finding.severity is Severity.ESCALATION else {}
+
+
+def _lead_owed(work: Work[QueueData], escalated: Sequence[Finding]) -> list[Finding]:
+    """Tickets an earlier run recorded at escalation but never told the lead about (it died
+    before its escalation message, or the message failed), still escalated now."""
+    planned = {f.item for f in escalated}
+    current = {f.item: f for f in work.active}
+    return [
+        current[key.item]
+        for key, record in sorted(work.records.items(), key=lambda kv: kv[0].item)
+        if key.alert == ALERT
+        and record.is_open
+        and record.store.get("lead") == "owed"
+        and key.item in current
+        and key.item not in planned
+        and current[key.item].severity is Severity.ESCALATION
+    ]
 
 
 def _resolved_finding(record: AlertRecord, card: Card, text: str) -> Finding:

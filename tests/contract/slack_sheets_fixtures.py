@@ -29,6 +29,7 @@ import vcr
 from emulators.sheets import SheetsEmulator, write_service_account_file
 from emulators.slack import SlackEmulator
 from jobs.adapters.http import CallCounter, RetryBudget
+from jobs.adapters.pacing import ChannelPacer
 from jobs.adapters.sheets import SheetsAdapter
 from jobs.adapters.slack import SlackAdapter
 
@@ -163,6 +164,8 @@ def slack(
         budget=retry_budget,
         base_url=slack_emulator.api_url,
         timeout=5.0,
+        # Pacing has its own tests (test_slack_pacing); here a pacer that never waits.
+        pacer=ChannelPacer(0.0),
     )
 
 

@@ -339,7 +339,11 @@ def test_it_stops_when_jira_repeats_the_next_page_token(jira_adapter, jira_emula
 # -- writes --------------------------------------------------------------------------------------
 
 
-def test_it_adds_an_internal_note_through_the_library(jira_adapter, jira_emulator) -> None:
+def test_without_service_desk_projects_an_internal_note_keeps_the_internal_property(
+    jira_adapter, jira_emulator
+) -> None:
+    # No project types given: the platform API with sd.public.comment, which a service desk
+    # project honours, so the note stays internal even on a desk missing from the settings.
     comment = jira_adapter.add_internal_comment("SS-7", "[~accountid:acc-david-ellis] approved?")
 
     assert not comment.public
@@ -347,6 +351,62 @@ def test_it_adds_an_internal_note_through_the_library(jira_adapter, jira_emulato
     assert call.body["properties"] == [{"key": "sd.public.comment", "value": {"internal": True}}]
     stored = jira_emulator.comments_of("SS-7")[-1]
     assert (stored.body, stored.public) == ("[~accountid:acc-david-ellis] approved?", False)
+
+
+def _desk_adapter(jira_emulator, jira_counter, jira_budget) -> JiraAdapter:
+    return JiraAdapter(
+        jira_emulator.url,
+        jira_emulator.email,
+        jira_emulator.token,
+        counter=jira_counter,
+        budget=jira_budget,
+        timeout=5.0,
+        service_desk_projects=("SS",),
+    )
+
+
+def test_an_internal_note_on_a_service_desk_ticket_goes_through_service_management(
+    jira_emulator, jira_counter, jira_budget
+) -> None:
+    adapter = _desk_adapter(jira_emulator, jira_counter, jira_budget)
+
+    comment = adapter.add_internal_comment("SS-7", "[~accountid:acc-david-ellis] approved?")
+
+    assert not comment.public
+    (call,) = jira_emulator.calls_to(r"/rest/servicedeskapi/request/SS-7/comment$", "POST")
+    assert call.body == {"body": "[~accountid:acc-david-ellis] approved?", "public": False}
+    assert jira_emulator.calls_to(r"/rest/api/\d/issue/SS-7/comment$") == []
+    assert jira_emulator.comments_of("SS-7")[-1].public is False
+
+
+def test_an_internal_note_on_another_project_is_a_platform_comment_and_not_a_failure(
+    jira_emulator, jira_counter, jira_budget
+) -> None:
+    # CS is not a service desk: Jira answers jsdPublic true there (no portal, no customer),
+    # which is what the platform spec says and not "Jira made it public".
+    adapter = _desk_adapter(jira_emulator, jira_counter, jira_budget)
+
+    comment = adapter.add_internal_comment("CS-1", "Please publish on Engine.")
+
+    (call,) = jira_emulator.calls_to(r"/rest/api/2/issue/CS-1/comment$", "POST")
+    assert call.body["body"] == "Please publish on Engine."
+    assert jira_emulator.calls_to(r"/servicedeskapi/") == []
+    assert comment.body == "Please publish on Engine." and comment.id
+    assert jira_emulator.comments_of("CS-1")[-1].body == "Please publish on Engine."
+
+
+def test_an_internal_note_that_came_back_public_on_a_service_desk_is_reported(
+    jira_emulator, jira_counter, jira_budget
+) -> None:
+    adapter = _desk_adapter(jira_emulator, jira_counter, jira_budget)
+    jira_emulator.inject(
+        r"/servicedeskapi/request/SS-7/comment$",
+        status=201,
+        body={"id": "1", "body": "x", "public": True, "created": {"epochMillis": 0}},
+    )
+
+    with pytest.raises(PermanentError, match="Jira made it public"):
+        adapter.add_internal_comment("SS-7", "x")
 
 
 def test_it_sends_public_replies_through_service_management(jira_adapter, jira_emulator) -> None:
@@ -385,7 +445,7 @@ def test_it_transitions_by_target_status_name(jira_adapter, jira_emulator) -> No
     issue = jira_emulator.issue("SS-1")
     assert issue.status == "Waiting for customer"
     (post,) = jira_emulator.calls_to(r"/issue/SS-1/transitions$", "POST")
-    assert post.body["transition"]["id"] == 11
+    assert post.body["transition"]["id"] == "11"  # IssueTransition.id is a string
 
 
 def test_it_lists_transitions_for_each_ticket_as_ids_differ_by_status(

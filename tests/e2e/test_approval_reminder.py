@@ -384,7 +384,7 @@ def test_why_shows_the_decision(desk) -> None:
 
 # -- crash safety: steps that wait for an earlier send ----------------------------------------
 
-INTERNAL_COMMENT = r"/rest/api/2/issue/{key}/comment$"
+INTERNAL_COMMENT = r"/rest/servicedeskapi/request/{key}/comment$"  # SS is a service desk
 TRANSITIONS = r"/rest/api/2/issue/{key}/transitions$"
 LINKING_LATER = NOW + timedelta(minutes=15)
 

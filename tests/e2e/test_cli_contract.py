@@ -183,9 +183,12 @@ def test_why_tells_what_was_sent_and_what_was_suppressed(env: dict[str, str]) ->
     run_cli(["run", "echo", "--now", NOW], env)
     why = run_cli(["why", "SS-1"], env)
     assert why.code == 0
-    lines = why.out.strip().splitlines()
+    # One line per decision, newest first, each followed by its facts (indented).
+    lines = [ln for ln in why.out.strip().splitlines() if not ln.startswith(" ")]
     assert len(lines) == 2
     assert "suppressed_duplicate" in lines[0] and "sent" in lines[1]
+    # The desk's clock (New York), not UTC; no microseconds.
+    assert all(ln.startswith("2026-11-23 09:00 EST  echo/") for ln in lines), lines
 
 
 def test_a_silenced_item_is_not_alerted_and_the_log_says_why(
@@ -202,7 +205,9 @@ def test_a_silenced_item_is_not_alerted_and_the_log_says_why(
     text = slack.messages_in(CHANNEL)[0].text
     assert "SS-2" in text and "SS-1" not in text
     assert "suppressed_silenced" in run_cli(["why", "SS-1"], env).out
-    silence_id = listing.out.split()[0]
+    header, row = listing.out.strip().splitlines()
+    assert header.split() == ["ID", "ITEM", "JOB", "UNTIL", "STATE", "BY", "REASON"]
+    silence_id = row.split()[0]
     assert run_cli(["silences", "--expire", silence_id], env).code == 0
     assert "no active silences" in run_cli(["silences"], env).out
 

@@ -59,7 +59,10 @@ def test_it_takes_each_due_step_once(desk, tmp_path: Path) -> None:
     )
     # SS-403: nudged by hand a day ago -> internal comment on CS-403, nothing to the customer.
     [publish] = step_on_cs(stack, "CS-403", "SS-403")
-    assert not publish.public
+    # CS is no service desk: Jira shows every comment there as jsdPublic; the note was
+    # written as internal, and no customer-facing API was used.
+    assert publish.properties == {"sd.public.comment": {"internal": True}}
+    assert stack.jira.calls_to(r"/servicedeskapi/request/CS-403/") == []
     assert "publish the document on Engine" in publish.body
     assert with_step(stack, "SS-403", "doc-test-second-email") == []
     # SS-401 is within its 3 days; SS-404's customer answered.

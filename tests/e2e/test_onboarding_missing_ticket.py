@@ -63,7 +63,10 @@ def test_it_waits_out_the_grace_period_then_alerts_once(desk, tmp_path: Path) ->
     assert alerted.code == 0, alerted.err
     missing, possible = stack.slack.messages_in(CHANNEL)
     assert "3 approved accounts without an EverBright onboarding ticket" in missing.text
-    assert "*Sun Power Co* · Approved · sheet rows 7, 12 · no ticket since first seen 1 h ago" in missing.text
+    assert (
+        "*Sun Power Co* · Approved · sheet rows 7, 12 · no ticket since first seen 1 h ago"
+        in missing.text
+    )
     assert "*Desert Sun Solar  *" not in missing.text and "*Desert Sun Solar*" in missing.text
     assert "Harbor Electric" in missing.text
     for matched in ("Sunrise Solar", "Acme Roofing", "Pending Solar", "Old Installer"):
@@ -175,7 +178,10 @@ def test_an_account_approved_later_gets_its_own_grace_period(desk) -> None:
     assert run(desk, NOW + timedelta(hours=6)).code == 0
 
     (message,) = stack.slack.messages_in(CHANNEL)
-    assert "*Granite Peak Solar*" in message.text and "no ticket since first seen 1 h ago" in message.text
+    assert (
+        "*Granite Peak Solar*" in message.text
+        and "no ticket since first seen 1 h ago" in message.text
+    )
 
 
 def test_why_shows_the_decision_for_an_account(desk) -> None:

@@ -406,7 +406,6 @@ def test_it_needs_jira_credentials_for_the_offline_report(desk, stack, tmp_path)
 # -- history: these need the Jira emulator to keep a changelog -------------------------------
 
 
-@pytest.mark.skip(reason="needs changelog in the emulator")
 def test_a_ticket_assigned_after_the_week_was_open_and_unassigned_when_it_ended(desk, tmp_path):
     # SS-820 came in on Friday unassigned and was assigned only on Tuesday, after the week
     # ended: Jira shows Maya as its assignee now, the changelog says since when.
@@ -443,7 +442,6 @@ def test_a_ticket_assigned_after_the_week_was_open_and_unassigned_when_it_ended(
     assert ("open_unassigned_at_week_end", "SS-820", "waited_hours") in summary
 
 
-@pytest.mark.skip(reason="needs changelog in the emulator")
 def test_assigning_a_ticket_after_the_week_does_not_change_its_report(desk, stack, tmp_path):
     first = desk.run("report", "sla", "--week", "2026-W47", "--out", str(tmp_path / "before"))
     assert first.code == 0, first.err

@@ -121,7 +121,10 @@ def test_it_fixes_what_is_certain_and_says_so_when_fix_hygiene_is_on(desk, stack
     assert "added the label EB and set the priority to High" in note.body
     assert "Ref: SS-701 · ticket-hygiene · 2026-11-20" in note.body
     (cs_note,) = stack.jira.comments_of("CS-701")
-    assert "set the priority to High" in cs_note.body and not cs_note.public
+    assert "set the priority to High" in cs_note.body
+    # CS is no service desk (jsdPublic is true there by definition): written as internal.
+    assert cs_note.properties == {"sd.public.comment": {"internal": True}}
+    assert stack.jira.calls_to(r"/servicedeskapi/request/CS-701/") == []
     # What needs a person is left alone.
     assert stack.jira.issue("SS-702").organizations == []
     assert stack.jira.comments_of("SS-702") == []

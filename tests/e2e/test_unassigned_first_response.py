@@ -163,6 +163,34 @@ def test_it_edits_the_root_in_place_and_replies_in_thread_as_the_tier_rises(desk
     assert_one_root_and_one_reply_per_tier(stack, "SS-120", "SS-121", "SS-122")
 
 
+def test_an_escalation_the_lead_was_not_told_of_is_told_on_the_next_run(desk) -> None:
+    """The tier is recorded with the alert; the lead's message is a step of its own. When that
+    message fails (or the run dies before it), the record still owes the lead the news."""
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=LEAD)
+    run(desk, NOW)
+    stack.slack.inject(
+        r"/api/chat\.postMessage$",
+        status=200,
+        body={"ok": False, "error": "not_in_channel"},
+        when=lambda request: b"U01SAMWHIT" in request.body,
+    )
+    failed = desk.run("run", JOB, "--now", iso(NOW + timedelta(hours=2, minutes=25)))
+    assert failed.code == 1
+    assert [m for m in stack.slack.messages if "<@U01SAMWHIT>" in m.text] == []
+    escalated = {"SS-120", "SS-121", "SS-122"}
+    for key in escalated:  # the alerts themselves did go out
+        thread = stack.slack.thread(CHANNEL, root_of_item(stack, key).ts)
+        assert thread[-1].text.startswith(":fire:")
+
+    run(desk, NOW + timedelta(hours=2, minutes=40))
+    [told] = [m for m in stack.slack.messages if "<@U01SAMWHIT>" in m.text]
+    assert all(f"|{k}>" in json.dumps(told.blocks) for k in escalated)
+
+    run(desk, NOW + timedelta(hours=2, minutes=55))  # told once: nothing owed any more
+    assert len([m for m in stack.slack.messages if "<@U01SAMWHIT>" in m.text]) == 1
+    assert_one_root_and_one_reply_per_tier(stack, *escalated)
+
+
 def root_of_item(stack, key: str):
     """The alert message a ticket is on (not the run's escalation message)."""
     [message] = [

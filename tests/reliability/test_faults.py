@@ -142,8 +142,8 @@ FAULTS = [
     Fault("jira issue link 500", "channel_partner",
           jira(r"/issueLink$", method="POST", status=500, times=1), recovers=False,
           error="not retried"),
-    Fault("jira internal comment 503", "approval_acting",
-          jira(r"/rest/api/2/issue/[^/]+/comment$", method="POST", status=503, times=1),
+    Fault("jira internal comment 503", "approval_acting",  # SS notes go through JSM
+          jira(r"/rest/servicedeskapi/request/[^/]+/comment$", method="POST", status=503, times=1),
           recovers=False, error="not retried"),
     # -- Slack -----------------------------------------------------------------------------------
     Fault("slack rate_limited (429) once", "unassigned",

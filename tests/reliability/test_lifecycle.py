@@ -175,7 +175,9 @@ CHAINS = [
     ("sla_report", "the chart after its summary",
      lambda s: s.slack.fail_next("files.completeUploadExternal", "channel_not_found")),
     ("approval_acting", "the comment after the link",
-     lambda s: s.jira.inject(r"/rest/api/2/issue/SS-340/comment$", method="POST", status=503)),
+     # SS is a service desk: its internal notes are JSM request comments.
+     lambda s: s.jira.inject(r"/rest/servicedeskapi/request/SS-340/comment$", method="POST",
+                             status=503)),
     ("approval_acting", "the notice after the link and the close",
      lambda s: s.slack.inject(r"/api/chat.postMessage$", status=200, times=1,
                               body={"ok": False, "error": "channel_not_found"},
@@ -191,7 +193,8 @@ CHAINS = [
                               body={"ok": False, "error": "channel_not_found"},
                               when=_slack_text_has("handled"))),
     ("hygiene_fixing", "the audit comment after an edit",
-     lambda s: s.jira.inject(r"/rest/api/2/issue/SS-70\d/comment$", method="POST", status=500)),
+     lambda s: s.jira.inject(r"/rest/servicedeskapi/request/SS-70\d/comment$", method="POST",
+                             status=500)),
 ]  # fmt: skip
 
 

@@ -372,3 +372,47 @@ def test_check_settings_names_an_unknown_holiday_subdivision(tmp_path: Path) -> 
     )
     problems = check_settings(settings)
     assert problems and problems[0].startswith("calendar: holidays:") and "XX" in problems[0]
+
+
+# -- jira: field and issue type ids ------------------------------------------------------------
+
+
+def test_the_jira_section_maps_our_field_names_and_issue_types_to_ids(tmp_path: Path) -> None:
+    overrides = {
+        "jira": {
+            "fields": {"Organizations": "customfield_10002", "QA Due Date": "customfield_10041"},
+            "issue_types": {"Task": "10002"},
+        }
+    }
+
+    settings = load_settings(write_settings(tmp_path, overrides, only_jobs=()), MODELS)
+
+    assert settings.jira.fields == {
+        "Organizations": "customfield_10002",
+        "QA Due Date": "customfield_10041",
+    }
+    assert settings.jira.issue_types == {"Task": "10002"}
+
+
+def test_without_a_jira_section_nothing_is_configured(tmp_path: Path) -> None:
+    settings = load_settings(write_settings(tmp_path, only_jobs=()), MODELS)
+
+    assert settings.jira.fields == {} and settings.jira.issue_types == {}
+
+
+@pytest.mark.parametrize(
+    ("jira", "expected"),
+    [
+        ({"fields": {"Organisation": "customfield_1"}}, "'Organisation' is not a field the jobs"),
+        ({"fields": {"Channel": "10043"}}, "Channel: '10043' is not a custom field id"),
+        ({"fields": {"Channel": "customfield_"}}, "is not a custom field id"),
+        ({"issue_types": {"Task": "Aufgabe"}}, "Task: 'Aufgabe' is not an issue type id"),
+        ({"field": {}}, "jira.field: unknown key"),
+    ],
+)
+def test_a_jira_setting_that_cannot_be_an_id_is_named(
+    tmp_path: Path, jira: dict, expected: str
+) -> None:
+    problems = problems_for(tmp_path, {"jira": jira})
+
+    assert any(expected in p for p in problems), problems

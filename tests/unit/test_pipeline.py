@@ -291,7 +291,7 @@ def test_a_finding_is_sent_once_per_episode(desk: Desk) -> None:
 
     assert len(desk.executor.sent) == 1
     outcome, reason = desk.decisions("SS-1")[-1]
-    assert outcome == "suppressed_duplicate" and "(once)" in reason
+    assert outcome == "suppressed_duplicate" and "(once: only a higher tier is told)" in reason
 
 
 @pytest.mark.parametrize(

@@ -1,28 +1,11 @@
-"""Jira Cloud and Jira Service Management through the ``jira`` library (3.10).
-
-What this adapter guarantees to the jobs:
-
-- searches use only ``POST /rest/api/3/search/jql`` with ``nextPageToken`` (Atlassian removed
-  ``/rest/api/*/search`` in 2025, see https://developer.atlassian.com/changelog/#CHANGE-2046),
-  streamed page by page into `jobs.model.Ticket`;
-- custom fields are asked for by display name and resolved to ids with one ``GET /field``;
-- every HTTP request is counted (including the library's own serverInfo call and every retry)
-  and retried only by the shared policy in `jobs.adapters.http`: the library's retries are off;
-- errors are rebuilt from status and Jira's error messages. `jira.exceptions.JIRAError` prints
-  the request headers (the Authorization header with the API token), so it is never chained,
-  logged or formatted here;
-- comment writes are not doubled by a retry: after an ambiguous failure (5xx, timeout) the
-  ticket is read again before posting, because a public comment emails the customer.
-"""
+"""The Jira adapter: requests, retries, paging and writes (parsing is in `parsing`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -42,55 +25,27 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
-from jobs.jql import jql_quote  # noqa: F401  (re-exported: callers import it from here)
-from jobs.model import (
-    Comment,
-    DataProblem,
-    IssueLink,
-    Person,
-    SlaCycle,
-    SlaField,
-    StatusCategory,
-    Ticket,
+from jobs.adapters.jira.decode import decode_json
+from jobs.adapters.jira.fields import ALWAYS_FIELDS, FieldCatalog, wire_value
+from jobs.adapters.jira.parsing import (
+    as_int,
+    as_name,
+    changelog_complete,
+    changes_of,
+    check_issue,
+    parse_comment,
+    parse_person,
+    parse_ticket,
+    too_deep,
 )
+from jobs.model import Comment, DataProblem, FieldChange, Person, Ticket
 
 SYSTEM = "jira"
 T = TypeVar("T")
 
 SEARCH_PATH = "/rest/api/3/search/jql"
 COMMENT_PAGE_SIZE = 100
-SYSTEM_FIELDS = frozenset(
-    {
-        "summary",
-        "status",
-        "created",
-        "updated",
-        "assignee",
-        "reporter",
-        "priority",
-        "labels",
-        "components",
-        "comment",
-        "issuelinks",
-        "description",
-        "duedate",
-        "resolutiondate",
-        "resolution",
-        "issuetype",
-        "parent",
-        "project",
-    }
-)
-ALWAYS_FIELDS = ("summary", "status", "created")
-"""A `Ticket` cannot be built without these, whatever the caller asked for."""
-
-ORGANIZATIONS = "Organizations"
-REQUEST_TYPE = "Request Type"
-FIRST_RESPONSE_SLA = "Time to first response"
-CONFIGURATION_DATE = "Configuration Date"
-QA_DUE_DATE = "QA Due Date"
-QA_ASSIGNEE = "QA Assignee"
-CHANNEL = "Channel"
+MAX_SEARCH_PROPERTIES = 5
 
 
 class _CountingJIRA(JIRA):
@@ -127,7 +82,19 @@ class JiraAdapter:
         budget: RetryBudget,
         timeout: float = 30.0,
         browse_url: str | None = None,
+        service_desk_projects: Collection[str] = (),
+        configured_fields: Mapping[str, str] | None = None,
+        issue_types: Mapping[str, str] | None = None,
     ) -> None:
+        """``service_desk_projects``: keys of the Jira Service Management projects (settings'
+        ``desk.service_desk_project``). Internal notes on their tickets go through the JSM
+        API; on any other project through the platform API (no extra call to find out).
+
+        ``configured_fields``: our name for a custom field -> its id (settings
+        ``jira.fields``), for sites where names are translated or renamed; unconfigured
+        fields are found by ``untranslatedName``, then ``name``. ``issue_types``: an issue
+        type's English name -> its id (``jira.issue_types``), used by creates; unconfigured
+        ones are looked up per project by ``untranslatedName``."""
         parts = urlsplit(url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CredentialError(SYSTEM, "JIRA_URL must be https://<site>.atlassian.net")
@@ -143,9 +110,14 @@ class JiraAdapter:
         self._timeout = timeout
         self._browse = (browse_url or url).rstrip("/")
         self._client: JIRA | None = None
-        self._fields: list[dict[str, Any]] | None = None
-        self._field_ids: dict[str, str] | None = None
+        self._fields: FieldCatalog | None = None
         self._org_ids: dict[str, int] | None = None
+        self._request_type_ids: dict[str, str] = {}
+        self._service_desks = frozenset(k.upper() for k in service_desk_projects)
+        self._configured_fields = dict(configured_fields or {})
+        self._issue_types = {k.casefold(): str(v) for k, v in (issue_types or {}).items()}
+        self._issue_types_seen: dict[tuple[str, str], str] = {}
+        """(project, English name casefolded) -> issue type id, from search results."""
         self.problems: list[DataProblem] = []
         """Tickets a search returned that could not be used; the run report lists them."""
 
@@ -158,6 +130,9 @@ class JiraAdapter:
         budget: RetryBudget,
         timeout: float = 30.0,
         browse_url: str | None = None,
+        service_desk_projects: Collection[str] = (),
+        configured_fields: Mapping[str, str] | None = None,
+        issue_types: Mapping[str, str] | None = None,
     ) -> JiraAdapter:
         names = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
         missing = [n for n in names if not (env.get(n) or "").strip()]
@@ -173,6 +148,9 @@ class JiraAdapter:
             budget=budget,
             timeout=timeout,
             browse_url=browse_url or env.get("JIRA_BROWSE_URL") or None,
+            service_desk_projects=service_desk_projects,
+            configured_fields=configured_fields,
+            issue_types=issue_types,
         )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
@@ -223,6 +201,10 @@ class JiraAdapter:
             error = PermanentError(SYSTEM, f"{what}: request failed ({type(exc).__name__})")
         except ValueError:
             error = TransientError(SYSTEM, f"{what}: Jira answered with malformed JSON")
+        except RecursionError:
+            # The library decodes its own answers; one nested past what it reads cannot be
+            # used (answers this adapter decodes itself are read without recursion).
+            error = PermanentError(SYSTEM, f"{what}: Jira's answer nests too deeply to read")
         except (KeyError, TypeError, AttributeError) as exc:
             error = PermanentError(
                 SYSTEM, f"{what}: unexpected answer shape ({type(exc).__name__}: {exc})"
@@ -247,55 +229,25 @@ class JiraAdapter:
             )
             if not response.content:
                 return None
-            return response.json()
+            return decode_json(response.content)
 
         return run
 
     # -- fields ------------------------------------------------------------------------------
-    def _load_fields(self) -> list[dict[str, Any]]:
+    def _catalog(self) -> FieldCatalog:
         if self._fields is None:
             raw = self._call("list fields", lambda c: c.fields())
             if not isinstance(raw, list):
                 raise PermanentError(SYSTEM, "GET /field did not answer with a list of fields")
-            self._fields = [f for f in raw if isinstance(f, dict) and f.get("id")]
+            self._fields = FieldCatalog(raw, self._configured_fields)
         return self._fields
 
     def field_ids(self) -> dict[str, str]:
         """Display name (and id) -> field id; fetched once per adapter."""
-        if self._field_ids is None:
-            ids: dict[str, str] = {}
-            for f in self._load_fields():
-                ids.setdefault(str(f["id"]), str(f["id"]))
-            for f in self._load_fields():
-                if f.get("name"):
-                    ids.setdefault(str(f["name"]), str(f["id"]))
-            self._field_ids = ids
-        return self._field_ids
-
-    def _schema(self, field_id: str) -> dict[str, Any]:
-        for f in self._load_fields():
-            if f.get("id") == field_id:
-                schema = f.get("schema")
-                return schema if isinstance(schema, dict) else {}
-        return {}
+        return self._catalog().ids
 
     def _field_id(self, name: str) -> str:
-        if name in SYSTEM_FIELDS:
-            return name
-        ids = self.field_ids()
-        if name in ids:
-            return ids[name]
-        folded = {k.casefold(): v for k, v in ids.items()}
-        if name.casefold() in folded:
-            return folded[name.casefold()]
-        raise PermanentError(
-            SYSTEM,
-            f"field {name!r} does not exist on this Jira site (GET /rest/api/2/field); "
-            "check its display name in Jira's custom field settings",
-        )
-
-    def _custom_id(self, name: str) -> str | None:
-        return self.field_ids().get(name)
+        return self._catalog().resolve(name)
 
     # -- search ------------------------------------------------------------------------------
     def search(
@@ -309,34 +261,26 @@ class JiraAdapter:
     ) -> Iterator[Ticket]:
         """Tickets matching ``jql``, fetched a page at a time (never all pages in memory).
 
-        ``fields`` are Jira ids or display names ("Time to first response"); a name the site
-        does not have raises `PermanentError` before any search is sent. ``expand`` is sent as
-        Jira's ``expand`` (e.g. ``("changelog",)``).
+        ``fields`` are Jira ids or our names for custom fields ("Time to first response"); a
+        name the site does not have raises `PermanentError` before any search is sent.
+        ``properties``: at most 5 issue property keys (the endpoint's limit). ``expand``:
+        e.g. ``("changelog",)`` for `Ticket.changes`; sent as the comma-separated string
+        the endpoint takes.
         """
+        if len(properties) > MAX_SEARCH_PROPERTIES:
+            raise PermanentError(
+                SYSTEM,
+                f"search: {len(properties)} issue properties asked for; the search endpoint "
+                f"returns at most {MAX_SEARCH_PROPERTIES}",
+            )
         wanted: list[str] = []
         for name in (*ALWAYS_FIELDS, *fields):
             fid = self._field_id(name)
             if fid not in wanted:
                 wanted.append(fid)
-        names = self._custom_names()
-        return self._pages(jql, wanted, max(1, page_size), list(properties), names, list(expand))
-
-    def _custom_names(self) -> dict[str, str]:
-        """The custom fields a Ticket is built from, by id -> our name for it."""
-        out = {}
-        for name in (
-            ORGANIZATIONS,
-            REQUEST_TYPE,
-            FIRST_RESPONSE_SLA,
-            CONFIGURATION_DATE,
-            QA_DUE_DATE,
-            QA_ASSIGNEE,
-            CHANNEL,
-        ):
-            fid = self._custom_id(name)
-            if fid:
-                out[fid] = name
-        return out
+        names = self._catalog().custom_names()
+        expanded = ",".join(dict.fromkeys(e.strip() for e in expand if e.strip()))
+        return self._pages(jql, wanted, max(1, page_size), list(properties), names, expanded)
 
     def _pages(
         self,
@@ -345,27 +289,20 @@ class JiraAdapter:
         page_size: int,
         properties: list[str],
         custom: dict[str, str],
-        expand: list[str],
+        expand: str = "",
     ) -> Iterator[Ticket]:
         def fetch(token: str | None) -> dict[str, Any]:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
             if properties:
                 body["properties"] = properties
             if expand:
-                body["expand"] = ",".join(expand)
+                body["expand"] = expand
             if token:
                 body["nextPageToken"] = token
             page = self._call("search", self._request("POST", SEARCH_PATH, body=body))
-            if not isinstance(page, dict):
-                raise PermanentError(SYSTEM, "search: the answer is not a JSON object")
-            return page
+            return _checked_page(page)
 
-        def next_token(page: dict[str, Any]) -> str | None:
-            token = page.get("nextPageToken")
-            if page.get("isLast") is True or not isinstance(token, str) or not token:
-                return None
-            return token
-
+        with_changelog = "changelog" in expand.split(",")
         # The next page is requested while this one is parsed and consumed, so a large search
         # costs its network time, not network plus parsing. At most two pages are held.
         seen: set[str] = set()
@@ -375,7 +312,7 @@ class JiraAdapter:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             while True:
-                token = next_token(page)
+                token = page.get("nextPageToken") if page.get("isLast") is not True else None
                 if token is not None and token in seen:
                     raise PermanentError(
                         SYSTEM, "search: Jira returned the same nextPageToken twice; stopped paging"
@@ -384,22 +321,32 @@ class JiraAdapter:
                     seen.add(token)
                 ahead: Future[dict[str, Any]] | None = pool.submit(fetch, token) if token else None
                 try:
-                    for raw in page.get("issues") or []:
-                        if isinstance(raw, dict) and raw.get("key"):
-                            key = str(raw["key"])
-                            if key in keys:
-                                self.problems.append(
-                                    DataProblem(
-                                        key,
-                                        "the search listed this ticket twice (Jira's pages are "
-                                        "not a snapshot); used the first copy",
-                                    )
+                    for raw in page["issues"]:
+                        wrong = check_issue(raw, asked_fields=True)
+                        if wrong is not None:
+                            if isinstance(raw, dict) and isinstance(raw.get("key"), str):
+                                # A ticket we cannot read must not look like one that is gone.
+                                raise PermanentError(SYSTEM, f"search: {wrong}")
+                            self.problems.append(DataProblem("search", wrong))
+                            continue
+                        key = raw["key"]
+                        if key in keys:
+                            self.problems.append(
+                                DataProblem(
+                                    key,
+                                    "the search listed this ticket twice (Jira's pages are "
+                                    "not a snapshot); used the first copy",
                                 )
-                                continue
-                            keys.add(key)
-                            ticket = self._ticket(raw, custom)
-                            if ticket is not None:
-                                yield ticket
+                            )
+                            continue
+                        keys.add(key)
+                        ticket = parse_ticket(raw, custom, self.browse_url, self.problems)
+                        if ticket is None:
+                            continue
+                        self._remember_issue_type(ticket.project, raw)
+                        if with_changelog and not changelog_complete(raw):
+                            ticket = dataclasses.replace(ticket, changes=self.changes(ticket.key))
+                        yield ticket
                 except GeneratorExit:
                     if ahead is not None:
                         ahead.cancel()
@@ -407,6 +354,26 @@ class JiraAdapter:
                 if ahead is None:
                     return
                 page = ahead.result()
+
+    def changes(self, key: str) -> tuple[FieldChange, ...]:
+        """Every field change of ``key``, oldest first (``GET /issue/{key}/changelog``, paged);
+        a search gives only the latest histories of a long changelog."""
+        histories: list[Any] = []
+        start = 0
+        path = f"/rest/api/2/issue/{_path(key)}/changelog"
+        while True:
+            page = self._call(
+                f"read changelog of {key}",
+                self._request("GET", path, params={"startAt": start, "maxResults": 100}),
+            )
+            values = page.get("values") if isinstance(page, dict) else None
+            if not isinstance(values, list):
+                raise PermanentError(SYSTEM, f"read changelog of {key}: no list of histories")
+            histories.extend(values)
+            start += len(values)
+            if not values or page.get("isLast", True) is not False:
+                break
+        return changes_of(histories, self._catalog().custom_names())
 
     # -- comments ----------------------------------------------------------------------------
     def comments(self, key: str) -> list[Comment]:
@@ -425,9 +392,12 @@ class JiraAdapter:
             items = page.get("comments") if isinstance(page, dict) else None
             if not isinstance(items, list):
                 raise PermanentError(SYSTEM, f"read comments of {key}: no comment list in answer")
-            out.extend(c for c in (_comment(i) for i in items) if c is not None)
+            cut: list[int] = []
+            out.extend(c for c in (parse_comment(i, cut) for i in items) if c is not None)
+            if cut:
+                self.problems.append(too_deep(key))
             start += len(items)
-            total = _int(page.get("total"))
+            total = as_int(page.get("total"))
             if not items or total is None or start >= total:
                 return out
 
@@ -442,27 +412,41 @@ class JiraAdapter:
             comments_total=max(len(comments), ticket.comments_total),
         )
 
+    def is_service_desk(self, key: str) -> bool:
+        """Whether ``key`` belongs to one of the configured service desk projects."""
+        return key.rsplit("-", 1)[0].upper() in self._service_desks
+
     def add_internal_comment(self, key: str, body: str) -> Comment:
-        """An internal note (never emailed to the customer), as the library posts it."""
+        """An internal note, never emailed to a customer.
 
-        def post(client: JIRA) -> Any:
-            return client.add_comment(key, body, is_internal=True).raw
-
-        return self._post_comment(key, body, False, post)
+        On a service desk ticket it is a Service Management comment with ``public: false``
+        (the way the platform spec's ``jsdPublic`` points to). Elsewhere it is a platform
+        comment: such a project has no customers to hide it from, and Jira answers
+        ``jsdPublic: true`` there by definition. The ``sd.public.comment`` property is still
+        sent, so a service desk project missing from the settings keeps the note internal.
+        """
+        if self.is_service_desk(key):
+            path = f"/rest/servicedeskapi/request/{_path(key)}/comment"
+            post = self._request("POST", path, body={"body": body, "public": False})
+            return self._post_comment(key, post, expect_public=False)
+        path = f"/rest/api/2/issue/{_path(key)}/comment"
+        internal = [{"key": "sd.public.comment", "value": {"internal": True}}]
+        post = self._request("POST", path, body={"body": body, "properties": internal})
+        return self._post_comment(key, post, expect_public=None)
 
     def add_public_comment(self, key: str, body: str) -> Comment:
         """A reply that reaches the customer by email (Service Management request comment)."""
         path = f"/rest/servicedeskapi/request/{_path(key)}/comment"
         post = self._request("POST", path, body={"body": body, "public": True})
-        return self._post_comment(key, body, True, post)
+        return self._post_comment(key, post, expect_public=True)
 
     def _post_comment(
-        self, key: str, body: str, public: bool, post: Callable[[JIRA], Any]
+        self, key: str, post: Callable[[JIRA], Any], *, expect_public: bool | None
     ) -> Comment:
-        comment = _comment(self._call_unrepeatable(f"comment on {key}", post))
+        comment = parse_comment(self._call_unrepeatable(f"comment on {key}", post))
         if comment is None:
             raise PermanentError(SYSTEM, f"comment on {key}: the answer was not a comment")
-        if comment.public != public:
+        if expect_public is not None and comment.public != expect_public:
             raise PermanentError(
                 SYSTEM,
                 f"comment on {key}: Jira made it {'public' if comment.public else 'internal'}",
@@ -511,15 +495,18 @@ class JiraAdapter:
                 if chosen is None and name.casefold() == to_status.casefold():
                     chosen = str(t.get("id"))
             if chosen is not None:
-                transition_id = chosen
-                self._attempt(f"transition {key}", lambda c: c.transition_issue(key, transition_id))
+                # Posted directly: the library sends the id as a number; the spec's
+                # IssueTransition.id is a string.
+                path = f"/rest/api/2/issue/{_path(key)}/transitions"
+                body = {"transition": {"id": chosen}}
+                self._attempt(f"transition {key}", self._request("POST", path, body=body))
                 return
             path = f"/rest/api/2/issue/{_path(key)}"
             current = self._attempt(
                 f"read status of {key}", self._request("GET", path, params={"fields": "status"})
             )
             fields = current.get("fields") if isinstance(current, dict) else None
-            status = _name((fields or {}).get("status")) if isinstance(fields, dict) else None
+            status = as_name((fields or {}).get("status")) if isinstance(fields, dict) else None
             if status is not None and status.casefold() == to_status.casefold():
                 return
             available = ", ".join(f"{s!r} (via {n!r})" for s, n in sorted(targets.items()))
@@ -568,8 +555,16 @@ class JiraAdapter:
         )
 
     def create_issue(self, fields_by_name: Mapping[str, Any]) -> str:
-        """Create a ticket and return its key; ``project``/``issuetype`` may be a key/a name."""
+        """Create a ticket and return its key; ``project``/``issuetype`` may be a key/a name.
+
+        The issue type goes by id: names are translated to the account's language, so
+        "Task" is not a name a site in another language knows (`issue_type_id`)."""
         wire = self._wire_fields(fields_by_name)
+        itype = fields_by_name.get("issuetype")
+        if itype is not None and not isinstance(itype, dict):
+            project = wire.get("project") or {}
+            project_key = str(project.get("key") or project.get("id") or "")
+            wire["issuetype"] = {"id": self.issue_type_id(project_key, str(itype))}
         issue = self._call_unrepeatable(
             "create issue", lambda c: c.create_issue(fields=wire, prefetch=False)
         )
@@ -577,6 +572,67 @@ class JiraAdapter:
         if not isinstance(key, str):
             raise PermanentError(SYSTEM, "create issue: the answer has no key")
         return key
+
+    def _remember_issue_type(self, project: str, raw: Mapping[str, Any]) -> None:
+        # A search that asked for issuetype tells which id "Task" has in that project: a
+        # create after it needs no createmeta read.
+        fields = raw.get("fields")
+        itype = fields.get("issuetype") if isinstance(fields, dict) else None
+        if isinstance(itype, dict) and isinstance(itype.get("id"), str):
+            for name in (itype.get("untranslatedName"), itype.get("name")):
+                if isinstance(name, str):
+                    self._issue_types_seen.setdefault(
+                        (project.upper(), name.casefold()), itype["id"]
+                    )
+
+    def issue_type_id(self, project: str, name: str) -> str:
+        """The id of issue type ``name`` (its English name, or an id) in ``project``.
+
+        Configured (``jira.issue_types``) first, then one seen in this run's search results,
+        then one ``createmeta`` read per project (by ``untranslatedName``, then ``name``)."""
+        if name.isdigit():
+            return name
+        folded = name.casefold()
+        if folded in self._issue_types:
+            return self._issue_types[folded]
+        seen = self._issue_types_seen.get((project.upper(), folded))
+        if seen is not None:
+            return seen
+        offered: list[str] = []
+        start = 0
+        path = f"/rest/api/2/issue/createmeta/{_path(project)}/issuetypes"
+        while True:
+            page = self._call(
+                f"list issue types of {project}",
+                self._request("GET", path, params={"startAt": start, "maxResults": 200}),
+            )
+            types = page.get("issueTypes") if isinstance(page, dict) else None
+            if not isinstance(types, list):
+                raise PermanentError(
+                    SYSTEM, f"list issue types of {project}: no issueTypes list in the answer"
+                )
+            for t in types:
+                if not isinstance(t, dict) or not isinstance(t.get("id"), str):
+                    continue
+                english, shown = t.get("untranslatedName"), t.get("name")
+                offered.append(str(english or shown))
+                for candidate in (english, shown):
+                    if isinstance(candidate, str):
+                        self._issue_types_seen.setdefault(
+                            (project.upper(), candidate.casefold()), t["id"]
+                        )
+            start += len(types)
+            total = as_int(page.get("total"))
+            if not types or total is None or start >= total:
+                break
+        found = self._issue_types_seen.get((project.upper(), folded))
+        if found is None:
+            raise PermanentError(
+                SYSTEM,
+                f"{project} has no issue type {name!r} to create; it offers "
+                f"{', '.join(offered) or 'none'} (or set jira.issue_types.{name} to its id)",
+            )
+        return found
 
     def set_property(self, key: str, prop: str, value: Any) -> None:
         self._call(
@@ -597,58 +653,89 @@ class JiraAdapter:
         return raw.get("value") if isinstance(raw, dict) else None
 
     def find_user(self, email_or_query: str) -> Person | None:
-        """The account for an email (exact match preferred) or a name query; None if nobody."""
+        """The account with this email address, or with this display name; None if unsure.
+
+        An email is matched only against the addresses Jira shows: Cloud hides them for
+        profiles whose privacy settings say so, and the search still returns such people
+        (and others whose names match), so a hidden address is no match rather than a guess.
+        A name matches a display name exactly (any case), or the only account found.
+        """
+        query = email_or_query.strip()
         users = self._call(
-            f"find user {email_or_query}",
-            lambda c: c.search_users(query=email_or_query, maxResults=20),
+            f"find user {query}",
+            self._request(
+                "GET", "/rest/api/2/user/search", params={"query": query, "maxResults": 20}
+            ),
         )
-        people = [p for p in (_person(getattr(u, "raw", None)) for u in users) if p is not None]
-        wanted = email_or_query.casefold()
-        for person in people:
-            if person.email and person.email.casefold() == wanted:
-                return person
-        for person in people:
-            if person.display_name and person.display_name.casefold() == wanted:
-                return person
-        return people[0] if people else None
+        if not isinstance(users, list):
+            raise PermanentError(SYSTEM, f"find user {query}: the answer is not a list of users")
+        people = [p for p in map(parse_person, users) if p is not None]
+        wanted = query.casefold()
+        if "@" in query:
+            return next((p for p in people if p.email and p.email.casefold() == wanted), None)
+        named = [p for p in people if p.display_name and p.display_name.casefold() == wanted]
+        if named:
+            return named[0]
+        return people[0] if len(people) == 1 else None
 
     # -- value shaping for writes ------------------------------------------------------------
+    def _request_type_id(self, value: Any) -> str:
+        """A customer request type's id (what Jira takes on write) for its id or its name,
+        found with JSM's request type search; a name two service desks share is refused."""
+        text = str(value).strip()
+        if text.isdigit():
+            return text
+        folded = text.casefold()
+        if folded not in self._request_type_ids:
+            found: list[str] = []
+            start = 0
+            while True:
+                page = self._call(
+                    f"find request type {text}",
+                    self._request(
+                        "GET",
+                        "/rest/servicedeskapi/requesttype",
+                        params={"searchQuery": text, "start": start, "limit": 50},
+                    ),
+                )
+                values = page.get("values") if isinstance(page, dict) else None
+                if not isinstance(values, list):
+                    raise PermanentError(
+                        SYSTEM, f"find request type {text}: no list of request types in answer"
+                    )
+                found += [
+                    str(v["id"])
+                    for v in values
+                    if isinstance(v, dict)
+                    and isinstance(v.get("name"), str)
+                    and v["name"].casefold() == folded
+                    and isinstance(v.get("id"), str)
+                ]
+                start += len(values)
+                if not values or page.get("isLastPage", True) is not False:
+                    break
+            if len(set(found)) != 1:
+                reason = "none is called that" if not found else "several are called that"
+                raise PermanentError(
+                    SYSTEM, f"request type {text!r}: {reason}; give the request type's id"
+                )
+            self._request_type_ids[folded] = found[0]
+        return self._request_type_ids[folded]
+
     def _wire_fields(self, fields_by_name: Mapping[str, Any]) -> dict[str, Any]:
         wire: dict[str, Any] = {}
         for name, value in fields_by_name.items():
             fid = self._field_id(name) if name not in ("project", "issuetype") else name
-            wire[fid] = self._wire_value(fid, value)
+            schema = self._catalog().schema(fid) if fid not in ("project", "issuetype") else {}
+            wire[fid] = wire_value(
+                fid,
+                value,
+                schema,
+                account_id=self._account_id,
+                organization_id=self._organization_id,
+                request_type_id=self._request_type_id,
+            )
         return wire
-
-    def _wire_value(self, fid: str, value: Any) -> Any:
-        if value is None or isinstance(value, dict):
-            return value
-        if fid == "project":
-            return {"key": str(value)}
-        if fid == "issuetype":
-            return {"name": str(value)}
-        if fid == "parent":
-            return {"key": str(value)}
-        schema = self._schema(fid)
-        kind, items = schema.get("type"), schema.get("items")
-        if kind == "user":
-            return {"accountId": self._account_id(value)}
-        if kind in ("priority", "resolution"):
-            return {"name": str(value)}
-        if kind in ("date", "datetime") and isinstance(value, date | datetime):
-            return value.isoformat()
-        if kind == "option":
-            return {"value": str(value)}
-        if kind == "array":
-            values = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
-            if items == "option":
-                return [v if isinstance(v, dict) else {"value": str(v)} for v in values]
-            if items == "component":
-                return [v if isinstance(v, dict) else {"name": str(v)} for v in values]
-            if items == "sd-customerorganization":
-                return [self._organization_id(v) for v in values]
-            return [str(v) if not isinstance(v, dict) else v for v in values]
-        return value
 
     def _account_id(self, value: Any) -> str:
         if isinstance(value, Person):
@@ -667,7 +754,7 @@ class JiraAdapter:
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             return int(value)
         if self._org_ids is None:
-            self._org_ids = {}
+            org_ids: dict[str, int] = {}
             start = 0
             while True:
                 page = self._call(
@@ -679,72 +766,44 @@ class JiraAdapter:
                     ),
                 )
                 values = page.get("values") if isinstance(page, dict) else None
-                for org in values or []:
-                    if (
-                        isinstance(org, dict)
-                        and org.get("name")
-                        and _int(org.get("id")) is not None
-                    ):
-                        self._org_ids[str(org["name"]).casefold()] = int(org["id"])
-                start += len(values or [])
-                if not values or not isinstance(page, dict) or page.get("isLastPage", True):
+                if not isinstance(values, list):
+                    raise PermanentError(
+                        SYSTEM, "list organizations: the answer has no list of organizations"
+                    )
+                for org in values:
+                    oid = as_int(org.get("id")) if isinstance(org, dict) else None
+                    if oid is not None and isinstance(org.get("name"), str) and org["name"]:
+                        org_ids.setdefault(org["name"].casefold(), oid)
+                start += len(values)
+                if not values or page.get("isLastPage", True) is not False:
                     break
+            self._org_ids = org_ids
         found = self._org_ids.get(str(value).casefold())
         if found is None:
             raise PermanentError(SYSTEM, f"no Service Management organization named {value!r}")
         return found
 
-    # -- parsing -----------------------------------------------------------------------------
-    def _ticket(self, raw: dict[str, Any], custom: dict[str, str]) -> Ticket | None:
-        key = str(raw["key"])
-        fields = _dict(raw.get("fields"))
-        created = _when(fields.get("created"))
-        if created is None:
-            # Every rule measures from creation: a made-up date would alert on nonsense.
-            self.problems.append(
-                DataProblem(key, "Jira returned it without a creation date; not evaluated")
-            )
-            return None
-        by_name = {name: fields.get(fid) for fid, name in custom.items()}
-        status = _dict(fields.get("status"))
-        project = _dict(fields.get("project"))
-        comment_page = _dict(fields.get("comment"))
-        comments = tuple(c for c in map(_comment, _list(comment_page.get("comments"))) if c)
-        total = _int(comment_page.get("total"))
-        parent = _dict(fields.get("parent"))
-        properties = _dict(raw.get("properties"))
-        return Ticket(
-            key=key,
-            id=str(raw.get("id") or ""),
-            summary=_str(fields.get("summary")) or "",
-            status=_str(status.get("name")) or "",
-            status_category=_category(status.get("statusCategory")),
-            created=created,
-            project=_str(project.get("key")) or key.rsplit("-", 1)[0],
-            issue_type=_name(fields.get("issuetype")),
-            description=_text(fields.get("description")),
-            updated=_when(fields.get("updated")),
-            resolved=_when(fields.get("resolutiondate")),
-            assignee=_person(fields.get("assignee")),
-            reporter=_person(fields.get("reporter")),
-            priority=_name(fields.get("priority")),
-            labels=tuple(v for v in _list(fields.get("labels")) if isinstance(v, str)),
-            components=tuple(n for n in map(_name, _list(fields.get("components"))) if n),
-            organizations=tuple(n for n in map(_name, _list(by_name.get(ORGANIZATIONS))) if n),
-            request_type=_request_type(by_name.get(REQUEST_TYPE)),
-            channel=tuple(n for n in map(_name, _list(by_name.get(CHANNEL))) if n),
-            comments=comments,
-            comments_total=max(total if total is not None else len(comments), len(comments)),
-            links=tuple(x for x in map(_link, _list(fields.get("issuelinks"))) if x),
-            first_response_sla=_sla(by_name.get(FIRST_RESPONSE_SLA), FIRST_RESPONSE_SLA),
-            due_date=_day(fields.get("duedate")),
-            configuration_date=_day(by_name.get(CONFIGURATION_DATE)),
-            qa_due_date=_day(by_name.get(QA_DUE_DATE)),
-            qa_assignee=_person(by_name.get(QA_ASSIGNEE)),
-            parent_key=_str(parent.get("key")),
-            properties=dict(properties),
-            url=self.browse_url(key),
+
+def _checked_page(page: Any) -> dict[str, Any]:
+    """A search answer the paging can trust: an object with an ``issues`` list, and a
+    ``nextPageToken`` whenever it says it is not the last page. Anything else is a read
+    failure: read as "no tickets" it would clear every open alert."""
+    if not isinstance(page, dict):
+        raise PermanentError(SYSTEM, f"search: the answer is {type(page).__name__}, not an object")
+    if not isinstance(page.get("issues"), list):
+        found = "no issues" if "issues" not in page else type(page["issues"]).__name__
+        raise PermanentError(SYSTEM, f"search: the answer has {found} where its issues list goes")
+    last = page.get("isLast")
+    token = page.get("nextPageToken")
+    if last is not None and not isinstance(last, bool):
+        raise PermanentError(SYSTEM, f"search: isLast is {last!r}, not true or false")
+    if token is not None and (not isinstance(token, str) or not token):
+        raise PermanentError(SYSTEM, f"search: nextPageToken is {token!r}, not a token")
+    if last is False and token is None:
+        raise PermanentError(
+            SYSTEM, "search: the answer is not the last page but gives no nextPageToken"
         )
+    return page
 
 
 # -- error mapping ---------------------------------------------------------------------------
@@ -788,203 +847,5 @@ def _from_jira_error(exc: JIRAError, what: str) -> AdapterError:
     return PermanentError(SYSTEM, message, status)
 
 
-# -- parsing helpers (every field may be null or oddly typed) ----------------------------------
-
-
 def _path(key: str) -> str:
     return quote(str(key), safe="")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _name(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return _str(value.get("name")) or _str(value.get("value"))
-    return _str(value)
-
-
-def _when(value: Any) -> datetime | None:
-    """Jira's '2026-11-02T10:00:00.000+0000', or JSM's {epochMillis, iso8601, ...}."""
-    if isinstance(value, dict):
-        millis = _int(value.get("epochMillis"))
-        if millis is not None:
-            return datetime.fromtimestamp(millis / 1000, tz=UTC)
-        value = value.get("iso8601") or value.get("jira")
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _person(value: Any) -> Person | None:
-    if not isinstance(value, dict):
-        return None
-    account_id = _str(value.get("accountId"))
-    email = _str(value.get("emailAddress"))
-    if not account_id and not email:
-        return None
-    return _known_person(
-        account_id, _str(value.get("displayName")), email, _str(value.get("accountType"))
-    )
-
-
-@lru_cache(maxsize=4096)
-def _known_person(
-    account_id: str | None, display_name: str | None, email: str | None, account_type: str | None
-) -> Person:
-    # The same few agents write most comments: one shared (frozen) record each.
-    return Person(account_id, display_name, email, account_type)
-
-
-def _category(value: Any) -> StatusCategory:
-    key = _dict(value).get("key")
-    try:
-        return StatusCategory(str(key))
-    except ValueError:
-        return StatusCategory.NEW
-
-
-def _text(value: Any) -> str:
-    """A v2 string as is; a v3 ADF document flattened, mentions as ``[~accountid:ID]``."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict):
-        return ""
-    kind = value.get("type")
-    # Leaves first: they are most of a document, and need no child list.
-    if kind == "text":
-        return str(value.get("text") or "")
-    if kind == "hardBreak":
-        return "\n"
-    attrs = _dict(value.get("attrs"))
-    if kind == "mention":
-        return f"[~accountid:{attrs.get('id', '')}]"
-    if kind == "emoji":
-        return str(attrs.get("text") or attrs.get("shortName") or "")
-    if kind in ("inlineCard", "blockCard"):
-        return str(attrs.get("url") or "")
-    children = [c for c in _list(value.get("content")) if isinstance(c, dict)]
-    if kind == "doc":
-        return "\n\n".join(t for t in map(_text, children) if t)
-    if kind in ("bulletList", "orderedList"):
-        marks = ["-" if kind == "bulletList" else f"{i}." for i in range(1, len(children) + 1)]
-        return "\n".join(f"{m} {_text(c)}" for m, c in zip(marks, children, strict=True))
-    if kind == "listItem":
-        return "\n".join(map(_text, children))
-    return "".join(map(_text, children))
-
-
-def _comment(raw: Any) -> Comment | None:
-    """A platform comment (``jsdPublic``) or a Service Management one (``public``)."""
-    if not isinstance(raw, dict) or raw.get("id") is None:
-        return None
-    public = raw.get("jsdPublic", raw.get("public"))
-    if not isinstance(public, bool):
-        public = True
-        for prop in _list(raw.get("properties")):
-            if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
-                value = _dict(prop.get("value"))
-                public = not bool(value.get("internal"))
-    created = _when(raw.get("created")) or datetime(1970, 1, 1, tzinfo=UTC)
-    return Comment(
-        id=str(raw["id"]),
-        author=_person(raw.get("author")),
-        body=_text(raw.get("body")),
-        created=created,
-        updated=_when(raw.get("updated")),
-        public=public,
-    )
-
-
-def _link(raw: Any) -> IssueLink | None:
-    if not isinstance(raw, dict):
-        return None
-    ltype = _dict(raw.get("type"))
-    for direction in ("outward", "inward"):
-        other = raw.get(f"{direction}Issue")
-        if isinstance(other, dict) and _str(other.get("key")):
-            fields = _dict(other.get("fields"))
-            status = _dict(fields.get("status"))
-            category = status.get("statusCategory")
-            return IssueLink(
-                type_name=_str(ltype.get("name")) or "",
-                direction=direction,
-                relation=_str(ltype.get(direction)) or "",
-                other_key=str(other["key"]),
-                other_summary=_str(fields.get("summary")),
-                other_status=_str(status.get("name")),
-                other_status_category=_category(category) if isinstance(category, dict) else None,
-                other_priority=_str(_dict(fields.get("priority")).get("name")),
-            )
-    return None
-
-
-def _request_type(value: Any) -> str | None:
-    if isinstance(value, dict):
-        inner = value.get("requestType")
-        return _name(inner) if isinstance(inner, dict) else _name(value)
-    return _str(value)
-
-
-def _millis(value: Any) -> timedelta | None:
-    millis = _int(value.get("millis")) if isinstance(value, dict) else None
-    return timedelta(milliseconds=millis) if millis is not None else None
-
-
-def _cycle(raw: Any) -> SlaCycle | None:
-    if not isinstance(raw, dict):
-        return None
-    return SlaCycle(
-        start=_when(raw.get("startTime")),
-        breached=raw.get("breached") is True,
-        paused=raw.get("paused") is True,
-        within_calendar_hours=raw.get("withinCalendarHours") is not False,
-        goal=_millis(raw.get("goalDuration")),
-        elapsed=_millis(raw.get("elapsedTime")),
-        remaining=_millis(raw.get("remainingTime")),
-        breach_time=_when(raw.get("breachTime")),
-        stop=_when(raw.get("stopTime")),
-    )
-
-
-def _sla(raw: Any, name: str) -> SlaField | None:
-    if not isinstance(raw, dict):
-        return None
-    completed = tuple(c for c in map(_cycle, _list(raw.get("completedCycles"))) if c)
-    return SlaField(
-        name=_str(raw.get("name")) or name,
-        ongoing=_cycle(raw.get("ongoingCycle")),
-        completed=completed,
-    )
