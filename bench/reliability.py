@@ -10,10 +10,12 @@ Runs ``pytest tests/reliability`` with ``$RELIABILITY_FIGURES`` pointing at a te
                      lost actions (must be 0)
     Bad input        bad inputs tried, crashes with a traceback (must be 0),
                      one-line errors naming the place
+    Secrets          secret forms tried per sink, leaks (must be 0)
 
 plus the security checks, the known bugs (strict xfails, each with its reason) and the failures.
-Exits 1 when a test failed or errored, or when duplicates, lost actions or tracebacks are not
-zero; 0 otherwise.
+Exits 1 when a test failed, errored or was skipped (PostgreSQL included: ``make reliability``
+starts its own server, as ``make test`` does), or when duplicates, lost actions, tracebacks or
+leaks are not zero; 0 otherwise.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class Figures:
     one_line: int = 0
     security_tried: int = 0
     security_passed: int = 0
+    secret_forms: set[str] = field(default_factory=set)
+    secret_sinks: dict[str, list[int]] = field(default_factory=dict)
+    """Sink -> [forms tried, leaks found]."""
+    leaks: int = 0
     known_bugs: dict[str, str] = field(default_factory=dict)
     """Test id -> reason, for strict xfails: a bug in shared code, described where it is."""
     failures: dict[str, str] = field(default_factory=dict)
@@ -59,7 +65,14 @@ class Figures:
 
     @property
     def clean(self) -> bool:
-        return not (self.duplicates or self.lost or self.tracebacks or self.failures)
+        return not (
+            self.duplicates
+            or self.lost
+            or self.tracebacks
+            or self.leaks
+            or self.failures
+            or self.skipped
+        )
 
 
 def figures_of(data: dict[str, Any]) -> Figures:
@@ -100,6 +113,12 @@ def figures_of(data: dict[str, Any]) -> Figures:
         elif kind == "security":
             figures.security_tried += 1
             figures.security_passed += ok
+        elif kind == "secret":
+            figures.secret_forms.add(s.get("form", ""))
+            tried = figures.secret_sinks.setdefault(s.get("sink", ""), [0, 0])
+            tried[0] += 1
+            tried[1] += int(s.get("leaks", 0))
+            figures.leaks += int(s.get("leaks", 0))
     return figures
 
 
@@ -117,8 +136,12 @@ def render(figures: Figures, seconds: float) -> str:
         f"duplicates {f.duplicates}, lost actions {f.lost}",
         f"  Bad input        {f.bad_inputs} tried: crashes with a traceback {f.tracebacks}, "
         f"one-line errors naming the place {f.one_line}/{f.bad_inputs}",
-        f"  Security         {f.security_tried} checks, {f.security_passed} passed",
+        f"  Secrets          {len(f.secret_forms)} secret forms x {len(f.secret_sinks)} sinks "
+        f"tried: leaks {f.leaks}",
     ]
+    for sink, (tried, leaked) in sorted(f.secret_sinks.items()):
+        lines.append(f"                     {sink:<22} {tried} forms tried, leaks {leaked}")
+    lines.append(f"  Security         {f.security_tried} checks, {f.security_passed} passed")
     if f.repeated_internal:
         lines.append(
             f"                   ({f.repeated_internal} internal Slack alerts sent again after "
@@ -134,7 +157,8 @@ def render(figures: Figures, seconds: float) -> str:
     lines += [
         "",
         f"{verdict}: duplicates {f.duplicates}, lost actions {f.lost}, "
-        f"tracebacks {f.tracebacks}, failed tests {len(f.failures)}",
+        f"tracebacks {f.tracebacks}, leaks {f.leaks}, failed tests {len(f.failures)}, "
+        f"skipped {f.skipped}",
     ]
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
 import sys
 
-from jobs.cli import main
+from jobs.cli import run_process
 
-sys.exit(main())
+sys.exit(run_process())

@@ -75,8 +75,14 @@ class BusinessCalendar:
         # Frozen means frozen: a caller's dict must not change the calendar afterwards.
         object.__setattr__(self, "hours", MappingProxyType(normalized))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
-        if not self.always_open and not any(normalized.values()):
-            raise ValueError("a business-hours calendar needs at least one open weekday")
+        if not any(normalized.values()):
+            # Either mode counts business days from these: without one, add_business_days
+            # would look for the next business day forever.
+            raise ValueError(
+                "a calendar needs at least one business weekday"
+                if self.always_open
+                else "a business-hours calendar needs at least one open weekday"
+            )
 
     # -- constructors -------------------------------------------------------------------
 

@@ -4,6 +4,9 @@ Exit codes (operators and cron wrappers depend on them):
   0  success, with or without findings
   1  a job ran but some read or action failed
   2  usage, configuration or credential error, detected before anything was sent
+
+Whatever goes wrong, the operator sees one line starting ``error:``, never a traceback (that is
+logged at DEBUG), and never a secret: everything printed passes through `jobs.secrets.redact`.
 """
 
 from __future__ import annotations
@@ -15,12 +18,26 @@ import sys
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
+if TYPE_CHECKING:
+    from jobs.config import Settings
+    from jobs.ledger.base import Ledger
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_ROW_ID = 2**63 - 1
+"""The largest id either ledger backend can hold (SQLite INTEGER, PostgreSQL bigint)."""
+MAX_WHY_LIMIT = 10_000
+MAX_SILENCE_DAYS = 3660
+"""The ten-year cap of every duration, applied to where a silence ends, business days too."""
+MAX_TEXT = {"key": 200, "reason": 500, "author": 100}
+SCHEDULE_TOLERANCE_MINUTES = 5
+"""``--scheduled``: how late after a scheduled minute a start may be (cron, flock, slow boot)."""
+ALLOW_SQLITE_IN_KUBERNETES = "JOBS_ALLOW_SQLITE_IN_KUBERNETES"
+NOW_YEARS = (2000, 2100)
 
 log = logging.getLogger("jobs")
 
@@ -29,9 +46,26 @@ class UsageError(Exception):
     """Bad arguments, config or credentials: exit 2 with a one-line message."""
 
 
+class RunFailure(Exception):
+    """A run-time failure outside any job (e.g. the report could not be written): exit 1."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep it to one line
         raise UsageError(f"{self.prog}: {message}")
+
+
+def _bounded_int(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]} is outside {low}-{high}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,12 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run even if --now is before the job's last run (a replay you mean)",
     )
+    run.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="refuse to run unless now (desk time) is a time the job's schedule names",
+    )
 
     sub.add_parser("check-config", help="validate settings and templates offline")
 
     why = sub.add_parser("why", help="decision history of one ticket or sheet account")
     why.add_argument("key")
-    why.add_argument("--limit", type=int, default=50)
+    why.add_argument("--limit", type=_bounded_int(1, MAX_WHY_LIMIT), default=50)
 
     silence = sub.add_parser("silence", help="silence alerts for an item")
     silence.add_argument("key")
@@ -68,13 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     silence.add_argument("--author", default=os.environ.get("USER", "operator"))
 
     silences = sub.add_parser("silences", help="list silences; --expire ID ends one")
-    silences.add_argument("--expire", type=int, metavar="ID")
+    silences.add_argument("--expire", type=_bounded_int(1, MAX_ROW_ID), metavar="ID")
     silences.add_argument("--all", action="store_true", help="include expired silences")
 
     deploy = sub.add_parser("deploy", help="render deployment files from the config")
-    deploy.add_argument("target", choices=["k8s", "crontab"])
-    deploy.add_argument("--image", default="ghcr.io/everbright-support/sla-monitor:0.1.0")
-    deploy.add_argument("--out", help="output path (default deploy/k8s or stdout for crontab)")
+    deploy.add_argument("target", choices=["k8s", "crontab", "systemd"])
+    deploy.add_argument("--image", default=None, help="container image (k8s)")
+    deploy.add_argument(
+        "--out", help="output (default deploy/k8s, deploy/systemd, or stdout for crontab)"
+    )
+
+    ledger = sub.add_parser("ledger", help="the ledger database: status, or create/upgrade it")
+    ledger.add_argument("action", choices=["status", "migrate"])
 
     report = sub.add_parser("report", help="offline reports")
     report.add_argument("kind", choices=["sla"])
@@ -88,7 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, env: Mapping[str, str]):  # type: ignore[no-untyped-def]
+def _one_line(text: str, limit: int = 300) -> str:
+    """Control characters shown escaped: stored text cannot forge lines of a listing."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
     from jobs.config import ConfigError, load_settings, resolve_config_path
     from jobs.registry import all_jobs
 
@@ -99,15 +149,46 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]):  # type: ignore
         raise UsageError(str(exc)) from None
 
 
-def _ledger(settings, env: Mapping[str, str]):  # type: ignore[no-untyped-def]
-    from jobs.ledger import open_ledger
+def _in_kubernetes(env: Mapping[str, str]) -> bool:
+    return bool(env.get("KUBERNETES_SERVICE_HOST"))
 
+
+def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
+    from jobs.ledger import is_sqlite_url, open_ledger
+    from jobs.secrets import RedactingLedger, redact
+
+    url = env.get("JOBS_LEDGER_URL") or None
+    if (
+        _in_kubernetes(env)
+        and is_sqlite_url(url)
+        and env.get(ALLOW_SQLITE_IN_KUBERNETES, "").strip().lower() not in ("1", "true", "yes")
+    ):
+        # A pod's disk goes with the pod: every run would start with an empty ledger and
+        # send again what the previous pod sent.
+        raise UsageError(
+            "JOBS_LEDGER_URL: a SQLite ledger inside Kubernetes loses what was sent with each "
+            "pod; set JOBS_LEDGER_URL=postgresql://... (README 'Deploy'), or "
+            f"{ALLOW_SQLITE_IN_KUBERNETES}=1 if the file is on a persistent volume of one pod"
+        )
     try:
-        return open_ledger(env.get("JOBS_LEDGER_URL") or None)
+        opened = open_ledger(url)
     except Exception as exc:  # any failure to open state is a deployment problem: exit 2
-        from jobs.logs import Redactor
+        message = " ".join(str(exc).split())
+        raise UsageError(f"ledger: cannot open ({redact(message)})") from None
+    return RedactingLedger(opened)  # type: ignore[return-value]
 
-        raise UsageError(f"ledger: cannot open ({Redactor.from_env(env)(str(exc))})") from None
+
+def _check_runtime(settings: Settings, jobs: Sequence[str] | None = None) -> None:
+    """What would stop a run half-way, found before anything is read or sent (exit 2)."""
+    from jobs.config import check_settings
+    from jobs.registry import all_jobs
+
+    registry = all_jobs()
+    chosen = registry if jobs is None else {n: registry[n] for n in jobs}
+    specs = {t.file_name: t for job in chosen.values() for t in job.spec.templates}
+    problems = check_settings(settings, specs.values())
+    if problems:
+        raise UsageError("\n".join(f"{settings.path}: {p}" for p in problems))
 
 
 def cmd_list(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
@@ -123,47 +204,105 @@ def cmd_list(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> i
 
 def cmd_check_config(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.registry import all_jobs
-    from jobs.render.templates import check_templates
 
     settings = _settings(args, env)
-    specs = [t for job in all_jobs().values() for t in job.spec.templates]
-    problems = check_templates(settings.templates_dir, specs)
-    if problems:
-        raise UsageError("\n".join(f"{settings.path}: {p}" for p in problems))
+    _check_runtime(settings)
+    specs = {t.file_name for job in all_jobs().values() for t in job.spec.templates}
     print(f"OK: {settings.path} ({len(settings.jobs)} jobs, {len(specs)} templates)", file=out)
     return EXIT_OK
 
 
+def _check_scheduled(settings: Settings, name: str, now: datetime) -> None:
+    """``--scheduled``: a start at a desk-local time the schedule does not name means the
+    scheduler is not on desk time (Debian's cron ignores CRON_TZ): refuse, saying so."""
+    from zoneinfo import ZoneInfo
+
+    from jobs.cron import parse_cron
+
+    tz = settings.desk.timezone
+    schedule = parse_cron(settings.jobs[name].schedule)
+    local = now.astimezone(ZoneInfo(tz)).replace(second=0, microsecond=0)
+    if any(
+        schedule.matches(local - timedelta(minutes=late))
+        for late in range(SCHEDULE_TOLERANCE_MINUTES + 1)
+    ):
+        return
+    raise UsageError(
+        f"{name}: --scheduled: started at {local:%a %H:%M} {tz}, which its schedule "
+        f"{schedule.text!r} does not name; this scheduler is not on the desk's time (Debian's "
+        "and Ubuntu's cron ignore CRON_TZ): use `python -m jobs deploy systemd`, or run the "
+        f"host in {tz}"
+    )
+
+
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
-    from jobs.adapters.http import CredentialError
     from jobs.clock import SystemClock, parse_instant
-    from jobs.context import RunContext
-    from jobs.pipeline import Pipeline
     from jobs.registry import UnknownJob, all_jobs, get_job
-    from jobs.report import write_reports
+    from jobs.report import ReportFile, ReportPathError
 
     clock = SystemClock()
     try:
         now: datetime = parse_instant(args.now) if args.now else clock.now()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not NOW_YEARS[0] <= now.year <= NOW_YEARS[1]:
+        # The calendar's holidays and every "N days ago" need a year with room around it.
+        raise UsageError(f"--now {args.now!r} is outside the years {NOW_YEARS[0]}-{NOW_YEARS[1]}")
     if args.json and not args.dry_run:
         raise UsageError("--json prints what a dry run would send: add --dry-run")
     settings = _settings(args, env)
     if args.job == "all":
+        if args.scheduled:
+            raise UsageError("--scheduled: run one job (each job has its own schedule)")
         names = [n for n in all_jobs() if settings.jobs[n].enabled]
     else:
         try:
             names = [get_job(args.job).spec.name]
         except UnknownJob:
             known = ", ".join(all_jobs())
-            raise UsageError(f"unknown job {args.job!r}; known jobs: {known}, all") from None
+            shown = _one_line(args.job, 60)
+            raise UsageError(f"unknown job {shown!r}; known jobs: {known}, all") from None
+    if args.scheduled:
+        _check_scheduled(settings, names[0], now)
+    _check_runtime(settings, names)
+    # The report path is checked now: a report that cannot be written must not be found out
+    # after the sends.
+    report_file = None
+    if args.report is not None:
+        if not args.report.strip():
+            raise UsageError("--report: an empty path; give a file name")
+        try:
+            report_file = ReportFile.prepare(Path(args.report))
+        except ReportPathError as exc:
+            raise UsageError(str(exc)) from None
     ledger = _ledger(settings, env)
+    try:
+        return _run_jobs(args, env, out, settings, names, now, clock, ledger, report_file)
+    finally:
+        ledger.close()
+
+
+def _run_jobs(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    out: TextIO,
+    settings: Settings,
+    names: list[str],
+    now: datetime,
+    clock: Any,
+    ledger: Ledger,
+    report_file: Any,
+) -> int:
+    from jobs.adapters.http import CredentialError
     from jobs.adapters.pacing import ChannelPacer
+    from jobs.context import RunContext
     from jobs.heartbeat import Heartbeat
     from jobs.ledger.base import ReadOnlyLedger
     from jobs.metrics import write_metrics
+    from jobs.pipeline import Pipeline
     from jobs.pipeline.records import SCHEDULE_JITTER
+    from jobs.registry import get_job
+    from jobs.report import ReportPathError, RunReport
 
     pacer = ChannelPacer()  # one pace per channel for every job of this invocation
     contexts = []
@@ -206,24 +345,26 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
     exit_code = EXIT_OK
     for ctx in contexts:
         job = get_job(ctx.job_name)()
-        beat = Heartbeat(ctx.job_config.heartbeat_url, dry_run=ctx.dry_run)
+        config = ctx.job_config
+        beat = Heartbeat(config.heartbeat_url, fmt=config.heartbeat_format, dry_run=ctx.dry_run)
         beat.start()
         try:
             report = Pipeline(job, ctx, clock, ledger=ledger).run()
-        except Exception as exc:  # one job's bug must not stop `run all`
-            log.exception("job crashed", extra=ctx.extra())
-            from jobs.report import RunReport
-
+        except Exception as exc:  # one job's bug must not stop `run all`, nor print a traceback
+            detail = " ".join(str(exc).split())[:300]
+            log.error("job crashed: %s: %s", type(exc).__name__, detail, extra=ctx.extra())
+            log.debug("job crashed", exc_info=True, extra=ctx.extra())
             report = RunReport(ctx.job_name, ctx.run_id, now, now, ctx.dry_run)
-            report.errors.append(f"crashed: {type(exc).__name__}: {exc}")
+            report.errors.append(f"crashed: {type(exc).__name__}: {detail}")
             report.exit_code = EXIT_FAILED
             report.finished_at = clock.now()
         reports.append(report)
-        beat.finish(report.exit_code)
+        failure = report.failure_reason() if report.exit_code else ""
+        beat.finish(report.exit_code, failure or report.summary_line())
         level = logging.ERROR if report.exit_code else logging.INFO
         log.log(level, report.summary_line(), extra=ctx.extra())
         if report.exit_code == EXIT_USAGE:  # refused credentials: say so on one line
-            print(f"error: {ctx.job_name}: {report.errors[-1]}", file=sys.stderr)
+            _print_error(f"{ctx.job_name}: {report.errors[-1]}")
         if args.dry_run and not args.json:
             print(f"-- {report.summary_line()}", file=out)
         exit_code = max(exit_code, report.exit_code)
@@ -231,19 +372,26 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         write_metrics(settings, reports, clock.now())
         # The decision log answers "why" for at least a year; older lines go, a cheap DELETE.
         ledger.prune(now=clock.now(), keep=settings.ledger.retention.wall)
-    if args.report:
-        write_reports(Path(args.report), reports)
-    ledger.close()
+    if report_file is not None:
+        try:
+            report_file.write(reports)
+        except ReportPathError as exc:
+            _print_error(str(exc))
+            exit_code = max(exit_code, EXIT_FAILED)
     return exit_code
 
 
 def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     settings = _settings(args, env)
     ledger = _ledger(settings, env)
-    history = ledger.history(args.key, limit=args.limit)
+    try:
+        history = ledger.history(args.key, limit=args.limit)
+    finally:
+        ledger.close()
+    shown = _one_line(args.key, MAX_TEXT["key"])
     if not history:
         print(
-            f"{args.key}: no decisions recorded (never a candidate, or older than retention)",
+            f"{shown}: no decisions recorded (never a candidate, or older than retention)",
             file=out,
         )
         return EXIT_OK
@@ -264,6 +412,20 @@ def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
     return EXIT_OK
 
 
+def _single_line_argument(option: str, value: str) -> str:
+    limit = MAX_TEXT[option.lstrip("-")]
+    if not value.strip():
+        raise UsageError(f"--{option.lstrip('-')}: must not be empty")
+    if any(not c.isprintable() for c in value):
+        raise UsageError(
+            f"--{option.lstrip('-')}: contains a line break or control character; "
+            "write it on one line"
+        )
+    if len(value) > limit:
+        raise UsageError(f"--{option.lstrip('-')}: longer than {limit} characters")
+    return value
+
+
 def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.clock import SystemClock
     from jobs.durations import parse_duration
@@ -274,23 +436,40 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
         duration = parse_duration(args.duration)
     except ValueError as exc:
         raise UsageError(f"--for: {exc}") from None
+    if duration.wall <= timedelta(0) and not duration.is_business:
+        raise UsageError(f"--for: {args.duration!r} silences nothing; give a positive duration")
     if args.job and args.job not in all_jobs():
-        raise UsageError(f"--job: unknown job {args.job!r}; known jobs: {', '.join(all_jobs())}")
+        raise UsageError(
+            f"--job: unknown job {_one_line(args.job, 60)!r}; known jobs: {', '.join(all_jobs())}"
+        )
+    key = _single_line_argument("key", args.key)
+    reason = _single_line_argument("reason", args.reason)
+    author = _single_line_argument("author", args.author)
     from jobs.context import desk_calendar
 
     now = SystemClock().now()
-    until = desk_calendar(settings).add(now, duration)
+    try:
+        until = desk_calendar(settings).add(now, duration)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(f"--for: {exc}") from None
+    if until - now > timedelta(days=MAX_SILENCE_DAYS):
+        raise UsageError(
+            f"--for: {args.duration!r} ends on {until:%Y-%m-%d}, past the ten-year cap "
+            f"({MAX_SILENCE_DAYS} days)"
+        )
     ledger = _ledger(settings, env)
     try:
         s = ledger.add_silence(
-            args.key, job=args.job, reason=args.reason, author=args.author, now=now, until=until
+            key, job=args.job, reason=reason, author=author, now=now, until=until
         )
     except ValueError as exc:
         raise UsageError(f"silence: {exc}") from None
-    from jobs.render.console import local_time
+    finally:
+        ledger.close()
+    from jobs.render.console import clean, local_time
 
     shown = local_time(s.expires, ZoneInfo(settings.desk.timezone))
-    print(f"silence {s.id}: {s.item} ({s.job or 'all jobs'}) until {shown}", file=out)
+    print(f"silence {s.id}: {clean(s.item)} ({s.job or 'all jobs'}) until {shown}", file=out)
     return EXIT_OK
 
 
@@ -299,13 +478,16 @@ def cmd_silences(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) 
 
     settings = _settings(args, env)
     ledger = _ledger(settings, env)
-    now = SystemClock().now()
-    if args.expire is not None:
-        if not ledger.expire_silence(args.expire, now=now):
-            raise UsageError(f"--expire: no active silence with id {args.expire}")
-        print(f"silence {args.expire} expired", file=out)
-        return EXIT_OK
-    rows = ledger.silences(now=now, include_expired=args.all)
+    try:
+        now = SystemClock().now()
+        if args.expire is not None:
+            if not ledger.expire_silence(args.expire, now=now):
+                raise UsageError(f"--expire: no active silence with id {args.expire}")
+            print(f"silence {args.expire} expired", file=out)
+            return EXIT_OK
+        rows = ledger.silences(now=now, include_expired=args.all)
+    finally:
+        ledger.close()
     if not rows:
         print("no active silences", file=out)
         return EXIT_OK
@@ -335,16 +517,51 @@ def cmd_deploy(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     from jobs import deploy
 
     settings = _settings(args, env)
-    if args.target == "k8s":
-        written = deploy.write_k8s(settings, Path(args.out or "deploy/k8s"), image=args.image)
-        for path in written:
-            print(f"wrote {path}", file=out)
-    else:
-        text = deploy.render_crontab(settings)
-        if args.out:
-            Path(args.out).write_text(text)
+    if args.image is not None and args.target != "k8s":
+        raise UsageError("--image: only `deploy k8s` uses an image")
+    try:
+        if args.target == "k8s":
+            image = deploy.validate_image(args.image or deploy.DEFAULT_IMAGE)
+            written = deploy.write_k8s(settings, Path(args.out or "deploy/k8s"), image=image)
+        elif args.target == "systemd":
+            written = deploy.write_files(
+                Path(args.out or "deploy/systemd"), deploy.render_systemd(settings)
+            )
         else:
-            out.write(text)
+            text = deploy.render_crontab(settings)
+            if not args.out:
+                out.write(text)
+                return EXIT_OK
+            deploy.write_text(Path(args.out), text)
+            written = [Path(args.out)]
+    except deploy.DeployError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}", file=out)
+    return EXIT_OK
+
+
+def cmd_ledger(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    """``ledger status``: where it is, that it answers, its schema version and row counts.
+    ``ledger migrate``: create or upgrade the schema (opening the ledger does that)."""
+    from jobs.ledger import SCHEMA_VERSION, describe_url
+
+    settings = _settings(args, env)
+    url = env.get("JOBS_LEDGER_URL") or None
+    ledger = _ledger(settings, env)
+    try:
+        stored = getattr(ledger, "schema_version", None)  # SqlLedger: the version on disk
+        version = stored() if callable(stored) else SCHEMA_VERSION
+        print(f"ledger: {describe_url(url)}", file=out)
+        if args.action == "migrate":
+            print(f"schema: version {version} (this release: {SCHEMA_VERSION})", file=out)
+            return EXIT_OK
+        print("reachable: yes", file=out)
+        print(f"schema version: {version} (this release: {SCHEMA_VERSION})", file=out)
+        for table, count in sorted(ledger.counts().items()):
+            print(f"rows in {table}: {count}", file=out)
+    finally:
+        ledger.close()
     return EXIT_OK
 
 
@@ -352,7 +569,36 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     from jobs.scheduled.sla_report import write_offline_report
 
     settings = _settings(args, env)
-    return write_offline_report(settings, env, args.week, Path(args.out), out)
+    _check_runtime(settings, ["sla_report"])
+    folder = Path(args.out)
+    # Checked, not created: a refused --week must leave nothing behind.
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--out {folder}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {folder}: {existing} is not writable")
+    return write_offline_report(settings, env, args.week, folder, out)
+
+
+HANDLERS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "check-config": cmd_check_config,
+    "why": cmd_why,
+    "silence": cmd_silence,
+    "silences": cmd_silences,
+    "deploy": cmd_deploy,
+    "ledger": cmd_ledger,
+    "report": cmd_report,
+}
+
+
+def _print_error(message: str) -> None:
+    from jobs.secrets import redact
+
+    print(f"error: {redact(message)}", file=sys.stderr)
 
 
 def main(
@@ -360,14 +606,14 @@ def main(
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
 ) -> int:
-    env = dict(os.environ if env is None else env)
-    out = out or sys.stdout
-    from jobs.logs import setup_logging
+    from jobs import secrets
 
-    setup_logging(env)
+    env = dict(os.environ if env is None else env)
+    secrets.install(env)
+    stdout: Any = secrets.RedactingStream(out or sys.stdout)
     before = set(threading.enumerate())
     try:
-        return _dispatch(argv, env, out)
+        return _dispatch(argv, env, stdout)
     finally:
         _finish_threads(before)
 
@@ -380,24 +626,38 @@ def _finish_threads(before: set[threading.Thread], timeout: float = 60.0) -> Non
             thread.join(timeout)
 
 
-def _dispatch(argv: Sequence[str] | None, env: dict[str, str], out: TextIO) -> int:
+def _dispatch(argv: Sequence[str] | None, env: dict[str, str], stdout: TextIO) -> int:
+    from jobs.logs import LoggingSetupError, setup_logging
+
     try:
+        setup_logging(env)
         args = build_parser().parse_args(argv)
-        handlers = {
-            "list": cmd_list,
-            "run": cmd_run,
-            "check-config": cmd_check_config,
-            "why": cmd_why,
-            "silence": cmd_silence,
-            "silences": cmd_silences,
-            "deploy": cmd_deploy,
-            "report": cmd_report,
-        }
-        return handlers[args.command](args, env, out)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        return HANDLERS[args.command](args, env, stdout)
+    except (UsageError, LoggingSetupError) as exc:
+        _print_error(str(exc))
         return EXIT_USAGE
+    except RunFailure as exc:
+        _print_error(str(exc))
+        return EXIT_FAILED
     except SystemExit as exc:  # --help
-        return int(exc.code or 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `python -m jobs list | head -1`
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: still one line; the traceback only at DEBUG
+        log.debug("internal error", exc_info=True)
+        detail = " ".join(str(exc).split())[:300]
+        _print_error(f"internal error: {type(exc).__name__}: {detail}")
+        return EXIT_FAILED
+
+
+def run_process() -> int:
+    """The process entry point (``python -m jobs``, ``sla-jobs``): the process's own stdout and
+    stderr are redacted too, so even a library's print or warning cannot show a secret."""
+    from jobs import secrets
+
+    secrets.install(os.environ)
+    sys.stdout = secrets.RedactingStream(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = secrets.RedactingStream(sys.stderr)  # type: ignore[assignment]
+    return main()

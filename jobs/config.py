@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -28,7 +29,10 @@ from pydantic import (
     model_validator,
 )
 
-from jobs.durations import Duration, DurationField, parse_duration
+from jobs.durations import MAX_DAYS, Duration, DurationField, parse_duration
+
+if TYPE_CHECKING:
+    from jobs.render.templates import TemplateSpec
 
 DEFAULT_CONFIG = Path("config/settings.yaml")
 MAX_CONFIG_BYTES = 1_000_000
@@ -78,11 +82,85 @@ class Strict(BaseModel):
 
 
 def _check_cron(expr: str) -> str:
-    from croniter import croniter  # imported here: only config validation needs it
+    from jobs.cron import parse_cron
 
-    if not isinstance(expr, str) or not croniter.is_valid(expr):
-        raise ValueError(f"{expr!r} is not a cron expression (five fields, e.g. '*/15 * * * *')")
+    parse_cron(expr)  # CronError is a ValueError: pydantic names the key
     return expr
+
+
+# -- duration bounds --------------------------------------------------------------------------
+
+_S, _M, _H, _D = 1, 60, 3600, 86400
+DURATION_BOUNDS: dict[str, tuple[int, int]] = {
+    # setting name (in any section or job): (shortest, longest) in seconds
+    "realert": (1 * _H, 90 * _D),
+    "grace": (0, 7 * _D),
+    "first_response": (5 * _M, 30 * _D),
+    "warn_before": (0, 1 * _D),
+    "remind_after": (1 * _H, 30 * _D),
+    "nudge_after": (1 * _H, 30 * _D),
+    "publish_after": (1 * _H, 30 * _D),
+    "silent_close_after": (1 * _H, 30 * _D),
+    "lookback": (1 * _D, 3660 * _D),
+    "approver_lookback": (1 * _D, 365 * _D),
+    "fulfilled_lookback": (1 * _D, 365 * _D),
+    "resolved_lookback": (1 * _D, 365 * _D),
+    "retention": (30 * _D, 3660 * _D),
+    "claim_ttl": (1 * _M, 6 * _H),
+    "retry_budget": (0, 15 * _M),
+    "http_timeout": (1 * _S, 5 * _M),
+    "settle_window": (2 * _S, 1 * _H),
+}
+"""Every duration setting has a range; README 'Configuration reference' lists them. A value
+outside it is a typo or a policy that cannot work (``realert: 0s`` alerts on every run,
+``http_timeout: 0s`` fails every request)."""
+BUSINESS_DAY_SETTINGS = frozenset(
+    {"remind_after", "nudge_after", "publish_after", "silent_close_after"}
+)
+"""The settings counted on the desk calendar, which may be written in business days (``3bd``)
+and then take as many as their longest wall-clock value has days. Every other duration is
+wall-clock time, where ``400bd`` would count as nothing (``ledger.retention: 400bd`` would
+prune the whole decision log)."""
+
+
+def _shown(seconds: int) -> str:
+    return str(Duration(wall=timedelta(seconds=seconds)))
+
+
+def check_duration_bounds(name: str, value: Duration) -> None:
+    """Raise ValueError when ``value`` is outside the range of the setting called ``name``."""
+    low, high = DURATION_BOUNDS.get(name, (0, MAX_DAYS * _D))
+    if value.is_business:
+        if name not in BUSINESS_DAY_SETTINGS:
+            raise ValueError(
+                f"{value} is in business days; this setting is wall-clock time "
+                f"({_shown(low)}-{_shown(high)}, e.g. 2h or 3d)"
+            )
+        fewest, most = (1 if low else 0), max(1, high // _D)
+        if not fewest <= value.business_days <= most:
+            raise ValueError(f"{value} is outside {fewest}bd-{most}bd (README: duration settings)")
+        return
+    seconds = int(value.wall.total_seconds())
+    if not low <= seconds <= high:
+        raise ValueError(
+            f"{value} is outside {_shown(low)}-{_shown(high)} (README: duration settings)"
+        )
+
+
+# -- people -----------------------------------------------------------------------------------
+
+ROLES: dict[str, str] = {
+    "approver": "SOP 001 step 5: approves pushing products live (approval_reminder)",
+    "lead": "mentioned on escalations (unassigned_first_response.escalate_to)",
+    "qa_assignee": "SOP 002: QA Assignee of channel-partner CS tasks",
+    "onboarding_reporter": "SOP 000: reporter of onboarding tickets",
+}
+"""The roles `people` may name. An unknown role is an error: ``people.aprover`` would
+otherwise leave approval_reminder without an approver, silently."""
+REQUIRED_ROLES: dict[str, tuple[str, ...]] = {"approval_reminder": ("approver",)}
+"""Roles an enabled job cannot work without."""
+ROLE_SETTINGS: tuple[tuple[str, str], ...] = (("unassigned_first_response", "escalate_to"),)
+"""Job settings whose value names a role in `people`."""
 
 
 class PersonConfig(Strict):
@@ -228,6 +306,15 @@ class RunConfig(Strict):
         return self
 
 
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError(f"{value[:80]!r} is not an http(s) URL")
+    return value
+
+
 class JobConfig(Strict):
     """Settings every job has; each job extends this with its own thresholds."""
 
@@ -235,11 +322,19 @@ class JobConfig(Strict):
     schedule: str
     realert: DurationField = parse_duration("24h")
     heartbeat_url: str | None = None
+    """A dead-man's-switch check URL (healthchecks.io, or Cronitor's telemetry URL)."""
+    heartbeat_format: Literal["healthchecks", "cronitor"] = "healthchecks"
+    """healthchecks: ``/start``, ``/<exit code>``; cronitor: ``?state=run|complete|fail``."""
 
     @field_validator("schedule")
     @classmethod
     def _valid_schedule(cls, value: str) -> str:
         return _check_cron(value)
+
+    @field_validator("heartbeat_url")
+    @classmethod
+    def _valid_heartbeat_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
 
 
 _CUSTOM_FIELD_ID = re.compile(r"^customfield_[1-9][0-9]*$")
@@ -283,8 +378,23 @@ class JiraConfig(Strict):
 
 
 class MetricsConfig(Strict):
-    textfile: str | None = None
+    textfile_dir: str | None = None
+    """node-exporter's textfile collector directory: one ``sla_monitor_<job>.prom`` per job."""
     pushgateway_url: str | None = None
+
+    @field_validator("pushgateway_url")
+    @classmethod
+    def _valid_pushgateway_url(cls, value: str | None) -> str | None:
+        return _http_url(value)
+
+
+class PeopleConfig(Strict):
+    """People by SOP role (see `ROLES`); a role left out is not configured."""
+
+    approver: PersonConfig | None = None
+    lead: PersonConfig | None = None
+    qa_assignee: PersonConfig | None = None
+    onboarding_reporter: PersonConfig | None = None
 
 
 class InhibitRule(Strict):
@@ -375,7 +485,7 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
         desk=(DeskConfig, DeskConfig()),
         jira=(JiraConfig, JiraConfig()),
         calendar=(CalendarConfig, CalendarConfig()),
-        people=(dict[str, PersonConfig], {}),
+        people=(PeopleConfig, PeopleConfig()),
         priority_installers=(list[str], []),
         silence_label=(str, "sla-snooze"),
         sheet=(SheetConfig, SheetConfig()),
@@ -438,10 +548,31 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _format_error(error: Mapping[str, Any]) -> str:
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the section holding ``loc`` accepts (``loc`` ends with the unknown key)."""
+    current: type[BaseModel] = model
+    for part in loc[:-1]:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return []
+        annotation = field.annotation
+        nested = [
+            arm
+            for arm in (annotation, *getattr(annotation, "__args__", ()))
+            if isinstance(arm, type) and issubclass(arm, BaseModel)
+        ]
+        if not nested:
+            return []
+        current = nested[0]
+    return list(current.model_fields)
+
+
+def _format_error(error: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:
     where = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key (check the spelling; see README 'Configuration')"
+        known = _known_keys(model, tuple(error["loc"])) if model is not None else []
+        hint = f"; known keys: {', '.join(known)}" if known and len(known) <= 30 else ""
+        return f"{where}: unknown key (check the spelling; see README 'Configuration'){hint}"[:400]
     if error["type"] == "missing":
         return f"{where}: required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -449,6 +580,71 @@ def _format_error(error: Mapping[str, Any]) -> str:
     if error["type"].endswith("_type") or error["type"].endswith("_parsing"):
         return f"{where}: {message} (got {value!r})"[:300]
     return f"{where}: {message}"
+
+
+def _bounds_problems(section: BaseModel, path: tuple[str, ...] = ()) -> list[str]:
+    """Every duration outside its range (`DURATION_BOUNDS`), with its key path. Checked after
+    the schema, so a job's own rule for a setting (e.g. "use days") is the one reported."""
+    problems: list[str] = []
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        where = ".".join((*path, name))
+        if isinstance(value, Duration):
+            try:
+                check_duration_bounds(name, value)
+            except ValueError as exc:
+                problems.append(f"{where}: {exc}")
+        elif isinstance(value, BaseModel):
+            problems.extend(_bounds_problems(value, (*path, name)))
+    return problems
+
+
+def _role_problems(people: PeopleConfig, jobs: Mapping[str, JobConfig]) -> list[str]:
+    configured = {role for role in ROLES if getattr(people, role) is not None}
+    problems: list[str] = []
+    for job, roles in REQUIRED_ROLES.items():
+        if job in jobs and jobs[job].enabled:
+            problems.extend(
+                f"people.{role}: required by jobs.{job}; add the person, "
+                f"or set jobs.{job}.enabled: false"
+                for role in roles
+                if role not in configured
+            )
+    for job, setting in ROLE_SETTINGS:
+        role = getattr(jobs.get(job), setting, None)
+        if isinstance(role, str) and role not in configured:
+            known = ", ".join(sorted(configured)) or "none configured"
+            problems.append(f"jobs.{job}.{setting}: {role!r} is not a role under people ({known})")
+    return problems
+
+
+def check_settings(settings: Settings, templates: Iterable[TemplateSpec] = ()) -> list[str]:
+    """What a run would trip over that the schema cannot see, checked offline: the business
+    calendar can be built (holidays known, at least one business day) and every template a
+    job uses exists, is UTF-8, parses and uses only the variables the job provides.
+
+    `check-config` prints these; `run` refuses to start with any of them (exit 2).
+    """
+    from jobs.calendar import calendar_from_settings
+    from jobs.render.templates import check_templates
+
+    problems = []
+    cal = settings.calendar
+    try:
+        this_year = date.today().year
+        calendar_from_settings(
+            tz_name=settings.desk.timezone,
+            mode=cal.mode,
+            hours=cal.hours,
+            holiday_country=cal.holidays.country,
+            holiday_subdivision=cal.holidays.subdivision,
+            extra_holidays=cal.holidays.extra,
+            years=range(this_year - 1, this_year + 2),
+        )
+    except ValueError as exc:
+        problems.append(f"calendar: {exc}")
+    problems.extend(check_templates(settings.templates_dir, templates))
+    return problems
 
 
 def resolve_config_path(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
@@ -464,9 +660,19 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_format_error(e) for e in exc.errors())
+        problems.extend(_format_error(e, model) for e in exc.errors())
     if parsed is not None:
         jobs: dict[str, JobConfig] = {name: getattr(parsed.jobs, name) for name in job_models}
+        problems.extend(_bounds_problems(parsed))
+        cal = parsed.calendar
+        if not any(cal.hours.values()) and (cal.hours or cal.mode == "business"):
+            # Business days count from the weekdays with hours, in either mode: with none, "3
+            # business days out" never arrives and every job would hang on it.
+            problems.append(
+                "calendar.hours: no weekday has working hours; give at least one "
+                "(e.g. mon: 09:00-17:00)"
+            )
+        problems.extend(_role_problems(parsed.people, jobs))
         written = "inhibit" in parsed.notify.model_fields_set  # the defaults name real jobs
         for n, rule in enumerate(parsed.notify.inhibit if written else ()):
             for where, name in [("source", rule.source), *(("targets", t) for t in rule.targets)]:
@@ -484,7 +690,9 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
         desk=parsed.desk,
         jira=parsed.jira,
         calendar=parsed.calendar,
-        people=dict(parsed.people),
+        people={
+            role: person for role in ROLES if (person := getattr(parsed.people, role)) is not None
+        },
         priority_installers=tuple(parsed.priority_installers),
         silence_label=parsed.silence_label,
         sheet=parsed.sheet,
@@ -501,6 +709,7 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
 __all__ = [
     "ConfigError",
     "Duration",
+    "check_settings",
     "JobConfig",
     "PersonConfig",
     "Settings",

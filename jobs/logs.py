@@ -1,65 +1,85 @@
 """Structured logging: JSON lines when not on a terminal, readable lines on one; secrets redacted.
 
-Redaction is a filter on every handler, so a token that slips into an exception message
-(a URL with credentials, an Authorization header echoed by a library) is masked anyway.
+Logs go to stderr, which cron hands to its logger, systemd to the journal and Kubernetes to
+the pod log. ``JOBS_LOG_DIR`` adds a file, ``<dir>/jobs.log`` (the directory is created), for
+hosts where that is what is collected; it is reopened when logrotate moves it.
+
+Redaction is a filter on every handler, through the process-wide `jobs.secrets.redact`, so a
+token that slips into an exception message or an ``extra`` field is masked anyway.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
+import logging.handlers
+import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-SECRET_ENV_VARS = ("JIRA_API_TOKEN", "SLACK_BOT_TOKEN", "GOOGLE_PRIVATE_KEY")
-REDACTED = "[REDACTED]"
-# (pattern, replacement): the replacement keeps the label so the log still says what was there.
-_PATTERNS = [
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9+/=._\-]{8,}"), r"\1 " + REDACTED),
-    (re.compile(r"xox[abposr]-[A-Za-z0-9\-]+"), REDACTED),
-    (re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
-    (
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
-        REDACTED,
-    ),
+from jobs import secrets
+from jobs.secrets import REDACTED, SECRET_ENV_VARS, Redactor
+
+__all__ = [
+    "LEVELS",
+    "REDACTED",
+    "SECRET_ENV_VARS",
+    "LoggingSetupError",
+    "Redactor",
+    "log_level",
+    "setup_logging",
 ]
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FILE_NAME = "jobs.log"
+LOG_DIR_MODE = 0o750
+LOG_FILE_MODE = 0o640
 
-class Redactor:
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Redactor:
-        values = [env.get(name, "") for name in SECRET_ENV_VARS]
-        ledger_url = env.get("JOBS_LEDGER_URL", "")
-        match = re.search(r"://[^:/@]+:([^@]+)@", ledger_url)
-        if match:
-            values.append(match.group(1))
-        return cls(values)
+class LoggingSetupError(Exception):
+    """JOBS_LOG_LEVEL or JOBS_LOG_DIR cannot be used (a configuration error: exit 2)."""
 
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+
+def log_level(env: Mapping[str, str], default: str = "INFO") -> int:
+    """``JOBS_LOG_LEVEL`` as a logging level; unset or empty means ``default``."""
+    raw = env.get("JOBS_LOG_LEVEL", "")
+    name = raw.strip().upper() or default
+    if name == "WARN":
+        name = "WARNING"
+    if name not in LEVELS:
+        raise LoggingSetupError(
+            f"JOBS_LOG_LEVEL={raw!r} is not a log level; use one of {', '.join(LEVELS)}"
+        )
+    return int(getattr(logging, name))
 
 
 class RedactingFilter(logging.Filter):
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor | None = None) -> None:
         super().__init__()
         self.redactor = redactor
 
+    def _redact(self, text: str) -> str:
+        return (self.redactor or secrets.current())(text)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redactor(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not cost the record
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = self._redact(message)
         record.args = ()
         if record.exc_info:
-            record.exc_text = self.redactor(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = self._redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        redactor = self.redactor or secrets.current()
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str | dict | list | tuple):
+                setattr(record, key, redactor.data(value))
         return True
 
 
@@ -90,18 +110,45 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def _file_handler(directory: str) -> logging.Handler:
+    folder = Path(directory)
+    try:
+        folder.mkdir(mode=LOG_DIR_MODE, parents=True, exist_ok=True)
+        path = folder / LOG_FILE_NAME
+        # Created private to the group: a log line may quote ticket text.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_FILE_MODE)
+        os.close(fd)
+        # WatchedFileHandler reopens the file when logrotate has moved it away.
+        return logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise LoggingSetupError(
+            f"JOBS_LOG_DIR={directory}: cannot write a log file there ({exc.strerror or exc})"
+        ) from None
+
+
 def setup_logging(env: Mapping[str, str], *, level: str = "INFO", stream: Any = None) -> Redactor:
+    """Install the process-wide redactor and the handlers; raises LoggingSetupError."""
+    redactor = secrets.install(env)
+    chosen = log_level(env, level)
     stream = stream or sys.stderr
-    redactor = Redactor.from_env(env)
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RedactingFilter(redactor))
+    handlers: list[logging.Handler] = []
+    console = logging.StreamHandler(stream)
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    handler.setFormatter(TextFormatter() if is_tty else JsonFormatter())
+    console.setFormatter(TextFormatter() if is_tty else JsonFormatter())
+    handlers.append(console)
+    if env.get("JOBS_LOG_DIR", "").strip():
+        handler = _file_handler(env["JOBS_LOG_DIR"].strip())
+        handler.setFormatter(JsonFormatter())
+        handlers.append(handler)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(env.get("JOBS_LOG_LEVEL", level).upper())
+        if isinstance(old, logging.FileHandler):
+            old.close()
+    for handler in handlers:
+        handler.addFilter(RedactingFilter())
+        root.addHandler(handler)
+    root.setLevel(chosen)
     # Client libraries log request details (incl. headers) at DEBUG; keep them at WARNING.
     for noisy in ("urllib3", "slack_sdk", "jira", "gspread", "google", "vcr", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

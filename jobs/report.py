@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jobs.model import Action, DataProblem, Finding
+from jobs.secrets import redact_data
 
 
 class ActionStatus:
@@ -88,6 +91,15 @@ class RunReport:
             "exit_code": self.exit_code,
         }
 
+    def failure_reason(self) -> str:
+        """Why the run failed, in one line: its first error, else its first failed action."""
+        if self.errors:
+            return self.errors[0]
+        for action in self.actions:
+            if action.status == ActionStatus.FAILED:
+                return f"{action.kind} {action.target} failed: {action.error or action.reason}"
+        return ""
+
     def summary_line(self) -> str:
         sent = sum(a.status == ActionStatus.SENT for a in self.actions)
         failed = sum(a.status == ActionStatus.FAILED for a in self.actions)
@@ -100,8 +112,79 @@ class RunReport:
         )
 
 
+class ReportPathError(Exception):
+    """``--report PATH`` cannot be written; the message is one line naming the path."""
+
+
+REPORT_MODE = 0o600
+REPORT_DIR_MODE = 0o700
+
+
+class ReportFile:
+    """Where ``--report`` goes, checked before the run sends anything.
+
+    `prepare` refuses a directory, a device or FIFO (``/dev/full``), and a folder that cannot
+    be written, so the job stops with exit 2 before its first send rather than failing after
+    it. `write` replaces the file atomically (a reader never sees half a report), private to
+    its owner (0600: the report quotes ticket text), with every secret redacted.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def prepare(cls, path: Path) -> ReportFile:
+        shown = str(path)
+        if shown.strip() == "":
+            raise ReportPathError("--report: an empty path")
+        if path.is_dir():
+            raise ReportPathError(f"--report {shown}: is a directory; give a file name")
+        if path.exists() and not path.is_file():
+            raise ReportPathError(
+                f"--report {shown}: is not a regular file (a device or pipe); give a file name"
+            )
+        folder = path.parent
+        try:
+            folder.mkdir(mode=REPORT_DIR_MODE, parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".check")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise ReportPathError(
+                f"--report {shown}: cannot write in {folder} ({exc.strerror or exc})"
+            ) from None
+        return cls(path)
+
+    def write(self, reports: list[RunReport]) -> None:
+        """One report object for one job, a list for ``run all``; raises ReportPathError."""
+        payload: Any = reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports]
+        text = json.dumps(redact_data(payload), indent=2, default=str, ensure_ascii=False) + "\n"
+        write_private(self.path, text, what="--report")
+
+
+def write_private(path: Path, text: str, *, what: str, mode: int = REPORT_MODE) -> None:
+    """Write ``text`` to ``path`` atomically with ``mode``; ReportPathError on failure."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(mode=REPORT_DIR_MODE, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise ReportPathError(f"{what} {path}: not written ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
 def write_reports(path: Path, reports: list[RunReport]) -> None:
-    """One report object for one job, a list for ``run all``."""
-    payload: Any = reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
+    """Write ``reports`` to ``path`` (see `ReportFile`)."""
+    ReportFile.prepare(path).write(reports)

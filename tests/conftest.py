@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +73,45 @@ def settings_factory(tmp_path: Path):
         return write_settings(tmp_path, overrides)
 
     return make
+
+
+# -- make test and make reliability skip nothing ----------------------------------------------
+
+NO_SKIP_ENV = "JOBS_TEST_NO_SKIP"
+"""Set by `make test` and `make reliability`: a skipped test is a failure there, so a
+PostgreSQL that did not start, or a tool that is missing, cannot pass unnoticed."""
+
+
+def _skip_reason(report: Any) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr or "")
+
+
+def _fail_skip(report: Any) -> None:
+    if (
+        os.environ.get(NO_SKIP_ENV, "").strip() not in ("", "0")
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"skipped, but {NO_SKIP_ENV} is set (make test / make reliability skip nothing): "
+            f"{_skip_reason(report)}"
+        )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    outcome = yield
+    _fail_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: Any) -> Any:
+    outcome = yield
+    _fail_skip(outcome.get_result())
 
 
 @pytest.fixture(autouse=True)

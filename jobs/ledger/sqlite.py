@@ -14,6 +14,7 @@ order is time order and SQL comparisons on them are correct.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -69,6 +70,24 @@ def _when_not_busy(step: Callable[[], object]) -> None:
             delay = min(delay * 2, 0.25)
 
 
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def _create_private(path: Path) -> None:
+    """Create the ledger's directory (0700) and file (0600) before SQLite opens it.
+
+    The decision log quotes ticket text and who was told what; it is nobody else's to read.
+    SQLite gives its -wal and -shm files the mode of the database file, so they follow.
+    An existing file keeps its mode: it may be shared on purpose.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        os.close(fd)
+
+
 class SqliteLedger(SqlLedger):
     """The ledger in one SQLite file (the default for a single scheduled host)."""
 
@@ -77,16 +96,16 @@ class SqliteLedger(SqlLedger):
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                _create_private(Path(self.path))
             conn = sqlite3.connect(
                 self.path,
                 timeout=BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,  # we issue BEGIN ourselves
                 check_same_thread=False,
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise LedgerError(
                 f"cannot open the SQLite ledger at {self.path}: {exc}. "
                 "Check the directory is writable or set JOBS_LEDGER_URL."

@@ -55,6 +55,11 @@ class Templates:
             raise TemplateProblem(
                 f"template {spec.name!r}: file {path} is missing or unreadable"
             ) from None
+        except UnicodeDecodeError as exc:
+            raise TemplateProblem(
+                f"template {spec.name!r} ({spec.file_name}): not UTF-8 text (byte "
+                f"0x{exc.object[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+            ) from None
 
     def check(self, spec: TemplateSpec) -> list[str]:
         """Problems with one template: missing file, syntax error, unknown variables."""
@@ -67,6 +72,16 @@ class Templates:
         except TemplateError as exc:
             line = getattr(exc, "lineno", None)
             return [f"template {spec.name!r} ({spec.file_name}, line {line}): {exc}"]
+        # Each reply is one file: there is no loader, so include/import/extends would only
+        # fail at send time ("no loader for this environment specified").
+        loads = sorted(
+            {_LOADING_NODES[type(node)] for node in parsed.find_all(tuple(_LOADING_NODES))}
+        )
+        if loads:
+            return [
+                f"template {spec.name!r} ({spec.file_name}): {{% {loads[0]} %}} is not "
+                "supported; each reply is one self-contained file"
+            ]
         private = sorted(
             {
                 name
@@ -96,9 +111,18 @@ class Templates:
             self._cache[spec.name] = self._env.from_string(self._source(spec))
         try:
             text = self._cache[spec.name].render(**dict(values))
-        except TemplateError as exc:  # e.g. an attribute the value does not have
-            raise TemplateProblem(f"template {spec.name!r} ({spec.file_name}): {exc}") from None
+        except Exception as exc:  # an attribute the value lacks, a division by zero, ...
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise TemplateProblem(f"template {spec.name!r} ({spec.file_name}): {detail}") from None
         return str(text).strip() + "\n"
+
+
+_LOADING_NODES: dict[type[nodes.Node], str] = {
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from ... import",
+    nodes.Extends: "extends",
+}
 
 
 def _private_name(node: nodes.Node) -> str | None:

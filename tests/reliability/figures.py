@@ -13,10 +13,12 @@ File format (one object)::
 
     {"tests": [{"nodeid", "outcome", "reason"}],
      "scenarios": [{"nodeid", "kind", "name", "duplicates", "lost", "repeated_internal",
-                    "traceback", "one_line", "outcome", "reason"}]}
+                    "traceback", "one_line", "form", "sink", "leaks", "outcome", "reason"}]}
 
-``kind`` is one of `KINDS`. ``repeated_internal`` counts internal Slack alerts sent again by
-the run after a kill between "sent" and "recorded": at-least-once by design, not a duplicate.
+``kind`` is one of `KINDS`. A ``secret`` scenario is one form of one secret (a raw token, a
+Basic header, ...) tried against one sink (the log, the report, ...), with the leaks found.
+``repeated_internal`` counts internal Slack alerts sent again by the run after a kill between
+"sent" and "recorded": at-least-once by design, not a duplicate.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 import pytest
 
 ENV = "RELIABILITY_FIGURES"
-KINDS = ("fault", "overlap", "kill", "bad_input", "security")
+KINDS = ("fault", "overlap", "kill", "bad_input", "security", "secret")
 _ROOT = "tests/reliability/"
 
 
@@ -45,6 +47,9 @@ class Scenario:
     traceback: bool = False
     one_line: bool = True
     """Every error or data problem the scenario produced was one line naming its place."""
+    form: str = ""
+    sink: str = ""
+    leaks: int = 0
     outcome: str = ""
     reason: str = ""
 
@@ -87,6 +92,12 @@ class Recorder:
 
     def security(self, name: str) -> Scenario:
         return self._add("security", name)
+
+    def secret(self, form: str, sink: str) -> Scenario:
+        """One secret form against one sink; set ``leaks`` to what was found there."""
+        scenario = self._add("secret", f"{form} in {sink}")
+        scenario.form, scenario.sink = form, sink
+        return scenario
 
 
 @pytest.fixture

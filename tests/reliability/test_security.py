@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -21,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobs.adapters.http import AdapterError, CallCounter, RetryBudget
-from tests.conftest import TEMPLATES
+from tests.conftest import TEMPLATES, write_settings
 from tests.reliability.conftest import (
     CASES,
     SEARCH,
@@ -100,8 +101,8 @@ def test_no_secret_reaches_logs_reports_the_ledger_messages_or_rendered_files(
     rdesk: ReliabilityDesk, tmp_path: Path, figure: Any
 ) -> None:
     figure.security("secrets: logs, reports, ledger, metrics, messages, deploy files")
-    metrics = tmp_path / "artifacts" / "metrics.prom"
-    settings = {**TIGHT, "metrics": {"textfile": str(metrics)}}
+    metrics = tmp_path / "artifacts" / "metrics"
+    settings = {**TIGHT, "metrics": {"textfile_dir": str(metrics)}}
     stack = rdesk.start(EVERYTHING, settings=settings)
     debug = {"JOBS_LOG_LEVEL": "DEBUG"}
     secrets = secrets_of(stack)
@@ -139,8 +140,150 @@ def test_no_secret_reaches_logs_reports_the_ledger_messages_or_rendered_files(
     if leaks(sent, secrets):
         found["Slack messages and Jira comments"] = leaks(sent, secrets)
     assert any(o.code == 2 for o in outputs) and any(o.code == 1 for o in outputs)
-    assert metrics.exists() and any(tmp_path.rglob("ledger.db"))
+    assert any(metrics.glob("sla_monitor_*.prom")) and any(tmp_path.rglob("ledger.db"))
     assert found == {}
+
+
+# -- every form of every secret, against every sink ------------------------------------------------
+
+SLACK_APP_TOKEN = "xapp-1-A0SLAAPP-424242-DO-NOT-LEAK-app"
+SLACK_SIGNING_SECRET = "5e1f0c2a9d8b7f6e5d4c3b2a1f0e9d8c"
+PG_PASSWORD = "pg/Se+cret=DO-NOT-LEAK@1"
+SINKS = ("log", "report file", "decision log", "stdout", "stderr error line")
+
+
+def _basic(user: str, secret: str) -> str:
+    import base64
+
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+def _private_key(stack: Any) -> str:
+    info = json.loads(Path(stack.env()["GOOGLE_SERVICE_ACCOUNT_FILE"]).read_text(encoding="utf-8"))
+    return str(info["private_key"])
+
+
+SECRET_FORMS: dict[str, Any] = {
+    "raw Jira API token": lambda stack: stack.jira.token,
+    "Basic header": lambda stack: f"Authorization: Basic {_basic(stack.jira.email, stack.jira.token)}",  # noqa: E501
+    "bare base64 of email:token": lambda stack: _basic(stack.jira.email, stack.jira.token),
+    "token in a URL's userinfo": lambda stack: f"https://{quote(stack.jira.email)}:{stack.jira.token}@jira.example/rest",
+    "URL-encoded password": lambda stack: f"login?password={quote(PG_PASSWORD, safe='')}&x=1",
+    "PostgreSQL password": lambda stack: f"password authentication failed ({PG_PASSWORD})",
+    "PostgreSQL URL": lambda stack: f"postgresql://postgres:{quote(PG_PASSWORD, safe='')}@db/sla",
+    "Slack bot token": lambda stack: stack.slack.token,
+    "SLACK_APP_TOKEN": lambda stack: SLACK_APP_TOKEN,
+    "SLACK_SIGNING_SECRET": lambda stack: f"v0={SLACK_SIGNING_SECRET}",
+    "service-account private key": _private_key,
+    "one line of the private key": lambda stack: _private_key(stack).splitlines()[3],
+}  # fmt: skip  # noqa: E501
+
+
+def _pg_url_with_password(url: str) -> str:
+    """The test server trusts loopback: any password is accepted, and must never show."""
+    scheme, rest = url.split("://", 1)
+    user, host = rest.split("@", 1) if "@" in rest else ("postgres", rest)
+    return f"{scheme}://{user.split(':')[0]}:{quote(PG_PASSWORD, safe='')}@{host}"
+
+
+def _decision_log(url: str, tmp_path: Path) -> str:
+    if url.startswith("sqlite"):
+        return "".join(
+            p.read_bytes().decode("utf-8", "replace") for p in tmp_path.glob("ledger.db*")
+        )
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT reason, facts::text, action FROM decisions").fetchall()
+    return json.dumps(rows, default=str)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("form", sorted(SECRET_FORMS))
+def test_no_form_of_any_secret_reaches_any_sink(
+    form: str, rdesk: ReliabilityDesk, postgres_url: str, tmp_path: Path, figure: Any
+) -> None:
+    """An error body that echoes a credential (Slack on a send, Jira on a search) reaches the
+    log, the report, the decision log, what the CLI prints, and the one-line error."""
+    scenarios = {sink: figure.secret(form, sink) for sink in SINKS}
+    case = CASES["unassigned"]
+    stack = rdesk.start(case, settings={"run": {"retry_budget": "0s"}})
+    ledger_url = (
+        _pg_url_with_password(postgres_url) if "Postgre" in form else rdesk.env["JOBS_LEDGER_URL"]
+    )
+    env = {
+        "JOBS_LEDGER_URL": ledger_url,
+        "SLACK_APP_TOKEN": SLACK_APP_TOKEN,
+        "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+        "GOOGLE_SERVICE_ACCOUNT_FILE": stack.env().get("GOOGLE_SERVICE_ACCOUNT_FILE", ""),
+        "JOBS_LOG_LEVEL": "DEBUG",
+    }
+    echo = SECRET_FORMS[form](stack)
+    secrets = {
+        **secrets_of(stack),
+        "Slack app token": SLACK_APP_TOKEN,
+        "Slack signing secret": SLACK_SIGNING_SECRET,
+        "PostgreSQL password": PG_PASSWORD,
+        "PostgreSQL password, URL-encoded": quote(PG_PASSWORD, safe=""),
+    }
+
+    stack.slack.fail_next("chat.postMessage", f"invalid_arguments {echo}", times=50)
+    failed_send = rdesk.run_job(case.at, env=env)
+    failed = [a for r in failed_send.reports for a in r["actions"] if a["status"] == "failed"]
+    why = rdesk.run("why", failed[0]["items"][0] if failed else "SS-101", env=env)
+    # A credential pasted into the wrong setting: check-config quotes the value it refuses.
+    bad = tmp_path / "pasted"
+    bad.mkdir()
+    pasted = write_settings(bad, {"desk": {"alert_channel": ["#support-sla", echo]}})
+    refused = rdesk.run("check-config", "--config", str(pasted), env=env)
+    report_files = "".join(
+        p.read_text(encoding="utf-8") for p in (tmp_path / "reports").glob("*.json")
+    )
+
+    stderr = failed_send.err + why.err + refused.err
+    shown = {
+        "log": "\n".join(line for line in stderr.splitlines() if not line.startswith("error: ")),
+        "report file": report_files,
+        "decision log": _decision_log(ledger_url, tmp_path),
+        "stdout": failed_send.out + why.out + refused.out,
+        "stderr error line": "\n".join(
+            line for line in stderr.splitlines() if line.startswith("error: ")
+        ),
+    }
+    for sink, text in shown.items():
+        scenarios[sink].leaks = len(leaks(text, secrets))
+    # The echo went where it should have: the test proves something.
+    assert failed and failed_send.code == 1, failed_send.describe()
+    assert refused.code == 2 and "desk.alert_channel" in refused.err, refused.err
+    assert "[REDACTED]" in shown["stderr error line"], shown["stderr error line"]
+    assert "[REDACTED]" in shown["report file"] and "[REDACTED]" in shown["decision log"]
+    assert "[REDACTED]" in shown["stdout"] and "[REDACTED]" in shown["log"]
+    assert {sink: leaks(text, secrets) for sink, text in shown.items()} == {s: [] for s in SINKS}
+
+
+# -- files holding the ledger and the report are private -------------------------------------------
+
+
+def test_the_ledger_and_the_report_are_created_private(
+    rdesk: ReliabilityDesk, tmp_path: Path, figure: Any
+) -> None:
+    figure.security("file modes: ledger 0600 (and its WAL), report 0600, new folders 0700")
+    case = CASES["unassigned"]
+    rdesk.start(case)
+    state = tmp_path / "new-state" / "ledger"
+    rdesk.env["JOBS_LEDGER_URL"] = f"sqlite:///{state / 'ledger.db'}"
+    report = tmp_path / "new-reports" / "run.json"
+
+    result = rdesk.run("run", case.job, "--now", case.at.isoformat(), "--report", str(report))
+
+    assert result.code == 0, result.err
+    modes = {
+        p.name: oct(p.stat().st_mode & 0o777)
+        for p in (*state.iterdir(), state, report, report.parent)
+    }
+    assert modes.pop("ledger") == oct(0o700) and modes.pop("new-reports") == oct(0o700)
+    assert modes == {name: oct(0o600) for name in modes}, modes
+    assert {"ledger.db", "run.json"} <= set(modes)
 
 
 CASSETTES = Path(__file__).resolve().parents[1] / "contract" / "cassettes"

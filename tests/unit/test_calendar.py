@@ -437,3 +437,11 @@ def test_it_lands_business_days_on_business_days_and_counts_them_back(
     if n:
         assert calendar.is_business_day(landed)
         assert landed > day
+
+
+def test_a_calendar_with_no_business_weekday_is_refused_in_either_mode() -> None:
+    tz = ZoneInfo("America/New_York")
+    with pytest.raises(ValueError, match="at least one business weekday"):
+        BusinessCalendar.twenty_four_seven(tz, workdays=())
+    with pytest.raises(ValueError, match="at least one open weekday"):
+        BusinessCalendar.business(tz, {day: None for day in range(7)})

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jobs.config import ConfigError, JobConfig, load_settings
 from jobs.durations import DurationField, parse_duration
-from tests.conftest import write_settings
+from tests.conftest import CONFIG, TEMPLATES, write_settings
 
 
 class SampleConfig(JobConfig):
@@ -116,6 +117,261 @@ def test_it_points_at_the_line_of_a_yaml_syntax_error(tmp_path: Path) -> None:
 def test_a_job_missing_from_the_file_runs_with_its_defaults(tmp_path: Path) -> None:
     settings = load_settings(write_settings(tmp_path, {"jobs": {}}, only_jobs=()), MODELS)
     assert settings.jobs["sample"].schedule == "*/15 * * * *"
+
+
+# -- every section refuses unknown keys --------------------------------------------------------
+
+
+def _sections(model: type, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every mapping section of the settings, nested ones included (people.approver, ...);
+    a list of sections is entered at its first item (notify.inhibit.0)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    found = [path]
+    for name, field in model.model_fields.items():
+        for arm in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(arm, type) and issubclass(arm, BaseModel):
+                found.extend(_sections(arm, (*path, name)))
+                break
+            if typing.get_origin(arm) is list:
+                [item] = typing.get_args(arm)
+                if isinstance(item, type) and issubclass(item, BaseModel):
+                    found.extend(_sections(item, (*path, name, 0)))
+                    break
+    return found
+
+
+def _real_model() -> type:
+    from jobs.config import _settings_model
+    from jobs.registry import all_jobs
+
+    return _settings_model({n: j.spec.config_model for n, j in all_jobs().items()})
+
+
+SECTIONS = _sections(_real_model())
+
+
+def test_the_walk_reaches_nested_sections() -> None:
+    assert ("people", "approver") in SECTIONS
+    assert ("calendar", "holidays") in SECTIONS
+    assert ("jobs", "approval_reminder") in SECTIONS
+    assert len(SECTIONS) > 15
+
+
+def _nested(path: tuple[str | int, ...], leaf: dict) -> dict:
+    value: object = leaf
+    for key in reversed(path):
+        value = [value] if isinstance(key, int) else {key: value}
+    assert isinstance(value, dict)
+    return value
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda p: ".".join(map(str, p)) or "(top)")
+def test_an_unknown_key_is_an_error_in_every_section(
+    tmp_path: Path, section: tuple[str | int, ...]
+) -> None:
+    from jobs.registry import all_jobs
+
+    overrides = _nested(section, {"typo_key": "x"})
+    if section and section[0] == "people" and len(section) == 2:
+        overrides = {"people": {section[1]: {"name": "Someone", "typo_key": "x"}}}
+    path = write_settings(tmp_path, overrides)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {n: j.spec.config_model for n, j in all_jobs().items()})
+    key = ".".join(map(str, (*section, "typo_key")))
+    assert any(p.startswith(f"{key}: unknown key") for p in info.value.problems), (
+        info.value.problems
+    )
+
+
+def test_a_misspelt_role_is_an_error_naming_the_roles(tmp_path: Path) -> None:
+    problems = problems_for(tmp_path, {"people": {"aprover": {"name": "David Ellis"}}})
+    assert any(p.startswith("people.aprover: unknown key") and "approver" in p for p in problems), (
+        problems
+    )
+
+
+def test_an_enabled_approval_reminder_needs_an_approver(tmp_path: Path) -> None:
+    from jobs.registry import all_jobs
+
+    models = {n: j.spec.config_model for n, j in all_jobs().items()}
+    data = yaml.safe_load(CONFIG.read_text())
+    del data["people"]["approver"]
+    data["templates_dir"] = str(TEMPLATES)
+    path = tmp_path / "settings.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, models)
+    assert any(
+        p.startswith("people.approver: required by jobs.approval_reminder")
+        for p in info.value.problems
+    )
+
+    data["jobs"]["approval_reminder"]["enabled"] = False
+    path.write_text(yaml.safe_dump(data))
+    assert "approver" not in load_settings(path, models).people
+
+
+def test_escalate_to_must_name_a_configured_role(tmp_path: Path) -> None:
+    from jobs.registry import all_jobs
+
+    path = write_settings(
+        tmp_path, {"jobs": {"unassigned_first_response": {"escalate_to": "boss"}}}
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {n: j.spec.config_model for n, j in all_jobs().items()})
+    assert any(
+        p.startswith("jobs.unassigned_first_response.escalate_to: 'boss' is not a role")
+        for p in info.value.problems
+    )
+
+
+def test_every_role_is_a_field_of_the_people_section() -> None:
+    from jobs.config import ROLES, PeopleConfig
+
+    assert set(PeopleConfig.model_fields) == set(ROLES)
+
+
+# -- schedules ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("0 0 * * * *", "6 fields"),
+        ("0 9 30 2 *", "never fires"),
+        ("0 9 * * MON", "not a number"),
+        ("@hourly", "@-shortcut"),
+    ],
+)
+def test_a_schedule_outside_the_common_cron_dialect_is_named(
+    tmp_path: Path, schedule: str, message: str
+) -> None:
+    problems = problems_for(tmp_path, {"jobs": {"sample": {"schedule": schedule}}})
+    assert any(p.startswith("jobs.sample.schedule:") and message in p for p in problems), problems
+
+
+# -- durations have bounds ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "message"),
+    [
+        ({"jobs": {"sample": {"realert": "0s"}}}, "jobs.sample.realert", "outside 1h-90d"),
+        ({"jobs": {"sample": {"realert": "100d"}}}, "jobs.sample.realert", "outside 1h-90d"),
+        ({"run": {"http_timeout": "0s"}}, "run.http_timeout", "outside 1s-5m"),
+        ({"run": {"retry_budget": "1h"}}, "run.retry_budget", "outside 0m-15m"),
+        ({"ledger": {"claim_ttl": "0s"}}, "ledger.claim_ttl", "outside 1m-6h"),
+        ({"ledger": {"retention": "1d"}}, "ledger.retention", "outside 30d-3660d"),
+        ({"jobs": {"sample": {"first_response": "1m"}}}, "jobs.sample.first_response", "5m-30d"),
+        (
+            {"jobs": {"sample": {"first_response": "2bd"}}},
+            "jobs.sample.first_response",
+            "wall-clock",
+        ),
+        ({"ledger": {"retention": "400bd"}}, "ledger.retention", "business days"),
+        ({"jobs": {"sample": {"realert": "1bd"}}}, "jobs.sample.realert", "wall-clock"),
+    ],
+)
+def test_a_duration_outside_its_range_is_named(
+    tmp_path: Path, overrides: dict, key: str, message: str
+) -> None:
+    problems = problems_for(tmp_path, overrides)
+    assert any(p.startswith(f"{key}: ") and message in p for p in problems), problems
+
+
+def test_a_setting_counted_on_the_calendar_takes_business_days_within_its_range(
+    tmp_path: Path,
+) -> None:
+    from jobs.registry import all_jobs
+
+    models = {n: j.spec.config_model for n, j in all_jobs().items()}
+    ok = write_settings(tmp_path, {"jobs": {"doc_test_followup": {"nudge_after": "30bd"}}})
+    assert load_settings(ok, models).jobs["doc_test_followup"].nudge_after.business_days == 30
+    too_long = write_settings(tmp_path, {"jobs": {"doc_test_followup": {"nudge_after": "31bd"}}})
+    with pytest.raises(ConfigError) as info:
+        load_settings(too_long, models)
+    assert any(
+        p.startswith("jobs.doc_test_followup.nudge_after: 31bd is outside 1bd-30bd")
+        for p in info.value.problems
+    )
+
+
+def test_durations_at_their_bounds_load(tmp_path: Path) -> None:
+    settings = load_settings(
+        write_settings(
+            tmp_path,
+            {
+                "run": {"retry_budget": "0s", "http_timeout": "1s"},
+                "jobs": {"sample": {"realert": "1h", "first_response": "30d"}},
+            },
+            only_jobs=(),
+        ),
+        MODELS,
+    )
+    assert settings.jobs["sample"].realert == parse_duration("1h")
+
+
+def test_every_duration_setting_has_its_own_range() -> None:
+    """A new duration setting must say what range it accepts (README lists them)."""
+    from pydantic import BaseModel
+
+    from jobs.config import DURATION_BOUNDS
+    from jobs.durations import Duration
+
+    def durations(model: type[BaseModel]) -> set[str]:
+        names = set()
+        for name, field in model.model_fields.items():
+            if field.annotation is Duration:
+                names.add(name)
+            for arm in (field.annotation, *getattr(field.annotation, "__args__", ())):
+                if isinstance(arm, type) and issubclass(arm, BaseModel):
+                    names |= durations(arm)
+        return names
+
+    assert durations(_real_model()) - set(DURATION_BOUNDS) == set()
+
+
+# -- URLs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"jobs": {"sample": {"heartbeat_url": "hc-ping.com/abc"}}}, "jobs.sample.heartbeat_url"),
+        ({"jobs": {"sample": {"heartbeat_url": "ftp://hc/abc"}}}, "jobs.sample.heartbeat_url"),
+        ({"jobs": {"sample": {"heartbeat_format": "pingdom"}}}, "jobs.sample.heartbeat_format"),
+        ({"metrics": {"pushgateway_url": "pushgateway:9091"}}, "metrics.pushgateway_url"),
+    ],
+)
+def test_monitoring_urls_are_checked(tmp_path: Path, overrides: dict, key: str) -> None:
+    problems = problems_for(tmp_path, overrides)
+    assert any(p.startswith(f"{key}:") for p in problems), problems
+
+
+# -- the calendar ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["business", "24x7"])
+def test_a_calendar_with_no_working_weekday_is_refused(tmp_path: Path, mode: str) -> None:
+    closed = {d: None for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    problems = problems_for(tmp_path, {"calendar": {"mode": mode, "hours": closed}})
+    assert any(
+        p.startswith("calendar.hours: ") and "no weekday has working hours" in p for p in problems
+    )
+
+
+def test_check_settings_names_an_unknown_holiday_subdivision(tmp_path: Path) -> None:
+    from jobs.config import check_settings
+
+    settings = load_settings(
+        write_settings(tmp_path, {"calendar": {"holidays": {"subdivision": "XX"}}}, only_jobs=()),
+        MODELS,
+    )
+    problems = check_settings(settings)
+    assert problems and problems[0].startswith("calendar: holidays:") and "XX" in problems[0]
 
 
 # -- jira: field and issue type ids ------------------------------------------------------------

@@ -69,3 +69,38 @@ def test_rendering_a_broken_template_raises_a_template_problem(tmp_path: Path) -
     (tmp_path / SPEC.file_name).write_text("{{ nope }}")
     with pytest.raises(TemplateProblem, match="nope"):
         Templates(tmp_path).render(SPEC, {"key": "SS-1", "customer_name": "Ana"})
+
+
+@pytest.mark.parametrize(
+    ("body", "tag"),
+    [
+        ("{% include 'footer.j2' %}", "include"),
+        ("{% import 'macros.j2' as m %}{{ key }}", "import"),
+        ("{% from 'macros.j2' import sig %}{{ key }}", "from ... import"),
+        ("{% extends 'base.j2' %}", "extends"),
+    ],
+)
+def test_check_config_refuses_templates_that_load_other_files(
+    tmp_path: Path, body: str, tag: str
+) -> None:
+    (tmp_path / SPEC.file_name).write_text(body)
+    problems = check_templates(tmp_path, [SPEC])
+    assert problems == [
+        f"template {SPEC.name!r} ({SPEC.file_name}): {{% {tag} %}} is not supported; "
+        "each reply is one self-contained file"
+    ]
+
+
+def test_a_template_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_bytes(b"Hi \xff\xfe {{ customer_name }}")
+    [problem] = check_templates(tmp_path, [SPEC])
+    assert "not UTF-8" in problem and SPEC.file_name in problem and "\n" not in problem
+    with pytest.raises(TemplateProblem, match="not UTF-8"):
+        Templates(tmp_path).render(SPEC, {"customer_name": "Ana", "key": "SS-1"})
+
+
+def test_an_error_while_rendering_is_a_one_line_template_problem(tmp_path: Path) -> None:
+    (tmp_path / SPEC.file_name).write_text("Hi {{ customer_name }} {{ 1 // 0 }}")
+    with pytest.raises(TemplateProblem) as info:
+        Templates(tmp_path).render(SPEC, {"customer_name": "Ana", "key": "SS-1"})
+    assert SPEC.file_name in str(info.value) and "\n" not in str(info.value)

@@ -1,0 +1,234 @@
+"""One redactor for every sink: each form a secret travels in is masked, ordinary text is not."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+from jobs import secrets
+from jobs.secrets import REDACTED, RedactingLedger, RedactingStream, Redactor, url_password
+
+pytestmark = pytest.mark.security
+
+EMAIL = "sla-bot@desk.example"
+JIRA_TOKEN = "ATATT3xFfGF0-jira+token/DO-NOT-LEAK="
+SLACK_BOT = "xoxb-1111-2222-slackbot-DO-NOT-LEAK"
+SLACK_APP = "xapp-1-A0APPTOKEN-3333-DO-NOT-LEAK"
+SIGNING = "8f14e45fceea167a5a36dedd4bea2543"
+PG_PASSWORD = "pg@Secret/DO-NOT-LEAK:1"
+KEY_BODY = [
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+    "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu",
+    "NMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ",
+]
+PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\n" + "\n".join(KEY_BODY) + "\n-----END PRIVATE KEY-----\n"
+)
+KEY_ID = "1f2e3d4c5b6a79880706f5e4d3c2b1a0ffeeddcc"
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "service-account.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": "sheets@project.iam.gserviceaccount.example",
+                "private_key_id": KEY_ID,
+                "private_key": PRIVATE_KEY,
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def env(key_file: Path) -> dict[str, str]:
+    return {
+        "JIRA_EMAIL": EMAIL,
+        "JIRA_API_TOKEN": JIRA_TOKEN,
+        "SLACK_BOT_TOKEN": SLACK_BOT,
+        "SLACK_APP_TOKEN": SLACK_APP,
+        "SLACK_SIGNING_SECRET": SIGNING,
+        "JOBS_LEDGER_URL": f"postgresql://sla:{quote(PG_PASSWORD, safe='')}@db:5432/sla",
+        "GOOGLE_SERVICE_ACCOUNT_FILE": str(key_file),
+    }
+
+
+def _basic(user: str, secret: str) -> str:
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+FORMS = {
+    "raw Jira token": (JIRA_TOKEN, JIRA_TOKEN),
+    "Basic header": (
+        f"Authorization: Basic {_basic(EMAIL, JIRA_TOKEN)}",
+        _basic(EMAIL, JIRA_TOKEN),
+    ),
+    "bare base64 of email:token": (
+        f"echo {_basic(EMAIL, JIRA_TOKEN)} back",
+        _basic(EMAIL, JIRA_TOKEN),
+    ),
+    "urlsafe base64 of email:token without padding": (
+        base64.urlsafe_b64encode(f"{EMAIL}:{JIRA_TOKEN}".encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(f"{EMAIL}:{JIRA_TOKEN}".encode()).decode().rstrip("="),
+    ),
+    "URL-encoded token": (f"?token={quote(JIRA_TOKEN, safe='')}", quote(JIRA_TOKEN, safe="")),
+    "form-encoded token": (f"t={quote_plus(JIRA_TOKEN)}", quote_plus(JIRA_TOKEN)),
+    "JSON-escaped token": (json.dumps({"t": JIRA_TOKEN}), JIRA_TOKEN.replace("/", "\\/")),
+    "token in a URL's userinfo": (
+        f"GET https://{quote(EMAIL, safe='')}:{JIRA_TOKEN}@jira.example/rest failed",
+        JIRA_TOKEN,
+    ),
+    "Slack bot token": (f"invalid_auth for {SLACK_BOT}", SLACK_BOT),
+    "Slack app token": (f"socket {SLACK_APP}", SLACK_APP),
+    "Slack signing secret": (f"signature base {SIGNING}", SIGNING),
+    "PostgreSQL password": (f"auth failed ({PG_PASSWORD})", PG_PASSWORD),
+    "PostgreSQL password URL-encoded": (
+        f"postgresql://sla:{quote(PG_PASSWORD, safe='')}@db/sla",
+        quote(PG_PASSWORD, safe=""),
+    ),
+    "PostgreSQL password with an unencoded @ in the URL": (
+        f"postgresql://sla:{PG_PASSWORD}@db/sla",
+        "Secret",
+    ),
+    "libpq keyword password": ("host=db user=sla password='s3cr3t pass' dbname=sla", "s3cr3t"),
+    "service-account private key (PEM)": (f"key: {PRIVATE_KEY}", KEY_BODY[1]),
+    "service-account private key (JSON-escaped)": (
+        json.dumps({"private_key": PRIVATE_KEY}),
+        KEY_BODY[1],
+    ),
+    "one line of the private key": (f"bad padding near {KEY_BODY[2]}", KEY_BODY[2]),
+    "a private key cut short": (PRIVATE_KEY[:120], KEY_BODY[0][:40]),
+    "service-account key id": (f"kid={KEY_ID}", KEY_ID),
+    "Google access token": ("Bearer-less ya29.a0AfB_byC-1234567890abcdefghijklmn", "ya29.a0Af"),
+    "another site's Basic credential": (_basic("ops@other.example", "hunter22"), "b3Bz"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_it_redacts_every_form_of_every_secret(form: str, env: dict[str, str]) -> None:
+    text, secret_part = FORMS[form]
+    redacted = Redactor.from_env(env)(text)
+    assert secret_part not in redacted, redacted
+    assert "DO-NOT-LEAK" not in redacted
+    assert REDACTED in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "read failed: jira: HTTP 429 rate limited; retry after 30 s",
+        "SS-123 assigned to maya.patel@goeverbright.example after 2 h 13 m",
+        "password reset requested by the customer",
+        "https://jira.example/browse/SS-12 and https://docs.google.com/spreadsheets/d/1AbC/edit",
+        "Basic questions about EB financing",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str, env: dict[str, str]) -> None:
+    assert Redactor.from_env(env)(text) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("postgresql://sla:p%40ss@db/sla", {"p%40ss", "p@ss"}),
+        ("postgresql://sla:p@ss@db:5432/sla", {"p@ss"}),
+        ("postgresql://db/sla?user=sla&password=s3cret", {"s3cret"}),
+        ("host=db password=hunter2 user=sla", {"hunter2"}),
+        ("host=db password='two words' user=sla", {"two words"}),
+        ("postgresql://sla@db/sla", set()),
+        ("sqlite:///.state/ledger.db", set()),
+    ],
+)
+def test_it_finds_the_password_of_a_connection_string(value: str, expected: set[str]) -> None:
+    assert set(url_password(value)) == expected
+
+
+def test_redact_data_reaches_every_string_in_a_payload(env: dict[str, str]) -> None:
+    secrets.install(env)
+    payload = {"errors": [f"slack: {SLACK_BOT}"], "facts": {JIRA_TOKEN: ("x", PG_PASSWORD)}, "n": 3}
+    shown = json.dumps(secrets.redact_data(payload))
+    assert "DO-NOT-LEAK" not in shown and '"n": 3' in shown
+
+
+def test_the_stream_the_cli_prints_to_is_redacted(env: dict[str, str]) -> None:
+    secrets.install(env)
+    target = io.StringIO()
+    stream = RedactingStream(target)
+    print(f"error: refused {JIRA_TOKEN}", file=stream)  # type: ignore[arg-type]
+    assert "DO-NOT-LEAK" not in target.getvalue() and REDACTED in target.getvalue()
+
+
+def test_the_ledger_the_pipeline_writes_through_stores_no_secret(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from jobs.ledger import open_ledger
+    from jobs.ledger.base import Decision
+
+    secrets.install(env)
+    inner = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger = RedactingLedger(inner)
+    at = datetime(2026, 11, 23, 14, tzinfo=UTC)
+    ledger.record_decisions(
+        [
+            Decision(
+                at,
+                "r1",
+                "job",
+                "rule",
+                "SS-1",
+                "",
+                "failed",
+                f"slack: {SLACK_BOT} rejected",
+                {"echo": f"Basic {_basic(EMAIL, JIRA_TOKEN)}"},
+                "slack_post #c",
+            )
+        ]
+    )
+    ledger.add_silence(
+        "SS-1",
+        job=None,
+        reason=f"token {JIRA_TOKEN}",
+        author="ops",
+        now=at,
+        until=at.replace(day=24),
+    )
+    inner.close()
+    stored = "".join(p.read_bytes().decode("utf-8", "replace") for p in tmp_path.glob("ledger.db*"))
+    assert "DO-NOT-LEAK" not in stored
+    assert _basic(EMAIL, JIRA_TOKEN) not in stored
+    assert REDACTED in stored
+
+
+def test_a_chain_step_s_error_is_stored_redacted_and_its_action_untouched(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from jobs.ledger import open_ledger
+    from jobs.ledger.base import Chain
+
+    secrets.install(env)
+    inner = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    at = datetime(2026, 11, 23, 14, tzinfo=UTC)
+    action = {"kind": "jira_public_comment", "text": "Hi, see ref Basic questions"}
+    chain = Chain(
+        "c1",
+        "job",
+        (),
+        ({"action": action, "status": "failed", "error": f"slack: echoed {SLACK_BOT}"},),
+        at,
+        at,
+    )
+    RedactingLedger(inner).save_chain(chain)
+    [stored] = inner.chains("job")
+    inner.close()
+    assert stored.steps[0]["error"] == f"slack: echoed {REDACTED}"
+    assert stored.steps[0]["action"] == action
