@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from jobs.secrets import redact
+
 T = TypeVar("T")
 
 
@@ -26,7 +28,8 @@ class AdapterError(Exception):
     """An external system refused or failed a request. ``system`` is jira, slack or sheets."""
 
     def __init__(self, system: str, message: str, status: int | None = None) -> None:
-        super().__init__(f"{system}: {message}")
+        # An error body may echo what was sent (a token, a Basic header): never keep it.
+        super().__init__(f"{system}: {redact(message)}")
         self.system = system
         self.status = status
 

@@ -17,8 +17,10 @@ pandas and gspread are imported inside functions: the CLI's ``list`` command mus
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
+import io
 import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -119,8 +121,19 @@ def read_sheet_file(path: str, tab_index: int) -> pd.DataFrame:
         raise PermanentError(SYSTEM, f"sheet file {path} does not exist")
     if suffix == ".csv":
         # utf-8-sig: Excel writes a byte-order mark that would otherwise end up in cell A1.
-        with source.open(newline="", encoding="utf-8-sig") as handle:
-            return frame_from_rows(list(csv.reader(handle)))
+        data = source.read_bytes()
+        # Excel writes a byte-order mark that would otherwise end up in cell A1.
+        start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        try:
+            text = data[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            offset = start + exc.start  # in the file, as a hex editor shows it
+            raise PermanentError(
+                SYSTEM,
+                f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}); "
+                "export the sheet as CSV UTF-8",
+            ) from None
+        return frame_from_rows(list(csv.reader(io.StringIO(text, newline=""))))
     return frame_from_rows(_xlsx_rows(source, tab_index))
 
 
@@ -186,8 +199,16 @@ class SheetsAdapter:
             ) from None
         self.client_email: str = credentials.service_account_email
         self._budget = budget
-        session = AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
         transport = _transport_class()(counter, api_url)
+        # A busy token endpoint is one failure for the run's retry policy, not google-auth's
+        # own retry loop (three tries with sleeps, inside each of our attempts: 18 s against a
+        # 5 s budget). The token request is not an API call of the job: not counted.
+        token_transport = _transport_class()(CallCounter(), api_url)
+        session = AuthorizedSession(  # type: ignore[no-untyped-call]
+            credentials,
+            auth_request=_fail_fast_auth_request(token_transport),
+            refresh_timeout=timeout,
+        )
         session.mount("https://", transport)
         session.mount("http://", transport)
         self._http = HTTPClient(credentials, session=session)
@@ -309,6 +330,27 @@ def _mapped(what: str, key: str, client_email: str, fn: Callable[[], T]) -> T:
         raise TransientError(SYSTEM, f"{what} {key}: connection failed ({exc})") from None
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise PermanentError(SYSTEM, f"{what} {key}: malformed answer ({exc})") from None
+
+
+def _fail_fast_auth_request(transport: Any) -> Any:
+    """A google-auth request over ``transport`` that raises at once on a retryable status."""
+    import requests
+    from google.auth import exceptions as auth_errors
+    from google.auth.transport.requests import Request
+
+    class FailFastRequest(Request):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            response = super().__call__(*args, **kwargs)  # type: ignore[no-untyped-call]
+            if response.status in (408, 429) or response.status >= 500:
+                raise auth_errors.TransportError(  # type: ignore[no-untyped-call]
+                    f"token endpoint answered HTTP {response.status}"
+                )
+            return response
+
+    session = requests.Session()
+    session.mount("https://", transport)
+    session.mount("http://", transport)
+    return FailFastRequest(session)
 
 
 @functools.cache

@@ -36,6 +36,7 @@ from jobs.ledger.base import (
     utc,
 )
 from jobs.model import AlertRecord, RecordKey, RecordStatus, Severity
+from jobs.secrets import redact, redact_data
 
 Params = Mapping[str, Any]
 
@@ -483,7 +484,9 @@ class SqlLedger(ABC):
     def save_chain(self, chain: Chain) -> None:
         body = {
             "records": [_key(k) for k in chain.records],
-            "steps": [dict(step) for step in chain.steps],
+            # Only a step's error is redacted: the action is kept exactly as planned, so a
+            # resumed step sends what the first attempt would have.
+            "steps": [_redacted_error(step) for step in chain.steps],
         }
         self._change(
             _SAVE_CHAIN,
@@ -573,9 +576,10 @@ class SqlLedger(ABC):
                 "item": d.item,
                 "episode": d.episode,
                 "outcome": d.outcome,
-                "reason": d.reason,
-                "facts": to_json(d.facts),
-                "action": d.action,
+                # Defence in depth: the CLI hands the pipeline a redacting ledger already.
+                "reason": redact(d.reason),
+                "facts": to_json(redact_data(d.facts)),
+                "action": redact(d.action) if d.action else None,
             }
             for d in decisions
         ]
@@ -623,7 +627,7 @@ class SqlLedger(ABC):
         params = {
             "item": item,
             "job": job,
-            "reason": reason,
+            "reason": redact(reason),
             "author": author,
             "created": self._instant(now),
             "expires": self._instant(until),
@@ -687,3 +691,10 @@ class SqlLedger(ABC):
             created=self.dialect.decode_instant(row["created"]),
             expires=self.dialect.decode_instant(row["expires"]),
         )
+
+
+def _redacted_error(step: Mapping[str, Any]) -> dict[str, Any]:
+    body = dict(step)
+    if isinstance(body.get("error"), str):
+        body["error"] = redact(body["error"])
+    return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -163,6 +164,26 @@ def test_it_gets_a_new_token_when_google_rejects_the_old_one(
     sheets.read_tab(KEY, 0)
 
     assert len(sheets_emulator.calls_to(r"^/token$")) == 2
+
+
+def test_a_busy_token_endpoint_costs_one_request_per_attempt_within_the_runs_budget(
+    sheets: SheetsAdapter,
+    sheets_emulator: SheetsEmulator,
+    slept: list[float],
+    call_counter: CallCounter,
+) -> None:
+    """google-auth retries a refresh three times with sleeps of its own; inside each of our
+    attempts that was 18 s against a 5 s budget. Here a 503 is one failed attempt."""
+    sheets_emulator.inject(r"^/token$", status=503, times=50)
+    started = time.monotonic()
+
+    with pytest.raises(TransientError, match="token endpoint answered HTTP 503"):
+        sheets.read_tab(KEY, 0)
+
+    attempts = len(sheets_emulator.calls_to(r"^/token$"))
+    assert attempts == 4  # the budget's max_attempts, one token request each
+    assert call_counter.as_dict()["sheets"] == 0  # no API call got as far as the API
+    assert sum(slept) <= 60.0 and time.monotonic() - started < 3.0  # no sleeps of its own
 
 
 def test_it_reports_a_key_google_does_not_know_as_a_credential_error(

@@ -728,11 +728,6 @@ def test_a_sheet_read_error_is_one_line_exit_1_when_the_adapter_names_it(
     assert not run.traceback
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs/adapters/sheets.py read_sheet_file lets UnicodeDecodeError out of a non-UTF-8 "
-    "CSV; it should raise PermanentError(SYSTEM, f'{path}: not UTF-8 text ...')",
-)
 def test_a_sheet_file_that_is_not_utf8_is_a_read_failure_not_a_crash(
     rdesk: ReliabilityDesk, tmp_path: Path
 ) -> None:
@@ -745,7 +740,10 @@ def test_a_sheet_file_that_is_not_utf8_is_a_read_failure_not_a_crash(
 
     assert TRACEBACK not in run.err  # the CLI side holds already: one line, no traceback
     assert run.code == 1 and not run.traceback, run.describe()
-    assert any(e.startswith("read failed: sheets:") for e in run.errors())
+    assert run.errors() == [
+        f"read failed: sheets: {sheet}: not UTF-8 text (byte 0xe9 at offset 33); "
+        "export the sheet as CSV UTF-8"
+    ]
 
 
 # -- fuzzing the command line ---------------------------------------------------------------------
