@@ -41,7 +41,8 @@ install: $(STAMP)
 
 dev: $(DEV_STAMP)
 
-test: $(DEV_STAMP)
+# The whole check CI runs: lint, strict types, then every test.
+test: lint typecheck
 	@$(WITH_POSTGRES) $(PY) -m pytest -q
 
 lint: $(DEV_STAMP)

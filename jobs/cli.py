@@ -175,7 +175,7 @@ def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
     except Exception as exc:  # any failure to open state is a deployment problem: exit 2
         message = " ".join(str(exc).split())
         raise UsageError(f"ledger: cannot open ({redact(message)})") from None
-    return RedactingLedger(opened)  # type: ignore[return-value]
+    return RedactingLedger(opened)
 
 
 def _check_runtime(settings: Settings, jobs: Sequence[str] | None = None) -> None:
@@ -658,6 +658,6 @@ def run_process() -> int:
     from jobs import secrets
 
     secrets.install(os.environ)
-    sys.stdout = secrets.RedactingStream(sys.stdout)  # type: ignore[assignment]
-    sys.stderr = secrets.RedactingStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout = secrets.RedactingStream(sys.stdout)
+    sys.stderr = secrets.RedactingStream(sys.stderr)
     return main()

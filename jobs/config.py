@@ -478,8 +478,8 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
     fields: dict[str, Any] = {
         name: (model, Field(default_factory=model)) for name, model in job_models.items()
     }
-    jobs_model = create_model("JobsConfig", __base__=Strict, **fields)  # type: ignore[call-overload]
-    return create_model(  # type: ignore[call-overload]
+    jobs_model = create_model("JobsConfig", __base__=Strict, **fields)
+    return create_model(
         "SettingsFile",
         __base__=Strict,
         desk=(DeskConfig, DeskConfig()),
@@ -502,9 +502,9 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
 class _SafeLoader(yaml.SafeLoader):
     """SafeLoader that refuses aliases: no billion-laughs expansion from a hostile file."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.constructor.ConstructorError(
                 None, None, "YAML aliases (*name) are not allowed in settings", event.start_mark
             )
