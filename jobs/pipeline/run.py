@@ -448,6 +448,7 @@ class Pipeline:
         live = chains
         while live:
             wave: list[ChainRun] = []
+            wrote: list[ChainRun] = []
             for chain in live:
                 while not chain.finished and not chain.blocked:
                     index = chain.position
@@ -459,12 +460,18 @@ class Pipeline:
                     if parallel and kind.is_jira:
                         wave.append(chain)
                         break
+                    if wave:
+                        # The writes planned before this step go first: the plan's order holds
+                        # between chains, only consecutive writes overlap.
+                        self._attempt_wave(wave)
+                        wrote += wave
+                        wave = []
                     if not self._attempt(chain, index):
                         break
-            if not wave:
-                return
-            self._attempt_wave(wave)
-            live = wave
+            if wave:
+                self._attempt_wave(wave)
+                wrote += wave
+            live = wrote
 
     def _attempt_wave(self, wave: list[ChainRun]) -> None:
         """One Jira step of each chain in ``wave``: prepared and recorded here, in order;

@@ -32,6 +32,8 @@ QA = {
         }
     }
 }
+ONE_WRITE_AT_A_TIME = {"run": {"max_parallel_writes": 1}}
+"""For a kill after the Nth write: one write in flight at a time."""
 CREATE = deep_merge(QA, {"actions": {"create_cs_tasks": True}})
 REPLY = deep_merge(QA, {"actions": {"reply_channel_partner": True}})
 FIXTURE_CS_KEYS = {"CS-1", "CS-503", "CS-504", "CS-505", "CS-509", "CS-510", "CS-511", "CS-512"}
@@ -367,7 +369,8 @@ def test_it_asks_for_at_most_100_labels_per_search(desk, tmp_path: Path) -> None
 def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(
     desk, tmp_path: Path
 ) -> None:
-    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+    # One write at a time: the kill comes right after SS-501's task, before SS-502's.
+    stack = desk(FIXTURE, now=NOW, settings=deep_merge(CREATE, ONE_WRITE_AT_A_TIME))
 
     code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT="after_send"))
 
@@ -388,6 +391,35 @@ def test_a_run_killed_right_after_creating_a_task_never_creates_a_second(
     recovered = finding(tmp_path / "report.json", "cs_task_unlinked", "SS-501")
     assert (recovered["facts"]["source"], recovered["facts"]["cs_key"]) == ("label", linked)
     assert len(cs_links(stack, "SS-502")) == 1
+
+
+def test_a_run_killed_after_creating_tasks_side_by_side_never_creates_a_second(
+    desk, tmp_path: Path
+) -> None:
+    """The creates of SS-501 and SS-502 go out together; the kill comes after the first is
+    recorded as sent, so both may be in Jira with nothing in the ledger but the intent."""
+    stack = desk(FIXTURE, now=NOW, settings=CREATE)
+
+    code, err = finish(desk.spawn(JOB, NOW, JOBS_FAILPOINT="after_send"))
+
+    assert code == -signal.SIGKILL, err
+    made = {c.body["fields"]["labels"][0]: c.body for c in creates(stack)}
+    assert label("SS-501") in made and set(made) <= {label("SS-501"), label("SS-502")}
+    assert cs_links(stack, "SS-501") == [] and cs_links(stack, "SS-502") == []
+
+    result = run(desk, at=NOW + timedelta(minutes=15), report=tmp_path / "report.json")
+
+    assert result.code == 0, result.err
+    assert len(creates(stack)) == 2  # one task per request, whichever run made it
+    for request in ("SS-501", "SS-502"):
+        (linked,) = cs_links(stack, request)
+        assert stack.jira.issue(linked).labels == [label(request)]
+        if label(request) in made:  # made by the killed run: found by its label, not redone
+            recovered = finding(tmp_path / "report.json", "cs_task_unlinked", request)
+            assert (recovered["facts"]["source"], recovered["facts"]["cs_key"]) == (
+                "label",
+                linked,
+            )
 
 
 def test_a_run_killed_after_creating_with_the_ledger_lost_never_creates_a_second(
