@@ -144,6 +144,10 @@ class ChainRun:
         )
 
 
+LEASE_ALERT = "_run"
+"""The record that says which run of a job is running (see `Pipeline._take_lease`)."""
+
+
 def _keys_of(action: Action) -> tuple[RecordKey, ...]:
     keys: dict[RecordKey, None] = {}
     for step in action.chain:
@@ -212,6 +216,16 @@ class Pipeline:
         ctx = self.ctx
         if not ctx.dry_run:
             self._guard_clock()
+            holder = self._take_lease()
+            if holder is not None:
+                # Runs that overlap (a slow run and the next one, `run all` started twice) would
+                # split a grouped message's records between them and each leave it to the
+                # other; one run at a time does what one run does.
+                self.report.notes["skipped"] = (
+                    f"another run of this job is in progress ({holder}); nothing done"
+                )
+                log.info("%s: skipped: %s", self.job.spec.name, self.report.notes["skipped"])
+                return
         try:
             data = self.job.fetch(ctx)
             evaluation = self.job.evaluate(data, ctx)
@@ -231,7 +245,7 @@ class Pipeline:
             log.warning("data problem at %s: %s", problem.where, problem.message, extra=ctx.extra())
 
         job = self.job.spec.name
-        self.records = self.ledger.records(job)
+        self.records = {k: r for k, r in self.ledger.records(job).items() if k.alert != LEASE_ALERT}
         chains = [self._from_ledger(chain) for chain in self.ledger.chains(job)]
         in_progress = {key for chain in chains if not chain.finished for key in chain.records}
         resumed = self._take_over(chains)
@@ -261,6 +275,23 @@ class Pipeline:
         self._release_uncovered(fresh, actions)
 
     # -- stages ------------------------------------------------------------------------------
+    def _take_lease(self) -> str | None:
+        """The job's run lease (a claim like any record's, so a dead run's lapses after
+        ``ledger.claim_ttl``). None when this run holds it; else who does."""
+        key = RecordKey(self.job.spec.name, LEASE_ALERT, "run")
+        current = self.ledger.records(key.job, keys=[key]).get(key)
+        claimed = self.ledger.claim(
+            key,
+            version=current.version if current is not None else 0,
+            now=self.ctx.now,
+            run_id=self.ctx.run_id,
+            claim_ttl=self.ctx.settings.ledger.claim_ttl.wall,
+        )
+        if claimed:
+            self.held.add(key)
+            return None
+        return "run started less than the claim TTL ago"
+
     def _guard_clock(self) -> None:
         last = self.ledger.last_run(self.job.spec.name)
         if last is None or self.ctx.allow_backwards:
@@ -916,7 +947,8 @@ class Pipeline:
         given back: what is unfinished is the next run's, from the ledger."""
         if self.ctx.dry_run:
             return
-        for key in list(self.held):
+        # The run's lease last: no other run starts while this one still holds records.
+        for key in sorted(self.held, key=lambda k: k.alert == LEASE_ALERT):
             self._release(key)
 
     def _apply(self, action: Action, chain: ChainRun) -> None:
@@ -1063,7 +1095,7 @@ class Pipeline:
         if "jira" in vars(ctx):  # the adapter was used: add the tickets it could not read
             self.report.problems.extend(ctx.jira.problems)
         self.report.api_calls = ctx.counter.as_dict()
-        self.report.notes = dict(ctx.notes)
+        self.report.notes = {**self.report.notes, **ctx.notes}
         self.report.finished_at = self.clock.now()
         if self.report.exit_code != EXIT_CREDENTIALS:
             self.report.exit_code = 1 if self.report.failed else 0

@@ -43,8 +43,9 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
-from jobs.pipeline import Pipeline, unique
+from jobs.pipeline import Pipeline
 from jobs.pipeline.proofs import Verdict, proof_of
+from jobs.pipeline.run import LEASE_ALERT, unique
 from jobs.pipeline.steps import decode_action, encode_action
 from jobs.report import RunReport
 from tests.conftest import write_settings
@@ -352,6 +353,34 @@ def test_a_record_claimed_by_an_overlapping_run_is_left_to_it(desk: Desk) -> Non
 
     assert desk.executor.sent == []
     assert report.suppressed[0]["outcome"] == "suppressed_claimed"
+
+
+def test_one_run_of_a_job_at_a_time_does_the_work(desk: Desk) -> None:
+    """An overlapping run (the same job started twice, a slow run and the next) would split a
+    grouped message's records with it and each leave the message to the other."""
+    lease = RecordKey(JOB, LEASE_ALERT, "run")
+    assert desk.ledger.claim(
+        lease, version=0, now=NOW, run_id="other", claim_ttl=timedelta(minutes=10)
+    )
+
+    overlapping = desk.run(FakeJob([finding()]))
+
+    assert overlapping.exit_code == 0
+    assert "another run of this job is in progress" in overlapping.notes["skipped"]
+    assert desk.executor.sent == [] and desk.record("SS-1") is None
+    # The other run died holding it: its lease lapses with the claim TTL.
+    later = desk.run(FakeJob([finding()]), at=NOW + timedelta(minutes=11), run_id="run-2")
+    assert "skipped" not in later.notes and len(desk.executor.sent) == 1
+
+
+def test_a_runs_lease_is_given_back_when_it_ends(desk: Desk) -> None:
+    desk.run(FakeJob([finding("SS-1")]))
+    second = desk.run(FakeJob([finding("SS-2")]), at=NOW + timedelta(minutes=1), run_id="run-2")
+
+    assert "skipped" not in second.notes
+    assert [list(a.items) for a in second.actions] == [["SS-2"]]
+    lease = RecordKey(JOB, LEASE_ALERT, "run")
+    assert desk.ledger.records(JOB, keys=[lease]) == {}  # nothing left behind
 
 
 def test_the_claims_are_given_back_when_the_run_ends(desk: Desk) -> None:
