@@ -10,12 +10,14 @@ Runs ``pytest tests/reliability`` with ``$RELIABILITY_FIGURES`` pointing at a te
                      lost actions (must be 0)
     Bad input        bad inputs tried, crashes with a traceback (must be 0),
                      one-line errors naming the place
+    Hostile items    one hostile item among ordinary ones, other alerts blocked (must be 0)
+    Malformed        answers of the wrong shape with status 200, false all-clears (must be 0)
     Secrets          secret forms tried per sink, leaks (must be 0)
 
 plus the security checks, the known bugs (strict xfails, each with its reason) and the failures.
 Exits 1 when a test failed, errored or was skipped (PostgreSQL included: ``make reliability``
-starts its own server, as ``make test`` does), or when duplicates, lost actions, tracebacks or
-leaks are not zero; 0 otherwise.
+starts its own server, as ``make test`` does), or when duplicates, lost actions, tracebacks,
+leaks, blocked alerts or false all-clears are not zero; 0 otherwise.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class Figures:
     secret_sinks: dict[str, list[int]] = field(default_factory=dict)
     """Sink -> [forms tried, leaks found]."""
     leaks: int = 0
+    hostile_tried: int = 0
+    blocked: int = 0
+    malformed_tried: int = 0
+    false_all_clears: int = 0
     known_bugs: dict[str, str] = field(default_factory=dict)
     """Test id -> reason, for strict xfails: a bug in shared code, described where it is."""
     failures: dict[str, str] = field(default_factory=dict)
@@ -70,6 +76,8 @@ class Figures:
             or self.lost
             or self.tracebacks
             or self.leaks
+            or self.blocked
+            or self.false_all_clears
             or self.failures
             or self.skipped
         )
@@ -113,6 +121,12 @@ def figures_of(data: dict[str, Any]) -> Figures:
         elif kind == "security":
             figures.security_tried += 1
             figures.security_passed += ok
+        elif kind == "hostile":
+            figures.hostile_tried += 1
+            figures.blocked += int(s.get("blocked", 0))
+        elif kind == "malformed":
+            figures.malformed_tried += 1
+            figures.false_all_clears += int(s.get("false_all_clear", 0))
         elif kind == "secret":
             figures.secret_forms.add(s.get("form", ""))
             tried = figures.secret_sinks.setdefault(s.get("sink", ""), [0, 0])
@@ -136,6 +150,10 @@ def render(figures: Figures, seconds: float) -> str:
         f"duplicates {f.duplicates}, lost actions {f.lost}",
         f"  Bad input        {f.bad_inputs} tried: crashes with a traceback {f.tracebacks}, "
         f"one-line errors naming the place {f.one_line}/{f.bad_inputs}",
+        f"  Hostile items    {f.hostile_tried} tried among ordinary ones: other alerts blocked "
+        f"{f.blocked}",
+        f"  Malformed answers {f.malformed_tried} tried (status 200, wrong shape): false "
+        f"all-clears {f.false_all_clears}",
         f"  Secrets          {len(f.secret_forms)} secret forms x {len(f.secret_sinks)} sinks "
         f"tried: leaks {f.leaks}",
     ]
@@ -157,7 +175,8 @@ def render(figures: Figures, seconds: float) -> str:
     lines += [
         "",
         f"{verdict}: duplicates {f.duplicates}, lost actions {f.lost}, "
-        f"tracebacks {f.tracebacks}, leaks {f.leaks}, failed tests {len(f.failures)}, "
+        f"tracebacks {f.tracebacks}, leaks {f.leaks}, blocked {f.blocked}, "
+        f"false all-clears {f.false_all_clears}, failed tests {len(f.failures)}, "
         f"skipped {f.skipped}",
     ]
     return "\n".join(lines)

@@ -15,8 +15,12 @@ File format (one object)::
      "scenarios": [{"nodeid", "kind", "name", "duplicates", "lost", "repeated_internal",
                     "traceback", "one_line", "form", "sink", "leaks", "outcome", "reason"}]}
 
-``kind`` is one of `KINDS`. A ``secret`` scenario is one form of one secret (a raw token, a
-Basic header, ...) tried against one sink (the log, the report, ...), with the leaks found.
+``kind`` is one of `KINDS`. A ``hostile`` scenario is one hostile item (a name of 9,000
+``&``, a summary of 100,000 characters, a comment nested 2,000 deep) among ordinary ones, with
+the ordinary alerts it ``blocked``; a ``malformed`` one an upstream answer of the wrong shape
+with 200, with the alerts it falsely resolved (``false_all_clear``). A ``secret`` scenario is
+one form of one secret (a raw token, a Basic header, ...) tried against one sink (the log, the
+report, ...), with the leaks found.
 ``repeated_internal`` counts internal Slack alerts sent again by the run after a kill between
 "sent" and "recorded": at-least-once by design, not a duplicate.
 """
@@ -32,7 +36,7 @@ from typing import Any
 import pytest
 
 ENV = "RELIABILITY_FIGURES"
-KINDS = ("fault", "overlap", "kill", "bad_input", "security", "secret")
+KINDS = ("fault", "overlap", "kill", "bad_input", "security", "secret", "hostile", "malformed")
 _ROOT = "tests/reliability/"
 
 
@@ -50,6 +54,11 @@ class Scenario:
     form: str = ""
     sink: str = ""
     leaks: int = 0
+    blocked: int = 0
+    """A hostile item's scenario: the other items' alerts that did not go out because of it."""
+    false_all_clear: int = 0
+    """A malformed answer's scenario: open alerts it let the run resolve (an all-clear that
+    was never true)."""
     outcome: str = ""
     reason: str = ""
 
@@ -92,6 +101,14 @@ class Recorder:
 
     def security(self, name: str) -> Scenario:
         return self._add("security", name)
+
+    def hostile(self, name: str) -> Scenario:
+        """One hostile item among ordinary ones; set ``blocked`` to the others not alerted."""
+        return self._add("hostile", name)
+
+    def malformed(self, name: str) -> Scenario:
+        """One malformed upstream answer; set ``false_all_clear`` to the alerts it resolved."""
+        return self._add("malformed", name)
 
     def secret(self, form: str, sink: str) -> Scenario:
         """One secret form against one sink; set ``leaks`` to what was found there."""

@@ -324,11 +324,9 @@ class JiraAdapter:
                     for raw in page["issues"]:
                         wrong = check_issue(raw, asked_fields=True)
                         if wrong is not None:
-                            if isinstance(raw, dict) and isinstance(raw.get("key"), str):
-                                # A ticket we cannot read must not look like one that is gone.
-                                raise PermanentError(SYSTEM, f"search: {wrong}")
-                            self.problems.append(DataProblem("search", wrong))
-                            continue
+                            # A ticket we cannot read (or cannot even name) must not look like
+                            # one that is gone: its open alert would be resolved.
+                            raise PermanentError(SYSTEM, f"search: {wrong}")
                         key = raw["key"]
                         if key in keys:
                             self.problems.append(
