@@ -58,8 +58,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from jobs.calendar import BusinessCalendar
-from jobs.durations import Duration
+from jobs.config import ActionsConfig, JobConfig
+from jobs.durations import Duration, DurationField, parse_duration
 from jobs.model import (
     Comment,
     DataProblem,
@@ -71,7 +74,7 @@ from jobs.model import (
     Ticket,
 )
 from jobs.render.words import human_duration
-from jobs.rules.desk import priority_installers
+from jobs.rules.desk import REFERENCE_SEPARATOR, Desk, reference
 
 JOB_NAME = "approval_reminder"
 
@@ -87,7 +90,11 @@ RULE_CLOSE = "close_approval_ticket"
 """Close an approval ticket that carries the job's comment but is still open."""
 REMINDER_TAG = "approval-reminder"
 APPROVAL_TICKET_TAG = "approval-ticket"
-_OWN_MARKER = re.compile(rf"Ref: \S+ · (?:{REMINDER_TAG}|{APPROVAL_TICKET_TAG}) · ")
+_SEPARATOR = re.escape(REFERENCE_SEPARATOR)
+_OWN_MARKER = re.compile(
+    rf"Ref: \S+{_SEPARATOR}(?:{REMINDER_TAG}|{APPROVAL_TICKET_TAG}){_SEPARATOR}"
+)
+"""The reference line of a comment this job wrote (`reminder_marker`, `approval_ticket_marker`)."""
 _KEY_CHARS = r"A-Za-z0-9_"
 _EXCERPT_CHARS = 200
 
@@ -111,13 +118,15 @@ DEFAULT_ASK_PHRASES = (
 
 
 def reminder_marker(key: str, day: date) -> str:
-    """The last line of the optional internal comment recording that a reminder was sent."""
-    return f"Ref: {key} · {REMINDER_TAG} · {day.isoformat()}"
+    """The last line of the optional internal comment recording that a reminder was sent:
+    ``Ref: SS-301 · approval-reminder · 2026-11-30``."""
+    return reference(key, REMINDER_TAG, day.isoformat())
 
 
 def approval_ticket_marker(approval_key: str, onboarding_key: str) -> str:
-    """The last line of the internal comment on an approval ticket the job links and closes."""
-    return f"Ref: {approval_key} · {APPROVAL_TICKET_TAG} · {onboarding_key}"
+    """The last line of the internal comment on an approval ticket the job links and closes:
+    ``Ref: SS-340 · approval-ticket · SS-301``."""
+    return reference(approval_key, APPROVAL_TICKET_TAG, onboarding_key)
 
 
 def is_own_comment(comment: Comment) -> bool:
@@ -126,7 +135,7 @@ def is_own_comment(comment: Comment) -> bool:
 
 def has_approval_ticket_comment(ticket: Ticket) -> bool:
     """Whether the job's explanatory comment (its marker) is on the approval ticket already."""
-    prefix = f"Ref: {ticket.key} · {APPROVAL_TICKET_TAG} · "
+    prefix = reference(ticket.key, APPROVAL_TICKET_TAG) + REFERENCE_SEPARATOR
     return any(prefix in c.body for c in ticket.comments)
 
 
@@ -176,19 +185,62 @@ class Approver:
         return bool(self.first_name) and _first_name_pattern(self.name).search(text) is not None
 
 
-@dataclass(frozen=True)
-class ApprovalRules:
-    """The thresholds and switches the rule needs, taken from the job's config and settings."""
+class ApprovalReminderConfig(JobConfig):
+    """``jobs.approval_reminder`` in the settings."""
 
-    remind_after: Duration = Duration(wall=timedelta(hours=24))
-    realert: timedelta = timedelta(hours=24)
+    schedule: str = "0 * * * *"
+    """Hourly: a reminder goes out within the hour after the 24 hours are up."""
+    remind_after: DurationField = parse_duration("24h")
+    """SOP 001 step 5: 'slack David for an update within 24 hours if we don't hear back'."""
+    realert: DurationField = parse_duration("24h")
+    """At most one reminder per ticket per this long while he has not answered."""
     use_business_calendar: bool = False
-    config_project: str = "CS"
-    link_approval_tickets: bool = False
-    priority_installers: tuple[str, ...] = ()
-    ask_phrases: tuple[str, ...] = DEFAULT_ASK_PHRASES
-    comment_on_reminder: bool = False
-    job: str = JOB_NAME
+    """False: wall-clock hours, as the SOP says. True: count working time on the desk calendar."""
+    jql: str | None = None
+    """Onboarding tickets to watch; null = SS tickets titled 'EverBright Partner Onboarding'
+    that are not done."""
+    approver_lookback: DurationField = parse_duration("14d")
+    """How far back to look for tickets the approver opened by email (approval tickets)."""
+    mention_names: list[str] = Field(default_factory=list)
+    """Extra names that count as mentioning the approver in an ask (his people.approver name,
+    email and Jira account mention always do), e.g. ["Dave Ellis"]."""
+    approval_ticket_done_status: str = "Closed"
+    """Status an approval ticket is moved to once linked as a duplicate."""
+    ask_phrases: list[str] = Field(default_factory=lambda: list(DEFAULT_ASK_PHRASES))
+    """Words of the approval question, any case. An internal note tagging the approver is an
+    ask only if it contains one (SOP 001 also tags him in "complete and live" and customer
+    communication notes); an email ticket from him naming only the organization counts as
+    a possible answer only if it contains one."""
+
+    @field_validator("approver_lookback")
+    @classmethod
+    def _wall_lookback(cls, value: Duration) -> Duration:
+        if value.is_business or value.wall <= timedelta(0):
+            raise ValueError(f"{value} is not a look-back window; use days, e.g. 14d")
+        return value
+
+    @field_validator("mention_names")
+    @classmethod
+    def _no_blank_names(cls, value: list[str]) -> list[str]:
+        if any(not name.strip() for name in value):
+            raise ValueError("names must not be blank (a blank name would match every comment)")
+        return value
+
+    @field_validator("ask_phrases")
+    @classmethod
+    def _usable_phrases(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one phrase, e.g. approv: with none, nothing is an ask")
+        if any(not phrase.strip() for phrase in value):
+            raise ValueError("phrases must not be blank (a blank phrase would match every note)")
+        return value
+
+
+def realert_of(config: ApprovalReminderConfig) -> timedelta:
+    """How often a reminder may be sent again: ``realert``, a business-day value read as that
+    many days."""
+    realert = config.realert
+    return realert.wall if not realert.is_business else timedelta(days=realert.business_days)
 
 
 @dataclass(frozen=True)
@@ -240,6 +292,83 @@ class Timeline:
     @property
     def ask(self) -> Comment | None:
         return self.asks[-1] if self.asks else None
+
+
+# -- what the findings carry ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnboardingDetail:
+    """What every finding of the job carries about its onboarding ticket."""
+
+    summary: str
+    status: str
+    organization: str | None
+    labels: tuple[str, ...]
+    """The snooze label on the ticket (for an approval ticket: on either ticket) keeps the
+    job's hands off it."""
+    cs_tickets: tuple[str, ...]
+    """The config project's tickets linked to it, by key."""
+
+
+@dataclass(frozen=True)
+class OverdueDetail(OnboardingDetail):
+    """``approval_overdue``: the ask nobody answered, and how long it has waited."""
+
+    ask_comment_id: str
+    asked_at: datetime
+    asked_by: str
+    ask_edited: bool
+    asks: int
+    """How many asks the ticket holds; the wait counts from the latest."""
+    approver: str
+    remind_after: str
+    """As the settings write it (``24h``, ``1bd``)."""
+    business_calendar: bool
+    due_at: datetime
+    waiting: timedelta
+
+
+@dataclass(frozen=True)
+class ReceivedDetail(OnboardingDetail):
+    """``approval_received``: his answer, and the CS tickets support may move to To Do."""
+
+    ask_comment_id: str
+    asked_at: datetime
+    approver: str
+    answer_kind: str
+    """One of the ``ANSWER_*`` kinds."""
+    answered_at: datetime
+    answer_ticket: str
+    """Where the answer is: the onboarding ticket for a comment, else the approver's ticket."""
+    answer_excerpt: str
+    answered_after: timedelta
+    cs_to_move: tuple[str, ...]
+    cs_statuses: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class ApprovalTicketDetail(OnboardingDetail):
+    """``approval_ticket_unlinked`` and ``link_approval_ticket``: the approver's ticket that
+    names an onboarding ticket (the base fields are the onboarding ticket's)."""
+
+    onboarding_ticket: str
+    approval_ticket: str
+    approval_summary: str
+    approval_created: datetime
+    approval_status: str
+    approval_done: bool
+    matched_by: str
+    """``key`` or ``organization``."""
+    possible_answer: bool
+    linked: bool
+
+
+@dataclass(frozen=True)
+class CloseDetail(ApprovalTicketDetail):
+    """``close_approval_ticket``: an approval ticket that carries the job's comment, still open."""
+
+    onboarding_tickets: tuple[str, ...]
 
 
 # -- text matching ---------------------------------------------------------------------------
@@ -520,22 +649,22 @@ def find_answer(
     return min(answers, key=lambda a: (a.at, a.kind, a.ticket_key), default=None)
 
 
-def due_at(asked: datetime, rules: ApprovalRules, calendar: BusinessCalendar) -> datetime:
+def due_at(asked: datetime, config: ApprovalReminderConfig, calendar: BusinessCalendar) -> datetime:
     """When an unanswered ask becomes overdue.
 
     The SOP's "within 24 hours" is wall-clock time: 24 real hours, so 23 or 25 hours of
     local clock time across a DST change. ``use_business_calendar`` counts working time on
     the desk calendar instead; a business-day ``remind_after`` (``1bd``) always does.
     """
-    if rules.use_business_calendar or rules.remind_after.is_business:
-        return calendar.add(asked, rules.remind_after)
-    return _utc(asked) + rules.remind_after.wall
+    if config.use_business_calendar or config.remind_after.is_business:
+        return calendar.add(asked, config.remind_after)
+    return _utc(asked) + config.remind_after.wall
 
 
 def waiting_time(
-    asked: datetime, now: datetime, rules: ApprovalRules, calendar: BusinessCalendar
+    asked: datetime, now: datetime, config: ApprovalReminderConfig, calendar: BusinessCalendar
 ) -> timedelta:
-    if rules.use_business_calendar:
+    if config.use_business_calendar:
         return calendar.elapsed(asked, now)
     return _utc(now) - _utc(asked)
 
@@ -550,12 +679,18 @@ def evaluate(
     data: ApprovalData,
     approver: Approver,
     now: datetime,
-    rules: ApprovalRules,
+    config: ApprovalReminderConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
+    *,
+    actions: ActionsConfig,
 ) -> Evaluation:
+    """``actions.link_approval_tickets`` decides whether an approval ticket named by key is
+    linked and closed by the job or reported to support."""
     problems: list[DataProblem] = []
-    onboarding, his = split_onboarding(data.onboarding, approver, rules.ask_phrases)
-    asks = {t.key: find_asks(t, approver, rules.ask_phrases) for t in onboarding}
+    phrases = tuple(config.ask_phrases)
+    onboarding, his = split_onboarding(data.onboarding, approver, phrases)
+    asks = {t.key: find_asks(t, approver, phrases) for t in onboarding}
     # The approver search reads the description too: its copy wins over the onboarding one.
     approver_tickets = {t.key: t for t in his} | {
         t.key: t for t in data.approver_tickets if t.key not in asks
@@ -576,8 +711,8 @@ def evaluate(
         list(approver_tickets.values()),
         approver,
         asks,
-        rules.config_project,
-        rules.ask_phrases,
+        desk.config_project,
+        phrases,
     )
     problems.extend(match_problems)
 
@@ -588,35 +723,38 @@ def evaluate(
             continue
         ask = ticket_asks[-1]
         answer = find_answer(ticket, ask, approver, approver_tickets, matches)
-        timeline = Timeline(ticket, ticket_asks, answer, _cs_links(ticket, rules.config_project))
+        timeline = Timeline(ticket, ticket_asks, answer, _cs_links(ticket, desk.config_project))
         if answer is None:
-            finding = _overdue(timeline, approver, now, rules, calendar)
+            finding = _overdue(timeline, approver, now, config, desk, calendar)
         else:
-            finding = _received(timeline, approver, now, rules)
+            finding = _received(timeline, approver, desk)
         if finding is not None:
             findings.append(finding)
 
+    linking = actions.link_approval_tickets
     for match in matches:
-        findings.extend(_approval_ticket_findings(match, approver, rules))
-    findings.extend(_close_findings(matches, rules))
+        findings.extend(_approval_ticket_findings(match, approver, desk, linking=linking))
+    if linking:
+        findings.extend(_close_findings(matches, desk))
     return Evaluation(findings=findings, problems=problems, examined=len(onboarding))
 
 
 # -- findings --------------------------------------------------------------------------------
 
 
-def _base_facts(ticket: Ticket, rules: ApprovalRules) -> dict[str, Any]:
+def _about(ticket: Ticket, desk: Desk) -> dict[str, Any]:
+    """The `OnboardingDetail` fields of ``ticket``."""
     return {
         "summary": ticket.summary,
         "status": ticket.status,
         "organization": ticket.organization,
-        "labels": list(ticket.labels),
-        "cs_tickets": _cs_keys(ticket, rules.config_project),
+        "labels": ticket.labels,
+        "cs_tickets": tuple(_cs_keys(ticket, desk.config_project)),
     }
 
 
-def _is_priority(ticket: Ticket, rules: ApprovalRules) -> bool:
-    return bool(priority_installers(rules.priority_installers).ticket(ticket))
+def _is_priority(ticket: Ticket, desk: Desk) -> bool:
+    return bool(desk.priority_installers.ticket(ticket))
 
 
 def _author_name(person: Person | None) -> str:
@@ -629,48 +767,45 @@ def _overdue(
     timeline: Timeline,
     approver: Approver,
     now: datetime,
-    rules: ApprovalRules,
+    config: ApprovalReminderConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
 ) -> Finding | None:
     ticket, ask = timeline.ticket, timeline.ask
     assert ask is not None
-    due = due_at(ask.created, rules, calendar)
+    due = due_at(ask.created, config, calendar)
     if _utc(now) < _utc(due):
         return None
-    waiting = waiting_time(ask.created, now, rules, calendar)
+    waiting = waiting_time(ask.created, now, config, calendar)
     org = ticket.organization or "(no organization)"
-    facts = _base_facts(ticket, rules) | {
-        "ask_comment_id": ask.id,
-        "asked_at": ask.created.isoformat(),
-        "asked_by": _author_name(ask.author),
-        "ask_edited": bool(ask.updated and ask.updated > ask.created),
-        "asks": len(timeline.asks),
-        "approver": approver.name,
-        "remind_after": str(rules.remind_after),
-        "business_calendar": rules.use_business_calendar,
-        "due_at": due.isoformat(),
-        "waiting_seconds": int(waiting.total_seconds()),
-        "waiting": human_duration(waiting),
-        "answered": False,
-    }
     return Finding(
-        job=rules.job,
+        job=JOB_NAME,
         rule=RULE_OVERDUE,
         item=ticket.key,
         severity=Severity.WARNING,
         summary=f"{org}: waiting {human_duration(waiting)} for {approver.name}'s approval",
-        facts=facts,
+        detail=OverdueDetail(
+            **_about(ticket, desk),
+            ask_comment_id=ask.id,
+            asked_at=ask.created,
+            asked_by=_author_name(ask.author),
+            ask_edited=bool(ask.updated and ask.updated > ask.created),
+            asks=len(timeline.asks),
+            approver=approver.name,
+            remind_after=str(config.remind_after),
+            business_calendar=config.use_business_calendar,
+            due_at=due,
+            waiting=waiting,
+        ),
         # A new ask is a new question: its reminder does not wait for the old one's window.
         episode=f"ask-{ask.id}",
-        url=ticket.url,
-        priority=_is_priority(ticket, rules),
-        realert=rules.realert,
+        url=ticket.url or desk.link(ticket.key),
+        priority=_is_priority(ticket, desk),
+        realert=realert_of(config),
     )
 
 
-def _received(
-    timeline: Timeline, approver: Approver, now: datetime, rules: ApprovalRules
-) -> Finding | None:
+def _received(timeline: Timeline, approver: Approver, desk: Desk) -> Finding | None:
     ticket, ask, answer = timeline.ticket, timeline.ask, timeline.answer
     assert ask is not None and answer is not None
     waiting_cs = [
@@ -684,21 +819,8 @@ def _received(
     cs_keys = [key for key, _ in waiting_cs]
     cs_text = ", ".join(cs_keys) if cs_keys else "the CS ticket (none linked)"
     org = ticket.organization or "(no organization)"
-    facts = _base_facts(ticket, rules) | {
-        "ask_comment_id": ask.id,
-        "asked_at": ask.created.isoformat(),
-        "approver": approver.name,
-        "answer_kind": answer.kind,
-        "answered_at": answer.at.isoformat(),
-        "answer_ticket": answer.ticket_key,
-        "answer_excerpt": answer.excerpt,
-        "answered_after_seconds": int((answer.at - ask.created).total_seconds()),
-        "cs_to_move": cs_keys,
-        "cs_statuses": {key: status for key, status in waiting_cs},
-        "answered": True,
-    }
     return Finding(
-        job=rules.job,
+        job=JOB_NAME,
         rule=RULE_RECEIVED,
         item=ticket.key,
         severity=Severity.INFO,
@@ -706,38 +828,52 @@ def _received(
             f"{org}: {approver.name} answered ({answer.kind.replace('_', ' ')}); "
             f"if approved, {cs_text} can go back to To Do"
         ),
-        facts=facts,
-        url=ticket.url,
-        priority=_is_priority(ticket, rules),
+        detail=ReceivedDetail(
+            **_about(ticket, desk),
+            ask_comment_id=ask.id,
+            asked_at=ask.created,
+            approver=approver.name,
+            answer_kind=answer.kind,
+            answered_at=answer.at,
+            answer_ticket=answer.ticket_key,
+            answer_excerpt=answer.excerpt,
+            answered_after=answer.at - ask.created,
+            cs_to_move=tuple(cs_keys),
+            cs_statuses=dict(waiting_cs),
+        ),
+        url=ticket.url or desk.link(ticket.key),
+        priority=_is_priority(ticket, desk),
         realert=None,
     )
 
 
-def _match_facts(match: ApprovalMatch, rules: ApprovalRules) -> dict[str, Any]:
+def _match_detail(match: ApprovalMatch, desk: Desk) -> dict[str, Any]:
+    """The `ApprovalTicketDetail` fields of ``match``."""
     approval, onboarding = match.approval, match.onboarding
-    return _base_facts(onboarding, rules) | {
+    return _about(onboarding, desk) | {
         "onboarding_ticket": onboarding.key,
         "approval_ticket": approval.key,
         "approval_summary": approval.summary,
-        "approval_created": approval.created.isoformat(),
+        "approval_created": approval.created,
         "approval_status": approval.status,
         "approval_done": approval.is_done,
         "matched_by": match.matched_by,
         "possible_answer": match.possible_answer,
         "linked": match.linked,
         # The snooze label on either ticket keeps the job's hands off both.
-        "labels": sorted(set(onboarding.labels) | set(approval.labels)),
+        "labels": tuple(sorted(set(onboarding.labels) | set(approval.labels))),
     }
 
 
 def _approval_ticket_findings(
-    match: ApprovalMatch, approver: Approver, rules: ApprovalRules
+    match: ApprovalMatch, approver: Approver, desk: Desk, *, linking: bool
 ) -> list[Finding]:
     if match.linked:
         return []  # an existing link, in either direction, means a person already handled it
     approval, onboarding = match.approval, match.onboarding
     org = onboarding.organization or "(no organization)"
-    facts = _match_facts(match, rules)
+    detail = ApprovalTicketDetail(**_match_detail(match, desk))
+    url = approval.url or desk.link(approval.key)
     if match.by_key:
         summary = (
             f"{approver.name}'s ticket {approval.key} looks like the approval for "
@@ -750,43 +886,41 @@ def _approval_ticket_findings(
         )
     # Only a key is proof enough to change tickets; a name match waits for a person. When
     # the job links, its chain ends with a notice of what it did: no alert before it.
-    if rules.link_approval_tickets and match.by_key:
+    if linking and match.by_key:
         return [
             Finding(
-                job=rules.job,
+                job=JOB_NAME,
                 rule=RULE_LINK,
                 item=approval.key,
                 severity=Severity.INFO,
                 summary=f"link {approval.key} to {onboarding.key} as a duplicate and close it",
-                facts=facts,
+                detail=detail,
                 episode=onboarding.key,
-                url=approval.url,
-                priority=_is_priority(onboarding, rules),
+                url=url,
+                priority=_is_priority(onboarding, desk),
                 realert=None,
             )
         ]
     return [
         Finding(
-            job=rules.job,
+            job=JOB_NAME,
             rule=RULE_UNLINKED,
             item=approval.key,
             severity=Severity.WARNING,
             summary=summary,
-            facts=facts,
+            detail=detail,
             episode=onboarding.key,
-            url=approval.url,
-            priority=_is_priority(onboarding, rules),
+            url=url,
+            priority=_is_priority(onboarding, desk),
             realert=None,
         )
     ]
 
 
-def _close_findings(matches: Sequence[ApprovalMatch], rules: ApprovalRules) -> list[Finding]:
+def _close_findings(matches: Sequence[ApprovalMatch], desk: Desk) -> list[Finding]:
     """Close each approval ticket, matched by key, that carries the job's explanatory comment
     but is still open: the chain that linked it gave up before the transition (or an earlier
     version of the job linked it). A ticket matched only by organization is never touched."""
-    if not rules.link_approval_tickets:
-        return []
     findings = []
     closing: set[str] = set()
     for match in matches:
@@ -801,13 +935,15 @@ def _close_findings(matches: Sequence[ApprovalMatch], rules: ApprovalRules) -> l
         )
         findings.append(
             Finding(
-                job=rules.job,
+                job=JOB_NAME,
                 rule=RULE_CLOSE,
                 item=approval.key,
                 severity=Severity.INFO,
                 summary=f"close {approval.key} as a duplicate of {', '.join(onboarding_keys)}",
-                facts=_match_facts(match, rules) | {"onboarding_tickets": onboarding_keys},
-                url=approval.url,
+                detail=CloseDetail(
+                    **_match_detail(match, desk), onboarding_tickets=tuple(onboarding_keys)
+                ),
+                url=approval.url or desk.link(approval.key),
                 realert=timedelta(0),
             )
         )

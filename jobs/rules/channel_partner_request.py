@@ -58,7 +58,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from jobs.calendar import BusinessCalendar
+from jobs.config import ActionsConfig, JobConfig
+from jobs.durations import DurationField, parse_duration
 from jobs.model import (
     DataProblem,
     Evaluation,
@@ -69,8 +73,8 @@ from jobs.model import (
     Ticket,
 )
 from jobs.render.words import human_duration
-from jobs.rules.desk import priority_installers
-from jobs.rules.onboard_testing import CUSTOMER_ACCOUNT_TYPE, customer_name
+from jobs.rules.desk import CUSTOMER_ACCOUNT_TYPE, Desk, reference
+from jobs.rules.onboard_testing import customer_name
 
 JOB_NAME = "channel_partner_request"
 
@@ -126,35 +130,74 @@ def cs_task_label(ss_key: str) -> str:
 
 
 def reply_marker(ss_key: str) -> str:
-    """The last line of the "New Channel Req 2" reply: proof on the ticket that it was sent."""
-    return f"Ref: {ss_key} · {REPLY_TAG}"
+    """The last line of the "New Channel Req 2" reply, proof on the ticket that it was sent:
+    ``Ref: SS-500 · new-channel-req-2``."""
+    return reference(ss_key, REPLY_TAG)
 
 
 # -- inputs --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChannelPartnerRules:
-    """The SOP's values and the desk's switches, taken from the job's config and settings."""
+class ChannelPartnerRequestConfig(JobConfig):
+    """``jobs.channel_partner_request`` in the settings."""
 
+    schedule: str = "*/15 * * * *"
     title_pattern: str = DEFAULT_TITLE_PATTERN
-    grace: timedelta = timedelta(hours=1)
-    config_project: str = "CS"
+    """SOP 002: 'The ticket subject line will read: A New Channel Partner Request for [org]'.
+    A regular expression (case-insensitive); its ``org`` group names the organization."""
+    summary_search: str = "New Channel Partner Request"
+    """Words every request's summary contains: the JQL text search that narrows the read."""
+    grace: DurationField = parse_duration("1h")
+    """Time for an agent to create (or fix) the CS task by hand before support is alerted."""
     onboarding_epic: str = "CS-1"
-    issue_type: str = "Task"
-    priority: str = "High"
+    """Key of the 'Configuration Partner/Product Onboarding' epic: the CS task's parent."""
+    cs_issue_type: str = "Task"
+    cs_priority: str = "High"
+    link_type: str = "Relates"
+    due_business_days: int = Field(default=3, ge=0, le=60)
+    configuration_business_days: int = Field(default=2, ge=0, le=60)
+    qa_business_days: int = Field(default=3, ge=0, le=60)
+
+    @field_validator("title_pattern")
+    @classmethod
+    def _valid_pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("onboarding_epic")
+    @classmethod
+    def _issue_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+", value):
+            raise ValueError(f"{value!r} is not an issue key (e.g. CS-1)")
+        return value
+
+    @field_validator("grace")
+    @classmethod
+    def _wall_clock(cls, value: Any) -> Any:
+        if value.is_business:
+            raise ValueError("grace is a time (e.g. 1h), not business days")
+        return value
+
+    @field_validator("summary_search")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if not re.search(r"\w", value):
+            raise ValueError("summary_search needs at least one word")
+        return value
+
+
+@dataclass(frozen=True)
+class RequestPeople:
+    """The people SOP 002 names, from ``settings.people``."""
+
     qa_assignee: Person | None = None
-    due_business_days: int = 3
-    configuration_business_days: int = 2
-    qa_business_days: int = 3
-    create_cs_tasks: bool = False
-    reply_channel_partner: bool = False
-    realert: timedelta = timedelta(hours=24)
-    priority_installers: tuple[str, ...] = ()
-    """SOP 004: their requests 'take precedence': listed first, marked in alerts."""
+    """``qa_assignee``: every CS task's QA Assignee."""
     onboarding_reporter: Person | None = None
-    """The automation account that files tickets for forms: never the customer to email."""
-    job: str = JOB_NAME
+    """``onboarding_reporter``: the automation account that files tickets for forms, never the
+    customer to email."""
 
 
 @dataclass(frozen=True)
@@ -183,22 +226,90 @@ class ExpectedDates:
             FIELD_QA_DUE: self.qa_due,
         }
 
-    def as_facts(self) -> dict[str, str]:
-        return {name: day.isoformat() for name, day in self.by_field().items()}
+
+# -- what the findings carry ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    """What every finding of the job carries about its request (the SS ticket)."""
+
+    ss_key: str
+    org: str
+    title: str
+    created: datetime
+    created_local_date: date
+    """The day the business days are counted from (the desk's date of ``created``)."""
+    labels: tuple[str, ...]
+    """The snooze label keeps the job's hands off the request (and, for a CS task finding,
+    off the task: the labels of both)."""
+
+
+@dataclass(frozen=True)
+class MissingDetail(RequestDetail):
+    """``cs_task_missing``: the dates to set on the task an agent creates."""
+
+    expected: ExpectedDates
+    age: timedelta
+
+
+@dataclass(frozen=True)
+class CreateDetail(RequestDetail):
+    """``cs_task_create``: the task's dates."""
+
+    expected: ExpectedDates
+
+
+@dataclass(frozen=True)
+class UnlinkedDetail(RequestDetail):
+    """``cs_task_unlinked``: a CS task made for the request but not linked to it."""
+
+    cs_key: str | None
+    """The task to link; None when it is not certain which (support links it by hand)."""
+    candidates: tuple[str, ...]
+    source: str
+    """How it was found: ``label``, ``property`` or ``summary``."""
+
+
+@dataclass(frozen=True)
+class FieldsDetail(RequestDetail):
+    """``cs_task_fields`` (the finding's item is the CS task): what differs from SOP 002."""
+
+    cs_key: str
+    problems: tuple[str, ...]
+    expected: ExpectedDates
+
+
+@dataclass(frozen=True)
+class ReplyDetail(RequestDetail):
+    """``customer_reply``: the CS work is done; the "New Channel Req 2" reply to send."""
+
+    cs_keys: tuple[str, ...]
+    marker: str
+    customer: str
+    greeting_name: str
+    """"Alex" for "Hi Alex,"; empty when only an email address is known ("Hi there,")."""
+
+
+@dataclass(frozen=True)
+class ReplyDueDetail(ReplyDetail):
+    """``customer_reply_due``: the same, for support to send; with why the job cannot."""
+
+    reply_by_hand: str | None
 
 
 # -- pure helpers ----------------------------------------------------------------------------
 
 
 def expected_dates(
-    created: datetime, rules: ChannelPartnerRules, calendar: BusinessCalendar
+    created: datetime, config: ChannelPartnerRequestConfig, calendar: BusinessCalendar
 ) -> ExpectedDates:
     """The SOP's dates, counted in business days from `created`'s local date (see module doc)."""
     start = calendar.local_date(created)
     return ExpectedDates(
-        due=calendar.add_business_days(start, rules.due_business_days),
-        configuration=calendar.add_business_days(start, rules.configuration_business_days),
-        qa_due=calendar.add_business_days(start, rules.qa_business_days),
+        due=calendar.add_business_days(start, config.due_business_days),
+        configuration=calendar.add_business_days(start, config.configuration_business_days),
+        qa_due=calendar.add_business_days(start, config.qa_business_days),
     )
 
 
@@ -220,7 +331,9 @@ def cs_task_fields(
     summary: str,
     description: str,
     dates: ExpectedDates,
-    rules: ChannelPartnerRules,
+    config: ChannelPartnerRequestConfig,
+    desk: Desk,
+    people: RequestPeople,
     *,
     request_key: str,
 ) -> dict[str, Any]:
@@ -232,18 +345,18 @@ def cs_task_fields(
     task the next run can find by it.
     """
     fields: dict[str, Any] = {
-        "project": rules.config_project,
-        "issuetype": rules.issue_type,
-        "priority": rules.priority,
+        "project": desk.config_project,
+        "issuetype": config.cs_issue_type,
+        "priority": config.cs_priority,
         "summary": summary.strip(),
         "description": description,
-        "parent": rules.onboarding_epic,
+        "parent": config.onboarding_epic,
         FIELD_DUE: dates.due.isoformat(),
         FIELD_CONFIGURATION: dates.configuration.isoformat(),
         FIELD_QA_DUE: dates.qa_due.isoformat(),
         "labels": [cs_task_label(request_key)],
     }
-    qa = rules.qa_assignee
+    qa = people.qa_assignee
     if qa is not None and (qa.account_id or qa.email):
         fields["QA Assignee"] = qa.account_id or qa.email
     return fields
@@ -271,7 +384,7 @@ def _person_name(person: Person | None) -> str:
     return person.display_name or person.email or person.account_id or "someone"
 
 
-def reply_blocker(reporter: Person | None, rules: ChannelPartnerRules) -> str | None:
+def reply_blocker(reporter: Person | None, onboarding_reporter: Person | None) -> str | None:
     """Why a public comment would not reach the customer who sent the form; None = it would.
 
     Jira emails a public comment to the reporter, whoever that is: the onboarding automation
@@ -279,8 +392,7 @@ def reply_blocker(reporter: Person | None, rules: ChannelPartnerRules) -> str | 
     """
     if reporter is None:
         return "the ticket has no reporter to email"
-    onboarding = rules.onboarding_reporter
-    if onboarding is not None and onboarding.matches(reporter):
+    if onboarding_reporter is not None and onboarding_reporter.matches(reporter):
         return f"the reporter is the onboarding automation account ({_person_name(reporter)})"
     if reporter.account_type is None:
         return f"Jira did not say whether the reporter ({_person_name(reporter)}) is a customer"
@@ -303,28 +415,30 @@ def _person_id(person: Person | None) -> str:
 def check_cs_task(
     task: Ticket,
     request: Ticket,
-    rules: ChannelPartnerRules,
+    config: ChannelPartnerRequestConfig,
+    desk: Desk,
+    people: RequestPeople,
     calendar: BusinessCalendar,
 ) -> list[str]:
     """Every way `task` differs from the CS task SOP 002 describes, one phrase each."""
     problems: list[str] = []
-    if task.project and task.project != rules.config_project:
-        problems.append(f"Project is {task.project}, expected {rules.config_project}")
-    if (task.issue_type or "").casefold() != rules.issue_type.casefold():
-        problems.append(
-            f"Issue Type is {task.issue_type or 'missing'}, expected {rules.issue_type}"
-        )
-    if (task.priority or "").casefold() != rules.priority.casefold():
-        problems.append(f"Priority is {task.priority or 'missing'}, expected {rules.priority}")
+    project, issue_type, priority = desk.config_project, config.cs_issue_type, config.cs_priority
+    if task.project and task.project != project:
+        problems.append(f"Project is {task.project}, expected {project}")
+    if (task.issue_type or "").casefold() != issue_type.casefold():
+        problems.append(f"Issue Type is {task.issue_type or 'missing'}, expected {issue_type}")
+    if (task.priority or "").casefold() != priority.casefold():
+        problems.append(f"Priority is {task.priority or 'missing'}, expected {priority}")
     if _norm_summary(task.summary) != _norm_summary(request.summary):
         problems.append(f"Summary differs from {request.key}'s title")
     if not task.description.strip():
         problems.append(f"Description is empty (paste the Jotform table from {request.key})")
+    epic = config.onboarding_epic
     if task.parent_key is None:
-        problems.append(f"Parent is missing, expected {rules.onboarding_epic}")
-    elif task.parent_key != rules.onboarding_epic:
-        problems.append(f"Parent is {task.parent_key}, expected {rules.onboarding_epic}")
-    qa = rules.qa_assignee
+        problems.append(f"Parent is missing, expected {epic}")
+    elif task.parent_key != epic:
+        problems.append(f"Parent is {task.parent_key}, expected {epic}")
+    qa = people.qa_assignee
     if qa is not None and not _same_person(qa, task.qa_assignee):
         if task.qa_assignee is None:
             problems.append(f"QA Assignee is missing, expected {_person_name(qa)}")
@@ -335,8 +449,8 @@ def check_cs_task(
                 actual += f" ({_person_id(task.qa_assignee)})"
                 wanted += f" ({_person_id(qa)})"
             problems.append(f"QA Assignee is {actual}, expected {wanted}")
-    from_request = expected_dates(request.created, rules, calendar).by_field()
-    from_task = expected_dates(task.created, rules, calendar).by_field()
+    from_request = expected_dates(request.created, config, calendar).by_field()
+    from_task = expected_dates(task.created, config, calendar).by_field()
     dates = {
         FIELD_DUE: task.due_date,
         FIELD_CONFIGURATION: task.configuration_date,
@@ -420,29 +534,40 @@ class _Request:
     ticket: Ticket
     org: str
     dates: ExpectedDates
-    base: Mapping[str, Any]
-    rules: ChannelPartnerRules
+    local_date: date
+    url: str | None
     priority: bool = False
+
+    def about(self) -> dict[str, Any]:
+        """The `RequestDetail` fields of the request."""
+        return {
+            "ss_key": self.ticket.key,
+            "org": self.org,
+            "title": self.ticket.summary,
+            "created": self.ticket.created,
+            "created_local_date": self.local_date,
+            "labels": self.ticket.labels,
+        }
 
     def finding(
         self,
         rule: str,
         severity: Severity,
         summary: str,
+        detail: RequestDetail,
         *,
         episode: str = "",
         realert: timedelta | None,
-        **facts: Any,
     ) -> Finding:
         return Finding(
-            job=self.rules.job,
+            job=JOB_NAME,
             rule=rule,
             item=self.ticket.key,
             severity=severity,
             summary=summary,
-            facts={**self.base, **facts},
+            detail=detail,
             episode=episode,
-            url=self.ticket.url,
+            url=self.url,
             priority=self.priority,
             realert=realert,
         )
@@ -451,10 +576,16 @@ class _Request:
 def evaluate_requests(
     data: ChannelPartnerData,
     now: datetime,
-    rules: ChannelPartnerRules,
+    config: ChannelPartnerRequestConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
+    *,
+    people: RequestPeople,
+    actions: ActionsConfig,
 ) -> Evaluation:
-    pattern = compile_title_pattern(rules.title_pattern)
+    """``actions.create_cs_tasks`` and ``actions.reply_channel_partner`` decide whether the job
+    creates the task and sends the reply, or support is told to."""
+    pattern = compile_title_pattern(config.title_pattern)
     findings: list[Finding] = []
     problems: list[DataProblem] = []
     requests: list[_Request] = []
@@ -462,19 +593,11 @@ def evaluate_requests(
         org = request_org(ticket, pattern)
         if org is None:
             continue  # the text search is fuzzy; the title pattern decides
-        base = {
-            "ss_key": ticket.key,
-            "org": org,
-            "title": ticket.summary,
-            "created": ticket.created.isoformat(),
-            "created_local_date": calendar.local_date(ticket.created).isoformat(),
-            "labels": list(ticket.labels),
-        }
-        dates = expected_dates(ticket.created, rules, calendar)
-        priority = bool(
-            priority_installers(rules.priority_installers).of((org, *ticket.organizations))
-        )
-        requests.append(_Request(ticket, org, dates, base, rules, priority))
+        dates = expected_dates(ticket.created, config, calendar)
+        priority = bool(desk.priority_installers.of((org, *ticket.organizations)))
+        url = ticket.url or desk.link(ticket.key)
+        local = calendar.local_date(ticket.created)
+        requests.append(_Request(ticket, org, dates, local, url, priority))
 
     labelled = _labelled(data.cs_tasks)
     claimed = {key for r in requests if (key := _property_key(r.ticket))}
@@ -482,17 +605,20 @@ def evaluate_requests(
     waiting: dict[str, int] = {}
     for request in requests:
         if (
-            not _cs_links(request.ticket, rules.config_project)
+            not _cs_links(request.ticket, desk.config_project)
             and not _labelled_for(request.ticket, labelled)
             and not _property_key(request.ticket)
         ):
             summary = _norm_summary(request.ticket.summary)
             waiting[summary] = waiting.get(summary, 0) + 1
 
+    realert = config.realert.wall
     for request in requests:
-        links = _cs_links(request.ticket, rules.config_project)
+        links = _cs_links(request.ticket, desk.config_project)
         if not links:
-            found = _without_task(request, now, calendar, labelled, orphans, waiting)
+            found = _without_task(
+                request, now, config, calendar, labelled, orphans, waiting, actions=actions
+            )
             findings.extend([found] if found else [])
             continue
         open_keys = [
@@ -509,38 +635,54 @@ def evaluate_requests(
                     )
                 )
                 continue
-            wrong = check_cs_task(task, request.ticket, rules, calendar)
-            if wrong and calendar.elapsed(task.created, now) >= rules.grace:
-                findings.append(_fields_finding(request, task, wrong))
+            wrong = check_cs_task(task, request.ticket, config, desk, people, calendar)
+            if wrong and calendar.elapsed(task.created, now) >= config.grace.wall:
+                findings.append(_fields_finding(request, task, wrong, desk, realert))
         if not open_keys:
-            reply = _reply(request, sorted({link.other_key for link in links}), problems)
+            reply = _reply(
+                request,
+                sorted({link.other_key for link in links}),
+                problems,
+                realert,
+                people=people,
+                actions=actions,
+            )
             findings.extend([reply] if reply else [])
     return Evaluation(findings=findings, problems=problems, examined=len(requests))
 
 
-def _fields_finding(request: _Request, task: Ticket, wrong: list[str]) -> Finding:
+def _fields_finding(
+    request: _Request, task: Ticket, wrong: list[str], desk: Desk, realert: timedelta
+) -> Finding:
     return Finding(
-        job=request.rules.job,
+        job=JOB_NAME,
         rule=RULE_FIELDS,
         item=task.key,
         severity=Severity.WARNING,
         summary=f"for {request.ticket.key} ({request.org}): " + "; ".join(wrong),
-        facts={
-            **request.base,
-            "cs_key": task.key,
-            "problems": wrong,
-            "expected": request.dates.as_facts(),
-            "labels": sorted({*request.ticket.labels, *task.labels}),
-        },
-        url=task.url,
+        detail=FieldsDetail(
+            **(request.about() | {"labels": tuple(sorted({*request.ticket.labels, *task.labels}))}),
+            cs_key=task.key,
+            problems=tuple(wrong),
+            expected=request.dates,
+        ),
+        url=task.url or desk.link(task.key),
         priority=request.priority,
-        realert=request.rules.realert,
+        realert=realert,
     )
 
 
-def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem]) -> Finding | None:
+def _reply(
+    request: _Request,
+    done_keys: list[str],
+    problems: list[DataProblem],
+    realert: timedelta,
+    *,
+    people: RequestPeople,
+    actions: ActionsConfig,
+) -> Finding | None:
     """Every linked CS task is done: the customer is told once (marker on the SS ticket)."""
-    ticket, rules = request.ticket, request.rules
+    ticket = request.ticket
     if not ticket.comments_complete:
         problems.append(
             DataProblem(
@@ -552,8 +694,8 @@ def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem])
     # Only what the customer received counts: an internal draft with the Ref line is not it.
     if any(comment.public and marker in comment.body for comment in ticket.comments):
         return None
-    facts: dict[str, Any] = {
-        "cs_keys": done_keys,
+    reply: dict[str, Any] = {
+        "cs_keys": tuple(done_keys),
         "marker": marker,
         "customer": _person_name(ticket.reporter),
         # "Hi Alex," — never "Hi alex@greenlight.example,": Cloud customers' display names are
@@ -561,39 +703,42 @@ def _reply(request: _Request, done_keys: list[str], problems: list[DataProblem])
         "greeting_name": customer_name(ticket),
     }
     done = ", ".join(done_keys)
-    blocker = reply_blocker(ticket.reporter, rules)
-    if rules.reply_channel_partner and blocker is None:
+    blocker = reply_blocker(ticket.reporter, people.onboarding_reporter)
+    if actions.reply_channel_partner and blocker is None:
         return request.finding(
             RULE_REPLY,
             Severity.INFO,
             f'{done} done: replying "{REPLY_TEMPLATE}" to the customer',
+            ReplyDetail(**request.about(), **reply),
             realert=None,
-            **facts,
         )
     summary = f'{done} done: check it for outstanding issues, then reply "{REPLY_TEMPLATE}"'
     if blocker is not None:
         # SOP 002: the reply is an outbound CXone email to the customer named on the form.
-        facts["reply_by_hand"] = blocker
         summary += f" from CXone to the customer on the form ({blocker})"
     return request.finding(
         RULE_REPLY_DUE,
         Severity.INFO,
         summary,
-        realert=rules.realert,
-        **facts,
+        ReplyDueDetail(**request.about(), **reply, reply_by_hand=blocker),
+        realert=realert,
     )
 
 
 def _without_task(
     request: _Request,
     now: datetime,
+    config: ChannelPartnerRequestConfig,
     calendar: BusinessCalendar,
     labelled: Mapping[str, list[Ticket]],
     orphans: Mapping[str, list[Ticket]],
     waiting: Mapping[str, int],
+    *,
+    actions: ActionsConfig,
 ) -> Finding | None:
     """A request with no linked CS task: recover a half-done creation, create one, or alert."""
-    ticket, rules, dates = request.ticket, request.rules, request.dates
+    ticket, dates = request.ticket, request.dates
+    realert = config.realert.wall
     # The label names this request: whatever the task's status or title now, it is the one
     # the job created for it. Two would mean an earlier bug: link the oldest, name them all.
     with_label = [task.key for task in _labelled_for(ticket, labelled)]
@@ -603,11 +748,14 @@ def _without_task(
             Severity.WARNING,
             f"{', '.join(with_label)} {'was' if len(with_label) == 1 else 'were'} created for "
             "this request but not linked to it",
+            UnlinkedDetail(
+                **request.about(),
+                cs_key=with_label[0],
+                candidates=tuple(with_label),
+                source="label",
+            ),
             episode=with_label[0],
-            realert=rules.realert,
-            cs_key=with_label[0],
-            candidates=with_label,
-            source="label",
+            realert=realert,
         )
     from_property = _property_key(ticket)
     if from_property is not None:
@@ -615,10 +763,14 @@ def _without_task(
             RULE_UNLINKED,
             Severity.WARNING,
             f"{from_property} was created for this request but is not linked to it",
+            UnlinkedDetail(
+                **request.about(),
+                cs_key=from_property,
+                candidates=(from_property,),
+                source="property",
+            ),
             episode=from_property,
-            realert=rules.realert,
-            cs_key=from_property,
-            source="property",
+            realert=realert,
         )
     summary = _norm_summary(ticket.summary)
     # A task made for this request cannot be older than it; a day of slack for clock skew.
@@ -634,29 +786,31 @@ def _without_task(
             RULE_UNLINKED,
             Severity.WARNING,
             f"{', '.join(candidates)} looks like the CS task for this request but is not linked",
+            UnlinkedDetail(
+                **request.about(),
+                cs_key=candidates[0] if certain else None,
+                candidates=tuple(candidates),
+                source="summary",
+            ),
             episode=",".join(candidates),
-            realert=rules.realert,
-            cs_key=candidates[0] if certain else None,
-            candidates=candidates,
-            source="summary",
+            realert=realert,
         )
-    if rules.create_cs_tasks:
+    if actions.create_cs_tasks:
         return request.finding(
             RULE_CREATE,
             Severity.INFO,
             f"creating its CS task (due {dates.due.isoformat()})",
-            realert=rules.realert,
-            expected=dates.as_facts(),
+            CreateDetail(**request.about(), expected=dates),
+            realert=realert,
         )
     age = calendar.elapsed(ticket.created, now)
-    if age < rules.grace:
+    if age < config.grace.wall:
         return None
     return request.finding(
         RULE_MISSING,
         Severity.WARNING,
         f"no CS task linked after {human_duration(age)} (create it: due {dates.due.isoformat()}, "
         f"configuration {dates.configuration.isoformat()}, QA {dates.qa_due.isoformat()})",
-        realert=rules.realert,
-        expected=dates.as_facts(),
-        age_minutes=int(age.total_seconds() // 60),
+        MissingDetail(**request.about(), expected=dates, age=age),
+        realert=realert,
     )

@@ -32,15 +32,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
-
-from jobs.config import JobConfig
-from jobs.durations import DurationField, parse_duration
-from jobs.job import Job, JobSpec, Work
+from jobs.config import PersonConfig
+from jobs.job import Job, JobSpec, Work, config_of
+from jobs.jql import jql_quote
 from jobs.model import (
     ALERT_CHANNEL,
     Action,
@@ -48,17 +44,13 @@ from jobs.model import (
     Evaluation,
     Finding,
     LinkSpec,
-    Notice,
     Person,
     Ref,
-    Severity,
     StatusCategory,
 )
 from jobs.render.templates import TemplateSpec
-from jobs.render.words import plural
 from jobs.rules.channel_partner_request import (
     CS_TASK_PROPERTY,
-    DEFAULT_TITLE_PATTERN,
     JOB_NAME,
     REPLY_TEMPLATE,
     RULE_CREATE,
@@ -68,8 +60,11 @@ from jobs.rules.channel_partner_request import (
     RULE_REPLY_DUE,
     RULE_UNLINKED,
     ChannelPartnerData,
-    ChannelPartnerRules,
-    ExpectedDates,
+    ChannelPartnerRequestConfig,
+    CreateDetail,
+    ReplyDetail,
+    RequestPeople,
+    UnlinkedDetail,
     compile_title_pattern,
     cs_task_fields,
     cs_task_label,
@@ -114,65 +109,7 @@ CS_FIELDS = (
 JQL_BATCH = 100
 """Values per JQL ``in (...)`` list: keeps each query well inside Jira's limits."""
 
-REPLY_FOOTER = (
-    'SOP 002 · check the CS ticket for outstanding issues, then send "New Channel Req 2" '
-    "(keep its Ref line: it tells this job the customer was told)"
-)
-HANDLED_TITLE = "Channel partner requests handled (SOP 002)"
-HANDLED_FOOTER = (
-    "SOP 002 · done by this job on the desk's behalf: no need to create these tasks or send "
-    "these replies by hand"
-)
 REPLY_SPEC = TemplateSpec(REPLY_TEMPLATE, frozenset({"customer_name", "org", "ss_key", "marker"}))
-
-
-class ChannelPartnerRequestConfig(JobConfig):
-    schedule: str = "*/15 * * * *"
-    title_pattern: str = DEFAULT_TITLE_PATTERN
-    """SOP 002: 'The ticket subject line will read: A New Channel Partner Request for [org]'.
-    A regular expression (case-insensitive); its ``org`` group names the organization."""
-    summary_search: str = "New Channel Partner Request"
-    """Words every request's summary contains: the JQL text search that narrows the read."""
-    grace: DurationField = parse_duration("1h")
-    """Time for an agent to create (or fix) the CS task by hand before support is alerted."""
-    onboarding_epic: str = "CS-1"
-    """Key of the 'Configuration Partner/Product Onboarding' epic: the CS task's parent."""
-    cs_issue_type: str = "Task"
-    cs_priority: str = "High"
-    link_type: str = "Relates"
-    due_business_days: int = Field(3, ge=0, le=60)
-    configuration_business_days: int = Field(2, ge=0, le=60)
-    qa_business_days: int = Field(3, ge=0, le=60)
-
-    @field_validator("title_pattern")
-    @classmethod
-    def _valid_pattern(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
-        return value
-
-    @field_validator("onboarding_epic")
-    @classmethod
-    def _issue_key(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]+-\d+", value):
-            raise ValueError(f"{value!r} is not an issue key (e.g. CS-1)")
-        return value
-
-    @field_validator("grace")
-    @classmethod
-    def _wall_clock(cls, value: Any) -> Any:
-        if value.is_business:
-            raise ValueError("grace is a time (e.g. 1h), not business days")
-        return value
-
-    @field_validator("summary_search")
-    @classmethod
-    def _words(cls, value: str) -> str:
-        if not re.search(r"\w", value):
-            raise ValueError("summary_search needs at least one word")
-        return value
 
 
 SPEC = JobSpec(
@@ -195,78 +132,20 @@ def _batches(values: list[str]) -> list[list[str]]:
 
 
 def _jql_list(values: list[str]) -> str:
-    from jobs.adapters.jira import jql_quote
-
     return ", ".join(jql_quote(v) for v in values)
 
 
-def rules_from(ctx: RunContext) -> ChannelPartnerRules:
-    cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
-    qa = ctx.person("qa_assignee")
-    onboarding = ctx.person("onboarding_reporter")
-    return ChannelPartnerRules(
-        title_pattern=cfg.title_pattern,
-        grace=cfg.grace.wall,
-        config_project=ctx.settings.desk.config_project,
-        onboarding_epic=cfg.onboarding_epic,
-        issue_type=cfg.cs_issue_type,
-        priority=cfg.cs_priority,
-        qa_assignee=(
-            Person(account_id=qa.jira_account_id, display_name=qa.name, email=qa.email)
-            if qa is not None
-            else None
-        ),
-        due_business_days=cfg.due_business_days,
-        configuration_business_days=cfg.configuration_business_days,
-        qa_business_days=cfg.qa_business_days,
-        create_cs_tasks=ctx.settings.actions.create_cs_tasks,
-        reply_channel_partner=ctx.settings.actions.reply_channel_partner,
-        realert=cfg.realert.wall,
-        priority_installers=tuple(ctx.settings.priority_installers),
-        onboarding_reporter=(
-            Person(
-                account_id=onboarding.jira_account_id,
-                display_name=onboarding.name,
-                email=onboarding.email,
-            )
-            if onboarding is not None
-            else None
-        ),
-    )
+def _person(person: PersonConfig | None) -> Person | None:
+    if person is None:
+        return None
+    return Person(account_id=person.jira_account_id, display_name=person.name, email=person.email)
 
 
-def _alert_line(finding: Finding) -> str:
-    from jobs.render.alerts import PRIORITY_MARK, ticket_link
-    from jobs.render.slack import escape
-
-    mark = PRIORITY_MARK if finding.priority else ""
-    if finding.rule == RULE_FIELDS:
-        return f"{mark}{ticket_link(finding)} {escape(finding.summary)}"
-    org = str(finding.facts.get("org") or "")
-    return f"{mark}{ticket_link(finding)} *{escape(org)}*: {escape(finding.summary)}"
-
-
-def _task_footer(cfg: ChannelPartnerRequestConfig) -> str:
-    return (
-        f"SOP 002 · the CS task: {cfg.cs_issue_type}, {cfg.cs_priority}, parent "
-        f"{cfg.onboarding_epic}, QA Assignee, Due Date {cfg.due_business_days} / Configuration "
-        f"Date {cfg.configuration_business_days} / QA Due Date {cfg.qa_business_days} business "
-        "days out, linked to the request"
-    )
-
-
-def _alert_title(severity: Severity, count: int) -> str:
-    if severity is Severity.INFO:
-        return f"Channel partner requests: {count} ready for the customer reply"
-    return f"Channel partner requests: {plural(count, 'CS task')} missing or incomplete"
-
-
-def _dates_from(facts: dict[str, Any]) -> ExpectedDates:
-    expected = facts["expected"]
-    return ExpectedDates(
-        due=date.fromisoformat(expected["duedate"]),
-        configuration=date.fromisoformat(expected["Configuration Date"]),
-        qa_due=date.fromisoformat(expected["QA Due Date"]),
+def people_of(ctx: RunContext) -> RequestPeople:
+    """``people.qa_assignee`` and ``people.onboarding_reporter`` from the settings."""
+    return RequestPeople(
+        qa_assignee=_person(ctx.person("qa_assignee")),
+        onboarding_reporter=_person(ctx.person("onboarding_reporter")),
     )
 
 
@@ -275,10 +154,8 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
 
     # -- read ------------------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> ChannelPartnerData:
-        from jobs.adapters.jira import jql_quote
-
-        cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
-        desk = ctx.settings.desk
+        cfg = config_of(ctx, ChannelPartnerRequestConfig)
+        desk = ctx.desk
         words = jql_quote(_jql_words(cfg.summary_search))
         pattern = compile_title_pattern(cfg.title_pattern)
         requests_jql = (
@@ -335,77 +212,73 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
         return ticket
 
     def evaluate(self, data: ChannelPartnerData, ctx: RunContext) -> Evaluation:
-        evaluation = evaluate_requests(data, ctx.now, rules_from(ctx), ctx.calendar)
-        findings = [
-            f if f.url else replace(f, url=ctx.browse_url(f.item)) for f in evaluation.findings
-        ]
-        return replace(evaluation, findings=findings)
+        return evaluate_requests(
+            data,
+            ctx.now,
+            config_of(ctx, ChannelPartnerRequestConfig),
+            ctx.desk,
+            ctx.calendar,
+            people=people_of(ctx),
+            actions=ctx.settings.actions,
+        )
 
     # -- act -------------------------------------------------------------------------------
     def plan(self, work: Work[ChannelPartnerData], ctx: RunContext) -> list[Action]:
-        from jobs.render.alerts import grouped_alerts
+        from jobs.render.channel_partner_request import alerts, linked
 
-        rules = rules_from(ctx)
+        cfg = config_of(ctx, ChannelPartnerRequestConfig)
+        creating = ctx.settings.actions.create_cs_tasks
         requests = {t.key: t for t in work.data.requests}
-        alerts: list[Finding] = []
+        to_alert: list[Finding] = []
         actions: list[Action] = []
         for finding in work.fresh:
             if finding.rule == RULE_CREATE and finding.item in requests:
-                actions.append(self._create(ctx, requests[finding.item], finding, rules))
+                actions.append(self._create(ctx, requests[finding.item], finding))
             elif (
                 finding.rule == RULE_UNLINKED
-                and rules.create_cs_tasks
-                and finding.facts.get("cs_key")
+                and creating
+                and (cs_key := finding.detail_as(UnlinkedDetail).cs_key)
             ):
-                cs_key = str(finding.facts["cs_key"])
                 link = self._link(ctx, finding, cs_key)
-                what = f"linked {cs_key}, created earlier but never linked"
-                link.then = (_notice(finding, what),)
+                link.then = (_notice(finding, linked(cs_key)),)
                 actions.append(link)
             elif finding.rule == RULE_REPLY:
                 actions.append(self._reply(ctx, finding))
             elif finding.rule in (RULE_MISSING, RULE_FIELDS, RULE_REPLY_DUE, RULE_UNLINKED):
-                alerts.append(finding)
-        cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
-        for group, footer in (
-            ([f for f in alerts if f.severity is not Severity.INFO], _task_footer(cfg)),
-            ([f for f in alerts if f.severity is Severity.INFO], REPLY_FOOTER),
-        ):
-            actions.extend(
-                grouped_alerts(
-                    group,
-                    channel=ctx.alert_channel,
-                    title=_alert_title,
-                    line=_alert_line,
-                    max_per_message=ctx.settings.run.max_alerts_per_message,
-                    footer=footer,
-                )
-            )
+                to_alert.append(finding)
+        cap = ctx.settings.run.max_alerts_per_message
+        actions.extend(alerts(to_alert, channel=ctx.alert_channel, config=cfg, cap=cap))
         return actions
 
-    def _create(
-        self, ctx: RunContext, ticket: Ticket, finding: Finding, rules: ChannelPartnerRules
-    ) -> Action:
+    def _create(self, ctx: RunContext, ticket: Ticket, finding: Finding) -> Action:
         """Create, link the new task (its key comes from the create), then tell the channel."""
-        dates = _dates_from(dict(finding.facts))
+        from jobs.render.channel_partner_request import created
+
+        cfg = config_of(ctx, ChannelPartnerRequestConfig)
+        dates = finding.detail_as(CreateDetail).expected
         fields = cs_task_fields(
-            ticket.summary, ticket.description, dates, rules, request_key=ticket.key
+            ticket.summary,
+            ticket.description,
+            dates,
+            cfg,
+            ctx.desk,
+            people_of(ctx),
+            request_key=ticket.key,
         )
         link = self._link(ctx, finding, Ref(0, "key"))
         link.notifies = False
-        due = dates.due.isoformat()
         return Action(
             kind=ActionKind.JIRA_CREATE,
-            target=rules.config_project,
+            target=ctx.desk.config_project,
             findings=[finding],
             text=f"CS task for {ticket.key}: {fields['summary']}",
             fields={k: v for k, v in fields.items() if k != "project"},
             trace_label=cs_task_label(ticket.key),
-            then=(link, _notice(finding, "created {key} (due " + due + ")", Ref(0, "key"))),
+            then=(link, _notice(finding, created(dates.due.isoformat()), Ref(0, "key"))),
         )
 
     def _link(self, ctx: RunContext, finding: Finding, cs_key: str | Ref) -> Action:
-        cfg: ChannelPartnerRequestConfig = ctx.job_config  # type: ignore[assignment]
+        cfg = config_of(ctx, ChannelPartnerRequestConfig)
         return Action(
             kind=ActionKind.JIRA_LINK,
             target=finding.item,
@@ -414,15 +287,16 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
         )
 
     def _reply(self, ctx: RunContext, finding: Finding) -> Action:
-        facts = finding.facts
-        marker = str(facts["marker"])
+        from jobs.render.channel_partner_request import REPLIED
+
+        reply = finding.detail_as(ReplyDetail)
         text = ctx.templates.render(
             REPLY_SPEC,
             {
-                "customer_name": str(facts.get("greeting_name") or "") or "there",
-                "org": facts.get("org") or "your organization",
+                "customer_name": reply.greeting_name or "there",
+                "org": reply.org or "your organization",
                 "ss_key": finding.item,
-                "marker": marker,
+                "marker": reply.marker,
             },
         )
         return Action(
@@ -431,28 +305,25 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
             findings=[finding],
             # A desk template without the Ref line would leave no proof on the ticket: a lost
             # ledger would then send the customer the same email again.
-            text=with_marker(text, marker),
-            marker=marker,
-            then=(_notice(finding, f'sent "{REPLY_TEMPLATE}" to the customer'),),
+            text=with_marker(text, reply.marker),
+            marker=reply.marker,
+            then=(_notice(finding, REPLIED),),
         )
 
 
 def _notice(finding: Finding, what: str, cs_key: Ref | None = None) -> Action:
-    """The line in the grouped "requests handled" message: `*Org*: created CS-9 (due ...)`.
+    """A line in the grouped "requests handled" message (`jobs.render.channel_partner_request`).
 
     ``what`` may say ``{key}``: the key the create step returned, filled in when it is sent.
     """
-    from jobs.render.alerts import PRIORITY_MARK, ticket_link
-    from jobs.render.slack import escape
+    from jobs.render.channel_partner_request import HANDLED, notice_line
 
-    mark = PRIORITY_MARK if finding.priority else ""
-    org = str(finding.facts.get("org") or "")
     return Action(
         kind=ActionKind.SLACK_NOTICE,
         target=ALERT_CHANNEL,
         findings=[finding],
-        text=f"{mark}{ticket_link(finding)} *{escape(org)}*: {escape(what)}",
-        notice=Notice(HANDLED_TITLE, HANDLED_FOOTER),
+        text=notice_line(finding, what),
+        notice=HANDLED,
         text_refs={"key": cs_key} if cs_key is not None else {},
         notifies=False,
     )

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobs.calendar import BusinessCalendar
+from jobs.config import ActionsConfig
 from jobs.durations import Duration
 from jobs.model import Comment, IssueLink, Person, StatusCategory, Ticket
+from jobs.render.words import human_duration
 from jobs.rules.approval_reminder import (
     ANSWER_APPROVAL_TICKET,
     ANSWER_COMMENT,
@@ -26,14 +28,16 @@ from jobs.rules.approval_reminder import (
     RULE_RECEIVED,
     RULE_UNLINKED,
     ApprovalData,
-    ApprovalRules,
+    ApprovalReminderConfig,
     Approver,
+    OverdueDetail,
     approval_ticket_marker,
     evaluate,
     find_asks,
     reminder_marker,
     split_onboarding,
 )
+from jobs.rules.desk import Desk, PriorityInstallers
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday
@@ -43,7 +47,9 @@ AGENT = Person("agent-1", "Alex Agent", "alex@everbright-support.example")
 APPROVER = Approver(
     name="David Ellis", email="david.ellis@goeverbright.example", account_id=DAVID_ID
 )
-RULES = ApprovalRules(priority_installers=("Sunrise Solar Co",))
+CONFIG = ApprovalReminderConfig()
+DESK = Desk(priority_installers=PriorityInstallers(("Sunrise Solar Co",)))
+NO_ACTIONS = ActionsConfig()
 ALWAYS = BusinessCalendar.twenty_four_seven(NEW_YORK)
 NINE_TO_FIVE = BusinessCalendar.business(NEW_YORK, {d: (time(9), time(17)) for d in range(5)})
 ASK_TEXT = f"[~accountid:{DAVID_ID}] config is done for Sunrise Solar Co: approved to push live?"
@@ -165,12 +171,13 @@ def run(
     *tickets: Ticket,
     approver_tickets: tuple[Ticket, ...] = (),
     now: datetime = NOW,
-    rules: ApprovalRules = RULES,
+    config: ApprovalReminderConfig = CONFIG,
+    actions: ActionsConfig = NO_ACTIONS,
     approver: Approver = APPROVER,
     calendar: BusinessCalendar = ALWAYS,
 ):
     data = ApprovalData(tickets, approver_tickets)
-    return evaluate(data, approver, now, rules, calendar)
+    return evaluate(data, approver, now, config, DESK, calendar, actions=actions)
 
 
 def by_rule(evaluation, rule: str):
@@ -294,8 +301,8 @@ def test_it_records_an_edited_ask_with_its_creation_time() -> None:
 def test_it_takes_only_notes_with_a_configured_ask_phrase_for_asks() -> None:
     ticket = onboarding(comments=(comment(30, "David Ellis: OK to launch Sunrise?"),))
     assert run(ticket).findings == []
-    launch = replace(RULES, ask_phrases=("ok to launch",))
-    assert [f.rule for f in run(ticket, rules=launch).findings] == [RULE_OVERDUE]
+    launch = ApprovalReminderConfig(ask_phrases=["ok to launch"])
+    assert [f.rule for f in run(ticket, config=launch).findings] == [RULE_OVERDUE]
     assert find_asks(ticket, APPROVER, ("OK TO LAUNCH",)) == ticket.comments
 
 
@@ -400,17 +407,19 @@ def test_it_counts_only_working_hours_on_a_business_calendar() -> None:
     asked_at = datetime(2026, 3, 6, 16, 0, tzinfo=NEW_YORK)
     now = datetime(2026, 3, 9, 16, 0, tzinfo=NEW_YORK)
     asked = Comment("1", AGENT, ASK_TEXT, asked_at, asked_at, public=False)
-    business = replace(RULES, use_business_calendar=True, remind_after=Duration(timedelta(hours=8)))
+    business = ApprovalReminderConfig(
+        use_business_calendar=True, remind_after=Duration(timedelta(hours=8))
+    )
     assert [f.rule for f in run(onboarding(comments=(asked,)), now=now).findings] == [RULE_OVERDUE]
     evaluation = run(
         onboarding(comments=(asked,)),
         now=now - timedelta(seconds=1),
-        rules=business,
+        config=business,
         calendar=NINE_TO_FIVE,
     )
     assert evaluation.findings == []
     (finding,) = run(
-        onboarding(comments=(asked,)), now=now, rules=business, calendar=NINE_TO_FIVE
+        onboarding(comments=(asked,)), now=now, config=business, calendar=NINE_TO_FIVE
     ).findings
     assert finding.facts["waiting_seconds"] == 8 * 3600
     assert finding.facts["business_calendar"] is True
@@ -419,11 +428,11 @@ def test_it_counts_only_working_hours_on_a_business_calendar() -> None:
 def test_it_reminds_after_a_business_day_whatever_the_calendar_mode() -> None:
     asked_at = datetime(2026, 3, 6, 10, 0, tzinfo=NEW_YORK)  # Friday
     asked = Comment("1", AGENT, ASK_TEXT, asked_at, asked_at, public=False)
-    one_bd = replace(RULES, remind_after=Duration(business_days=1))
+    one_bd = ApprovalReminderConfig(remind_after=Duration(business_days=1))
     sunday = datetime(2026, 3, 8, 10, 0, tzinfo=NEW_YORK)
     monday = datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)
-    assert run(onboarding(comments=(asked,)), now=sunday, rules=one_bd).findings == []
-    assert run(onboarding(comments=(asked,)), now=monday, rules=one_bd).findings
+    assert run(onboarding(comments=(asked,)), now=sunday, config=one_bd).findings == []
+    assert run(onboarding(comments=(asked,)), now=monday, config=one_bd).findings
 
 
 def test_it_carries_the_facts_a_reminder_needs() -> None:
@@ -435,7 +444,8 @@ def test_it_carries_the_facts_a_reminder_needs() -> None:
     assert finding.url == "https://jira.example/browse/SS-301"
     assert finding.facts["organization"] == "Sunrise Solar Co"
     assert finding.facts["asked_by"] == "Alex Agent"
-    assert finding.facts["waiting"] == "1 d 2 h"
+    assert human_duration(finding.detail_as(OverdueDetail).waiting) == "1 d 2 h"
+    assert finding.facts["waiting_seconds"] == 26 * 3600
     assert finding.facts["cs_tickets"] == ["CS-301"]
     assert finding.facts["labels"] == ["vip"]
     assert finding.facts["due_at"] == hours_ago(2).isoformat()
@@ -561,7 +571,7 @@ def test_it_finds_the_unlinked_approval_ticket(name, summary, description, how, 
     assert not by_rule(evaluation, RULE_LINK) and not by_rule(evaluation, RULE_CLOSE)
 
 
-LINKING = replace(RULES, link_approval_tickets=True)
+LINKING = ActionsConfig(link_approval_tickets=True)
 
 
 def test_it_never_links_or_closes_a_ticket_that_only_names_the_organization() -> None:
@@ -569,7 +579,7 @@ def test_it_never_links_or_closes_a_ticket_that_only_names_the_organization() ->
         summary="Sunrise Solar Co wants a new billing contact",
         description="Please update the billing contact to Pat.",
     )
-    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(billing,), rules=LINKING)
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(billing,), actions=LINKING)
     assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_OVERDUE, RULE_UNLINKED])
     (unlinked,) = by_rule(evaluation, RULE_UNLINKED)
     assert unlinked.facts["matched_by"] == "organization"
@@ -580,7 +590,7 @@ def test_it_never_links_or_closes_a_ticket_that_only_names_the_organization() ->
 
 def test_an_organization_match_with_an_approval_phrase_is_only_a_possible_answer() -> None:
     approval = approver_ticket(summary="Re: Sunrise Solar Co", description="Approved to go live.")
-    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), actions=LINKING)
     assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_RECEIVED, RULE_UNLINKED])
     (received,) = by_rule(evaluation, RULE_RECEIVED)
     assert received.facts["answer_kind"] == ANSWER_POSSIBLE_APPROVAL_TICKET
@@ -590,7 +600,7 @@ def test_an_organization_match_with_an_approval_phrase_is_only_a_possible_answer
 def test_it_does_not_close_a_ticket_matched_by_organization_even_with_its_comment() -> None:
     marker = comment(1, f"x\n{approval_ticket_marker('SS-340', 'SS-301')}")
     approval = approver_ticket(links=(dup_link("SS-301", "outward"),), comments=(marker,))
-    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), actions=LINKING)
     assert [f.rule for f in evaluation.findings] == [RULE_RECEIVED]
     assert evaluation.findings[0].facts["answer_kind"] == ANSWER_LINKED_TICKET
 
@@ -645,7 +655,7 @@ def test_it_plans_one_link_when_the_desk_opts_in_and_the_key_is_named() -> None:
     evaluation = run(
         onboarding(comments=(ask(30),), labels=("sla-snooze",)),
         approver_tickets=(approver_ticket(description="SS-301: approved to go live."),),
-        rules=LINKING,
+        actions=LINKING,
     )
     assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_RECEIVED, RULE_LINK])
     (link,) = by_rule(evaluation, RULE_LINK)
@@ -656,14 +666,14 @@ def test_it_plans_one_link_when_the_desk_opts_in_and_the_key_is_named() -> None:
 
 
 def test_an_existing_link_in_either_direction_means_nothing_to_do() -> None:
-    linking = replace(RULES, link_approval_tickets=True)
+    linking = ActionsConfig(link_approval_tickets=True)
     from_onboarding = onboarding(comments=(ask(30),), links=(dup_link("SS-340"),))
     from_approval = approver_ticket(links=(dup_link("SS-301", "outward"),))
     for ticket, approval in [
         (from_onboarding, approver_ticket()),
         (onboarding(comments=(ask(30),)), from_approval),
     ]:
-        evaluation = run(ticket, approver_tickets=(approval,), rules=linking)
+        evaluation = run(ticket, approver_tickets=(approval,), actions=linking)
         assert [f.rule for f in evaluation.findings] == [RULE_RECEIVED]
 
 
@@ -671,7 +681,7 @@ def test_it_links_a_done_approval_ticket_too() -> None:
     evaluation = run(
         onboarding(comments=(ask(30),)),
         approver_tickets=(approver_ticket(description="SS-301 approved", done=True),),
-        rules=LINKING,
+        actions=LINKING,
     )
     assert sorted(f.rule for f in evaluation.findings) == sorted([RULE_LINK, RULE_RECEIVED])
 
@@ -698,7 +708,7 @@ def test_a_linked_ticket_carrying_its_comment_is_closed_and_never_moved_twice(
         links=(dup_link("SS-301", "outward"),),
         comments=comments,
     )
-    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), rules=LINKING)
+    evaluation = run(onboarding(comments=(ask(30),)), approver_tickets=(approval,), actions=LINKING)
     closes = by_rule(evaluation, RULE_CLOSE)
     assert bool(closes) is expected
     if closes:
@@ -736,7 +746,7 @@ def test_his_email_on_the_onboarding_subject_answers_instead_of_being_skipped() 
     )
     asked = onboarding("SS-301", (ask(30),), links=(cs_link(),))
     for his_tickets in [(as_his,), ()]:
-        evaluation = run(asked, as_onboarding, approver_tickets=his_tickets, rules=LINKING)
+        evaluation = run(asked, as_onboarding, approver_tickets=his_tickets, actions=LINKING)
         rules = sorted((f.rule, f.item) for f in evaluation.findings)
         assert (RULE_OVERDUE, "SS-301") not in rules
         assert (RULE_RECEIVED, "SS-301") in rules and (RULE_UNLINKED, "SS-340") in rules

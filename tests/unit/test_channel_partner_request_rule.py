@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobs.calendar import BusinessCalendar
+from jobs.config import ActionsConfig
 from jobs.model import Comment, IssueLink, Person, StatusCategory, Ticket
 from jobs.rules.channel_partner_request import (
     CS_TASK_PROPERTY,
@@ -17,8 +18,9 @@ from jobs.rules.channel_partner_request import (
     RULE_REPLY_DUE,
     RULE_UNLINKED,
     ChannelPartnerData,
-    ChannelPartnerRules,
+    ChannelPartnerRequestConfig,
     ExpectedDates,
+    RequestPeople,
     check_cs_task,
     cs_task_fields,
     cs_task_label,
@@ -27,6 +29,7 @@ from jobs.rules.channel_partner_request import (
     reply_blocker,
     reply_marker,
 )
+from jobs.rules.desk import Desk, PriorityInstallers
 
 NEW_YORK = ZoneInfo("America/New_York")
 THANKSGIVING = date(2026, 11, 26)
@@ -43,7 +46,10 @@ CHERISH = Person(
 )
 # settings.people.onboarding_reporter gives a name and an email, no account id.
 ONBOARDING = Person(None, "EverBright Onboarding", "onboarding@goeverbright.example")
-RULES = ChannelPartnerRules(qa_assignee=CHERISH, onboarding_reporter=ONBOARDING)
+CONFIG = ChannelPartnerRequestConfig()
+DESK = Desk()
+PEOPLE = RequestPeople(qa_assignee=CHERISH, onboarding_reporter=ONBOARDING)
+NO_ACTIONS = ActionsConfig()
 TITLE = "A New Channel Partner Request for Green Light Solar"
 
 
@@ -91,7 +97,7 @@ def link_to(key: str, category: StatusCategory = StatusCategory.NEW) -> IssueLin
 def good_task(
     key: str = "CS-40", created: datetime = CREATED + timedelta(minutes=10), **changes: object
 ) -> Ticket:
-    dates = expected_dates(CREATED, RULES, CALENDAR)
+    dates = expected_dates(CREATED, CONFIG, CALENDAR)
     task = Ticket(
         key=key,
         summary=TITLE,
@@ -117,11 +123,15 @@ def run(
     requests: list[Ticket],
     tasks: list[Ticket] = (),  # type: ignore[assignment]
     now: datetime = NOW,
-    rules: ChannelPartnerRules = RULES,
+    config: ChannelPartnerRequestConfig = CONFIG,
     calendar: BusinessCalendar = CALENDAR,
+    *,
+    desk: Desk = DESK,
+    people: RequestPeople = PEOPLE,
+    actions: ActionsConfig = NO_ACTIONS,
 ):
     data = ChannelPartnerData(requests=requests, cs_tasks={t.key: t for t in tasks})
-    return evaluate_requests(data, now, rules, calendar)
+    return evaluate_requests(data, now, config, desk, calendar, people=people, actions=actions)
 
 
 # -- business-day arithmetic -----------------------------------------------------------------
@@ -173,13 +183,13 @@ def run(
 def test_it_counts_business_days_from_the_local_created_date(
     case: str, created: datetime, due: date, configuration: date
 ) -> None:
-    dates = expected_dates(created, RULES, CALENDAR)
+    dates = expected_dates(created, CONFIG, CALENDAR)
     assert (dates.due, dates.configuration, dates.qa_due) == (due, configuration, due), case
 
 
 def test_it_counts_the_same_days_on_a_business_hours_desk() -> None:
     friday_evening = ny(2026, 11, 20, 21, 30)
-    assert expected_dates(friday_evening, RULES, NINE_TO_FIVE).due == date(2026, 11, 25)
+    assert expected_dates(friday_evening, CONFIG, NINE_TO_FIVE).due == date(2026, 11, 25)
 
 
 # -- no CS task --------------------------------------------------------------------------------
@@ -203,12 +213,12 @@ def test_it_names_the_dates_to_set_when_the_task_is_missing() -> None:
     assert finding.item == "SS-500"
     assert finding.facts["org"] == "Green Light Solar"
     assert finding.facts["expected"] == {
-        "duedate": "2026-11-19",
-        "Configuration Date": "2026-11-18",
-        "QA Due Date": "2026-11-19",
+        "due": "2026-11-19",
+        "configuration": "2026-11-18",
+        "qa_due": "2026-11-19",
     }
     assert "due 2026-11-19" in finding.summary
-    assert finding.realert == RULES.realert
+    assert finding.realert == CONFIG.realert.wall
 
 
 def test_it_measures_the_grace_in_working_time_on_a_business_hours_desk() -> None:
@@ -223,10 +233,10 @@ def test_it_measures_the_grace_in_working_time_on_a_business_hours_desk() -> Non
 
 
 def test_it_creates_at_once_when_creation_is_switched_on() -> None:
-    rules = replace(RULES, create_cs_tasks=True)
-    (finding,) = run([request()], now=CREATED + timedelta(minutes=1), rules=rules).findings
+    actions = ActionsConfig(create_cs_tasks=True)
+    (finding,) = run([request()], now=CREATED + timedelta(minutes=1), actions=actions).findings
     assert finding.rule == RULE_CREATE
-    assert finding.facts["expected"]["duedate"] == "2026-11-19"
+    assert finding.facts["expected"]["due"] == "2026-11-19"
 
 
 def test_it_ignores_tickets_whose_title_does_not_match() -> None:
@@ -236,15 +246,15 @@ def test_it_ignores_tickets_whose_title_does_not_match() -> None:
 
 
 def test_it_takes_the_org_from_the_organizations_field_when_the_pattern_has_no_group() -> None:
-    rules = replace(RULES, title_pattern="A New Channel Partner Request")
-    (finding,) = run([request(organizations=("Green Light Solar LLC",))], rules=rules).findings
+    config = ChannelPartnerRequestConfig(title_pattern="A New Channel Partner Request")
+    (finding,) = run([request(organizations=("Green Light Solar LLC",))], config=config).findings
     assert finding.facts["org"] == "Green Light Solar LLC"
 
 
 # -- recovering a creation that did not finish ---------------------------------------------------
 
 
-CREATING = replace(RULES, create_cs_tasks=True)
+CREATING = ActionsConfig(create_cs_tasks=True)
 
 
 @pytest.mark.parametrize(
@@ -260,7 +270,7 @@ def test_it_links_the_task_labelled_for_the_request_instead_of_creating_another(
     case: str, changes: dict[str, object]
 ) -> None:
     created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),), **changes)
-    (finding,) = run([request()], [created], rules=CREATING).findings
+    (finding,) = run([request()], [created], actions=CREATING).findings
     assert (finding.rule, finding.facts["cs_key"], finding.facts["source"]) == (
         RULE_UNLINKED,
         "CS-41",
@@ -271,7 +281,7 @@ def test_it_links_the_task_labelled_for_the_request_instead_of_creating_another(
 
 def test_the_label_decides_where_two_requests_share_a_title() -> None:
     created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-501"),))
-    findings = run([request(), request(key="SS-501")], [created], rules=CREATING).findings
+    findings = run([request(), request(key="SS-501")], [created], actions=CREATING).findings
     assert [(f.item, f.rule, f.facts.get("cs_key")) for f in findings] == [
         ("SS-500", RULE_CREATE, None),
         ("SS-501", RULE_UNLINKED, "CS-41"),
@@ -280,19 +290,19 @@ def test_the_label_decides_where_two_requests_share_a_title() -> None:
 
 def test_a_task_labelled_for_another_request_is_never_taken_by_its_title() -> None:
     other = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-499"),))
-    assert [f.rule for f in run([request()], [other], rules=CREATING).findings] == [RULE_CREATE]
+    assert [f.rule for f in run([request()], [other], actions=CREATING).findings] == [RULE_CREATE]
 
 
 def test_it_matches_the_label_whatever_its_case() -> None:
     created = good_task(key="CS-41", links=(), labels=("SLA-MONITOR-ss-500",))
-    (finding,) = run([request()], [created], rules=CREATING).findings
+    (finding,) = run([request()], [created], actions=CREATING).findings
     assert (finding.rule, finding.facts["cs_key"]) == (RULE_UNLINKED, "CS-41")
 
 
 def test_it_links_the_oldest_of_two_tasks_labelled_for_the_request_and_names_both() -> None:
     first = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),))
     second = replace(first, key="CS-44", created=first.created + timedelta(minutes=1))
-    (finding,) = run([request()], [second, first], rules=CREATING).findings
+    (finding,) = run([request()], [second, first], actions=CREATING).findings
     assert finding.facts["cs_key"] == "CS-41"
     assert finding.facts["candidates"] == ["CS-41", "CS-44"]
     assert "CS-41, CS-44 were created for this request" in finding.summary
@@ -301,13 +311,13 @@ def test_it_links_the_oldest_of_two_tasks_labelled_for_the_request_and_names_bot
 def test_the_label_wins_over_the_legacy_property() -> None:
     created = good_task(key="CS-41", links=(), labels=(cs_task_label("SS-500"),))
     ss = request(properties={CS_TASK_PROPERTY: {"key": "CS-39"}})
-    (finding,) = run([ss], [created], rules=CREATING).findings
+    (finding,) = run([ss], [created], actions=CREATING).findings
     assert (finding.facts["cs_key"], finding.facts["source"]) == ("CS-41", "label")
 
 
 def test_it_ignores_the_label_once_the_request_is_linked() -> None:
     created = good_task(labels=(cs_task_label("SS-500"),))
-    assert run([request(links=(link_to("CS-40"),))], [created], rules=CREATING).findings == []
+    assert run([request(links=(link_to("CS-40"),))], [created], actions=CREATING).findings == []
 
 
 def test_it_alerts_rather_than_links_a_labelled_task_when_creation_is_off() -> None:
@@ -317,25 +327,25 @@ def test_it_alerts_rather_than_links_a_labelled_task_when_creation_is_off() -> N
 
 
 def test_it_links_the_task_recorded_in_the_legacy_property_instead_of_creating_another() -> None:
-    rules = replace(RULES, create_cs_tasks=True)
+    actions = ActionsConfig(create_cs_tasks=True)
     ss = request(properties={CS_TASK_PROPERTY: {"key": "CS-41"}})
-    (finding,) = run([ss], rules=rules).findings
+    (finding,) = run([ss], actions=actions).findings
     assert finding.rule == RULE_UNLINKED
     assert finding.facts["cs_key"] == "CS-41"
     assert finding.facts["source"] == "property"
 
 
 def test_it_links_an_unlinked_task_with_the_same_title() -> None:
-    rules = replace(RULES, create_cs_tasks=True)
+    actions = ActionsConfig(create_cs_tasks=True)
     orphan = good_task(key="CS-42", links=())
-    (finding,) = run([request()], [orphan], rules=rules).findings
+    (finding,) = run([request()], [orphan], actions=actions).findings
     assert (finding.rule, finding.facts["cs_key"]) == (RULE_UNLINKED, "CS-42")
 
 
 def test_it_does_not_guess_when_two_requests_share_a_title() -> None:
-    rules = replace(RULES, create_cs_tasks=True)
+    actions = ActionsConfig(create_cs_tasks=True)
     orphan = good_task(key="CS-42", links=())
-    findings = run([request(), request(key="SS-501")], [orphan], rules=rules).findings
+    findings = run([request(), request(key="SS-501")], [orphan], actions=actions).findings
     assert [(f.rule, f.facts["cs_key"]) for f in findings] == [
         (RULE_UNLINKED, None),
         (RULE_UNLINKED, None),
@@ -344,19 +354,19 @@ def test_it_does_not_guess_when_two_requests_share_a_title() -> None:
 
 def test_it_does_not_take_a_closed_unlabelled_task_with_the_same_title() -> None:
     closed = good_task(key="CS-42", links=(), status_category=StatusCategory.DONE)
-    assert [f.rule for f in run([request()], [closed], rules=CREATING).findings] == [RULE_CREATE]
+    assert [f.rule for f in run([request()], [closed], actions=CREATING).findings] == [RULE_CREATE]
 
 
 def test_it_does_not_take_an_older_task_with_the_same_title_for_the_request() -> None:
-    rules = replace(RULES, create_cs_tasks=True)
+    actions = ActionsConfig(create_cs_tasks=True)
     old = good_task(key="CS-7", links=(), created=CREATED - timedelta(days=30))
-    assert [f.rule for f in run([request()], [old], rules=rules).findings] == [RULE_CREATE]
+    assert [f.rule for f in run([request()], [old], actions=actions).findings] == [RULE_CREATE]
 
 
 def test_it_does_not_take_a_task_linked_to_another_request() -> None:
-    rules = replace(RULES, create_cs_tasks=True)
+    actions = ActionsConfig(create_cs_tasks=True)
     other = good_task(key="CS-42", links=(link_to("SS-499"),))
-    assert [f.rule for f in run([request()], [other], rules=rules).findings] == [RULE_CREATE]
+    assert [f.rule for f in run([request()], [other], actions=actions).findings] == [RULE_CREATE]
 
 
 # -- fields of the linked task -------------------------------------------------------------------
@@ -391,7 +401,7 @@ def test_it_is_quiet_when_the_linked_task_is_right() -> None:
 )
 def test_it_names_each_wrong_or_missing_field(changes: dict[str, object], problem: str) -> None:
     ss = request(links=(link_to("CS-40"),))
-    assert check_cs_task(good_task(**changes), ss, RULES, CALENDAR) == [problem]
+    assert check_cs_task(good_task(**changes), ss, CONFIG, DESK, PEOPLE, CALENDAR) == [problem]
     (finding,) = run([ss], [good_task(**changes)]).findings
     assert (finding.rule, finding.item, finding.facts["problems"]) == (
         RULE_FIELDS,
@@ -402,19 +412,19 @@ def test_it_names_each_wrong_or_missing_field(changes: dict[str, object], proble
 
 def test_it_accepts_dates_counted_from_the_day_the_task_was_created() -> None:
     next_morning = CREATED + timedelta(days=1)
-    dates = expected_dates(next_morning, RULES, CALENDAR)
+    dates = expected_dates(next_morning, CONFIG, CALENDAR)
     task = good_task(
         created=next_morning,
         due_date=dates.due,
         configuration_date=dates.configuration,
         qa_due_date=dates.qa_due,
     )
-    assert check_cs_task(task, request(), RULES, CALENDAR) == []
+    assert check_cs_task(task, request(), CONFIG, DESK, PEOPLE, CALENDAR) == []
 
 
 def test_it_matches_the_qa_assignee_by_name_when_jira_gives_no_identifier() -> None:
     task = good_task(qa_assignee=Person(None, "Cherish Sharma"))
-    assert check_cs_task(task, request(), RULES, CALENDAR) == []
+    assert check_cs_task(task, request(), CONFIG, DESK, PEOPLE, CALENDAR) == []
 
 
 def test_it_waits_the_grace_after_the_task_was_created_before_complaining() -> None:
@@ -432,7 +442,7 @@ def test_it_reports_a_linked_task_the_search_did_not_return() -> None:
 
 
 ALEX = Person("qm:alex", "Alex Rivera", "alex@greenlight.example", account_type="customer")
-REPLYING = replace(RULES, reply_channel_partner=True)
+REPLYING = ActionsConfig(reply_channel_partner=True)
 
 
 def done_request(*comments: Comment, reporter: Person | None = ALEX) -> Ticket:
@@ -456,7 +466,7 @@ def test_it_tells_support_the_customer_can_be_told_when_the_task_is_done() -> No
 
 
 def test_it_replies_once_when_replies_are_switched_on() -> None:
-    (finding,) = run([done_request()], rules=REPLYING).findings
+    (finding,) = run([done_request()], actions=REPLYING).findings
     assert finding.rule == RULE_REPLY
     assert finding.realert is None
     assert finding.facts["marker"] == reply_marker("SS-500")
@@ -477,7 +487,7 @@ def test_it_greets_the_customer_by_first_name_never_by_email_address(
     display_name: str | None, email: str | None, greeting: str
 ) -> None:
     reporter = Person("qm:alex", display_name, email, account_type="customer")
-    (finding,) = run([done_request(reporter=reporter)], rules=REPLYING).findings
+    (finding,) = run([done_request(reporter=reporter)], actions=REPLYING).findings
     assert finding.facts["greeting_name"] == greeting
 
 
@@ -523,24 +533,26 @@ def test_it_greets_the_customer_by_first_name_never_by_email_address(
 def test_it_asks_support_to_reply_by_hand_when_the_reporter_is_not_the_customer(
     case: str, reporter: Person | None, why: str
 ) -> None:
-    (finding,) = run([done_request(reporter=reporter)], rules=REPLYING).findings
+    (finding,) = run([done_request(reporter=reporter)], actions=REPLYING).findings
     assert finding.rule == RULE_REPLY_DUE, case
     assert finding.facts["reply_by_hand"] == why
     assert f"from CXone to the customer on the form ({why})" in finding.summary
-    assert finding.realert == RULES.realert
+    assert finding.realert == CONFIG.realert.wall
 
 
 def test_it_matches_the_onboarding_account_by_its_account_id_too() -> None:
-    rules = replace(REPLYING, onboarding_reporter=Person("app-everbright-onboarding"))
+    people = replace(PEOPLE, onboarding_reporter=Person("app-everbright-onboarding"))
     reporter = Person("app-everbright-onboarding", "EverBright Onboarding", None, "customer")
-    assert reply_blocker(reporter, rules) is not None
-    (finding,) = run([done_request(reporter=reporter)], rules=rules).findings
+    assert reply_blocker(reporter, people.onboarding_reporter) is not None
+    (finding,) = run([done_request(reporter=reporter)], actions=REPLYING, people=people).findings
     assert finding.rule == RULE_REPLY_DUE
 
 
 def test_it_replies_to_a_customer_when_no_onboarding_account_is_configured() -> None:
-    rules = replace(REPLYING, onboarding_reporter=None)
-    assert [f.rule for f in run([done_request()], rules=rules).findings] == [RULE_REPLY]
+    people = replace(PEOPLE, onboarding_reporter=None)
+    assert [f.rule for f in run([done_request()], actions=REPLYING, people=people).findings] == [
+        RULE_REPLY
+    ]
 
 
 def test_it_names_why_in_the_reply_due_alert_even_with_replies_switched_off() -> None:
@@ -552,15 +564,17 @@ def test_it_names_why_in_the_reply_due_alert_even_with_replies_switched_off() ->
 def test_it_is_quiet_once_the_reply_is_on_the_ticket() -> None:
     ss = done_request(comment(f"Hi Alex,\n...\n{reply_marker('SS-500')}"))
     assert run([ss]).findings == []
-    assert run([ss], rules=REPLYING).findings == []
+    assert run([ss], actions=REPLYING).findings == []
 
 
-@pytest.mark.parametrize(("rules", "rule"), [(RULES, RULE_REPLY_DUE), (REPLYING, RULE_REPLY)])
+@pytest.mark.parametrize(
+    ("actions", "rule"), [(NO_ACTIONS, RULE_REPLY_DUE), (REPLYING, RULE_REPLY)]
+)
 def test_it_does_not_take_an_internal_draft_with_the_ref_line_for_the_reply(
-    rules: ChannelPartnerRules, rule: str
+    actions: ActionsConfig, rule: str
 ) -> None:
     draft = comment(f"Draft for Alex:\nHi Alex, ...\n{reply_marker('SS-500')}", public=False)
-    (finding,) = run([done_request(draft)], rules=rules).findings
+    (finding,) = run([done_request(draft)], actions=actions).findings
     assert finding.rule == rule
 
 
@@ -583,7 +597,7 @@ def test_it_does_not_guess_about_the_reply_when_comments_were_truncated() -> Non
 def test_it_builds_the_cs_task_the_sop_describes() -> None:
     dates = ExpectedDates(date(2026, 11, 19), date(2026, 11, 18), date(2026, 11, 19))
     fields = cs_task_fields(
-        TITLE + "  ", "| Company | Green Light |", dates, RULES, request_key="SS-500"
+        TITLE + "  ", "| Company | Green Light |", dates, CONFIG, DESK, PEOPLE, request_key="SS-500"
     )
     assert fields == {
         "project": "CS",
@@ -617,8 +631,8 @@ def test_it_refuses_a_label_for_anything_but_an_issue_key(text: str) -> None:
 
 
 def test_it_marks_a_priority_installers_request() -> None:
-    rules = replace(RULES, priority_installers=("Green Light Solar, LLC",))
-    (finding,) = run([request()], rules=rules).findings
+    desk = Desk(priority_installers=PriorityInstallers(("Green Light Solar, LLC",)))
+    (finding,) = run([request()], desk=desk).findings
     assert finding.priority is True
     (other,) = run([request(summary="A New Channel Partner Request for HW Solar")]).findings
     assert other.priority is False
@@ -626,7 +640,7 @@ def test_it_marks_a_priority_installers_request() -> None:
 
 def test_it_names_the_accounts_when_two_qa_assignees_share_a_name() -> None:
     task = good_task(qa_assignee=Person("acc-other", "Cherish Sharma"))
-    assert check_cs_task(task, request(), RULES, CALENDAR) == [
+    assert check_cs_task(task, request(), CONFIG, DESK, PEOPLE, CALENDAR) == [
         "QA Assignee is Cherish Sharma (account acc-other), "
         "expected Cherish Sharma (account acc-cherish)"
     ]
