@@ -46,7 +46,6 @@ from jobs.model import (
     AlertRecord,
     Evaluation,
     Finding,
-    Person,
     RecordChange,
     RecordKey,
     Ref,
@@ -527,28 +526,26 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         """One DM per assignee listing their tickets that reached a tier since the last DM."""
         if not config.dm_assignee:
             return []
-        owed: dict[str, list[Finding]] = {}
+        owed: dict[str, list[tuple[Finding, str]]] = {}
         for finding in work.active:
-            assignee = _assignee(finding)
-            email = assignee.email if assignee is not None else None
-            account = str((assignee.account_id if assignee is not None else None) or email or "")
-            if finding.severity not in PINGED_TIERS or not email:
+            contact = _assignee_contact(finding)
+            if finding.severity not in PINGED_TIERS or contact is None:
                 continue
+            email, account = contact
             record = work.records.get(finding.record_key)
             if record is None or not record.is_open and finding not in work.fresh:
                 continue
             sent = dict((record.store.get("dms") if record else None) or {})
             if sent.get(str(finding.severity)) != account:
-                owed.setdefault(str(email), []).append(finding)
+                owed.setdefault(email, []).append((finding, account))
         actions = []
-        for email, findings in sorted(owed.items()):
+        for email, owed_findings in sorted(owed.items()):
+            findings = [f for f, _ in owed_findings]
             text, blocks = assignee_dm([Card.of(f) for f in findings], config)
             changes = []
-            for f in findings:
+            for f, account in owed_findings:
                 record = work.records.get(f.record_key)
                 sent = dict((record.store.get("dms") if record else None) or {})
-                assignee = _assignee(f)
-                account = str((assignee.account_id if assignee is not None else None) or email)
                 changes.append(
                     RecordChange(f.record_key, store={"dms": sent | {str(f.severity): account}})
                 )
@@ -618,10 +615,10 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         return _slack_mention(ctx.settings.notify.on_duty or "")
 
     def _assignee_mention(self, ctx: RunContext, finding: Finding) -> str:
-        assignee = _assignee(finding)
-        email = (assignee.email if assignee is not None else None) or ""
-        if not email:
+        contact = _assignee_contact(finding)
+        if contact is None:
             return ""
+        email = contact[0]
         key = f"email:{email.casefold()}"
         if key not in self._mentions:
             try:
@@ -633,8 +630,13 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         return self._mentions[key]
 
 
-def _assignee(finding: Finding) -> Person | None:
-    return finding.detail_as(FirstResponseDetail).assignee
+def _assignee_contact(finding: Finding) -> tuple[str, str] | None:
+    """(email, account) of the ticket's assignee, whom mentions and DMs reach by email (the
+    account: their Jira account id, else the email); None when nobody with an email has it."""
+    assignee = finding.detail_as(FirstResponseDetail).assignee
+    if assignee is None or not assignee.email:
+        return None
+    return assignee.email, assignee.account_id or assignee.email
 
 
 def _owed(finding: Finding, quiet: bool) -> dict[str, Any]:
