@@ -47,6 +47,19 @@ def desk_calendar(settings: Settings, years: range | None = None) -> BusinessCal
     )
 
 
+def desk_of(settings: Settings, env: Mapping[str, str]) -> Desk:
+    """The desk facts rules take (projects, priority installers, link base)."""
+    from jobs.rules.desk import Desk, priority_installers
+
+    config = settings.desk
+    return Desk(
+        service_desk_project=config.service_desk_project,
+        config_project=config.config_project,
+        priority_installers=priority_installers(tuple(settings.priority_installers)),
+        browse_url=config.browse_url or env.get("JIRA_URL", ""),
+    )
+
+
 @dataclass
 class RunContext:
     settings: Settings
@@ -76,15 +89,7 @@ class RunContext:
     @cached_property
     def desk(self) -> Desk:
         """The desk facts rules take (projects, priority installers, link base)."""
-        from jobs.rules.desk import Desk, priority_installers
-
-        config = self.settings.desk
-        return Desk(
-            service_desk_project=config.service_desk_project,
-            config_project=config.config_project,
-            priority_installers=priority_installers(tuple(self.settings.priority_installers)),
-            browse_url=config.browse_url or self.env.get("JIRA_URL", ""),
-        )
+        return desk_of(self.settings, self.env)
 
     @cached_property
     def calendar(self) -> BusinessCalendar:

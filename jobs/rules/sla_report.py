@@ -11,7 +11,7 @@ Definitions, so a lead can recompute any number by hand:
   nothing done since (a reply, an assignment, a close, another job's comment) changes a past
   week: re-running the report gives the same numbers and the same files.
 - **First response** (``sla_source: computed``): the desk's one definition
-  (`jobs.rules.unassigned_first_response.first_response`): the earliest public comment by an
+  (`jobs.rules.desk.first_response`): the earliest public comment by an
   agent, not the reporter, a customer account, an app or an ``automation_accounts`` author.
   The response time is working time from creation to that comment on the desk calendar (24x7
   by default, so wall-clock time; ``calendar.mode: business`` counts only working hours).
@@ -28,7 +28,8 @@ Definitions, so a lead can recompute any number by hand:
   unanswered ones ranked last and shown as ``> X``).
 - **Trend**: the same figures for each of the last ``trend_weeks`` weeks (this one included),
   each as of *its own* end, so a week's trend point equals that week's report.
-- **Breakdowns** by organization (priority installers from ``priority_installers`` first),
+- **Breakdowns** by organization (the desk's priority installers first,
+  `jobs.rules.desk.PriorityInstallers`),
   request type and assignee at the week's end; ``(none)`` / ``(unassigned)`` when empty.
   Organization and request type are read as the ticket has them (a later correction of the
   field is a correction and shows); the assignee is the one at the week's end
@@ -52,10 +53,14 @@ from typing import Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from pydantic import Field, field_validator
+
 from jobs.calendar import BusinessCalendar
+from jobs.config import JobConfig
+from jobs.durations import Duration, DurationField, parse_duration
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.words import human_duration, plural
-from jobs.rules.desk import first_response, priority_installers
+from jobs.rules.desk import Desk, first_response
 from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_by, figures_of
 from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
 
@@ -125,32 +130,33 @@ class IsoWeek:
         return f"{self.year}-W{self.week:02d}"
 
 
-# -- policy and results ------------------------------------------------------------------------
+# -- settings and results ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SlaReportPolicy:
-    first_response: timedelta = timedelta(hours=2)
+class SlaReportConfig(JobConfig):
+    """``jobs.sla_report`` in the settings."""
+
+    schedule: str = "0 8 * * 1"
+    """Mondays 08:00 desk time, for the ISO week that just ended."""
+    first_response: DurationField = parse_duration("2h")
+    """SOP 004: 'All New and Unassigned tickets must be given a first response within 2 hours'."""
     sla_source: SlaSource = "computed"
-    oldest_unassigned: int = 5
-    automation_accounts: tuple[str, ...] = ()
-    """Emails, account ids or display names whose comments are not a first response."""
-    priority_installers: tuple[str, ...] = ()
-    """SOP 004's priority-service organizations: listed first in the breakdown."""
-    trend_weeks: int = 8
-    worst_breaches: int = 5
-    job: str = JOB_NAME
+    """computed: first public agent comment on the desk calendar; jira: JSM's SLA field."""
+    oldest_unassigned: int = Field(5, ge=0, le=20)
+    trend_weeks: int = Field(8, ge=1, le=26)
+    """Weeks in the chart's trend panel, this one included (read in the same search)."""
+    worst_breaches: int = Field(5, ge=0, le=20)
+    automation_accounts: list[str] = Field(default_factory=lambda: ["Automation for Jira"])
+    """Emails, account ids or display names whose public comments are not a first response
+    (Jira Cloud's rule actor is "Automation for Jira"); the onboarding reporter from
+    ``people`` is always one."""
 
-    def __post_init__(self) -> None:
-        if self.first_response <= timedelta(0):
-            raise ValueError("first_response must be positive")
-        if self.oldest_unassigned < 0 or self.worst_breaches < 0:
-            raise ValueError("list lengths must be 0 or more")
-        if self.trend_weeks < 1:
-            raise ValueError("trend_weeks must be at least 1 (the report's own week)")
-
-    def is_priority_installer(self, organization: str | None) -> bool:
-        return priority_installers(self.priority_installers).listed(organization) is not None
+    @field_validator("first_response")
+    @classmethod
+    def _wall_clock(cls, value: Duration) -> Duration:
+        if value.is_business or value.wall <= timedelta(0):
+            raise ValueError("use a positive wall-clock duration such as 2h")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,24 +299,28 @@ def _unanswered(waited: timedelta, breached: bool, source: SlaSource) -> _Measur
 
 
 def _computed(
-    ticket: Ticket, end: datetime, policy: SlaReportPolicy, calendar: BusinessCalendar
+    ticket: Ticket,
+    end: datetime,
+    goal: timedelta,
+    calendar: BusinessCalendar,
+    automation_accounts: Sequence[str],
 ) -> _Measure:
-    reply = first_response(ticket, policy.automation_accounts)
+    reply = first_response(ticket, automation_accounts)
     if reply is not None and reply.created < end:
         took = max(calendar.elapsed(ticket.created, reply.created), ZERO)
         return _Measure(
-            "met" if took <= policy.first_response else "breached",
+            "met" if took <= goal else "breached",
             "computed",
             response_time=took,
             responded_at=reply.created,
             responder=_person(reply.author),
         )
     waited = calendar.elapsed(ticket.created, end)
-    return _unanswered(waited, waited > policy.first_response, "computed")
+    return _unanswered(waited, waited > goal, "computed")
 
 
 def _from_jira(
-    ticket: Ticket, end: datetime, policy: SlaReportPolicy, calendar: BusinessCalendar
+    ticket: Ticket, end: datetime, goal: timedelta, calendar: BusinessCalendar
 ) -> _Measure | None:
     sla = ticket.first_response_sla
     if sla is None or (not sla.completed and sla.ongoing is None):
@@ -331,22 +341,34 @@ def _from_jira(
     if cycle is not None and cycle.breach_time is not None:
         breached = cycle.breach_time < end
     else:
-        breached = waited > policy.first_response
+        breached = waited > goal
     return _unanswered(waited, breached, "jira")
+
+
+def _priority_installer(desk: Desk, organization: str | None) -> bool:
+    return desk.priority_installers.listed(organization) is not None
+
+
+def _automation(config: SlaReportConfig, accounts: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(config.automation_accounts if accounts is None else accounts)
 
 
 def assess(
     ticket: Ticket,
     week_end: datetime,
-    policy: SlaReportPolicy,
+    config: SlaReportConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
+    automation_accounts: Sequence[str] | None = None,
 ) -> TicketResponse:
-    """One ticket as it stood at ``week_end`` (the end of the week it was created in)."""
-    measure = (
-        _from_jira(ticket, week_end, policy, calendar) if policy.sla_source == "jira" else None
-    )
+    """One ticket as it stood at ``week_end`` (the end of the week it was created in).
+
+    ``automation_accounts``: whose comments are no first response; None: the settings'."""
+    goal = config.first_response.wall
+    measure = _from_jira(ticket, week_end, goal, calendar) if config.sla_source == "jira" else None
     if measure is None:
-        measure = _computed(ticket, week_end, policy, calendar)
+        ignore = _automation(config, automation_accounts)
+        measure = _computed(ticket, week_end, goal, calendar, ignore)
     created_local = ticket.created.astimezone(calendar.tz)
     return TicketResponse(
         key=ticket.key,
@@ -363,7 +385,7 @@ def assess(
         waited=measure.waited,
         responded_at=measure.responded_at.astimezone(calendar.tz) if measure.responded_at else None,
         responder=measure.responder,
-        priority_installer=policy.is_priority_installer(ticket.organization),
+        priority_installer=_priority_installer(desk, ticket.organization),
     )
 
 
@@ -377,12 +399,12 @@ def _label(value: str | None, empty: str = NONE_LABEL) -> str:
 def _groups(
     rows: Sequence[TicketResponse],
     name_of: Callable[[TicketResponse], str],
-    policy: SlaReportPolicy,
+    desk: Desk,
     priority_first: bool = False,
 ) -> tuple[GroupFigures, ...]:
     tallies = figures_by(rows, name_of)
     groups = [
-        GroupFigures(name, figures, priority_first and policy.is_priority_installer(name))
+        GroupFigures(name, figures, priority_first and _priority_installer(desk, name))
         for name, figures in tallies.items()
     ]
     groups.sort(
@@ -400,15 +422,20 @@ def _groups(
 def build_report(
     tickets: Iterable[Ticket],
     week: IsoWeek,
-    policy: SlaReportPolicy,
+    config: SlaReportConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
-    browse_base: str | None = None,
+    automation_accounts: Sequence[str] | None = None,
 ) -> tuple[WeeklySlaReport, list[DataProblem]]:
-    """The week's report from every ticket the search returned (it may return more)."""
+    """The week's report from every ticket the search returned (it may return more).
+
+    ``automation_accounts``: whose comments are no first response; None: the settings' (the
+    job adds the onboarding reporter). Ticket links point at ``desk.browse_url``."""
     tz = calendar.tz
     start, end = week.bounds(tz)
-    first_week = week.weeks_before(policy.trend_weeks - 1)
+    first_week = week.weeks_before(config.trend_weeks - 1)
     trend_start, _ = first_week.bounds(tz)
+    ignore = _automation(config, automation_accounts)
     problems: list[DataProblem] = []
     rows: list[TicketResponse] = []
     waiting: list[WaitingTicket] = []
@@ -429,7 +456,7 @@ def build_report(
                     created=created.astimezone(tz),
                     waited=end - created,
                     organization=ticket.organization,
-                    priority_installer=policy.is_priority_installer(ticket.organization),
+                    priority_installer=_priority_installer(desk, ticket.organization),
                 )
             )
         if not trend_start <= created < end:
@@ -437,10 +464,7 @@ def build_report(
         ticket_week = IsoWeek.containing(calendar.local_date(created))
         _, ticket_week_end = ticket_week.bounds(tz)
         # The comments read are the oldest: if an agent reply is among them, it is the first.
-        if (
-            not ticket.comments_complete
-            and first_response(ticket, policy.automation_accounts) is None
-        ):
+        if not ticket.comments_complete and first_response(ticket, ignore) is None:
             problems.append(
                 DataProblem(
                     ticket.key,
@@ -448,8 +472,8 @@ def build_report(
                     "and none of them is an agent reply; the first one may be among the others",
                 )
             )
-        row = assess(ticket, ticket_week_end, policy, calendar)
-        if policy.sla_source == "jira" and row.source == "computed":
+        row = assess(ticket, ticket_week_end, config, desk, calendar, ignore)
+        if config.sla_source == "jira" and row.source == "computed":
             fallback.append(ticket.key)
         rows.append(row)
     if fallback:
@@ -464,11 +488,11 @@ def build_report(
     rows.sort(key=lambda r: (r.created, r.key))
     week_rows = [r for r in rows if r.week == week]
 
-    trend_weeks = [week.weeks_before(n) for n in range(policy.trend_weeks - 1, -1, -1)]
+    trend_weeks = [week.weeks_before(n) for n in range(config.trend_weeks - 1, -1, -1)]
     by_week = figures_by(rows, lambda r: r.week, trend_weeks)
     by_day = figures_by(week_rows, lambda r: r.day, week.days)
     waiting.sort(key=lambda t: (t.created, t.key))
-    oldest = tuple(waiting[: policy.oldest_unassigned])
+    oldest = tuple(waiting[: config.oldest_unassigned])
 
     report = WeeklySlaReport(
         week=week,
@@ -476,43 +500,58 @@ def build_report(
         end=end.astimezone(tz),
         timezone=str(tz.key),
         calendar="24x7" if calendar.always_open else "business hours",
-        goal=policy.first_response,
-        source=policy.sla_source,
+        goal=config.first_response.wall,
+        source=config.sla_source,
         rows=tuple(week_rows),
         figures=figures_of(week_rows),
         days=tuple(DayFigures(d, by_day[d]) for d in week.days),
         trend=tuple(WeekFigures(w, by_week[w]) for w in trend_weeks),
         by_organization=_groups(
-            week_rows, lambda r: _label(r.organization), policy, priority_first=True
+            week_rows, lambda r: _label(r.organization), desk, priority_first=True
         ),
-        by_request_type=_groups(week_rows, lambda r: _label(r.request_type), policy),
-        by_assignee=_groups(week_rows, lambda r: _label(r.assignee, UNASSIGNED_LABEL), policy),
-        worst_breaches=tuple(worst_first(week_rows)[: policy.worst_breaches]),
+        by_request_type=_groups(week_rows, lambda r: _label(r.request_type), desk),
+        by_assignee=_groups(week_rows, lambda r: _label(r.assignee, UNASSIGNED_LABEL), desk),
+        worst_breaches=tuple(worst_first(week_rows)[: config.worst_breaches]),
         oldest_unassigned=oldest,
-        browse_base=browse_base,
+        browse_base=desk.browse_url or None,
     )
     return report, problems
 
 
-# -- facts and the finding ---------------------------------------------------------------------
+# -- the finding's detail ----------------------------------------------------------------------
+# The decision log keeps the report's numbers, not its rows: each figure is a fact of its own
+# (``why 2026-W47`` lists them), and a day, a trend week or a group names itself first.
 
 
-def _seconds(value: timedelta | None) -> int | None:
-    return None if value is None else int(value.total_seconds())
+@dataclass(frozen=True)
+class FigureFacts:
+    """A `Figures` as the decision log keeps it: counts, compliance in percent (one decimal),
+    each percentile in seconds and whether it is a lower bound (None: no tickets)."""
+
+    created: int
+    answered: int
+    unanswered: int
+    met: int
+    breached: int
+    breached_unanswered: int
+    open: int
+    compliance_percent: float | None
+    p50_seconds: int | None
+    p50_lower_bound: bool | None
+    p90_seconds: int | None
+    p90_lower_bound: bool | None
 
 
-def _percent(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _figure_facts(figures: Figures) -> dict[str, Any]:
+    """`FigureFacts`' fields for ``figures`` (a day's, a week's, a group's or the report's)."""
 
+    def seconds(value: Percentile | None) -> int | None:
+        return None if value is None else int(value.value.total_seconds())
 
-def percentile_facts(name: str, value: Percentile | None) -> dict[str, Any]:
-    return {
-        f"{name}_seconds": None if value is None else _seconds(value.value),
-        f"{name}_lower_bound": None if value is None else value.lower_bound,
-    }
+    def lower_bound(value: Percentile | None) -> bool | None:
+        return None if value is None else value.lower_bound
 
-
-def figures_facts(figures: Figures) -> dict[str, Any]:
+    compliance = figures.compliance
     return {
         "created": figures.created,
         "answered": figures.answered,
@@ -521,51 +560,127 @@ def figures_facts(figures: Figures) -> dict[str, Any]:
         "breached": figures.breached,
         "breached_unanswered": figures.breached_unanswered,
         "open": figures.open,
-        "compliance_percent": _percent(figures.compliance),
-        **percentile_facts("p50", figures.p50),
-        **percentile_facts("p90", figures.p90),
+        "compliance_percent": None if compliance is None else round(compliance, 1),
+        "p50_seconds": seconds(figures.p50),
+        "p50_lower_bound": lower_bound(figures.p50),
+        "p90_seconds": seconds(figures.p90),
+        "p90_lower_bound": lower_bound(figures.p90),
     }
 
 
-def _group_facts(groups: Sequence[GroupFigures]) -> list[dict[str, Any]]:
-    return [
-        {"name": g.name, "priority_installer": g.priority_installer, **figures_facts(g.figures)}
+@dataclass(frozen=True)
+class _Day:
+    date: date
+
+
+@dataclass(frozen=True)
+class DayFacts(FigureFacts, _Day):
+    """One day of the week: its date, then its figures."""
+
+
+@dataclass(frozen=True)
+class _Week:
+    week: str
+
+
+@dataclass(frozen=True)
+class WeekFacts(FigureFacts, _Week):
+    """One week of the trend: ``2026-W47``, then its figures."""
+
+
+@dataclass(frozen=True)
+class _Group:
+    name: str
+    priority_installer: bool
+
+
+@dataclass(frozen=True)
+class GroupFacts(FigureFacts, _Group):
+    """One organization, request type or assignee: its name, then its figures."""
+
+
+@dataclass(frozen=True)
+class BreachFacts:
+    key: str
+    answered: bool
+    without_answer: timedelta
+
+
+@dataclass(frozen=True)
+class WaitingFacts:
+    key: str
+    created: datetime
+    waited: timedelta
+
+
+@dataclass(frozen=True)
+class _Heading:
+    week: str
+    start: datetime
+    end: datetime
+    timezone: str
+    calendar: str
+    goal: timedelta
+    source: SlaSource
+
+
+@dataclass(frozen=True)
+class ReportDetail(FigureFacts, _Heading):
+    """What the weekly finding carries: the report's numbers, for the run report and
+    ``jobs why 2026-W47`` (the rows are in the CSV, not in the decision log)."""
+
+    percentile_method: str
+    days: tuple[DayFacts, ...]
+    trend: tuple[WeekFacts, ...]
+    by_organization: tuple[GroupFacts, ...]
+    by_request_type: tuple[GroupFacts, ...]
+    by_assignee: tuple[GroupFacts, ...]
+    worst_breaches: tuple[BreachFacts, ...]
+    breached_tickets: tuple[str, ...]
+    breached_jql: str
+    oldest_unassigned: tuple[WaitingFacts, ...]
+
+
+PERCENTILE_METHOD = "nearest-rank over all tickets, unanswered ranked last"
+
+
+def _group_facts(groups: Sequence[GroupFigures]) -> tuple[GroupFacts, ...]:
+    return tuple(
+        GroupFacts(name=g.name, priority_installer=g.priority_installer, **_figure_facts(g.figures))
         for g in groups
-    ]
+    )
 
 
-def summary_facts(report: WeeklySlaReport) -> dict[str, Any]:
-    """The report's numbers, JSON-safe, for the run report and ``jobs why 2026-W47``."""
-    return {
-        "week": str(report.week),
-        "start": report.start.isoformat(),
-        "end": report.end.isoformat(),
-        "timezone": report.timezone,
-        "calendar": report.calendar,
-        "goal_seconds": _seconds(report.goal),
-        "source": report.source,
-        **figures_facts(report.figures),
-        "percentile_method": "nearest-rank over all tickets, unanswered ranked last",
-        "days": [{"date": d.day.isoformat(), **figures_facts(d.figures)} for d in report.days],
-        "trend": [{"week": str(w.week), **figures_facts(w.figures)} for w in report.trend],
-        "by_organization": _group_facts(report.by_organization),
-        "by_request_type": _group_facts(report.by_request_type),
-        "by_assignee": _group_facts(report.by_assignee),
-        "worst_breaches": [
-            {
-                "key": r.key,
-                "answered": r.response_time is not None,
-                "without_answer_seconds": _seconds(r.without_answer),
-            }
+def report_detail(report: WeeklySlaReport) -> ReportDetail:
+    """The report's numbers, as the weekly finding carries them."""
+    return ReportDetail(
+        week=str(report.week),
+        start=report.start,
+        end=report.end,
+        timezone=report.timezone,
+        calendar=report.calendar,
+        goal=report.goal,
+        source=report.source,
+        **_figure_facts(report.figures),
+        percentile_method=PERCENTILE_METHOD,
+        days=tuple(DayFacts(date=d.day, **_figure_facts(d.figures)) for d in report.days),
+        trend=tuple(WeekFacts(week=str(w.week), **_figure_facts(w.figures)) for w in report.trend),
+        by_organization=_group_facts(report.by_organization),
+        by_request_type=_group_facts(report.by_request_type),
+        by_assignee=_group_facts(report.by_assignee),
+        worst_breaches=tuple(
+            BreachFacts(r.key, r.response_time is not None, r.without_answer)
             for r in report.worst_breaches
-        ],
-        "breached_tickets": sorted(r.key for r in report.rows if r.outcome == "breached"),
-        "breached_jql": report.breached_jql,
-        "oldest_unassigned": [
-            {"key": t.key, "created": t.created.isoformat(), "waited_seconds": _seconds(t.waited)}
-            for t in report.oldest_unassigned
-        ],
-    }
+        ),
+        breached_tickets=tuple(sorted(r.key for r in report.rows if r.outcome == "breached")),
+        breached_jql=report.breached_jql,
+        oldest_unassigned=tuple(
+            WaitingFacts(t.key, t.created, t.waited) for t in report.oldest_unassigned
+        ),
+    )
+
+
+# -- words and the finding ---------------------------------------------------------------------
 
 
 def percentile_text(value: Percentile | None) -> str:
@@ -593,19 +708,20 @@ def headline(report: WeeklySlaReport) -> str:
 def evaluate_report(
     tickets: Iterable[Ticket],
     week: IsoWeek,
-    policy: SlaReportPolicy,
+    config: SlaReportConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
-    browse_base: str | None = None,
+    automation_accounts: Sequence[str] | None = None,
 ) -> tuple[Evaluation, WeeklySlaReport]:
     """One finding per week (item and episode = the ISO week: the report is sent once)."""
-    report, problems = build_report(tickets, week, policy, calendar, browse_base)
+    report, problems = build_report(tickets, week, config, desk, calendar, automation_accounts)
     finding = Finding(
-        job=policy.job,
+        job=JOB_NAME,
         rule=RULE,
         item=str(week),
         severity=Severity.INFO,
         summary=headline(report),
-        facts=summary_facts(report),
+        detail=report_detail(report),
         episode=str(week),
         realert=None,
     )

@@ -15,7 +15,7 @@ The clock. ``computed``: working time since creation on the desk calendar (24x7 
 the SOP states; business hours when configured). ``jira``: Jira Service Management's "Time to
 first response" SLA is the authority (its ongoing cycle's remaining time, breached and paused
 flags); a ticket without that SLA falls back to the computed clock, and every finding says in
-``facts["source"]`` which one decided.
+its detail's ``source`` which one decided.
 
 What counts as the first response. A *public* comment by someone other than the customer: the
 reporter, or an author Jira marks as a customer account. Internal notes are invisible to the
@@ -23,7 +23,8 @@ customer, so they answer nothing; app accounts (automation auto-replies) and aut
 ``automation_accounts`` do not count either. Closed tickets are out of scope.
 
 Priority installers (SOP: "These tickets ... take precedence over other tickets"): priority
-High/Highest, or an organization on the desk's list. Their findings are flagged and sorted first.
+High/Highest (``priority_levels``), or an organization the desk lists
+(`jobs.rules.desk.PriorityInstallers`). Their findings are flagged and sorted first.
 
 This module is pure: no adapters, no clock, no I/O. Every function takes ``now``.
 """
@@ -33,12 +34,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from jobs.calendar import BusinessCalendar
+from jobs.config import JobConfig
+from jobs.durations import DurationField, parse_duration
 from jobs.model import Comment, DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.words import human_duration
-from jobs.rules.desk import first_response, priority_installers
+from jobs.rules.desk import Desk, first_response
 
 JOB_NAME = "unassigned_first_response"
 
@@ -59,27 +64,56 @@ replied publicly), ``paused`` (Jira paused the SLA), ``met`` (Jira's SLA complet
 ClearanceReason = Literal["answered", "closed", "paused", "met", "gone", "snoozed", "unknown"]
 
 
-@dataclass(frozen=True)
-class FirstResponsePolicy:
-    """The SOP's numbers, as the task reads them from settings."""
+class UnassignedFirstResponseConfig(JobConfig):
+    """``jobs.unassigned_first_response`` in the settings."""
 
-    first_response: timedelta = timedelta(hours=2)
-    warn_before: timedelta = timedelta(minutes=30)
-    escalate_factor: float = 2.0
-    sla_source: SlaSource = SOURCE_COMPUTED
-    priority_levels: tuple[str, ...] = ("Highest", "High")
-    priority_installers: tuple[str, ...] = ()
-    automation_accounts: tuple[str, ...] = ()
-    """Account ids, emails or display names whose public comments are not a first response."""
-    job: str = JOB_NAME
+    schedule: str = "*/15 * * * *"
+    """SOP: agents 'check the Unassigned Queue every 15 mins'; this job does it for them."""
+    jql: str | None = None
+    """Scope; default: the service desk project's open tickets created within ``lookback``,
+    oldest first (assigned or not: assigning a ticket does not answer the customer)."""
+    lookback: DurationField = parse_duration("14d")
+    """How old a ticket may be and still be watched: older unanswered tickets are long past
+    every tier, and reading them all every 15 minutes would cost more than it tells."""
+    dm_assignee: bool = True
+    """DM the agent a ticket is assigned to when it goes overdue and when it escalates."""
+    first_response: DurationField = parse_duration("2h")
+    """SOP: 'All New and Unassigned tickets must be given a first response within 2 hours'."""
+    warn_before: DurationField = parse_duration("30m")
+    """Warn when less than this is left, so someone acts before the breach."""
+    escalate_factor: float = Field(2.0, gt=1.0, le=100.0)
+    """Escalate (mentioning ``escalate_to``) at this multiple of ``first_response``."""
+    sla_source: SlaSource = "computed"
+    """computed: time since creation on the desk calendar; jira: 'Time to first response' SLA."""
+    group_threshold: int = Field(5, ge=1)
+    """More new alerts than this in one run share grouped messages (packed as full as Slack's
+    limits allow)."""
+    priority_levels: list[str] = Field(default_factory=lambda: ["Highest", "High"])
+    """Ticket priorities that mark a priority installer (with settings.priority_installers)."""
+    escalate_to: str = "lead"
+    """The people role mentioned on escalations (its slack_user, else looked up by email)."""
+    channel: str | None = None
+    """Slack channel for these alerts; default: desk.alert_channel."""
+    automation_accounts: list[str] = Field(default_factory=lambda: ["Automation for Jira"])
+    """Authors (account id, email or name) whose public comments are not a first response."""
 
-    def __post_init__(self) -> None:
-        if self.first_response <= timedelta(0):
-            raise ValueError("first_response must be positive")
-        if not timedelta(0) <= self.warn_before < self.first_response:
-            raise ValueError("warn_before must be at least 0 and shorter than first_response")
-        if self.escalate_factor <= 1:
-            raise ValueError("escalate_factor must be more than 1 (escalation comes after breach)")
+    @field_validator("first_response", "warn_before", "lookback")
+    @classmethod
+    def _wall_clock(cls, value: Any) -> Any:
+        if value.is_business:
+            raise ValueError(f"{value} is business days; use hours or minutes (e.g. 2h, 30m)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnassignedFirstResponseConfig:
+        if self.first_response.wall <= timedelta(0):
+            raise ValueError("first_response must be more than 0m")
+        if self.warn_before.wall >= self.first_response.wall:
+            raise ValueError(
+                f"warn_before ({self.warn_before}) must be shorter than "
+                f"first_response ({self.first_response})"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -113,6 +147,48 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class FirstResponseDetail:
+    """What a tier's finding carries: the alert's card and DMs read it, and the decision log
+    keeps it (``why`` shows it)."""
+
+    tier: Severity
+    source: SlaSource
+    """Which clock decided: the desk calendar's, or Jira's SLA."""
+    created: datetime
+    now: datetime
+    elapsed: timedelta
+    remaining: timedelta
+    target: timedelta
+    warn_before: timedelta
+    escalate_factor: float
+    due_at: datetime | None
+    ticket_summary: str
+    status: str
+    priority_name: str | None
+    organization: str | None
+    priority_installer: bool
+    priority_reasons: tuple[str, ...]
+    labels: tuple[str, ...]
+    """The ticket's labels (a silence label among them silences the alert)."""
+    assignee: Person | None
+    source_note: str
+    """Why this source decided (e.g. no Jira SLA on the ticket); empty when it is the one
+    configured and had what it needed."""
+    sla_breached: bool | None
+    """Jira's breached flag (None when the computed clock decided)."""
+    sla_paused: bool | None
+    """Jira's paused flag (None when the computed clock decided)."""
+
+
+@dataclass(frozen=True)
+class ResolvedDetail:
+    """What the decision log keeps of a line rewritten as resolved."""
+
+    alerted_tier: Severity | None
+    first_alerted_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Clearance:
     """Why an open alert no longer applies, in words for the resolved notice."""
 
@@ -124,13 +200,15 @@ class Clearance:
 # -- who answered ------------------------------------------------------------------------------
 
 
-def priority_reasons(ticket: Ticket, policy: FirstResponsePolicy) -> tuple[str, ...]:
+def priority_reasons(
+    ticket: Ticket, config: UnassignedFirstResponseConfig, desk: Desk
+) -> tuple[str, ...]:
     """Why a ticket belongs to a priority installer (empty when it does not)."""
     reasons = []
-    levels = {p.casefold() for p in policy.priority_levels}
+    levels = {p.casefold() for p in config.priority_levels}
     if ticket.priority and ticket.priority.strip().casefold() in levels:
         reasons.append(f"priority {ticket.priority.strip()}")
-    installer = priority_installers(policy.priority_installers).ticket(ticket)
+    installer = desk.priority_installers.ticket(ticket)
     if installer:
         reasons.append(f"organization {installer}")
     return tuple(reasons)
@@ -142,37 +220,41 @@ def priority_reasons(ticket: Ticket, policy: FirstResponsePolicy) -> tuple[str, 
 def computed_clock(
     ticket: Ticket,
     now: datetime,
-    policy: FirstResponsePolicy,
+    config: UnassignedFirstResponseConfig,
     calendar: BusinessCalendar,
     note: str = "",
 ) -> ResponseClock:
+    target = config.first_response.wall
     elapsed = max(calendar.elapsed(ticket.created, now), timedelta(0))
-    remaining = policy.first_response - elapsed
+    remaining = target - elapsed
     return ResponseClock(
         source=SOURCE_COMPUTED,
-        target=policy.first_response,
+        target=target,
         elapsed=elapsed,
         remaining=remaining,
-        due_at=calendar.add(ticket.created, policy.first_response),
+        due_at=calendar.add(ticket.created, target),
         breached=remaining <= timedelta(0),
         note=note,
     )
 
 
 def jira_clock(
-    ticket: Ticket, now: datetime, policy: FirstResponsePolicy, calendar: BusinessCalendar
+    ticket: Ticket,
+    now: datetime,
+    config: UnassignedFirstResponseConfig,
+    calendar: BusinessCalendar,
 ) -> ResponseClock:
     """Jira's "Time to first response" as the authority; the computed clock when it is absent."""
     sla = ticket.first_response_sla
     if sla is None:
         return computed_clock(
-            ticket, now, policy, calendar, note="no Jira first-response SLA on the ticket"
+            ticket, now, config, calendar, note="no Jira first-response SLA on the ticket"
         )
     cycle = sla.ongoing
     if cycle is None:
         if sla.completed:
             last = sla.completed[-1]
-            target = last.goal or policy.first_response
+            target = last.goal or config.first_response.wall
             elapsed = last.elapsed or timedelta(0)
             return ResponseClock(
                 source=SOURCE_JIRA,
@@ -183,8 +265,8 @@ def jira_clock(
                 completed=True,
                 note="Jira's SLA cycle is completed",
             )
-        return computed_clock(ticket, now, policy, calendar, note="Jira's SLA has no ongoing cycle")
-    target = cycle.goal or policy.first_response
+        return computed_clock(ticket, now, config, calendar, note="Jira's SLA has no ongoing cycle")
+    target = cycle.goal or config.first_response.wall
     if cycle.remaining is not None:
         remaining = cycle.remaining
         elapsed = cycle.elapsed if cycle.elapsed is not None else target - remaining
@@ -193,7 +275,7 @@ def jira_clock(
         remaining = target - elapsed
     else:
         return computed_clock(
-            ticket, now, policy, calendar, note="Jira's SLA cycle has no remaining or elapsed time"
+            ticket, now, config, calendar, note="Jira's SLA cycle has no remaining or elapsed time"
         )
     # Jira reports the remaining time as of when it was read; the breach instant follows from
     # it only while the clock runs (a paused SLA has no due time).
@@ -213,24 +295,27 @@ def jira_clock(
 
 
 def response_clock(
-    ticket: Ticket, now: datetime, policy: FirstResponsePolicy, calendar: BusinessCalendar
+    ticket: Ticket,
+    now: datetime,
+    config: UnassignedFirstResponseConfig,
+    calendar: BusinessCalendar,
 ) -> ResponseClock:
-    if policy.sla_source == SOURCE_JIRA:
-        return jira_clock(ticket, now, policy, calendar)
-    return computed_clock(ticket, now, policy, calendar)
+    if config.sla_source == SOURCE_JIRA:
+        return jira_clock(ticket, now, config, calendar)
+    return computed_clock(ticket, now, config, calendar)
 
 
-def tier_of(clock: ResponseClock, policy: FirstResponsePolicy) -> Severity | None:
+def tier_of(clock: ResponseClock, config: UnassignedFirstResponseConfig) -> Severity | None:
     """Escalation at factor x target, breach at the target, warning under ``warn_before`` left.
 
     Boundaries: exactly at the target is a breach; exactly ``warn_before`` left is not yet a
     warning (the SOP's "drops under").
     """
-    if clock.elapsed >= clock.target * policy.escalate_factor:
+    if clock.elapsed >= clock.target * config.escalate_factor:
         return Severity.ESCALATION
     if clock.breached:
         return Severity.BREACH
-    if clock.remaining < policy.warn_before:
+    if clock.remaining < config.warn_before.wall:
         return Severity.WARNING
     return None
 
@@ -239,11 +324,15 @@ def tier_of(clock: ResponseClock, policy: FirstResponsePolicy) -> Severity | Non
 
 
 def assess(
-    ticket: Ticket, now: datetime, policy: FirstResponsePolicy, calendar: BusinessCalendar
+    ticket: Ticket,
+    now: datetime,
+    config: UnassignedFirstResponseConfig,
+    desk: Desk,
+    calendar: BusinessCalendar,
 ) -> Assessment:
-    clock = response_clock(ticket, now, policy, calendar)
-    reasons = priority_reasons(ticket, policy)
-    reply = first_response(ticket, policy.automation_accounts)
+    clock = response_clock(ticket, now, config, calendar)
+    reasons = priority_reasons(ticket, config, desk)
+    reply = first_response(ticket, config.automation_accounts)
     if reply is not None:
         return Assessment(ticket, "answered", clock, reply=reply, priority_reasons=reasons)
     if clock.completed:
@@ -251,7 +340,7 @@ def assess(
     if clock.paused:
         # A paused SLA (e.g. waiting for the customer) is not running out: nothing to act on.
         return Assessment(ticket, "paused", clock, priority_reasons=reasons)
-    tier = tier_of(clock, policy)
+    tier = tier_of(clock, config)
     status: Status = "alert" if tier is not None else "quiet"
     return Assessment(ticket, status, clock, tier=tier, priority_reasons=reasons)
 
@@ -259,7 +348,8 @@ def assess(
 def evaluate_unassigned(
     tickets: Iterable[Ticket],
     now: datetime,
-    policy: FirstResponsePolicy,
+    config: UnassignedFirstResponseConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
 ) -> Evaluation:
     """One finding per ticket in a tier (rule = the tier), priority installers first."""
@@ -278,14 +368,14 @@ def evaluate_unassigned(
                     "an agent reply among the others would be missed",
                 )
             )
-        result = assess(ticket, now, policy, calendar)
-        if policy.sla_source == SOURCE_JIRA and result.clock.source == SOURCE_COMPUTED:
+        result = assess(ticket, now, config, desk, calendar)
+        if config.sla_source == SOURCE_JIRA and result.clock.source == SOURCE_COMPUTED:
             problems.append(
                 DataProblem(ticket.key, f"{result.clock.note}; used the computed clock")
             )
         if result.tier is None:
             continue
-        found.append((ticket.created, _finding(result, now, policy)))
+        found.append((ticket.created, _finding(result, now, config)))
     # Priority installers first (SOP: they "take precedence"), then most urgent, then oldest.
     found.sort(
         key=lambda pair: (not pair[1].priority, -pair[1].severity.rank, pair[0], pair[1].item)
@@ -293,52 +383,50 @@ def evaluate_unassigned(
     return Evaluation(findings=[f for _, f in found], problems=problems, examined=examined)
 
 
-def _finding(result: Assessment, now: datetime, policy: FirstResponsePolicy) -> Finding:
+def _finding(result: Assessment, now: datetime, config: UnassignedFirstResponseConfig) -> Finding:
     ticket, clock, tier = result.ticket, result.clock, result.tier
     assert tier is not None
     return Finding(
-        job=policy.job,
+        job=JOB_NAME,
         rule=str(tier),
         item=ticket.key,
         severity=tier,
-        summary=status_text(tier, clock, policy, ticket.assignee),
-        facts=facts_of(result, now, policy),
+        summary=status_text(tier, clock, config, ticket.assignee),
+        detail=detail_of(result, tier, now, config),
         url=ticket.url,
         priority=bool(result.priority_reasons),
         realert=None,  # once per tier per episode; the episode is set by the task
     )
 
 
-def facts_of(result: Assessment, now: datetime, policy: FirstResponsePolicy) -> dict[str, object]:
+def detail_of(
+    result: Assessment, tier: Severity, now: datetime, config: UnassignedFirstResponseConfig
+) -> FirstResponseDetail:
     ticket, clock = result.ticket, result.clock
-    facts: dict[str, object] = {
-        "tier": str(result.tier) if result.tier else None,
-        "source": clock.source,
-        "created": ticket.created.isoformat(),
-        "now": now.isoformat(),
-        "elapsed_seconds": int(clock.elapsed.total_seconds()),
-        "remaining_seconds": int(clock.remaining.total_seconds()),
-        "target_seconds": int(clock.target.total_seconds()),
-        "warn_before_seconds": int(policy.warn_before.total_seconds()),
-        "escalate_factor": policy.escalate_factor,
-        "due_at": clock.due_at.isoformat() if clock.due_at else None,
-        "ticket_summary": ticket.summary,
-        "status": ticket.status,
-        "priority_name": ticket.priority,
-        "organization": ticket.organization,
-        "priority_installer": bool(result.priority_reasons),
-        "priority_reasons": list(result.priority_reasons),
-        "labels": list(ticket.labels),
-        "assignee": _name(ticket.assignee) if ticket.assignee else None,
-        "assignee_email": ticket.assignee.email if ticket.assignee else None,
-        "assignee_account_id": ticket.assignee.account_id if ticket.assignee else None,
-    }
-    if clock.note:
-        facts["source_note"] = clock.note
-    if clock.source == SOURCE_JIRA:
-        facts["sla_breached"] = clock.breached
-        facts["sla_paused"] = clock.paused
-    return facts
+    jira = clock.source == SOURCE_JIRA
+    return FirstResponseDetail(
+        tier=tier,
+        source=clock.source,
+        created=ticket.created,
+        now=now,
+        elapsed=clock.elapsed,
+        remaining=clock.remaining,
+        target=clock.target,
+        warn_before=config.warn_before.wall,
+        escalate_factor=config.escalate_factor,
+        due_at=clock.due_at,
+        ticket_summary=ticket.summary,
+        status=ticket.status,
+        priority_name=ticket.priority,
+        organization=ticket.organization,
+        priority_installer=bool(result.priority_reasons),
+        priority_reasons=result.priority_reasons,
+        labels=ticket.labels,
+        assignee=ticket.assignee,
+        source_note=clock.note,
+        sla_breached=clock.breached if jira else None,
+        sla_paused=clock.paused if jira else None,
+    )
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -347,12 +435,12 @@ def facts_of(result: Assessment, now: datetime, policy: FirstResponsePolicy) -> 
 def status_text(
     tier: Severity,
     clock: ResponseClock,
-    policy: FirstResponsePolicy,
+    config: UnassignedFirstResponseConfig,
     assignee: Person | None = None,
 ) -> str:
     """'25 m left for a first response (due Tue 14:00)', 'no first response after 2 h 13 m
     (target 2 h)', 'assigned to Maya Patel, still no reply after 2 h 40 m (target 2 h)'."""
-    who = f"assigned to {_name(assignee)}" if assignee is not None else ""
+    who = f"assigned to {name_of(assignee)}" if assignee is not None else ""
     if tier is Severity.WARNING:
         due = f" (due {clock.due_at:%a %H:%M})" if clock.due_at else ""
         left = f"{human_duration(clock.remaining)} left for a first response{due}"
@@ -360,11 +448,12 @@ def status_text(
     waited = f"after {human_duration(clock.elapsed)} (target {human_duration(clock.target)})"
     text = f"{who}, still no reply {waited}" if who else f"no first response {waited}"
     if tier is Severity.ESCALATION:
-        text += f", over {policy.escalate_factor:g}x the target"
+        text += f", over {config.escalate_factor:g}x the target"
     return text
 
 
-def _name(person: Person | None) -> str:
+def name_of(person: Person | None) -> str:
+    """How a line names a person: their display name, else email, else account id."""
     if person is None:
         return "someone"
     return person.display_name or person.email or person.account_id or "someone"
@@ -373,9 +462,9 @@ def _name(person: Person | None) -> str:
 def clearance(
     ticket: Ticket | None,
     now: datetime,
-    policy: FirstResponsePolicy,
+    config: UnassignedFirstResponseConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
-    project: str = "",
 ) -> Clearance:
     """Why an open alert for ``ticket`` no longer applies: 'answered by Ana after 2 h 13 m'.
 
@@ -384,14 +473,15 @@ def clearance(
     customer is still waiting). The time is working time from creation to that event.
     """
     if ticket is None:
+        project = desk.service_desk_project
         where = f"the {project} queue" if project else "the queue"
         return Clearance("gone", f"no longer found in {where}", None)
-    reply = first_response(ticket, policy.automation_accounts)
+    reply = first_response(ticket, config.automation_accounts)
     parts: list[str] = []
     candidates: list[datetime] = []
     reason: ClearanceReason = "unknown"
     if reply is not None:
-        parts.append(f"answered by {_name(reply.author)}")
+        parts.append(f"answered by {name_of(reply.author)}")
         reason = "answered"
         candidates.append(reply.created)
     if ticket.is_done:
@@ -406,7 +496,7 @@ def clearance(
         at = min(max(at, ticket.created), now)
         took = max(calendar.elapsed(ticket.created, at), timedelta(0))
         return Clearance(reason, f"{', '.join(parts)} after {human_duration(took)}", at)
-    clock = response_clock(ticket, now, policy, calendar)
+    clock = response_clock(ticket, now, config, calendar)
     if clock.completed:
         return Clearance("met", "first response recorded by Jira's SLA", None)
     if clock.paused:

@@ -23,24 +23,20 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from pydantic import Field, field_validator
-
-from jobs.config import JobConfig
-from jobs.durations import Duration, DurationField, parse_duration
-from jobs.job import Job, JobSpec, Work
+from jobs.job import Job, JobSpec, Work, config_of
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ref, Ticket, Upload
-from jobs.rules.desk import first_response
+from jobs.rules.desk import Desk, first_response
 from jobs.rules.sla_report import (
     JOB_NAME,
     IsoWeek,
-    SlaReportPolicy,
+    SlaReportConfig,
     WeeklySlaReport,
     evaluate_report,
 )
@@ -66,30 +62,6 @@ CHANGELOG = ("changelog",)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class SlaReportConfig(JobConfig):
-    schedule: str = "0 8 * * 1"
-    """Mondays 08:00 desk time, for the ISO week that just ended."""
-    first_response: DurationField = parse_duration("2h")
-    """SOP 004: 'All New and Unassigned tickets must be given a first response within 2 hours'."""
-    sla_source: Literal["computed", "jira"] = "computed"
-    """computed: first public agent comment on the desk calendar; jira: JSM's SLA field."""
-    oldest_unassigned: int = Field(5, ge=0, le=20)
-    trend_weeks: int = Field(8, ge=1, le=26)
-    """Weeks in the chart's trend panel, this one included (read in the same search)."""
-    worst_breaches: int = Field(5, ge=0, le=20)
-    automation_accounts: list[str] = Field(default_factory=lambda: ["Automation for Jira"])
-    """Emails, account ids or display names whose public comments are not a first response
-    (Jira Cloud's rule actor is "Automation for Jira"); the onboarding reporter from
-    ``people`` is always one."""
-
-    @field_validator("first_response")
-    @classmethod
-    def _wall_clock(cls, value: Duration) -> Duration:
-        if value.is_business or value.wall <= timedelta(0):
-            raise ValueError("use a positive wall-clock duration such as 2h")
-        return value
-
-
 SPEC = JobSpec(
     name=JOB_NAME,
     description="Mondays: last week's first-response compliance, p50/p90 and breaches, with chart",
@@ -113,31 +85,17 @@ def report_week(now: datetime, calendar: BusinessCalendar) -> IsoWeek:
     return IsoWeek.containing(calendar.local_date(now)).previous()
 
 
-def policy_of(settings: Settings, config: SlaReportConfig) -> SlaReportPolicy:
+def automation_accounts(settings: Settings, config: SlaReportConfig) -> tuple[str, ...]:
+    """Whose comments are no first response: ``automation_accounts`` and the onboarding
+    reporter (SOP 000: onboarding tickets come from this account; its comments answer nobody)."""
     automation = list(config.automation_accounts)
     reporter = settings.person("onboarding_reporter")
     if reporter is not None:
-        # SOP 000: onboarding tickets come from this account; its comments answer nobody.
         automation += [v for v in (reporter.email, reporter.jira_account_id) if v]
-    return SlaReportPolicy(
-        first_response=config.first_response.wall,
-        sla_source=config.sla_source,
-        oldest_unassigned=config.oldest_unassigned,
-        automation_accounts=tuple(automation),
-        priority_installers=tuple(settings.priority_installers),
-        trend_weeks=config.trend_weeks,
-        worst_breaches=config.worst_breaches,
-    )
+    return tuple(automation)
 
 
-def browse_base(settings: Settings, env: Mapping[str, str]) -> str | None:
-    """Where ticket links point: ``desk.browse_url``, else the Jira site."""
-    return settings.desk.browse_url or env.get("JIRA_URL") or None
-
-
-def week_jql(
-    settings: Settings, week: IsoWeek, policy: SlaReportPolicy, calendar: BusinessCalendar
-) -> str:
+def week_jql(week: IsoWeek, config: SlaReportConfig, desk: Desk, calendar: BusinessCalendar) -> str:
     """The trend weeks' tickets and any that may have been open and unassigned at the week's end.
 
     A ticket open and unassigned when the week ended is either still so, or was assigned or
@@ -152,9 +110,9 @@ def week_jql(
         return jql_quote(at.astimezone(calendar.tz).strftime("%Y/%m/%d"))
 
     pad = timedelta(days=1)
-    first, _ = week.weeks_before(policy.trend_weeks - 1).bounds(calendar.tz)
+    first, _ = week.weeks_before(config.trend_weeks - 1).bounds(calendar.tz)
     _, end = week.bounds(calendar.tz)
-    project = jql_quote(settings.desk.service_desk_project)
+    project = jql_quote(desk.service_desk_project)
     return (
         f"project = {project} AND created < {day(end + pad)} AND (created >= {day(first - pad)} "
         f"OR (assignee is EMPTY AND statusCategory != Done) OR updated >= {day(end - pad)}) "
@@ -162,10 +120,10 @@ def week_jql(
     )
 
 
-def fields_for(policy: SlaReportPolicy) -> list[str]:
+def fields_for(config: SlaReportConfig) -> list[str]:
     # Comments even with the Jira source: a ticket without the SLA field falls back to them.
     wanted = [*BASE_FIELDS, "Request Type", "comment"]
-    if policy.sla_source == "jira":
+    if config.sla_source == "jira":
         wanted.append(SLA_FIELD)
     return wanted
 
@@ -176,10 +134,11 @@ COMMENT_READERS = 4
 
 def read_week(
     jira: JiraAdapter,
-    settings: Settings,
     week: IsoWeek,
-    policy: SlaReportPolicy,
+    config: SlaReportConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
+    automation: Sequence[str],
 ) -> Iterator[Ticket]:
     """The search's tickets as a stream (the rule reduces each to a row as it arrives).
 
@@ -189,15 +148,15 @@ def read_week(
     the order).
     """
     search = jira.search(
-        week_jql(settings, week, policy, calendar), fields_for(policy), expand=CHANGELOG
+        week_jql(week, config, desk, calendar), fields_for(config), expand=CHANGELOG
     )
     with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
         pending: deque[Future[Ticket]] = deque()
         for ticket in search:
             if (
-                (policy.sla_source == "computed" or ticket.first_response_sla is None)
+                (config.sla_source == "computed" or ticket.first_response_sla is None)
                 and not ticket.comments_complete
-                and first_response(ticket, policy.automation_accounts) is None
+                and first_response(ticket, automation) is None
             ):
                 pending.append(pool.submit(jira.with_all_comments, ticket))
             else:
@@ -253,11 +212,6 @@ class SlaReportJob(Job[WeekData]):
     def __init__(self) -> None:
         self.report: WeeklySlaReport | None = None
 
-    def _config(self, ctx: RunContext) -> SlaReportConfig:
-        config = ctx.job_config
-        assert isinstance(config, SlaReportConfig)
-        return config
-
     def fetch(self, ctx: RunContext) -> WeekData:
         # The chart library takes about a second to import: load it while the searches wait on
         # the network instead of after them (the import lock makes plan() wait if it is early).
@@ -265,13 +219,20 @@ class SlaReportJob(Job[WeekData]):
         # still importing C extensions at exit aborts the process.
         threading.Thread(target=_load_chart_library, name="chart-import").start()
         week = report_week(ctx.now, ctx.calendar)
-        policy = policy_of(ctx.settings, self._config(ctx))
-        return WeekData(week, read_week(ctx.jira, ctx.settings, week, policy, ctx.calendar))
+        config = config_of(ctx, SlaReportConfig)
+        automation = automation_accounts(ctx.settings, config)
+        tickets = read_week(ctx.jira, week, config, ctx.desk, ctx.calendar, automation)
+        return WeekData(week, tickets)
 
     def evaluate(self, data: WeekData, ctx: RunContext) -> Evaluation:
-        policy = policy_of(ctx.settings, self._config(ctx))
+        config = config_of(ctx, SlaReportConfig)
         evaluation, self.report = evaluate_report(
-            data.tickets, data.week, policy, ctx.calendar, browse_base(ctx.settings, ctx.env)
+            data.tickets,
+            data.week,
+            config,
+            ctx.desk,
+            ctx.calendar,
+            automation_accounts(ctx.settings, config),
         )
         return evaluation
 
@@ -316,7 +277,7 @@ def write_offline_report(
     1 Jira failed, 2 bad week, config or credentials.
     """
     from jobs.adapters.http import AdapterError, CallCounter, CredentialError, RetryBudget
-    from jobs.context import REQUIRED_ENV, desk_calendar
+    from jobs.context import REQUIRED_ENV, desk_calendar, desk_of
     from jobs.render.sla_report import terminal_summary
 
     try:
@@ -333,19 +294,18 @@ def write_offline_report(
         return EXIT_USAGE
     config = settings.jobs[JOB_NAME]
     assert isinstance(config, SlaReportConfig)
-    policy = policy_of(settings, config)
+    desk = desk_of(settings, env)
+    automation = automation_accounts(settings, config)
     # Holidays of the years the trend and the week touch: the same whatever today is.
-    first = iso_week.weeks_before(policy.trend_weeks - 1)
+    first = iso_week.weeks_before(config.trend_weeks - 1)
     calendar = desk_calendar(settings, range(first.year - 1, iso_week.year + 2))
     from jobs.adapters.jira import JiraAdapter
 
     budget = RetryBudget(total_seconds=settings.run.retry_budget.wall.total_seconds())
     try:
         jira = JiraAdapter.from_env(env, counter=CallCounter(), budget=budget)
-        tickets = read_week(jira, settings, iso_week, policy, calendar)
-        evaluation, report = evaluate_report(
-            tickets, iso_week, policy, calendar, browse_base(settings, env)
-        )
+        tickets = read_week(jira, iso_week, config, desk, calendar, automation)
+        evaluation, report = evaluate_report(tickets, iso_week, config, desk, calendar, automation)
     except CredentialError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -35,14 +35,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field, field_validator, model_validator
+from typing import TYPE_CHECKING, Any
 
 from jobs.adapters.http import AdapterError, PermanentError
-from jobs.config import JobConfig
-from jobs.durations import DurationField, parse_duration
-from jobs.job import Job, JobSpec, Work
+from jobs.job import Job, JobSpec, Work, config_of
 from jobs.jql import jql_quote, key_batches
 from jobs.model import (
     Action,
@@ -56,7 +52,9 @@ from jobs.model import (
     Severity,
     Ticket,
 )
-from jobs.render.first_response import (
+from jobs.render.pack import pack
+from jobs.render.slack import Block, escape
+from jobs.render.unassigned_first_response import (
     Card,
     assignee_dm,
     escalation_message,
@@ -65,12 +63,12 @@ from jobs.render.first_response import (
     single_message,
     tier_reply,
 )
-from jobs.render.pack import pack
-from jobs.render.slack import Block, escape
 from jobs.rules.desk import first_response
 from jobs.rules.unassigned_first_response import (
     JOB_NAME,
-    FirstResponsePolicy,
+    FirstResponseDetail,
+    ResolvedDetail,
+    UnassignedFirstResponseConfig,
     clearance,
     evaluate_unassigned,
 )
@@ -108,59 +106,6 @@ LOOKUP_CHUNK = 100
 """Keys per ``key in (...)`` search; one search in any ordinary run."""
 
 
-# -- configuration -----------------------------------------------------------------------------
-
-
-class UnassignedFirstResponseConfig(JobConfig):
-    schedule: str = "*/15 * * * *"
-    """SOP: agents 'check the Unassigned Queue every 15 mins'; this job does it for them."""
-    jql: str | None = None
-    """Scope; default: the service desk project's open tickets created within ``lookback``,
-    oldest first (assigned or not: assigning a ticket does not answer the customer)."""
-    lookback: DurationField = parse_duration("14d")
-    """How old a ticket may be and still be watched: older unanswered tickets are long past
-    every tier, and reading them all every 15 minutes would cost more than it tells."""
-    dm_assignee: bool = True
-    """DM the agent a ticket is assigned to when it goes overdue and when it escalates."""
-    first_response: DurationField = parse_duration("2h")
-    """SOP: 'All New and Unassigned tickets must be given a first response within 2 hours'."""
-    warn_before: DurationField = parse_duration("30m")
-    """Warn when less than this is left, so someone acts before the breach."""
-    escalate_factor: float = Field(2.0, gt=1.0, le=100.0)
-    """Escalate (mentioning ``escalate_to``) at this multiple of ``first_response``."""
-    sla_source: Literal["computed", "jira"] = "computed"
-    """computed: time since creation on the desk calendar; jira: 'Time to first response' SLA."""
-    group_threshold: int = Field(5, ge=1)
-    """More new alerts than this in one run share grouped messages (packed as full as Slack's
-    limits allow)."""
-    priority_levels: list[str] = Field(default_factory=lambda: ["Highest", "High"])
-    """Ticket priorities that mark a priority installer (with settings.priority_installers)."""
-    escalate_to: str = "lead"
-    """The people role mentioned on escalations (its slack_user, else looked up by email)."""
-    channel: str | None = None
-    """Slack channel for these alerts; default: desk.alert_channel."""
-    automation_accounts: list[str] = Field(default_factory=lambda: ["Automation for Jira"])
-    """Authors (account id, email or name) whose public comments are not a first response."""
-
-    @field_validator("first_response", "warn_before", "lookback")
-    @classmethod
-    def _wall_clock(cls, value: Any) -> Any:
-        if value.is_business:
-            raise ValueError(f"{value} is business days; use hours or minutes (e.g. 2h, 30m)")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> UnassignedFirstResponseConfig:
-        if self.first_response.wall <= timedelta(0):
-            raise ValueError("first_response must be more than 0m")
-        if self.warn_before.wall >= self.first_response.wall:
-            raise ValueError(
-                f"warn_before ({self.warn_before}) must be shorter than "
-                f"first_response ({self.first_response})"
-            )
-        return self
-
-
 SPEC = JobSpec(
     name=JOB_NAME,
     description="Alert when tickets near or miss the 2 h first response, until answered (SOP 004)",
@@ -176,20 +121,6 @@ def default_jql(project: str, config: UnassignedFirstResponseConfig, ctx: RunCon
     return (
         f"project = {jql_quote(project)} AND statusCategory != Done "
         f"AND created >= {jql_quote(since.strftime('%Y/%m/%d'))} ORDER BY created ASC"
-    )
-
-
-def policy_of(
-    config: UnassignedFirstResponseConfig, priority_installers: Sequence[str]
-) -> FirstResponsePolicy:
-    return FirstResponsePolicy(
-        first_response=config.first_response.wall,
-        warn_before=config.warn_before.wall,
-        escalate_factor=config.escalate_factor,
-        sla_source=config.sla_source,
-        priority_levels=tuple(config.priority_levels),
-        priority_installers=tuple(priority_installers),
-        automation_accounts=tuple(config.automation_accounts),
     )
 
 
@@ -236,11 +167,11 @@ class MessageView:
             cards=cards,
         )
 
-    def render(self, policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
+    def render(self, config: UnassignedFirstResponseConfig) -> tuple[str, list[Block]]:
         cards = list(self.cards.values())
         if not self.grouped and len(cards) == 1:
-            return single_message(cards[0], policy)
-        return group_message(cards, policy)
+            return single_message(cards[0], config)
+        return group_message(cards, config)
 
 
 def _message_of(record: AlertRecord | None) -> str | None:
@@ -281,26 +212,20 @@ class UnassignedFirstResponseJob(Job[QueueData]):
 
     # -- configuration helpers ---------------------------------------------------------------
     @staticmethod
-    def config(ctx: RunContext) -> UnassignedFirstResponseConfig:
-        assert isinstance(ctx.job_config, UnassignedFirstResponseConfig)
-        return ctx.job_config
+    def channel(ctx: RunContext) -> str:
+        return config_of(ctx, UnassignedFirstResponseConfig).channel or ctx.alert_channel
 
-    def policy(self, ctx: RunContext) -> FirstResponsePolicy:
-        return policy_of(self.config(ctx), ctx.settings.priority_installers)
-
-    def channel(self, ctx: RunContext) -> str:
-        return self.config(ctx).channel or ctx.alert_channel
-
-    def jql(self, ctx: RunContext) -> str:
-        cfg = self.config(ctx)
-        return cfg.jql or default_jql(ctx.settings.desk.service_desk_project, cfg, ctx)
+    @staticmethod
+    def jql(ctx: RunContext) -> str:
+        config = config_of(ctx, UnassignedFirstResponseConfig)
+        return config.jql or default_jql(ctx.desk.service_desk_project, config, ctx)
 
     # -- fetch / evaluate ----------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> QueueData:
-        cfg = self.config(ctx)
-        fields = FIELDS + ((SLA_FIELD,) if cfg.sla_source == "jira" else ())
+        config = config_of(ctx, UnassignedFirstResponseConfig)
+        fields = FIELDS + ((SLA_FIELD,) if config.sla_source == "jira" else ())
         tickets = []
-        ignore = tuple(cfg.automation_accounts)
+        ignore = tuple(config.automation_accounts)
         for ticket in ctx.jira.search(self.jql(ctx), list(fields), page_size=100):
             # The search truncates long comment lists; read the rest only where an agent reply
             # among them would change the answer (no agent reply in what we have).
@@ -328,15 +253,17 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         return found
 
     def evaluate(self, data: QueueData, ctx: RunContext) -> Evaluation:
-        evaluation = evaluate_unassigned(data.tickets, ctx.now, self.policy(ctx), ctx.calendar)
+        config = config_of(ctx, UnassignedFirstResponseConfig)
+        evaluation = evaluate_unassigned(data.tickets, ctx.now, config, ctx.desk, ctx.calendar)
         findings = [
             replace(f, url=f.url or ctx.browse_url(f.item), alert=ALERT, reopens=True)
             for f in evaluation.findings
         ]
         sources: dict[str, int] = {}
         for f in findings:
-            sources[str(f.facts["source"])] = sources.get(str(f.facts["source"]), 0) + 1
-        ctx.notes["sla_source"] = {"configured": self.config(ctx).sla_source, "decided": sources}
+            source = f.detail_as(FirstResponseDetail).source
+            sources[source] = sources.get(source, 0) + 1
+        ctx.notes["sla_source"] = {"configured": config.sla_source, "decided": sources}
         return Evaluation(findings, evaluation.problems, evaluation.examined)
 
     # -- plan ----------------------------------------------------------------------------------
@@ -344,7 +271,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         """New roots for new episodes; per message with a change, the thread replies for the
         tiers reached (they notify) and one edit in place; one escalation message; the DMs to
         assignees; after quiet hours, the pings that were held."""
-        policy = self.policy(ctx)
+        config = config_of(ctx, UnassignedFirstResponseConfig)
         records = work.records
         quiet = ctx.quiet
         holding = quiet and ctx.settings.notify.outside_hours == "hold"
@@ -366,14 +293,14 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 rising.setdefault(message, []).append(finding)
         if holding:
             new, rising = [], {}  # nothing is announced until the hours start
-        resolved = self._resolved(work, ctx, policy)
+        resolved = self._resolved(work, ctx, config)
         changed = self._changed_cards(work)
 
-        self._new_roots(ctx, policy, new, plan, quiet)
+        self._new_roots(ctx, config, new, plan, quiet)
         for message_id in sorted(set(rising) | set(resolved) | set(changed)):
             self._changes(
                 ctx,
-                policy,
+                config,
                 work,
                 message_id,
                 rising.get(message_id, []),
@@ -382,20 +309,19 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 quiet,
             )
         if not quiet:
-            plan.actions += self._dms(ctx, policy, work)
+            plan.actions += self._dms(ctx, config, work)
             escalated = plan.escalated + _lead_owed(work, plan.escalated)
-            held = self._held_pings(ctx, policy, work, escalated)
+            held = self._held_pings(ctx, config, work, escalated)
             if held:
                 plan.actions.append(held)  # the run's escalations ride in it: one lead ping
             elif escalated:
-                plan.actions.append(self._escalation(ctx, policy, escalated))
+                plan.actions.append(self._escalation(ctx, config, escalated))
         return plan.actions
 
     def _resolved(
-        self, work: Work[QueueData], ctx: RunContext, policy: FirstResponsePolicy
+        self, work: Work[QueueData], ctx: RunContext, config: UnassignedFirstResponseConfig
     ) -> dict[str, list[tuple[AlertRecord, str]]]:
         """Open tickets no finding covers: answered, closed or gone. By message."""
-        project = ctx.settings.desk.service_desk_project
         now_as = {t.key: t for t in work.data.tickets} | dict(work.data.gone)
         resolved: dict[str, list[tuple[AlertRecord, str]]] = {}
         for record in work.resolving:
@@ -406,7 +332,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 text = f"snoozed: {snoozed}"
             else:
                 ticket = now_as.get(record.key.item)
-                text = clearance(ticket, ctx.now, policy, ctx.calendar, project).text
+                text = clearance(ticket, ctx.now, config, ctx.desk, ctx.calendar).text
             resolved.setdefault(_message_of(record) or "", []).append((record, text))
         return resolved
 
@@ -426,7 +352,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
     def _new_roots(
         self,
         ctx: RunContext,
-        policy: FirstResponsePolicy,
+        config: UnassignedFirstResponseConfig,
         findings: list[Finding],
         plan: Plan,
         quiet: bool,
@@ -440,7 +366,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         if not ordered:
             return
         cards = [Card.of(f) for f in ordered]
-        grouped = len(ordered) > self.config(ctx).group_threshold
+        grouped = len(ordered) > config.group_threshold
         if grouped:
             probe = [f"• {c.line()}" for c in cards]
             parts = pack(probe, other_blocks=4, cap=ctx.settings.run.max_alerts_per_message)
@@ -450,9 +376,9 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             chunk = [ordered[n] for n in part]
             chunk_cards = [cards[n] for n in part]
             if grouped:
-                text, blocks = group_message(chunk_cards, policy)
+                text, blocks = group_message(chunk_cards, config)
             else:
-                text, blocks = single_message(chunk_cards[0], policy)
+                text, blocks = single_message(chunk_cards[0], config)
             message_id = uuid.uuid4().hex[:16]
             changes = [
                 RecordChange(
@@ -486,7 +412,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
     def _changes(
         self,
         ctx: RunContext,
-        policy: FirstResponsePolicy,
+        config: UnassignedFirstResponseConfig,
         work: Work[QueueData],
         message_id: str,
         rising: list[Finding],
@@ -502,7 +428,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             # The message's record is gone (a ledger restored from an older copy): nothing to
             # edit. A tier reached is announced in a message of its own; a resolved line's
             # record is closed by the pipeline.
-            self._new_roots(ctx, policy, rising, plan, quiet)
+            self._new_roots(ctx, config, rising, plan, quiet)
             return
         view = MessageView.load(record, records)
         current = {f.item: f for f in work.active}
@@ -530,7 +456,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             plan.held += [f for f in rising if f.severity in PINGED_TIERS]
         if not any(c.is_open for c in cards.values()):
             changes.append(RecordChange(record.key, close=True))
-        text, blocks = replace(view, cards=cards).render(policy)
+        text, blocks = replace(view, cards=cards).render(config)
         update = Action(
             kind=ActionKind.SLACK_UPDATE,
             target=view.channel,
@@ -582,9 +508,9 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         )
 
     def _escalation(
-        self, ctx: RunContext, policy: FirstResponsePolicy, findings: list[Finding]
+        self, ctx: RunContext, config: UnassignedFirstResponseConfig, findings: list[Finding]
     ) -> Action:
-        text, blocks = escalation_message([Card.of(f) for f in findings], policy, self.lead(ctx))
+        text, blocks = escalation_message([Card.of(f) for f in findings], config, self.lead(ctx))
         return Action(
             kind=ActionKind.SLACK_POST,
             target=self.channel(ctx),
@@ -595,31 +521,31 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         )
 
     def _dms(
-        self, ctx: RunContext, policy: FirstResponsePolicy, work: Work[QueueData]
+        self, ctx: RunContext, config: UnassignedFirstResponseConfig, work: Work[QueueData]
     ) -> list[Action]:
         """One DM per assignee listing their tickets that reached a tier since the last DM."""
-        if not self.config(ctx).dm_assignee:
+        if not config.dm_assignee:
             return []
-        owed: dict[str, list[Finding]] = {}
+        owed: dict[str, list[tuple[Finding, str]]] = {}
         for finding in work.active:
-            email = finding.facts.get("assignee_email")
-            account = str(finding.facts.get("assignee_account_id") or email or "")
-            if finding.severity not in PINGED_TIERS or not email:
+            contact = _assignee_contact(finding)
+            if finding.severity not in PINGED_TIERS or contact is None:
                 continue
+            email, account = contact
             record = work.records.get(finding.record_key)
             if record is None or not record.is_open and finding not in work.fresh:
                 continue
             sent = dict((record.store.get("dms") if record else None) or {})
             if sent.get(str(finding.severity)) != account:
-                owed.setdefault(str(email), []).append(finding)
+                owed.setdefault(email, []).append((finding, account))
         actions = []
-        for email, findings in sorted(owed.items()):
-            text, blocks = assignee_dm([Card.of(f) for f in findings], policy)
+        for email, owed_findings in sorted(owed.items()):
+            findings = [f for f, _ in owed_findings]
+            text, blocks = assignee_dm([Card.of(f) for f in findings], config)
             changes = []
-            for f in findings:
+            for f, account in owed_findings:
                 record = work.records.get(f.record_key)
                 sent = dict((record.store.get("dms") if record else None) or {})
-                account = str(f.facts.get("assignee_account_id") or email)
                 changes.append(
                     RecordChange(f.record_key, store={"dms": sent | {str(f.severity): account}})
                 )
@@ -639,7 +565,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
     def _held_pings(
         self,
         ctx: RunContext,
-        policy: FirstResponsePolicy,
+        config: UnassignedFirstResponseConfig,
         work: Work[QueueData],
         escalated: list[Finding],
     ) -> Action | None:
@@ -664,7 +590,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             who = self._assignee_mention(ctx, finding) or self._on_duty(ctx)
             if who and who not in mentions:
                 mentions.append(who)
-        text, blocks = held_summary([Card.of(f) for f in told], policy, mentions)
+        text, blocks = held_summary([Card.of(f) for f in told], config, mentions)
         return Action(
             kind=ActionKind.SLACK_POST,
             target=self.channel(ctx),
@@ -680,7 +606,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
     # -- who is mentioned ------------------------------------------------------------------
     def lead(self, ctx: RunContext) -> str:
         """``<@U...>`` for the escalation contact, a group mention verbatim, else their name."""
-        role = self.config(ctx).escalate_to
+        role = config_of(ctx, UnassignedFirstResponseConfig).escalate_to
         if role not in self._mentions:
             self._mentions[role] = _mention_of(ctx, role)
         return self._mentions[role]
@@ -689,9 +615,10 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         return _slack_mention(ctx.settings.notify.on_duty or "")
 
     def _assignee_mention(self, ctx: RunContext, finding: Finding) -> str:
-        email = str(finding.facts.get("assignee_email") or "")
-        if not email:
+        contact = _assignee_contact(finding)
+        if contact is None:
             return ""
+        email = contact[0]
         key = f"email:{email.casefold()}"
         if key not in self._mentions:
             try:
@@ -701,6 +628,15 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 user = None
             self._mentions[key] = f"<@{user}>" if user else ""
         return self._mentions[key]
+
+
+def _assignee_contact(finding: Finding) -> tuple[str, str] | None:
+    """(email, account) of the ticket's assignee, whom mentions and DMs reach by email (the
+    account: their Jira account id, else the email); None when nobody with an email has it."""
+    assignee = finding.detail_as(FirstResponseDetail).assignee
+    if assignee is None or not assignee.email:
+        return None
+    return assignee.email, assignee.account_id or assignee.email
 
 
 def _owed(finding: Finding, quiet: bool) -> dict[str, Any]:
@@ -738,10 +674,7 @@ def _resolved_finding(record: AlertRecord, card: Card, text: str) -> Finding:
         item=record.key.item,
         severity=Severity.INFO,
         summary=text,
-        facts={
-            "alerted_tier": str(record.tier) if record.tier else None,
-            "first_alerted_at": record.first_sent_at.isoformat() if record.first_sent_at else None,
-        },
+        detail=ResolvedDetail(alerted_tier=record.tier, first_alerted_at=record.first_sent_at),
         url=card.url,
         priority=card.priority,
         alert=ALERT,

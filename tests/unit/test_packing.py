@@ -14,10 +14,13 @@ import pytest
 
 from jobs.model import Finding, Severity
 from jobs.render.alerts import grouped_alerts
-from jobs.render.first_response import Card, group_message
 from jobs.render.pack import MAX_FALLBACK_TEXT, SECTION_LIMIT, pack
 from jobs.render.slack import MAX_BLOCKS, MAX_SECTION_TEXT
-from jobs.rules.unassigned_first_response import FirstResponsePolicy
+from jobs.render.unassigned_first_response import Card, group_message
+from jobs.rules.unassigned_first_response import (
+    FirstResponseDetail,
+    UnassignedFirstResponseConfig,
+)
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -29,8 +32,36 @@ def finding(n: int) -> Finding:
         f"SS-{1000 + n}",
         Severity.BREACH,
         "no first response after 2 h 25 m (target 2 h)",
-        facts={"ticket_summary": f"Installer portal rejects application number {n:05d}"},
+        detail=breach(f"Installer portal rejects application number {n:05d}"),
         url=f"https://desk.example.test/browse/SS-{1000 + n}",
+    )
+
+
+def breach(summary: str) -> FirstResponseDetail:
+    """A ticket 2 h 25 m without a first response, nothing else known about it."""
+    waited = timedelta(hours=2, minutes=25)
+    return FirstResponseDetail(
+        tier=Severity.BREACH,
+        source="computed",
+        created=NOW - waited,
+        now=NOW,
+        elapsed=waited,
+        remaining=timedelta(hours=2) - waited,
+        target=timedelta(hours=2),
+        warn_before=timedelta(minutes=30),
+        escalate_factor=2.0,
+        due_at=NOW - waited + timedelta(hours=2),
+        ticket_summary=summary,
+        status="",
+        priority_name=None,
+        organization=None,
+        priority_installer=False,
+        priority_reasons=(),
+        labels=(),
+        assignee=None,
+        source_note="",
+        sla_breached=None,
+        sla_paused=None,
     )
 
 
@@ -77,9 +108,9 @@ def test_first_response_cards_pack_to_the_floor(count: int) -> None:
     lines = [f"• {c.line()}" for c in cards]
     parts = pack(lines, other_blocks=3)
     assert len(parts) == floor_of(lines, other_blocks=3)
-    policy = FirstResponsePolicy(first_response=timedelta(hours=2))
+    config = UnassignedFirstResponseConfig(first_response=timedelta(hours=2))
     for part in parts:
-        text, blocks = group_message([cards[i] for i in part], policy)
+        text, blocks = group_message([cards[i] for i in part], config)
         assert_within_slacks_limits(blocks, text)
 
 

@@ -17,7 +17,8 @@ from jobs.render.sla_report import (
     tickets_csv,
 )
 from jobs.render.slack import MAX_BLOCKS, MAX_FIELDS, MAX_SECTION_TEXT
-from jobs.rules.sla_report import IsoWeek, SlaReportPolicy, evaluate_report
+from jobs.rules.desk import Desk, PriorityInstallers
+from jobs.rules.sla_report import IsoWeek, SlaReportConfig, evaluate_report
 from jobs.scheduled.sla_report import report_actions
 
 NY = ZoneInfo("America/New_York")
@@ -27,8 +28,10 @@ START = datetime(2026, 11, 16, 0, 0, tzinfo=NY)
 END = datetime(2026, 11, 23, 0, 0, tzinfo=NY)
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
-POLICY = SlaReportPolicy(priority_installers=("Sunrise Solar Co",))
+CONFIG = SlaReportConfig(automation_accounts=[])
 BROWSE = "https://everbright.atlassian.net"
+UNLINKED = Desk(priority_installers=PriorityInstallers(("Sunrise Solar Co",)))
+DESK = replace(UNLINKED, browse_url=BROWSE)
 AGENT = Person("acc-maya", "Maya Patel")
 CUSTOMER = Person("qm:pat", "Pat Customer")
 
@@ -64,7 +67,7 @@ def the_week(extra=(), reverse=False):
     ]
     if reverse:  # the search's order must not matter
         tickets.reverse()
-    evaluation, report = evaluate_report(tickets, WEEK, POLICY, CAL, BROWSE)
+    evaluation, report = evaluate_report(tickets, WEEK, CONFIG, DESK, CAL)
     return evaluation, report
 
 
@@ -149,11 +152,11 @@ def test_the_chart_is_a_png_for_the_summarys_thread_and_the_same_bytes_every_tim
 
 
 def test_the_chart_draws_an_empty_week_and_a_business_hours_week():
-    _, empty = evaluate_report([], WEEK, POLICY, CAL)
+    _, empty = evaluate_report([], WEEK, CONFIG, UNLINKED, CAL)
     assert chart_file(empty).content.startswith(b"\x89PNG")
     business = BusinessCalendar.business(NY, {d: (time(9), time(17)) for d in range(5)})
     _, report = evaluate_report(
-        [ticket("SS-1", START + 2 * H, 20 * 24 * H)], WEEK, POLICY, business
+        [ticket("SS-1", START + 2 * H, 20 * 24 * H)], WEEK, CONFIG, UNLINKED, business
     )
     assert chart_file(report).content.startswith(b"\x89PNG")
 

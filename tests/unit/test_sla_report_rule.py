@@ -25,11 +25,11 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
-from jobs.rules.desk import first_response
+from jobs.rules.desk import Desk, PriorityInstallers, first_response
 from jobs.rules.sla_report import (
     MAX_JQL_KEYS,
     IsoWeek,
-    SlaReportPolicy,
+    SlaReportConfig,
     build_report,
     evaluate_report,
     percentile_text,
@@ -41,11 +41,20 @@ CAL = BusinessCalendar.twenty_four_seven(NY)
 WEEK = IsoWeek(2026, 47)  # Mon 2026-11-16 .. Sun 2026-11-22, New York
 START = datetime(2026, 11, 16, 0, 0, tzinfo=NY)
 END = datetime(2026, 11, 23, 0, 0, tzinfo=NY)
-POLICY = SlaReportPolicy(
-    automation_accounts=("automation@everbright-support.example",),
-    priority_installers=("Sunrise Solar Co", "Bright Path Energy LLC"),
-)
+
+
+def configured(**changes: object) -> SlaReportConfig:
+    return SlaReportConfig.model_validate(
+        {"automation_accounts": ["automation@everbright-support.example"], **changes}
+    )
+
+
+CONFIG = configured()
 BROWSE = "https://everbright.atlassian.net"
+UNLINKED = Desk(
+    priority_installers=PriorityInstallers(("Sunrise Solar Co", "Bright Path Energy LLC"))
+)
+DESK = replace(UNLINKED, browse_url=BROWSE)
 
 CUSTOMER = Person("qm:pat", "Pat Customer", "pat@sunrise.example")
 AGENT = Person("acc-maya", "Maya Patel", "maya.patel@everbright-support.example")
@@ -81,8 +90,8 @@ def ticket(key: str, created: datetime, *comments: Comment, **overrides) -> Tick
     return replace(base, **overrides)
 
 
-def report(tickets, policy=POLICY, calendar=CAL, week=WEEK):
-    return build_report(tickets, week, policy, calendar, BROWSE)
+def report(tickets, config=CONFIG, calendar=CAL, week=WEEK):
+    return build_report(tickets, week, config, DESK, calendar)
 
 
 def outcome_of(t: Ticket, **kw) -> tuple[str, timedelta | None]:
@@ -167,7 +176,7 @@ def test_it_uses_the_desks_one_first_response_definition():
         comment(created + 4 * M, None, n=4),
         comment(created + 3 * H, AGENT, n=5),
     )
-    assert first_response(t, POLICY.automation_accounts).id == "5"
+    assert first_response(t, CONFIG.automation_accounts).id == "5"
     built, _ = report([t])
     assert (built.rows[0].outcome, built.rows[0].response_time) == ("breached", 3 * H)
     assert built.rows[0].responder == "Maya Patel"
@@ -223,7 +232,7 @@ def _sla(completed=(), ongoing=None) -> SlaField:
     return SlaField("Time to first response", ongoing=ongoing, completed=tuple(completed))
 
 
-JIRA = replace(POLICY, sla_source="jira")
+JIRA = configured(sla_source="jira")
 
 
 def test_it_takes_jiras_completed_cycle_when_the_source_is_jira():
@@ -232,7 +241,7 @@ def test_it_takes_jiras_completed_cycle_when_the_source_is_jira():
         start=created, breached=True, elapsed=2 * H + 5 * M, stop=created + 2 * H + 5 * M
     )
     t = ticket("SS-1", created, comment(created + 5 * M), first_response_sla=_sla([cycle]))
-    built, problems = report([t], policy=JIRA)
+    built, problems = report([t], config=JIRA)
     (row,) = built.rows
     assert (row.outcome, row.response_time, row.source) == ("breached", 2 * H + 5 * M, "jira")
     assert problems == []
@@ -247,7 +256,7 @@ def test_it_reads_an_ongoing_jira_cycle_at_the_weeks_end(breach_at, expected):
     created = END - 3 * H
     ongoing = SlaCycle(start=created, breached=True, breach_time=breach_at)
     t = ticket("SS-1", created, first_response_sla=_sla(ongoing=ongoing))
-    assert outcome_of(t, policy=JIRA) == (expected, None)
+    assert outcome_of(t, config=JIRA) == (expected, None)
 
 
 def test_a_jira_cycle_completed_after_the_week_ended_was_unanswered_then():
@@ -255,7 +264,7 @@ def test_a_jira_cycle_completed_after_the_week_ended_was_unanswered_then():
     cycle = SlaCycle(
         start=created, breached=True, elapsed=8 * H, stop=END + 3 * H, breach_time=created + 2 * H
     )
-    built, _ = report([ticket("SS-1", created, first_response_sla=_sla([cycle]))], policy=JIRA)
+    built, _ = report([ticket("SS-1", created, first_response_sla=_sla([cycle]))], config=JIRA)
     (row,) = built.rows
     assert (row.outcome, row.response_time, row.waited) == ("breached", None, 5 * H)
 
@@ -264,12 +273,12 @@ def test_a_paused_jira_cycle_without_a_breach_time_is_decided_on_the_desk_calend
     created = END - 3 * H
     paused = SlaCycle(start=created, breached=False, paused=True)
     t = ticket("SS-1", created, first_response_sla=_sla(ongoing=paused))
-    assert outcome_of(t, policy=JIRA) == ("breached", None)
+    assert outcome_of(t, config=JIRA) == ("breached", None)
 
 
 def test_it_falls_back_to_comments_without_a_jira_sla_and_says_so():
     created = START + 10 * H
-    built, problems = report([ticket("SS-1", created, comment(created + H))], policy=JIRA)
+    built, problems = report([ticket("SS-1", created, comment(created + H))], config=JIRA)
     assert (built.rows[0].source, built.rows[0].outcome) == ("computed", "met")
     assert "SS-1" in problems[0].message
 
@@ -311,7 +320,7 @@ def test_it_summarizes_a_small_week():
         ticket("SS-4", mon + 4 * D + 12 * H, organizations=(), request_type=None, assignee=None),
         ticket("SS-5", END - H, assignee=None),
     ]
-    evaluation, built = evaluate_report(tickets, WEEK, POLICY, CAL, BROWSE)
+    evaluation, built = evaluate_report(tickets, WEEK, CONFIG, DESK, CAL)
     f = built.figures
     assert (f.created, f.met, f.breached, f.breached_unanswered, f.open) == (5, 2, 2, 1, 1)
     assert (f.answered, f.unanswered, f.answered_late) == (3, 2, 1)
@@ -350,7 +359,7 @@ def test_unanswered_tickets_count_in_compliance():
     empty, _ = report([])
     assert empty.figures.compliance is None
     assert (empty.figures.p50, empty.figures.p90) == (None, None)
-    evaluation, _ = evaluate_report([], WEEK, POLICY, CAL)
+    evaluation, _ = evaluate_report([], WEEK, CONFIG, UNLINKED, CAL)
     assert "n/a" in evaluation.findings[0].summary
 
 
@@ -514,7 +523,7 @@ def test_it_lists_what_was_open_and_unassigned_when_the_week_ended():
             changes=(assigned(END + 9 * H, AGENT),),
         ),
     ]
-    built, _ = report(waiting, policy=replace(POLICY, oldest_unassigned=3))
+    built, _ = report(waiting, config=configured(oldest_unassigned=3))
     assert [(t.key, t.waited) for t in built.oldest_unassigned] == [
         ("SS-27", 80 * H),
         ("SS-21", 30 * H),
@@ -543,7 +552,7 @@ def test_each_trend_week_is_frozen_at_its_own_end():
     assert built.trend[-1].figures == built.figures
     assert (built.figures.created, built.figures.breached) == (1, 1)
     assert all(w.figures.created == 0 for w in built.trend[:-2])
-    short, _ = report(tickets, policy=replace(POLICY, trend_weeks=1))
+    short, _ = report(tickets, config=configured(trend_weeks=1))
     assert [str(w.week) for w in short.trend] == ["2026-W47"]
 
 
@@ -583,14 +592,14 @@ def test_it_lists_the_worst_breaches_and_links_them_all_in_jira():
         ticket("SS-4", day, comment(day + 30 * M)),
         ticket("SS-5", day, comment(day + 2 * H + M)),
     ]
-    built, _ = report(tickets, policy=replace(POLICY, worst_breaches=2))
+    built, _ = report(tickets, config=configured(worst_breaches=2))
     assert [r.key for r in built.worst_breaches] == ["SS-3", "SS-2"]
     assert built.breached_jql == "key in (SS-3, SS-2, SS-1, SS-5) ORDER BY created ASC"
     url = built.breached_url
     assert url.startswith(f"{BROWSE}/issues/?jql=key%20in%20%28SS-3%2C%20SS-2")
     assert unquote(url.split("jql=")[1]) == built.breached_jql
     assert built.ticket_url("SS-3") == f"{BROWSE}/browse/SS-3"
-    unlinked, _ = build_report(tickets, WEEK, POLICY, CAL)
+    unlinked, _ = build_report(tickets, WEEK, CONFIG, UNLINKED, CAL)
     assert unlinked.breached_url is None
 
 
@@ -614,6 +623,6 @@ def test_it_warns_when_comments_were_truncated_before_any_agent_reply():
 
 def test_it_refuses_a_policy_without_a_goal_or_a_week_of_trend():
     with pytest.raises(ValueError):
-        SlaReportPolicy(first_response=timedelta(0))
+        SlaReportConfig(first_response=timedelta(0))
     with pytest.raises(ValueError):
-        SlaReportPolicy(trend_weeks=0)
+        SlaReportConfig(trend_weeks=0)

@@ -21,11 +21,11 @@ from jobs.model import (
     StatusCategory,
     Ticket,
 )
-from jobs.rules.desk import first_response
+from jobs.rules.desk import Desk, PriorityInstallers, first_response
 from jobs.rules.unassigned_first_response import (
     SOURCE_COMPUTED,
     SOURCE_JIRA,
-    FirstResponsePolicy,
+    UnassignedFirstResponseConfig,
     clearance,
     evaluate_unassigned,
     tier_of,
@@ -34,8 +34,16 @@ from jobs.rules.unassigned_first_response import (
 NY = ZoneInfo("America/New_York")
 ALWAYS = BusinessCalendar.twenty_four_seven(NY)
 OFFICE = BusinessCalendar.business(NY, {d: (time(9), time(17)) for d in range(5)})
-POLICY = FirstResponsePolicy(priority_installers=("Sunrise Solar Co",))
-JIRA_POLICY = replace(POLICY, sla_source="jira")
+
+
+def configured(**changes: object) -> UnassignedFirstResponseConfig:
+    """The job's settings with ``changes``; no automation accounts unless a test names some."""
+    return UnassignedFirstResponseConfig.model_validate({"automation_accounts": [], **changes})
+
+
+CONFIG = configured()
+JIRA_CONFIG = configured(sla_source="jira")
+DESK = Desk(priority_installers=PriorityInstallers(("Sunrise Solar Co",)))
 
 CREATED = datetime(2026, 11, 24, 9, 0, tzinfo=NY)  # a Tuesday
 CUSTOMER = Person("acc-customer", "Pat Homeowner", "pat@example.com")
@@ -70,8 +78,10 @@ def comment(author: Person | None, minutes: int, public: bool = True, cid: str =
     )
 
 
-def tiers(tickets: list[Ticket], now: datetime, policy=POLICY, calendar=ALWAYS) -> dict[str, str]:
-    return {f.item: f.rule for f in evaluate_unassigned(tickets, now, policy, calendar).findings}
+def tiers(tickets: list[Ticket], now: datetime, config=CONFIG, calendar=ALWAYS) -> dict[str, str]:
+    return {
+        f.item: f.rule for f in evaluate_unassigned(tickets, now, config, DESK, calendar).findings
+    }
 
 
 # -- the thresholds ------------------------------------------------------------------------------
@@ -98,17 +108,18 @@ def test_it_picks_the_tier_at_each_boundary(elapsed: timedelta, expected: str | 
 
 
 def test_it_honours_configured_thresholds() -> None:
-    policy = replace(POLICY, first_response=timedelta(hours=1), warn_before=timedelta(minutes=10))
-    policy = replace(policy, escalate_factor=3.0)
+    config = configured(
+        first_response=timedelta(hours=1), warn_before=timedelta(minutes=10), escalate_factor=3.0
+    )
 
     def at(**delta: int) -> datetime:
         return CREATED + timedelta(**delta)
 
-    assert tiers([ticket()], at(minutes=49, seconds=59), policy).get("SS-101") is None
-    assert tiers([ticket()], at(minutes=50, seconds=1), policy) == {"SS-101": "warning"}
-    assert tiers([ticket()], at(hours=1), policy) == {"SS-101": "breach"}
-    assert tiers([ticket()], at(hours=2, minutes=59), policy) == {"SS-101": "breach"}
-    assert tiers([ticket()], at(hours=3), policy) == {"SS-101": "escalation"}
+    assert tiers([ticket()], at(minutes=49, seconds=59), config).get("SS-101") is None
+    assert tiers([ticket()], at(minutes=50, seconds=1), config) == {"SS-101": "warning"}
+    assert tiers([ticket()], at(hours=1), config) == {"SS-101": "breach"}
+    assert tiers([ticket()], at(hours=2, minutes=59), config) == {"SS-101": "breach"}
+    assert tiers([ticket()], at(hours=3), config) == {"SS-101": "escalation"}
 
 
 def test_it_ignores_a_ticket_created_after_now() -> None:
@@ -125,7 +136,7 @@ def test_it_ignores_a_ticket_created_after_now() -> None:
 )
 def test_it_refuses_a_policy_that_cannot_be_ordered(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        FirstResponsePolicy(**kwargs)
+        UnassignedFirstResponseConfig(**kwargs)
 
 
 # -- the calendar --------------------------------------------------------------------------------
@@ -157,7 +168,7 @@ def test_it_stops_the_clock_over_the_weekend_with_business_hours() -> None:
     assert tiers([t], monday_warn, calendar=OFFICE) == {"SS-101": "warning"}
     monday_due = datetime(2026, 11, 23, 10, 30, tzinfo=NY)
     assert tiers([t], monday_due, calendar=OFFICE) == {"SS-101": "breach"}
-    [finding] = evaluate_unassigned([t], monday_warn, POLICY, OFFICE).findings
+    [finding] = evaluate_unassigned([t], monday_warn, CONFIG, DESK, OFFICE).findings
     assert finding.facts["due_at"] == monday_due.isoformat()
 
 
@@ -191,7 +202,7 @@ def test_it_never_steps_a_tier_down_as_time_passes(start, steps, business) -> No
     last = -1
     for step in steps:
         now = now + timedelta(seconds=step)
-        found = evaluate_unassigned([t], now, POLICY, calendar).findings
+        found = evaluate_unassigned([t], now, CONFIG, DESK, calendar).findings
         rank = found[0].severity.rank if found else -1
         assert rank >= last
         last = rank
@@ -234,7 +245,7 @@ def test_it_takes_the_tier_from_jiras_sla_when_configured(field, expected) -> No
     # The computed clock alone would say "escalation" (a day old): Jira decides.
     t = ticket(first_response_sla=field)
     now = CREATED + timedelta(days=1)
-    result = evaluate_unassigned([t], now, JIRA_POLICY, ALWAYS)
+    result = evaluate_unassigned([t], now, JIRA_CONFIG, DESK, ALWAYS)
     assert {f.item: f.rule for f in result.findings}.get("SS-101") == expected
     for f in result.findings:
         assert f.facts["source"] == SOURCE_JIRA
@@ -242,7 +253,9 @@ def test_it_takes_the_tier_from_jiras_sla_when_configured(field, expected) -> No
 
 
 def test_it_falls_back_to_the_computed_clock_without_a_jira_sla() -> None:
-    result = evaluate_unassigned([ticket()], CREATED + timedelta(hours=2), JIRA_POLICY, ALWAYS)
+    result = evaluate_unassigned(
+        [ticket()], CREATED + timedelta(hours=2), JIRA_CONFIG, DESK, ALWAYS
+    )
     [finding] = result.findings
     assert finding.rule == "breach"
     assert finding.facts["source"] == SOURCE_COMPUTED
@@ -252,7 +265,9 @@ def test_it_falls_back_to_the_computed_clock_without_a_jira_sla() -> None:
 
 def test_it_uses_the_computed_clock_by_default_even_when_jira_has_an_sla() -> None:
     t = ticket(first_response_sla=sla(timedelta(hours=1)))
-    [finding] = evaluate_unassigned([t], CREATED + timedelta(hours=2), POLICY, ALWAYS).findings
+    [finding] = evaluate_unassigned(
+        [t], CREATED + timedelta(hours=2), CONFIG, DESK, ALWAYS
+    ).findings
     assert (finding.rule, finding.facts["source"]) == ("breach", SOURCE_COMPUTED)
 
 
@@ -275,10 +290,10 @@ def test_it_uses_the_computed_clock_by_default_even_when_jira_has_an_sla() -> No
     ],
 )
 def test_it_counts_only_a_public_agent_comment_as_the_first_response(comments, answered) -> None:
-    policy = replace(POLICY, automation_accounts=("automation for jira",))
+    config = configured(automation_accounts=["automation for jira"])
     t = ticket(comments=comments, comments_total=len(comments))
-    assert (first_response(t, policy.automation_accounts) is not None) is answered
-    found = tiers([t], CREATED + timedelta(hours=3), policy)
+    assert (first_response(t, config.automation_accounts) is not None) is answered
+    found = tiers([t], CREATED + timedelta(hours=3), config)
     assert found == ({} if answered else {"SS-101": "breach"})
 
 
@@ -289,7 +304,7 @@ def test_it_counts_any_named_public_comment_when_the_ticket_has_no_reporter() ->
 
 def test_it_reports_truncated_comments_and_still_alerts() -> None:
     t = ticket(comments=(comment(CUSTOMER, 5),), comments_total=30)
-    result = evaluate_unassigned([t], CREATED + timedelta(hours=3), POLICY, ALWAYS)
+    result = evaluate_unassigned([t], CREATED + timedelta(hours=3), CONFIG, DESK, ALWAYS)
     assert [f.rule for f in result.findings] == ["breach"]
     assert "1 of 30 comments" in result.problems[0].message
 
@@ -302,7 +317,9 @@ def test_it_keeps_an_assigned_ticket_nobody_answered_and_skips_a_done_one() -> N
     answer the customer, so its line stays (naming the assignee); a closed ticket is done."""
     assigned = ticket("SS-102", assignee=AGENT)
     done = ticket("SS-103", status="Resolved", status_category=StatusCategory.DONE)
-    result = evaluate_unassigned([assigned, done], CREATED + timedelta(hours=5), POLICY, ALWAYS)
+    result = evaluate_unassigned(
+        [assigned, done], CREATED + timedelta(hours=5), CONFIG, DESK, ALWAYS
+    )
     assert [f.item for f in result.findings] == ["SS-102"]
     assert "assigned to Ana Ruiz" in result.findings[0].summary
     assert result.examined == 2
@@ -320,7 +337,7 @@ def test_it_keeps_an_assigned_ticket_nobody_answered_and_skips_a_done_one() -> N
 )
 def test_it_flags_priority_installers(changes, reasons) -> None:
     [finding] = evaluate_unassigned(
-        [ticket(**changes)], CREATED + timedelta(hours=2), POLICY, ALWAYS
+        [ticket(**changes)], CREATED + timedelta(hours=2), CONFIG, DESK, ALWAYS
     ).findings
     assert finding.priority is bool(reasons)
     assert finding.facts["priority_reasons"] == reasons
@@ -334,7 +351,7 @@ def test_it_lists_priority_installers_first_then_the_most_urgent() -> None:
         ticket("SS-112", created=now - timedelta(minutes=100), priority="High"),  # warning
         ticket("SS-113", created=now - timedelta(hours=3), organizations=("Sunrise Solar Co",)),
     ]
-    findings = evaluate_unassigned(tickets, now, POLICY, ALWAYS).findings
+    findings = evaluate_unassigned(tickets, now, CONFIG, DESK, ALWAYS).findings
     assert [f.item for f in findings] == ["SS-113", "SS-112", "SS-110", "SS-111"]
 
 
@@ -342,7 +359,9 @@ def test_it_alerts_on_a_ticket_with_missing_optional_fields() -> None:
     bare = ticket(
         summary="", reporter=None, priority=None, organizations=(), labels=(), url=None, status=""
     )
-    [finding] = evaluate_unassigned([bare], CREATED + timedelta(hours=2), POLICY, ALWAYS).findings
+    [finding] = evaluate_unassigned(
+        [bare], CREATED + timedelta(hours=2), CONFIG, DESK, ALWAYS
+    ).findings
     assert finding.rule == "breach"
     assert finding.facts["organization"] is None
     assert finding.facts["priority_name"] is None
@@ -351,7 +370,7 @@ def test_it_alerts_on_a_ticket_with_missing_optional_fields() -> None:
 
 def test_it_explains_each_finding_with_json_safe_facts() -> None:
     now = CREATED + timedelta(hours=1, minutes=45)
-    [finding] = evaluate_unassigned([ticket()], now, POLICY, ALWAYS).findings
+    [finding] = evaluate_unassigned([ticket()], now, CONFIG, DESK, ALWAYS).findings
     assert finding.severity is Severity.WARNING
     assert finding.realert is None
     assert finding.summary == "15 m left for a first response (due Tue 11:00)"
@@ -365,15 +384,15 @@ def test_it_explains_each_finding_with_json_safe_facts() -> None:
 
 def test_it_words_breach_and_escalation_with_the_age_and_target() -> None:
     at = CREATED + timedelta(hours=4, minutes=13)
-    [finding] = evaluate_unassigned([ticket()], at, POLICY, ALWAYS).findings
+    [finding] = evaluate_unassigned([ticket()], at, CONFIG, DESK, ALWAYS).findings
     assert finding.summary == ("no first response after 4 h 13 m (target 2 h), over 2x the target")
 
 
 def test_tier_of_is_none_below_the_warning_window() -> None:
     from jobs.rules.unassigned_first_response import computed_clock
 
-    clock = computed_clock(ticket(), CREATED + timedelta(hours=1), POLICY, ALWAYS)
-    assert tier_of(clock, POLICY) is None
+    clock = computed_clock(ticket(), CREATED + timedelta(hours=1), CONFIG, ALWAYS)
+    assert tier_of(clock, CONFIG) is None
 
 
 # -- resolved notices ----------------------------------------------------------------------------
@@ -417,14 +436,14 @@ NOW = CREATED + timedelta(hours=2, minutes=30)
     ],
 )
 def test_it_words_why_an_open_alert_cleared(current, reason, text) -> None:
-    cleared = clearance(current, NOW, JIRA_POLICY, ALWAYS, project="SS")
+    cleared = clearance(current, NOW, JIRA_CONFIG, DESK, ALWAYS)
     assert (cleared.reason, cleared.text) == (reason, text)
 
 
 def test_an_assignment_alone_does_not_clear_an_open_alert() -> None:
     """The customer is still waiting: assigned, unanswered, open is no clearance."""
     current = ticket(assignee=AGENT, updated=CREATED + timedelta(hours=2, minutes=13))
-    assert clearance(current, NOW, JIRA_POLICY, ALWAYS, project="SS").reason == "unknown"
+    assert clearance(current, NOW, JIRA_CONFIG, DESK, ALWAYS).reason == "unknown"
 
 
 def test_it_measures_the_clearance_in_working_time_on_business_hours() -> None:
@@ -432,4 +451,7 @@ def test_it_measures_the_clearance_in_working_time_on_business_hours() -> None:
     monday = datetime(2026, 11, 23, 10, 15, tzinfo=NY)
     reply = replace(comment(AGENT, 0), created=monday)
     current = ticket(created=friday, assignee=AGENT, comments=(reply,), comments_total=1)
-    assert clearance(current, monday, POLICY, OFFICE).text == "answered by Ana Ruiz after 2 h 15 m"
+    assert (
+        clearance(current, monday, CONFIG, DESK, OFFICE).text
+        == "answered by Ana Ruiz after 2 h 15 m"
+    )

@@ -19,7 +19,11 @@ from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, section_blocks
 from jobs.render.pack import fallback
 from jobs.render.slack import Block, context, escape, header, link, section, truncate
 from jobs.render.words import human_duration, plural
-from jobs.rules.unassigned_first_response import FirstResponsePolicy
+from jobs.rules.unassigned_first_response import (
+    FirstResponseDetail,
+    UnassignedFirstResponseConfig,
+    name_of,
+)
 
 SUMMARY_CHARS = 150
 RESOLVED_ICON = ":white_check_mark:"
@@ -59,18 +63,18 @@ class Card:
 
     @classmethod
     def of(cls, finding: Finding) -> Card:
-        facts = finding.facts
+        detail = finding.detail_as(FirstResponseDetail)
         return cls(
             key=finding.item,
             url=finding.url,
-            summary=str(facts.get("ticket_summary") or ""),
-            organization=facts.get("organization"),
+            summary=detail.ticket_summary,
+            organization=detail.organization,
             priority=finding.priority,
-            priority_name=facts.get("priority_name"),
+            priority_name=detail.priority_name,
             tier=str(finding.severity),
             status=finding.summary,
-            source=str(facts.get("source") or "computed"),
-            assignee=facts.get("assignee"),
+            source=detail.source,
+            assignee=name_of(detail.assignee) if detail.assignee is not None else None,
         )
 
     @classmethod
@@ -146,10 +150,10 @@ def order(cards: Sequence[Card]) -> list[Card]:
     return sorted(cards, key=key)
 
 
-def counts(cards: Sequence[Card], policy: FirstResponsePolicy) -> str:
+def counts(cards: Sequence[Card], config: UnassignedFirstResponseConfig) -> str:
     """'1 escalated · 2 overdue · 3 due within 30 m' for the open cards."""
     tiers = Counter(c.severity for c in cards if c.is_open and c.severity)
-    warn = human_duration(policy.warn_before)
+    warn = human_duration(config.warn_before.wall)
     return " · ".join(
         TIER_COUNT[tier].format(n=tiers[tier], warn=warn)
         for tier in (Severity.ESCALATION, Severity.BREACH, Severity.WARNING)
@@ -157,11 +161,11 @@ def counts(cards: Sequence[Card], policy: FirstResponsePolicy) -> str:
     )
 
 
-def legend(cards: Sequence[Card], policy: FirstResponsePolicy) -> str:
+def legend(cards: Sequence[Card], config: UnassignedFirstResponseConfig) -> str:
     """What the icons in these cards mean, the target, and which clock decided."""
     shown = {c.severity for c in cards if c.is_open and c.severity}
     parts = [
-        LEGEND[tier].format(factor=f"{policy.escalate_factor:g}")
+        LEGEND[tier].format(factor=f"{config.escalate_factor:g}")
         for tier in (Severity.WARNING, Severity.BREACH, Severity.ESCALATION)
         if tier in shown
     ]
@@ -171,11 +175,11 @@ def legend(cards: Sequence[Card], policy: FirstResponsePolicy) -> str:
         parts.append(f"{RESOLVED_ICON} answered or closed")
     sources = sorted({c.source for c in cards}) or ["computed"]
     clock = " and ".join("Jira's SLA" if s == "jira" else "the desk calendar" for s in sources)
-    target = f"Target: a public reply within {human_duration(policy.first_response)} ({clock})"
+    target = f"Target: a public reply within {human_duration(config.first_response.wall)} ({clock})"
     return " · ".join([*parts, target])
 
 
-def single_message(card: Card, policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
+def single_message(card: Card, config: UnassignedFirstResponseConfig) -> tuple[str, list[Block]]:
     """One ticket's root message, in its current state (a tier, or resolved)."""
     if card.resolved is not None:
         was = f" (was: {TIER_TITLE[card.severity].lower()})" if card.severity else ""
@@ -196,14 +200,16 @@ def single_message(card: Card, policy: FirstResponsePolicy) -> tuple[str, list[B
     details.append(escape(card.resolved if card.resolved is not None else card.status))
     blocks.append(context(details))
     notes = [TO_DO] if card.is_open else []
-    blocks.append(context([*notes, legend([card], policy)]))
+    blocks.append(context([*notes, legend([card], config)]))
     state = card.resolved if card.resolved is not None else card.status
     summary = escape(truncate(card.summary, 500))
     text = f"{card.icon()} {title}: {escape(card.key)} {summary} ({escape(state)})"
     return fallback(text, []), blocks
 
 
-def group_message(cards: Sequence[Card], policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
+def group_message(
+    cards: Sequence[Card], config: UnassignedFirstResponseConfig
+) -> tuple[str, list[Block]]:
     """Many tickets in one message: open ones first (priority installers, then most urgent)."""
     ordered = order(cards)
     open_cards = [c for c in ordered if c.is_open]
@@ -216,12 +222,12 @@ def group_message(cards: Sequence[Card], policy: FirstResponsePolicy) -> tuple[s
         title = f"All {len(cards)} tickets have been answered or closed"
     lines = [f"• {c.line()}" for c in ordered]
     blocks: list[Block] = [header(title)]
-    tally = counts(ordered, policy)
+    tally = counts(ordered, config)
     if tally:
         blocks.append(section(f"*{tally}*"))
     blocks.extend(section_blocks(lines))
     notes = [TO_DO] if open_cards else []
-    blocks.append(context([*notes, legend(ordered, policy)]))
+    blocks.append(context([*notes, legend(ordered, config)]))
     summary = f"{title}: {tally}" if tally else title
     return fallback(escape(summary), [c.plain() for c in ordered]), blocks
 
@@ -243,12 +249,12 @@ def tier_reply(
 
 
 def escalation_message(
-    cards: Sequence[Card], policy: FirstResponsePolicy, lead: str
+    cards: Sequence[Card], config: UnassignedFirstResponseConfig, lead: str
 ) -> tuple[str, list[Block]]:
     """The run's one escalation: every ticket that went past the escalation point, one ping."""
     ordered = order(cards)
-    factor = f"{policy.escalate_factor:g}"
-    target = human_duration(policy.first_response)
+    factor = f"{config.escalate_factor:g}"
+    target = human_duration(config.first_response.wall)
     title = (
         f":fire: *{plural(len(ordered), 'ticket')} without a first response after "
         f"{factor}× the {target} target* {lead}".rstrip()
@@ -263,10 +269,12 @@ def escalation_message(
     return fallback(summary, [c.plain() for c in ordered]), blocks
 
 
-def assignee_dm(cards: Sequence[Card], policy: FirstResponsePolicy) -> tuple[str, list[Block]]:
+def assignee_dm(
+    cards: Sequence[Card], config: UnassignedFirstResponseConfig
+) -> tuple[str, list[Block]]:
     """A DM to the agent a ticket is assigned to, when it reaches a tier nobody replied by."""
     ordered = order(cards)
-    target = human_duration(policy.first_response)
+    target = human_duration(config.first_response.wall)
     title = (
         f"{plural(len(ordered), 'ticket')} assigned to you "
         f"{'is' if len(ordered) == 1 else 'are'} still waiting for a first reply "
@@ -282,18 +290,18 @@ def assignee_dm(cards: Sequence[Card], policy: FirstResponsePolicy) -> tuple[str
 
 
 def held_summary(
-    cards: Sequence[Card], policy: FirstResponsePolicy, mentions: Sequence[str]
+    cards: Sequence[Card], config: UnassignedFirstResponseConfig, mentions: Sequence[str]
 ) -> tuple[str, list[Block]]:
     """After quiet hours: what went overdue meanwhile, with the pings that were held."""
     ordered = order(cards)
-    tally = counts(ordered, policy)
+    tally = counts(ordered, config)
     who = " ".join(mentions)
     title = f":sunrise: While nobody was pinged: {tally or plural(len(ordered), 'ticket')}"
     lines = [f"• {c.line()}" for c in ordered]
     blocks = [
         section(f"*{title}* {who}".rstrip()),
         *section_blocks(lines),
-        context([TO_DO, legend(ordered, policy)]),
+        context([TO_DO, legend(ordered, config)]),
     ]
     return fallback(f"{title} {who}".rstrip(), [c.plain() for c in ordered]), blocks
 
