@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -239,11 +240,27 @@ def test_it_uploads_to_a_channel_name_under_a_message_that_names_the_file(
     assert with_file.files == list(slack_emulator.files)
 
 
-def test_it_reports_blocks_slack_rejects_as_permanent(slack: SlackAdapter) -> None:
-    too_many = [render.divider()] * 51
+def test_more_blocks_than_slack_takes_are_cut_to_fifty_saying_so(
+    slack: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    too_many = [render.section(f"line {n}") for n in range(60)]
+
+    slack.post(ALERTS, "x", too_many)
+
+    [message] = slack_emulator.messages_in(ALERTS)
+    assert message.blocks is not None and len(message.blocks) == 50
+    assert message.blocks[:49] == too_many[:49]
+    assert "11 more blocks cut" in json.dumps(message.blocks[-1])
+
+
+def test_a_message_refused_even_as_text_is_reported_as_permanent(
+    slack: SlackAdapter, slack_emulator: SlackEmulator
+) -> None:
+    slack_emulator.fail_next("chat.postMessage", "invalid_blocks", times=2)
 
     with pytest.raises(PermanentError, match="invalid_blocks"):
-        slack.post(ALERTS, "x", too_many)
+        slack.post(ALERTS, "x", _blocks())
+    assert len(slack_emulator.calls_to(r"/api/chat\.postMessage$")) == 2  # as sent, as text
 
 
 def test_chunked_blocks_built_by_the_helpers_are_accepted(
