@@ -11,27 +11,26 @@ import pytest
 from jobs.calendar import BusinessCalendar
 from jobs.durations import parse_duration
 from jobs.model import Comment, IssueLink, Person, StatusCategory, Ticket
-from jobs.rules.onboard_testing import (
+from jobs.rules.desk import Desk, has_reference, reference
+from jobs.rules.doc_test_followup import (
     RULE_CLOSE_FULFILLED,
     RULE_CUSTOMER_REPLIED,
     RULE_PUBLISH,
-    RULE_RESET,
     RULE_SECOND_EMAIL,
     RULE_SILENT_FULFILLED,
     STEP_FIRST_EMAIL,
     STEP_PUBLISH,
-    STEP_RESET,
     STEP_SECOND_EMAIL,
-    FollowupPolicy,
-    ResetPolicy,
-    customer_name,
+    DocTestFollowupConfig,
     evaluate_followup,
-    evaluate_reset,
-    has_marker,
-    iso_week,
-    marker,
-    outstanding_tasks,
 )
+from jobs.rules.onboard_reset_reminder import (
+    RULE_RESET,
+    STEP_RESET,
+    OnboardResetReminderConfig,
+    evaluate_reset,
+)
+from jobs.rules.onboard_testing import customer_name, iso_week, outstanding_tasks
 
 NEW_YORK = ZoneInfo("America/New_York")
 ROUND_THE_CLOCK = BusinessCalendar.twenty_four_seven(NEW_YORK)
@@ -41,10 +40,12 @@ AGENT = Person("acc-agent", "Maya Patel", "maya.patel@everbright-support.example
 CUSTOMER = Person("qm:dana", "Dana Whitfield", "dana@sunrise-solar.example")
 FIRST_EMAIL_TEXT = "Good news: your document is ready to test on Onboard."
 SECOND_EMAIL_TEXT = "Just checking in: your document is still waiting for your review on Onboard."
-POLICY = FollowupPolicy(
-    first_email_texts=("ready to test on Onboard",),
-    second_email_texts=("is still waiting for your review on Onboard",),
+CONFIG = DocTestFollowupConfig(
+    first_email_texts=["ready to test on Onboard"],
+    second_email_texts=["is still waiting for your review on Onboard"],
 )
+RESET = OnboardResetReminderConfig()
+DESK = Desk()
 
 
 def ny(*parts: int) -> datetime:
@@ -123,13 +124,14 @@ def cs_ticket(
 
 
 def followup(
-    ss: Ticket, now: datetime, *, cs: tuple[Ticket, ...] | None = None, policy=POLICY, cal=None
+    ss: Ticket, now: datetime, *, cs: tuple[Ticket, ...] | None = None, config=CONFIG, cal=None
 ):
     return evaluate_followup(
         list(cs if cs is not None else (cs_ticket(),)),
         {ss.key: ss},
         now,
-        policy,
+        config,
+        DESK,
         cal or ROUND_THE_CLOCK,
     )
 
@@ -143,7 +145,7 @@ NUDGE_BY_JOB = comment(
     "1002",
     AGENT,
     MONDAY + timedelta(days=3),
-    f"{SECOND_EMAIL_TEXT}\n\n{marker('SS-412', STEP_SECOND_EMAIL, '1001')}",
+    f"{SECOND_EMAIL_TEXT}\n\n{reference('SS-412', STEP_SECOND_EMAIL, '1001')}",
 )
 
 
@@ -219,7 +221,7 @@ NUDGE_BY_JOB = comment(
         ),
         (
             "a first email sent by this desk's template (marker) counts",
-            (comment("1008", AGENT, MONDAY, f"Hi\n\n{marker('SS-412', STEP_FIRST_EMAIL)}"),),
+            (comment("1008", AGENT, MONDAY, f"Hi\n\n{reference('SS-412', STEP_FIRST_EMAIL)}"),),
             MONDAY + timedelta(days=3),
             [RULE_SECOND_EMAIL],
         ),
@@ -254,9 +256,9 @@ def test_it_nudges_on_monday_when_the_first_email_went_out_on_friday() -> None:
 
 def test_it_counts_business_days_over_the_weekend_when_configured_so() -> None:
     ss = ss_ticket(comments=(comment("1001", AGENT, FRIDAY, FIRST_EMAIL_TEXT),))
-    policy = replace(POLICY, nudge_after=parse_duration("3bd"))
-    assert rules(followup(ss, ny(2026, 11, 25, 14, 59), policy=policy, cal=NINE_TO_FIVE)) == []
-    assert rules(followup(ss, ny(2026, 11, 25, 15), policy=policy, cal=NINE_TO_FIVE)) == [
+    config = CONFIG.model_copy(update={"nudge_after": parse_duration("3bd")})
+    assert rules(followup(ss, ny(2026, 11, 25, 14, 59), config=config, cal=NINE_TO_FIVE)) == []
+    assert rules(followup(ss, ny(2026, 11, 25, 15), config=config, cal=NINE_TO_FIVE)) == [
         RULE_SECOND_EMAIL
     ]
 
@@ -268,7 +270,7 @@ def test_it_keeps_the_nudge_due_when_the_monday_reset_went_out_meanwhile() -> No
         AGENT,
         ny(2026, 11, 23, 9),
         "Onboard is reset tonight; your document is still on Onboard.\n\n"
-        + marker("SS-412", STEP_RESET, "2026-W48"),
+        + reference("SS-412", STEP_RESET, "2026-W48"),
     )
     ss = ss_ticket(comments=(first, reset))
     monday_morning = ny(2026, 11, 23, 9, 30)
@@ -279,7 +281,7 @@ def test_it_keeps_the_nudge_due_when_the_monday_reset_went_out_meanwhile() -> No
     assert [f.rule for f in nudge] == [RULE_SECOND_EMAIL]
     assert nudge[0].facts["first_email_id"] == "1001"  # the reset did not start a new cycle
     reset_run = evaluate_reset(
-        [cs_ticket()], {"SS-412": ss}, monday_morning, ResetPolicy(), ROUND_THE_CLOCK
+        [cs_ticket()], {"SS-412": ss}, monday_morning, RESET, DESK, ROUND_THE_CLOCK
     )
     assert rules(reset_run) == [RULE_RESET]
 
@@ -335,7 +337,7 @@ def test_it_asks_every_linked_cs_ticket_to_publish_unless_already_asked() -> Non
         "c1",
         AGENT,
         MONDAY + timedelta(days=4),
-        marker("SS-412", STEP_PUBLISH, "1001"),
+        reference("SS-412", STEP_PUBLISH, "1001"),
         public=False,
     )
     cs_done = cs_ticket("CS-405", comments=(asked,))
@@ -410,7 +412,8 @@ def test_an_onboarding_waiting_for_approval_is_not_an_onboard_test() -> None:
         cs,
         {"SS-310": onboarding, "SS-412": ss_ticket()},
         ny(2026, 11, 23, 9),
-        ResetPolicy(),
+        RESET,
+        DESK,
         ROUND_THE_CLOCK,
     )
     assert [f.item for f in evaluation.findings] == ["SS-412"]
@@ -422,7 +425,7 @@ def test_an_onboarding_waiting_for_approval_is_not_an_onboard_test() -> None:
 def test_it_reminds_each_outstanding_task_once_per_iso_week() -> None:
     cs = [cs_ticket("CS-405"), cs_ticket("CS-406")]
     evaluation = evaluate_reset(
-        cs, {"SS-412": ss_ticket()}, ny(2026, 11, 23, 9), ResetPolicy(), ROUND_THE_CLOCK
+        cs, {"SS-412": ss_ticket()}, ny(2026, 11, 23, 9), RESET, DESK, ROUND_THE_CLOCK
     )
     [finding] = evaluation.findings
     assert (finding.rule, finding.item, finding.episode, finding.realert) == (
@@ -447,7 +450,7 @@ def test_it_reminds_each_outstanding_task_once_per_iso_week() -> None:
 )
 def test_it_only_says_release_tonight_on_the_reset_day_at_the_desk(now, sent) -> None:
     evaluation = evaluate_reset(
-        [cs_ticket()], {"SS-412": ss_ticket()}, now, ResetPolicy(), ROUND_THE_CLOCK
+        [cs_ticket()], {"SS-412": ss_ticket()}, now, RESET, DESK, ROUND_THE_CLOCK
     )
     assert bool(evaluation.findings) is sent
     assert bool(evaluation.problems) is not sent
@@ -458,7 +461,8 @@ def test_it_sends_on_any_day_when_the_reset_day_is_unset() -> None:
         [cs_ticket()],
         {"SS-412": ss_ticket()},
         ny(2026, 11, 25, 9),
-        ResetPolicy(reset_weekday=None),
+        OnboardResetReminderConfig(reset_weekday=None),
+        DESK,
         ROUND_THE_CLOCK,
     )
     assert rules(evaluation) == [RULE_RESET]
@@ -550,16 +554,21 @@ def fulfilled(*comments: Comment, links: tuple[IssueLink, ...] = CS_LINK) -> Tic
 def test_it_finds_fulfilled_tickets_where_the_customer_stayed_silent(
     case, ticket, now, expected, cal
 ) -> None:
-    evaluation = evaluate_followup([], {ticket.key: ticket}, now, POLICY, cal)
+    evaluation = evaluate_followup([], {ticket.key: ticket}, now, CONFIG, DESK, cal)
     assert rules(evaluation) == expected, case
 
 
 @pytest.mark.parametrize("closing", [False, True], ids=["listing", "closing"])
 def test_it_leaves_fulfilled_requests_other_than_documents_to_their_own_sops(closing) -> None:
     ticket = replace(fulfilled(NOTICE), summary="A New Channel Partner Request for Acme Solar")
-    policy = replace(POLICY, close_silent_fulfilled=closing)
     evaluation = evaluate_followup(
-        [], {ticket.key: ticket}, RESOLVED_AT + timedelta(days=3), policy, ROUND_THE_CLOCK
+        [],
+        {ticket.key: ticket},
+        RESOLVED_AT + timedelta(days=3),
+        CONFIG,
+        DESK,
+        ROUND_THE_CLOCK,
+        close_silent_fulfilled=closing,
     )
     assert evaluation.findings == []
 
@@ -567,9 +576,12 @@ def test_it_leaves_fulfilled_requests_other_than_documents_to_their_own_sops(clo
 def test_it_lists_silent_fulfilled_tickets_daily_or_closes_them_once() -> None:
     ticket = fulfilled(NOTICE)
     now = RESOLVED_AT + timedelta(days=2)
-    [listed] = evaluate_followup([], {ticket.key: ticket}, now, POLICY, ROUND_THE_CLOCK).findings
-    closing = replace(POLICY, close_silent_fulfilled=True)
-    [closed] = evaluate_followup([], {ticket.key: ticket}, now, closing, ROUND_THE_CLOCK).findings
+    [listed] = evaluate_followup(
+        [], {ticket.key: ticket}, now, CONFIG, DESK, ROUND_THE_CLOCK
+    ).findings
+    [closed] = evaluate_followup(
+        [], {ticket.key: ticket}, now, CONFIG, DESK, ROUND_THE_CLOCK, close_silent_fulfilled=True
+    ).findings
     assert (listed.rule, listed.realert) == (RULE_SILENT_FULFILLED, timedelta(hours=24))
     assert (closed.rule, closed.realert) == (RULE_CLOSE_FULFILLED, None)
     assert listed.facts["labels"] == ["EB"]
@@ -579,7 +591,7 @@ def test_it_lists_silent_fulfilled_tickets_daily_or_closes_them_once() -> None:
 def test_it_ignores_tickets_in_other_statuses_when_looking_for_fulfilled_ones() -> None:
     ticket = replace(fulfilled(NOTICE), status="Closed")
     evaluation = evaluate_followup(
-        [], {ticket.key: ticket}, MONDAY + timedelta(days=3), POLICY, ROUND_THE_CLOCK
+        [], {ticket.key: ticket}, MONDAY + timedelta(days=3), CONFIG, DESK, ROUND_THE_CLOCK
     )
     assert evaluation.findings == []
 
@@ -588,10 +600,10 @@ def test_it_ignores_tickets_in_other_statuses_when_looking_for_fulfilled_ones() 
 
 
 def test_it_finds_a_marker_that_an_editor_reflowed() -> None:
-    mark = marker("SS-412", STEP_RESET, "2026-W48")
-    assert has_marker("Thanks\n\nref:  SS-412 ·\nonboard-reset · 2026-W48", mark)
-    assert not has_marker(marker("SS-412", STEP_RESET, "2026-W47"), mark)
-    assert not has_marker(marker("SS-4120", STEP_RESET, "2026-W48"), mark)
+    mark = reference("SS-412", STEP_RESET, "2026-W48")
+    assert has_reference("Thanks\n\nref:  SS-412 ·\nonboard-reset · 2026-W48", mark)
+    assert not has_reference(reference("SS-412", STEP_RESET, "2026-W47"), mark)
+    assert not has_reference(reference("SS-4120", STEP_RESET, "2026-W48"), mark)
 
 
 @pytest.mark.parametrize(
@@ -625,18 +637,18 @@ def _render_defaults() -> dict[str, str]:
     }
     return {
         STEP_FIRST_EMAIL: templates.render(
-            FIRST_EMAIL_TEMPLATE, common | {"marker": marker("SS-412", STEP_FIRST_EMAIL)}
+            FIRST_EMAIL_TEMPLATE, common | {"marker": reference("SS-412", STEP_FIRST_EMAIL)}
         ),
         STEP_SECOND_EMAIL: templates.render(
             SECOND_EMAIL_TEMPLATE,
             common
             | {
                 "first_email_date": "Monday, November 16",
-                "marker": marker("SS-412", STEP_SECOND_EMAIL, "1001"),
+                "marker": reference("SS-412", STEP_SECOND_EMAIL, "1001"),
             },
         ),
         STEP_RESET: templates.render(
-            RESET_TEMPLATE, common | {"marker": marker("SS-412", STEP_RESET, "2026-W48")}
+            RESET_TEMPLATE, common | {"marker": reference("SS-412", STEP_RESET, "2026-W48")}
         ),
         STEP_PUBLISH: templates.render(
             PUBLISH_TEMPLATE,
@@ -648,7 +660,7 @@ def _render_defaults() -> dict[str, str]:
                 "organization": "Sunrise Solar Co",
                 "first_email_date": "Monday, November 16",
                 "second_email_date": "Thursday, November 19",
-                "marker": marker("SS-412", STEP_PUBLISH, "1001"),
+                "marker": reference("SS-412", STEP_PUBLISH, "1001"),
             },
         ),
     }
@@ -668,8 +680,7 @@ def test_it_greets_by_name_and_names_the_organization_in_customer_replies() -> N
 
 
 def test_it_recognises_each_default_reply_as_its_own_step_only() -> None:
-    from jobs.rules.onboard_testing import mentions_any
-    from jobs.scheduled.doc_test_followup import DocTestFollowupConfig
+    from jobs.rules.doc_test_followup import mentions_any
 
     config = DocTestFollowupConfig()
     texts = _render_defaults()
@@ -680,9 +691,6 @@ def test_it_recognises_each_default_reply_as_its_own_step_only() -> None:
 
 
 def test_it_defaults_to_the_sop_timings() -> None:
-    from jobs.scheduled.doc_test_followup import DocTestFollowupConfig
-    from jobs.scheduled.onboard_reset_reminder import OnboardResetReminderConfig
-
     followup_config = DocTestFollowupConfig()
     reset_config = OnboardResetReminderConfig()
     assert (reset_config.schedule, reset_config.on_hold_status) == ("0 9 * * 1", "On Hold")
