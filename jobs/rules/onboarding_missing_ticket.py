@@ -37,11 +37,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field, field_validator, model_validator
+
 from jobs.calendar import BusinessCalendar
-from jobs.durations import Duration
+from jobs.config import JobConfig
+from jobs.durations import Duration, DurationField, parse_duration
 from jobs.model import DataProblem, Evaluation, Finding, Severity, SheetRow, Ticket
 from jobs.render.words import human_duration
-from jobs.rules.desk import priority_installers
+from jobs.rules.desk import Desk
 from jobs.rules.names import (
     TRADE_ONLY,
     NameIndex,
@@ -85,6 +88,70 @@ _CONTRACTOR_LABEL = re.compile(
     r"\s*(?:company\s*)?name[\s*_]*[:\uff1a\-\u2013\u2014]\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
+
+
+class OnboardingMissingTicketConfig(JobConfig):
+    """``jobs.onboarding_missing_ticket`` in the settings."""
+
+    schedule: str = "*/30 * * * *"
+    grace: DurationField = parse_duration("1h")
+    """An account first seen approved less than this ago is not missing yet (the automation
+    that opens the ticket may still be running)."""
+    realert: DurationField = parse_duration("24h")
+    lookback: DurationField = parse_duration("120d")
+    """Candidate tickets: created within this window. Tickets matched once are remembered, so
+    this only needs to cover how long the automation can lag, plus the first run's history."""
+    match_threshold: int = Field(90, ge=1, le=100)
+    """Name score (0-100) from which a ticket counts as the account's. 90 accepts only the
+    same words (case, punctuation, '&'/'and', LLC/Inc... and order aside); 85 would also
+    accept spelling and spacing variants ("Brightpath" for "Bright Path")."""
+    near_miss_threshold: int = Field(75, ge=0, le=100)
+    """Scores from here up to match_threshold are reported as 'possible match, check'."""
+    max_candidates: int = Field(3, ge=1, le=10)
+    """Possible matches listed per account."""
+    header_labels: list[str] = Field(default_factory=lambda: list(DEFAULT_HEADER_LABELS))
+    """A row whose name and status cells both read one of these is a header row."""
+    onboarding_subject: str = "EverBright Partner Onboarding"
+    channel: str | None = None
+    """Slack channel for the alerts; default: desk.alert_channel."""
+
+    @field_validator("grace", "lookback")
+    @classmethod
+    def _wall_clock(cls, value: Duration) -> Duration:
+        if value.is_business:
+            raise ValueError(f"{value} is in business days; use hours or days (e.g. 1h, 120d)")
+        return value
+
+    @field_validator("lookback")
+    @classmethod
+    def _positive(cls, value: Duration) -> Duration:
+        if value.wall.total_seconds() < 60:
+            raise ValueError("lookback must be at least a minute (e.g. 120d)")
+        return value
+
+    @field_validator("onboarding_subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("onboarding_subject must not be empty")
+        return value.strip()
+
+    @field_validator("header_labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        labels = [v.strip() for v in value if v.strip()]
+        if not labels:
+            raise ValueError("header_labels needs at least one label (e.g. Account Name, Status)")
+        return labels
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> OnboardingMissingTicketConfig:
+        if self.near_miss_threshold > self.match_threshold:
+            raise ValueError(
+                f"near_miss_threshold ({self.near_miss_threshold}) must not exceed "
+                f"match_threshold ({self.match_threshold})"
+            )
+        return self
 
 
 def account_item(normalized: str) -> str:
@@ -236,35 +303,7 @@ def ticket_names(ticket: Ticket, subject: str) -> list[TicketName]:
     return names
 
 
-# -- policy and memory -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OnboardingPolicy:
-    """The SOP's numbers and the desk's settings, as the task reads them."""
-
-    approved_statuses: tuple[str, ...] = ("Approved",)
-    grace: Duration = Duration(wall=timedelta(hours=1))
-    realert: timedelta = timedelta(hours=24)
-    match_threshold: int = 90
-    near_miss_threshold: int = 75
-    max_candidates: int = 3
-    onboarding_subject: str = "EverBright Partner Onboarding"
-    priority_installers: tuple[str, ...] = ()
-    sheet_url: str | None = None
-    """A link to the sheet for alerts (Google source); None for a local file."""
-    job: str = JOB_NAME
-
-    def __post_init__(self) -> None:
-        if not 0 < self.match_threshold <= 100:
-            raise ValueError("match_threshold must be 1-100")
-        if not 0 <= self.near_miss_threshold <= self.match_threshold:
-            raise ValueError("near_miss_threshold must be between 0 and match_threshold")
-        if not any(s.strip() for s in self.approved_statuses):
-            raise ValueError("approved_statuses needs at least one status")
-
-    def is_approved(self, status: str) -> bool:
-        return _squash(status) in {_squash(s) for s in self.approved_statuses}
+# -- memory ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -296,22 +335,15 @@ class AccountMemory:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A ticket whose name comes close to the account's (a possible match, for a person)."""
+
     key: str
     url: str | None
     name: str
     source: str
+    """Where the ticket carries the name: organization, description or summary."""
     score: int
     reason: str
-
-    def as_fact(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "url": self.url,
-            "name": self.name,
-            "source": self.source,
-            "score": self.score,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)
@@ -331,6 +363,28 @@ class AccountCheck:
 
 
 @dataclass(frozen=True)
+class MissingDetail:
+    """What a ``missing_ticket`` finding carries for the alert and the decision log."""
+
+    account: str
+    """The account's name as the sheet writes it (its first row)."""
+    normalized: str
+    rows: tuple[int, ...]
+    status: str
+    verdict: Verdict
+    """``missing`` or ``possible_match``."""
+    first_seen_approved: datetime
+    missing_for: timedelta
+    """Since ``first_seen_approved``: the sheet has no approval date."""
+    grace: str
+    """The grace period as the settings write it (``1h``)."""
+    candidates: tuple[Candidate, ...]
+    match_threshold: int
+    near_miss_threshold: int
+    tickets_searched: int
+
+
+@dataclass(frozen=True)
 class OnboardingResult:
     evaluation: Evaluation
     accounts: tuple[AccountCheck, ...] = ()
@@ -344,11 +398,14 @@ class _Account:
 
 
 def _approved_accounts(
-    sheet: OnboardingSheet, policy: OnboardingPolicy, problems: list[DataProblem]
+    sheet: OnboardingSheet, approved_statuses: Sequence[str], problems: list[DataProblem]
 ) -> list[_Account]:
+    """A row is approved when its status is one of ``approved_statuses``, case and spaces
+    ignored."""
+    approved = {_squash(s) for s in approved_statuses}
     accounts: dict[str, _Account] = {}
     for row in sheet.rows:
-        if not policy.is_approved(row.status):
+        if _squash(row.status) not in approved:
             continue
         normalized = normalize_name(row.name)
         if not normalized:
@@ -394,22 +451,35 @@ def check_onboarding(
     tickets: Sequence[Ticket],
     memory: Mapping[str, AccountMemory],
     now: datetime,
-    policy: OnboardingPolicy,
+    config: OnboardingMissingTicketConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
+    *,
+    approved_statuses: Sequence[str] = ("Approved",),
+    sheet_url: str | None = None,
 ) -> OnboardingResult:
-    """Verdicts for every approved account, and findings for those without a ticket."""
+    """Verdicts for every approved account, and findings for those without a ticket.
+
+    ``approved_statuses`` and ``sheet_url`` are the sheet's settings (``sheet`` in the
+    settings): which statuses mean approved, and the link to the sheet alerts carry (None for
+    a local file).
+    """
+    if not any(s.strip() for s in approved_statuses):
+        raise ValueError("approved_statuses needs at least one status")
     problems = list(sheet.problems)
     if not sheet.usable:
         return OnboardingResult(Evaluation([], problems, 0), (), sheet_usable=False)
-    index = _TicketIndex(tickets, policy.onboarding_subject, policy.near_miss_threshold)
+    index = _TicketIndex(tickets, config.onboarding_subject, config.near_miss_threshold)
     checks = [
         _check_account(
-            account, index, memory.get(account_item(account.normalized)), now, policy, calendar
+            account, index, memory.get(account_item(account.normalized)), now, config, calendar
         )
-        for account in _approved_accounts(sheet, policy, problems)
+        for account in _approved_accounts(sheet, approved_statuses, problems)
     ]
     findings = [
-        _finding(check, now, policy, len(tickets)) for check in checks if check.verdict in ALERTING
+        _finding(check, now, config, desk, sheet_url, len(tickets))
+        for check in checks
+        if check.verdict in ALERTING
     ]
     return OnboardingResult(
         Evaluation(findings, problems, examined=len(sheet.rows)), tuple(checks), sheet_usable=True
@@ -421,7 +491,7 @@ def _check_account(
     index: _TicketIndex,
     remembered: AccountMemory | None,
     now: datetime,
-    policy: OnboardingPolicy,
+    config: OnboardingMissingTicketConfig,
     calendar: BusinessCalendar,
 ) -> AccountCheck:
     first_row = account.rows[0]
@@ -440,7 +510,7 @@ def _check_account(
     if remembered.ticket:
         return replace(base, verdict="remembered", ticket=remembered.ticket)
     scored = index.scored(account.normalized) if index.names else []
-    if scored and scored[0][0].score >= policy.match_threshold:
+    if scored and scored[0][0].score >= config.match_threshold:
         return replace(base, verdict="matched", ticket=scored[0][1].ticket.key)
 
     near = tuple(
@@ -453,20 +523,14 @@ def _check_account(
             reason=match.reason,
         )
         for match, name in scored
-        if policy.near_miss_threshold <= match.score < policy.match_threshold
-    )[: policy.max_candidates]
+        if config.near_miss_threshold <= match.score < config.match_threshold
+    )[: config.max_candidates]
     first_seen = remembered.first_seen_approved or now
-    if now < calendar.add(first_seen, policy.grace):
+    if now < calendar.add(first_seen, config.grace):
         verdict: Verdict = "in_grace"
     else:
         verdict = "possible_match" if near else "missing"
     return replace(base, verdict=verdict, first_seen=first_seen, candidates=near)
-
-
-def _is_priority(account: str, policy: OnboardingPolicy) -> bool:
-    """The desk's one meaning (`jobs.rules.desk.PriorityInstallers`), not the sheet's fuzzy
-    matching: a priority installer is a listed name, spelled any way that normalizes alike."""
-    return priority_installers(policy.priority_installers).listed(account) is not None
 
 
 def _rows_text(rows: Sequence[int]) -> str:
@@ -474,7 +538,12 @@ def _rows_text(rows: Sequence[int]) -> str:
 
 
 def _finding(
-    check: AccountCheck, now: datetime, policy: OnboardingPolicy, searched: int
+    check: AccountCheck,
+    now: datetime,
+    config: OnboardingMissingTicketConfig,
+    desk: Desk,
+    sheet_url: str | None,
+    searched: int,
 ) -> Finding:
     assert check.first_seen is not None
     missing_for = max(now - check.first_seen, timedelta(0))
@@ -492,31 +561,31 @@ def _finding(
             f"approved at least {human_duration(missing_for)}"
         )
         severity = Severity.WARNING
-    facts: dict[str, Any] = {
-        "account": check.account,
-        "normalized": check.normalized,
-        "rows": list(check.rows),
-        "status": check.status,
-        "verdict": check.verdict,
-        "first_seen_approved": check.first_seen.isoformat(),
-        "missing_for": human_duration(missing_for),
-        "missing_for_seconds": int(missing_for.total_seconds()),
-        "grace": str(policy.grace),
-        "candidates": [c.as_fact() for c in check.candidates],
-        "match_threshold": policy.match_threshold,
-        "near_miss_threshold": policy.near_miss_threshold,
-        "tickets_searched": searched,
-    }
     return Finding(
-        job=policy.job,
+        job=JOB_NAME,
         rule=RULE,
         item=check.item,
         severity=severity,
         summary=summary,
-        facts=facts,
-        url=policy.sheet_url,
-        priority=_is_priority(check.normalized, policy),
-        realert=policy.realert,
+        detail=MissingDetail(
+            account=check.account,
+            normalized=check.normalized,
+            rows=check.rows,
+            status=check.status,
+            verdict=check.verdict,
+            first_seen_approved=check.first_seen,
+            missing_for=missing_for,
+            grace=str(config.grace),
+            candidates=check.candidates,
+            match_threshold=config.match_threshold,
+            near_miss_threshold=config.near_miss_threshold,
+            tickets_searched=searched,
+        ),
+        url=sheet_url,
+        # The desk's one meaning (`jobs.rules.desk.PriorityInstallers`), not the sheet's fuzzy
+        # matching: a priority installer is a listed name, spelled any way that normalizes alike.
+        priority=desk.priority_installers.listed(check.normalized) is not None,
+        realert=config.realert.wall,
     )
 
 

@@ -40,11 +40,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+
+from pydantic import Field, field_validator
 
 from jobs.calendar import BusinessCalendar
+from jobs.config import JobConfig
+from jobs.durations import Duration, DurationField, parse_duration
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, StatusCategory, Ticket
-from jobs.rules.desk import priority_installers
+from jobs.rules.desk import Desk
 
 JOB_NAME = "ticket_hygiene"
 
@@ -64,20 +67,54 @@ PROBLEMS = (
 """Rule names, in the order a digest lists a ticket's problems."""
 
 
-@dataclass(frozen=True)
-class HygienePolicy:
-    """The SOP's values, as the task reads them from settings."""
+class TicketHygieneConfig(JobConfig):
+    """``jobs.ticket_hygiene`` in the settings."""
 
+    schedule: str = "0 16 * * 1-5"
+    """Weekdays 16:00 desk time: before the end of the day, while the tickets are fresh."""
     onboarding_subject: str = "EverBright Partner Onboarding"
-    eb_request_types: tuple[str, ...] = ()
+    """SOP 000/001: onboarding tickets 'will always have the subject' (replies add 'Re:')."""
+    eb_request_types: list[str] = Field(default_factory=list)
+    """Request types that are always about EverBright financing (need the EB label)."""
     eb_label: str = "EB"
     high_priority: str = "High"
-    higher_priorities: tuple[str, ...] = ("Highest",)
-    """Priorities above ``high_priority``: already high enough, never lowered by a fix."""
-    priority_installers: tuple[str, ...] = ()
-    resolved_lookback: timedelta = timedelta(days=7)
-    config_project: str = "CS"
-    job: str = JOB_NAME
+    """The priority a fix sets (SOP 004: priority installers and their config tickets)."""
+    higher_priorities: list[str] = Field(default_factory=lambda: ["Highest"])
+    """Priorities above ``high_priority``: already fine, never lowered."""
+    resolved_lookback: DurationField = parse_duration("7d")
+    """Resolved tickets are checked for an empty Channel field this long after resolution."""
+
+    @field_validator("resolved_lookback")
+    @classmethod
+    def _wall_clock(cls, value: Duration) -> Duration:
+        if value.is_business or value.wall <= timedelta(0):
+            raise ValueError("use a positive wall-clock duration such as 7d")
+        return value
+
+    @field_validator("eb_label", "high_priority")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+
+@dataclass(frozen=True)
+class AddLabels:
+    """The certain fix for a missing EB label."""
+
+    add_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetPriority:
+    """The certain fix for a priority installer's ticket (or its config ticket) below High."""
+
+    priority: str
+
+
+Fix = AddLabels | SetPriority
+"""The one change that is certain; a missing Organization or Channel needs a person."""
 
 
 @dataclass(frozen=True)
@@ -88,37 +125,56 @@ class Problem:
     ticket: Ticket
     text: str
     """What the agent reads in the digest: 'no Organization', 'EB label missing (...)'."""
-    fix: Mapping[str, Any] | None = None
-    """The certain change (``{"add_labels": ["EB"]}`` or ``{"priority": "High"}``), if any."""
+    fix: Fix | None = None
+    """The certain change (the EB label, or High priority), if any."""
     fix_target: str | None = None
     """The ticket the fix applies to (the CS key for a linked config ticket)."""
     item: str | None = None
 
 
+@dataclass(frozen=True)
+class HygieneDetail:
+    """What every ticket_hygiene finding carries for the digest, the fix and the decision log."""
+
+    ticket: str
+    """The SS ticket the digest lists the problem under (also for a linked config ticket)."""
+    ticket_summary: str
+    problem: str
+    status: str
+    status_category: StatusCategory
+    resolved: datetime | None
+    assignee: str | None
+    """The assignee's name (or email, or account id), as the digest names them."""
+    assignee_email: str | None
+    """Where the digest is sent by DM; None when unassigned or Jira hides the email."""
+    organizations: tuple[str, ...]
+    request_type: str | None
+    channel: tuple[str, ...]
+    priority_name: str | None
+    priority_installer: str | None
+    labels: tuple[str, ...]
+    fix: Fix | None
+    fix_target: str | None
+
+
 # -- signals -----------------------------------------------------------------------------------
 
 
-def is_everbright_financing(ticket: Ticket, policy: HygienePolicy) -> str | None:
+def is_everbright_financing(ticket: Ticket, config: TicketHygieneConfig) -> str | None:
     """Why the ticket is about EverBright financing, or None when nothing certain says so."""
-    subject = policy.onboarding_subject.strip().casefold()
+    subject = config.onboarding_subject.strip().casefold()
     if subject and subject in ticket.summary.casefold():
-        return f"subject contains {policy.onboarding_subject!r}"
-    wanted = {t.strip().casefold() for t in policy.eb_request_types if t.strip()}
+        return f"subject contains {config.onboarding_subject!r}"
+    wanted = {t.strip().casefold() for t in config.eb_request_types if t.strip()}
     if ticket.request_type and ticket.request_type.strip().casefold() in wanted:
         return f"request type {ticket.request_type.strip()!r}"
     return None
 
 
-def priority_installer(ticket: Ticket, policy: HygienePolicy) -> str | None:
-    """The ticket's organization that is on the priority installers list, if any (the desk's
-    one meaning: `jobs.rules.desk.PriorityInstallers`)."""
-    return priority_installers(policy.priority_installers).ticket(ticket)
-
-
-def _is_high(priority: str | None, policy: HygienePolicy) -> bool:
+def _is_high(priority: str | None, config: TicketHygieneConfig) -> bool:
     if priority is None:
         return False
-    accepted = {p.strip().casefold() for p in (policy.high_priority, *policy.higher_priorities)}
+    accepted = {p.strip().casefold() for p in (config.high_priority, *config.higher_priorities)}
     return priority.strip().casefold() in accepted
 
 
@@ -145,13 +201,13 @@ def config_links(ticket: Ticket, config_project: str) -> list[str]:
 
 
 def config_states(
-    ticket: Ticket, policy: HygienePolicy, config_tickets: Mapping[str, Ticket] | None
+    ticket: Ticket, config_project: str, config_tickets: Mapping[str, Ticket] | None
 ) -> list[tuple[str, tuple[str | None, bool | None]]]:
     """(key, (priority, done)) of each linked config ticket. Jira's search already returns the
     linked issue's priority and status inside ``issuelinks``, so no second read is needed;
     ``config_tickets``, when given, is read instead (done None = not found there)."""
     states: dict[str, tuple[str | None, bool | None]] = {}
-    prefix = f"{policy.config_project}-"
+    prefix = f"{config_project}-"
     for link in ticket.links:
         if not link.other_key.startswith(prefix) or link.other_key in states:
             continue
@@ -170,13 +226,14 @@ def config_states(
 def problems_of(
     ticket: Ticket,
     now: datetime,
-    policy: HygienePolicy,
+    config: TicketHygieneConfig,
+    desk: Desk,
     config_tickets: Mapping[str, Ticket] | None,
 ) -> tuple[list[Problem], list[DataProblem]]:
     found: list[Problem] = []
     data: list[DataProblem] = []
     recently_resolved = ticket.is_done and (
-        ticket.resolved is None or ticket.resolved >= now - policy.resolved_lookback
+        ticket.resolved is None or ticket.resolved >= now - config.resolved_lookback.wall
     )
     if ticket.is_done and not recently_resolved:
         return found, data  # resolved before the look-back: nobody edits those any more
@@ -186,14 +243,14 @@ def problems_of(
     if not any(org.strip() for org in ticket.organizations):
         found.append(Problem(MISSING_ORGANIZATION, ticket, "no Organization"))
 
-    why_eb = is_everbright_financing(ticket, policy)
-    if why_eb and not _has_label(ticket, policy.eb_label):
+    why_eb = is_everbright_financing(ticket, config)
+    if why_eb and not _has_label(ticket, config.eb_label):
         found.append(
             Problem(
                 MISSING_EB_LABEL,
                 ticket,
-                f"{policy.eb_label} label missing (EverBright financing: {why_eb})",
-                fix={"add_labels": [policy.eb_label]},
+                f"{config.eb_label} label missing (EverBright financing: {why_eb})",
+                fix=AddLabels((config.eb_label,)),
                 fix_target=ticket.key,
             )
         )
@@ -201,20 +258,22 @@ def problems_of(
     if recently_resolved and not any(ch.strip() for ch in ticket.channel):
         found.append(Problem(MISSING_CHANNEL, ticket, "resolved with an empty Channel field"))
 
-    installer = priority_installer(ticket, policy)
+    installer = desk.priority_installers.ticket(ticket)
     if installer and not ticket.is_done:
-        if not _is_high(ticket.priority, policy):
+        if not _is_high(ticket.priority, config):
             found.append(
                 Problem(
                     PRIORITY_NOT_HIGH,
                     ticket,
-                    f"priority {ticket.priority or 'empty'}, not {policy.high_priority} "
+                    f"priority {ticket.priority or 'empty'}, not {config.high_priority} "
                     f"(priority installer {installer})",
-                    fix={"priority": policy.high_priority},
+                    fix=SetPriority(config.high_priority),
                     fix_target=ticket.key,
                 )
             )
-        for cs_key, (cs_priority, cs_done) in config_states(ticket, policy, config_tickets):
+        for cs_key, (cs_priority, cs_done) in config_states(
+            ticket, desk.config_project, config_tickets
+        ):
             if cs_done is None:
                 data.append(
                     DataProblem(
@@ -224,15 +283,15 @@ def problems_of(
                     )
                 )
                 continue
-            if cs_done or _is_high(cs_priority, policy):
+            if cs_done or _is_high(cs_priority, config):
                 continue
             found.append(
                 Problem(
                     CONFIG_TICKET_NOT_HIGH,
                     ticket,
                     f"linked config ticket {cs_key} at {cs_priority or 'no priority'}, not "
-                    f"{policy.high_priority} (priority installer {installer})",
-                    fix={"priority": policy.high_priority},
+                    f"{config.high_priority} (priority installer {installer})",
+                    fix=SetPriority(config.high_priority),
                     fix_target=cs_key,
                     item=cs_key,
                 )
@@ -243,7 +302,8 @@ def problems_of(
 def evaluate_hygiene(
     tickets: Iterable[Ticket],
     now: datetime,
-    policy: HygienePolicy,
+    config: TicketHygieneConfig,
+    desk: Desk,
     calendar: BusinessCalendar,
     config_tickets: Mapping[str, Ticket] | None = None,
 ) -> Evaluation:
@@ -255,32 +315,30 @@ def evaluate_hygiene(
     reported_config: set[str] = set()
     for ticket in tickets:
         examined += 1
-        found, data = problems_of(ticket, now, policy, config_tickets)
+        found, data = problems_of(ticket, now, config, desk, config_tickets)
         problems.extend(data)
-        installer = priority_installer(ticket, policy)
+        installer = desk.priority_installers.ticket(ticket)
         for problem in found:
             if problem.rule == CONFIG_TICKET_NOT_HIGH:
                 # A config ticket linked from two SS tickets is one problem, told once.
                 if problem.item in reported_config:
                     continue
                 reported_config.add(str(problem.item))
-            findings.append(_finding(problem, episode, policy, installer))
+            findings.append(_finding(problem, episode, installer))
     order = {rule: n for n, rule in enumerate(PROBLEMS)}
-    findings.sort(key=lambda f: (f.facts["ticket"], order[f.rule], f.item))
+    findings.sort(key=lambda f: (f.detail_as(HygieneDetail).ticket, order[f.rule], f.item))
     return Evaluation(findings=findings, problems=problems, examined=examined)
 
 
-def _finding(
-    problem: Problem, episode: str, policy: HygienePolicy, installer: str | None
-) -> Finding:
+def _finding(problem: Problem, episode: str, installer: str | None) -> Finding:
     ticket = problem.ticket
     return Finding(
-        job=policy.job,
+        job=JOB_NAME,
         rule=problem.rule,
         item=problem.item or ticket.key,
         severity=Severity.WARNING,
         summary=problem.text,
-        facts=facts_of(problem, installer),
+        detail=detail_of(problem, installer),
         episode=episode,
         url=ticket.url,
         priority=installer is not None,
@@ -288,26 +346,26 @@ def _finding(
     )
 
 
-def facts_of(problem: Problem, installer: str | None) -> dict[str, Any]:
+def detail_of(problem: Problem, installer: str | None) -> HygieneDetail:
     ticket = problem.ticket
-    return {
-        "ticket": ticket.key,
-        "ticket_summary": ticket.summary,
-        "problem": problem.text,
-        "status": ticket.status,
-        "status_category": str(ticket.status_category),
-        "resolved": ticket.resolved.isoformat() if ticket.resolved else None,
-        "assignee": _name(ticket.assignee),
-        "assignee_email": ticket.assignee.email if ticket.assignee else None,
-        "organizations": list(ticket.organizations),
-        "request_type": ticket.request_type,
-        "channel": list(ticket.channel),
-        "priority_name": ticket.priority,
-        "priority_installer": installer,
-        "labels": list(ticket.labels),
-        "fix": dict(problem.fix) if problem.fix else None,
-        "fix_target": problem.fix_target,
-    }
+    return HygieneDetail(
+        ticket=ticket.key,
+        ticket_summary=ticket.summary,
+        problem=problem.text,
+        status=ticket.status,
+        status_category=ticket.status_category,
+        resolved=ticket.resolved,
+        assignee=_name(ticket.assignee),
+        assignee_email=ticket.assignee.email if ticket.assignee else None,
+        organizations=ticket.organizations,
+        request_type=ticket.request_type,
+        channel=ticket.channel,
+        priority_name=ticket.priority,
+        priority_installer=installer,
+        labels=ticket.labels,
+        fix=problem.fix,
+        fix_target=problem.fix_target,
+    )
 
 
 def _name(person: Person | None) -> str | None:
@@ -320,7 +378,13 @@ def by_assignee(findings: Sequence[Finding]) -> dict[str | None, list[Finding]]:
     """Findings grouped by the assignee's email (None: unassigned, or the email is hidden)."""
     groups: dict[str | None, list[Finding]] = {}
     for finding in findings:
-        email = finding.facts.get("assignee_email")
-        key = email.strip().casefold() if isinstance(email, str) and email.strip() else None
+        email = finding.detail_as(HygieneDetail).assignee_email
+        key = email.strip().casefold() if email and email.strip() else None
         groups.setdefault(key, []).append(finding)
     return groups
+
+
+def key_order(key: str) -> tuple[str, int]:
+    """Tickets in key order: SS-9 before SS-10."""
+    project, _, number = key.partition("-")
+    return (project, int(number)) if number.isdigit() else (key, 0)

@@ -17,27 +17,23 @@ in it, so a new first email (a new test round) starts a new sequence.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from pydantic import Field
-
-from jobs.config import JobConfig
-from jobs.durations import DurationField, parse_duration
-from jobs.job import Job, JobSpec, Work
+from jobs.job import Job, JobSpec, Work, config_of
 from jobs.model import Action, ActionKind, Evaluation, Finding, Severity
 from jobs.render.alerts import grouped_alerts
-from jobs.render.slack import escape, link
 from jobs.render.templates import TemplateSpec
-from jobs.render.words import human_duration, plural
-from jobs.rules.onboard_testing import (
-    FOLLOWUP_JOB,
+from jobs.rules.doc_test_followup import (
+    JOB_NAME,
     RULE_CLOSE_FULFILLED,
     RULE_CUSTOMER_REPLIED,
     RULE_PUBLISH,
     RULE_SECOND_EMAIL,
     RULE_SILENT_FULFILLED,
-    FollowupPolicy,
+    DocTestFollowupConfig,
+    PublishDetail,
+    SecondEmailDetail,
     evaluate_followup,
 )
 from jobs.scheduled.onboard_reset_reminder import (
@@ -101,42 +97,8 @@ PUBLISH_TEMPLATE = TemplateSpec(
 )
 
 
-class DocTestFollowupConfig(JobConfig):
-    schedule: str = "0 * * * *"
-    on_hold_status: str = "On Hold"
-    """CS status that means 'ready to test on Onboard' (SOP 003, 2.1)."""
-    link_types: list[str] = Field(default_factory=list)
-    """Link types that join a CS ticket to its SS ticket; empty = any type, either direction."""
-    document_subjects: list[str] = Field(default_factory=lambda: ["Document Survey"])
-    """SS summaries that mark a document request (SOP 003); other On Hold CS tickets (e.g. an
-    onboarding waiting for approval, SOP 001) are not Onboard tests. Empty = any ticket."""
-    nudge_after: DurationField = parse_duration("3d")
-    """SOP: 'If they don't respond in 3 days': calendar days, even on a business-hours desk
-    (``3bd`` counts business days)."""
-    publish_after: DurationField = parse_duration("1d")
-    """SOP: 'After one more day, comment on the CS ticket'."""
-    silent_close_after: DurationField = parse_duration("24h")
-    """SOP part 1: 'If you don't hear back from the customer within 24 hours, close the ticket'."""
-    fulfilled_statuses: list[str] = Field(default_factory=lambda: ["Resolved"])
-    """SS statuses Jira sets when it tells the customer the request is fulfilled."""
-    closed_status: str = "Closed"
-    fulfilled_lookback: DurationField = parse_duration("30d")
-    """Only fulfilled tickets updated this recently are read (keeps the search small)."""
-    first_email_texts: list[str] = Field(
-        default_factory=lambda: ["ready to test on Onboard", "Doc ready to test - first email"]
-    )
-    """How a first email sent by hand (JSM canned response) is recognised: its distinctive text."""
-    second_email_texts: list[str] = Field(
-        default_factory=lambda: [
-            "is still waiting for your review on Onboard",
-            "Doc ready to test - second email",
-        ]
-    )
-    """How a nudge sent by hand is recognised, so the job does not send it again."""
-
-
 SPEC = JobSpec(
-    name=FOLLOWUP_JOB,
+    name=JOB_NAME,
     description="Hourly: 'Doc ready to test' nudge, publish request, relay alert, silent closes",
     config_model=DocTestFollowupConfig,
     systems=frozenset({"jira", "slack"}),
@@ -144,17 +106,11 @@ SPEC = JobSpec(
 )
 
 
-def _config(ctx: RunContext) -> DocTestFollowupConfig:
-    config = ctx.job_config
-    assert isinstance(config, DocTestFollowupConfig)
-    return config
-
-
 def ss_jql(ctx: RunContext, keys: list[str], config: DocTestFollowupConfig) -> str:
     """One search for both questions: the linked SS tickets, and recently fulfilled ones."""
     from jobs.adapters.jira import jql_quote
 
-    project = f"project = {jql_quote(ctx.settings.desk.service_desk_project)}"
+    project = f"project = {jql_quote(ctx.desk.service_desk_project)}"
     statuses = ", ".join(jql_quote(s) for s in config.fulfilled_statuses)
     # An absolute date from the run's `now` (not Jira's '-30d'), so a replay with --now reads
     # what that run read; a day of slack covers Jira reading the date in its own timezone.
@@ -171,10 +127,10 @@ class DocTestFollowupJob(Job[OnboardData]):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> OnboardData:
-        config = _config(ctx)
+        config = config_of(ctx, DocTestFollowupConfig)
         fields = [*CS_FIELDS, "comment"]  # the publish step's marker lives in CS comments
         on_hold = list(ctx.jira.search(on_hold_jql(ctx, config.on_hold_status), fields))
-        keys = linked_keys(on_hold, ctx.settings.desk.service_desk_project)
+        keys = linked_keys(on_hold, ctx.desk.service_desk_project)
         jql = ss_jql(ctx, keys, config)
         found = list(ctx.jira.search(jql, list(SS_FIELDS))) if jql else []
         cs = complete_comments(ctx, on_hold)
@@ -183,24 +139,24 @@ class DocTestFollowupJob(Job[OnboardData]):
         )
 
     def evaluate(self, data: OnboardData, ctx: RunContext) -> Evaluation:
-        config = _config(ctx)
-        policy = FollowupPolicy(
-            service_desk_project=ctx.settings.desk.service_desk_project,
-            config_project=ctx.settings.desk.config_project,
-            link_types=tuple(config.link_types),
-            document_subjects=tuple(config.document_subjects),
-            nudge_after=config.nudge_after,
-            publish_after=config.publish_after,
-            silent_close_after=config.silent_close_after,
-            first_email_texts=tuple(config.first_email_texts),
-            second_email_texts=tuple(config.second_email_texts),
-            fulfilled_statuses=tuple(config.fulfilled_statuses),
+        return evaluate_followup(
+            data.on_hold_cs,
+            data.ss_tickets,
+            ctx.now,
+            config_of(ctx, DocTestFollowupConfig),
+            ctx.desk,
+            ctx.calendar,
             close_silent_fulfilled=ctx.settings.actions.close_silent_fulfilled,
-            list_again_after=config.realert.wall or timedelta(hours=24),
         )
-        return evaluate_followup(data.on_hold_cs, data.ss_tickets, ctx.now, policy, ctx.calendar)
 
     def plan(self, work: Work[OnboardData], ctx: RunContext) -> list[Action]:
+        from jobs.render.doc_test_followup import (
+            replied_line,
+            replied_title,
+            silent_line,
+            silent_title,
+        )
+
         by_rule: dict[str, list[Finding]] = {}
         for finding in work.fresh:
             by_rule.setdefault(finding.rule, []).append(finding)
@@ -209,25 +165,24 @@ class DocTestFollowupJob(Job[OnboardData]):
         actions += self._alerts(
             by_rule.get(RULE_CUSTOMER_REPLIED, []),
             ctx,
-            lambda s, n: (
-                f"{plural(n, 'customer')} answered 'Doc ready to test': relay to the CS ticket"
-            ),
-            self._reply_line(ctx),
+            replied_title,
+            replied_line(ctx.now, ctx.browse_url),
         )
         actions += [self._close(f, ctx) for f in by_rule.get(RULE_CLOSE_FULFILLED, [])]
         actions += self._alerts(
             by_rule.get(RULE_SILENT_FULFILLED, []),
             ctx,
-            lambda s, n: f"{plural(n, 'fulfilled ticket')} with no customer reply: close them",
-            self._silent_line(ctx),
+            silent_title,
+            silent_line(ctx.now, ctx.browse_url),
         )
         return actions
 
     # -- actions -----------------------------------------------------------------------------
     def _second_email(self, finding: Finding, ctx: RunContext) -> Action:
-        mark = finding.facts["marker"]
-        values = template_values(finding.facts, mark)
-        values["first_email_date"] = local_date(_instant(finding.facts["first_email_at"]), ctx)
+        detail = finding.detail_as(SecondEmailDetail)
+        mark = detail.marker
+        values = template_values(detail, mark)
+        values["first_email_date"] = local_date(detail.first_email_at, ctx)
         text = ctx.templates.render(SECOND_EMAIL_TEMPLATE, values)
         return Action(
             kind=ActionKind.JIRA_PUBLIC_COMMENT,
@@ -238,18 +193,18 @@ class DocTestFollowupJob(Job[OnboardData]):
         )
 
     def _publish(self, finding: Finding, ctx: RunContext) -> Action:
-        facts = finding.facts
-        mark = facts["marker"]
+        detail = finding.detail_as(PublishDetail)
+        mark = detail.marker
         text = ctx.templates.render(
             PUBLISH_TEMPLATE,
             {
-                "cs_key": facts["cs_key"],
-                "ss_key": facts["ss_key"],
-                "ss_url": ctx.browse_url(facts["ss_key"]),
-                "customer_name": facts.get("customer") or "",
-                "organization": facts.get("organization") or "",
-                "first_email_date": local_date(_instant(facts["first_email_at"]), ctx),
-                "second_email_date": local_date(_instant(facts["second_email_at"]), ctx),
+                "cs_key": detail.cs_key,
+                "ss_key": detail.ss_key,
+                "ss_url": ctx.browse_url(detail.ss_key),
+                "customer_name": detail.customer,
+                "organization": detail.organization,
+                "first_email_date": local_date(detail.first_email_at, ctx),
+                "second_email_date": local_date(detail.second_email_at, ctx),
                 "marker": mark,
             },
         )
@@ -266,7 +221,7 @@ class DocTestFollowupJob(Job[OnboardData]):
             kind=ActionKind.JIRA_TRANSITION,
             target=finding.item,
             findings=[finding],
-            to_status=_config(ctx).closed_status,
+            to_status=config_of(ctx, DocTestFollowupConfig).closed_status,
         )
 
     def _alerts(
@@ -285,40 +240,6 @@ class DocTestFollowupJob(Job[OnboardData]):
             line=line,
             max_per_message=ctx.settings.run.max_alerts_per_message,
         )
-
-    @staticmethod
-    def _ticket(finding: Finding, key: str, ctx: RunContext) -> str:
-        url = finding.url if finding.item == key and finding.url else ctx.browse_url(key)
-        return link(url, key)
-
-    def _reply_line(self, ctx: RunContext) -> Callable[[Finding], str]:
-        def line(finding: Finding) -> str:
-            facts = finding.facts
-            org = f" ({escape(facts['organization'])})" if facts.get("organization") else ""
-            ago = human_duration(ctx.now - _instant(facts["reply_at"]))
-            cs = ", ".join(self._ticket(finding, k, ctx) for k in facts["cs_keys"])
-            return (
-                f"{self._ticket(finding, finding.item, ctx)}{org} replied {ago} ago: "
-                f"“{escape(facts['reply_excerpt'])}” → internal comment on {cs}, then To Do"
-            )
-
-        return line
-
-    def _silent_line(self, ctx: RunContext) -> Callable[[Finding], str]:
-        def line(finding: Finding) -> str:
-            facts = finding.facts
-            org = f" ({escape(facts['organization'])})" if facts.get("organization") else ""
-            quiet = human_duration(ctx.now - _instant(facts["silent_since"]))
-            return (
-                f"{self._ticket(finding, finding.item, ctx)}{org} {escape(facts['status'])}, "
-                f"no reply for {quiet}: {escape(facts['summary'])}"
-            )
-
-        return line
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 JOB = DocTestFollowupJob

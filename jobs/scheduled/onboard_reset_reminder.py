@@ -15,21 +15,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from jobs.config import JobConfig
-from jobs.job import Job, JobSpec, Work
+from jobs.job import Job, JobSpec, Work, config_of
 from jobs.model import Action, ActionKind, Evaluation, Ticket
 from jobs.render.templates import TemplateSpec
-from jobs.rules.onboard_testing import RESET_JOB, ResetPolicy, evaluate_reset
+from jobs.rules.onboard_reset_reminder import (
+    JOB_NAME,
+    OnboardResetReminderConfig,
+    ResetDetail,
+    evaluate_reset,
+)
+from jobs.rules.onboard_testing import TaskDetail
 
 if TYPE_CHECKING:
     from jobs.context import RunContext
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 CS_FIELDS = ("summary", "status", "issuelinks", "labels")
 SS_FIELDS = ("summary", "status", "reporter", "Organizations", "labels")
@@ -40,22 +40,8 @@ RESET_TEMPLATE = TemplateSpec(
 )
 
 
-class OnboardResetReminderConfig(JobConfig):
-    schedule: str = "0 9 * * 1"
-    """Mondays 09:00 in the desk's timezone: Onboard is reset that night."""
-    on_hold_status: str = "On Hold"
-    """CS status that means 'ready to test on Onboard' (SOP 003, 2.1)."""
-    link_types: list[str] = Field(default_factory=list)
-    """Link types that join a CS ticket to its SS ticket; empty = any type, either direction."""
-    document_subjects: list[str] = Field(default_factory=lambda: ["Document Survey"])
-    """SS summaries that mark a document request (SOP 003); other On Hold CS tickets (e.g. an
-    onboarding waiting for approval, SOP 001) are not Onboard tests. Empty = any ticket."""
-    reset_weekday: Weekday | None = "mon"
-    """The reply says 'tonight': send only on the day Onboard is reset (desk time); null = any."""
-
-
 SPEC = JobSpec(
-    name=RESET_JOB,
+    name=JOB_NAME,
     description="Mondays: 'Onboard Reset - Release tonight' to customers testing on Onboard",
     config_model=OnboardResetReminderConfig,
     systems=frozenset({"jira"}),
@@ -74,7 +60,7 @@ class OnboardData:
 def on_hold_jql(ctx: RunContext, on_hold_status: str) -> str:
     from jobs.adapters.jira import jql_quote
 
-    project = ctx.settings.desk.config_project
+    project = ctx.desk.config_project
     return f"project = {jql_quote(project)} AND status = {jql_quote(on_hold_status)} ORDER BY key"
 
 
@@ -98,12 +84,13 @@ def complete_comments(ctx: RunContext, tickets: Iterable[Ticket]) -> dict[str, T
     return {t.key: t if t.comments_complete else ctx.jira.with_all_comments(t) for t in tickets}
 
 
-def template_values(facts: Mapping[str, Any], mark: str) -> dict[str, Any]:
+def template_values(detail: TaskDetail, mark: str) -> dict[str, Any]:
+    """What the customer replies' templates say of the task."""
     return {
-        "customer_name": facts.get("customer") or "",
-        "organization": facts.get("organization") or "",
-        "ticket_key": facts["ss_key"],
-        "request_summary": facts.get("summary") or "",
+        "customer_name": detail.customer,
+        "organization": detail.organization,
+        "ticket_key": detail.ss_key,
+        "request_summary": detail.summary,
         "marker": mark,
     }
 
@@ -124,10 +111,9 @@ class OnboardResetReminderJob(Job[OnboardData]):
     spec = SPEC
 
     def fetch(self, ctx: RunContext) -> OnboardData:
-        config = ctx.job_config
-        assert isinstance(config, OnboardResetReminderConfig)
+        config = config_of(ctx, OnboardResetReminderConfig)
         on_hold = list(ctx.jira.search(on_hold_jql(ctx, config.on_hold_status), list(CS_FIELDS)))
-        keys = linked_keys(on_hold, ctx.settings.desk.service_desk_project)
+        keys = linked_keys(on_hold, ctx.desk.service_desk_project)
         if not keys:
             return OnboardData(on_hold)
         # The comments are not needed here: the pipeline re-reads them before each reply.
@@ -135,23 +121,17 @@ class OnboardResetReminderJob(Job[OnboardData]):
         return OnboardData(on_hold, {t.key: t for t in found})
 
     def evaluate(self, data: OnboardData, ctx: RunContext) -> Evaluation:
-        config = ctx.job_config
-        assert isinstance(config, OnboardResetReminderConfig)
-        policy = ResetPolicy(
-            service_desk_project=ctx.settings.desk.service_desk_project,
-            link_types=tuple(config.link_types),
-            document_subjects=tuple(config.document_subjects),
-            reset_weekday=None
-            if config.reset_weekday is None
-            else WEEKDAYS.index(config.reset_weekday),
+        config = config_of(ctx, OnboardResetReminderConfig)
+        return evaluate_reset(
+            data.on_hold_cs, data.ss_tickets, ctx.now, config, ctx.desk, ctx.calendar
         )
-        return evaluate_reset(data.on_hold_cs, data.ss_tickets, ctx.now, policy, ctx.calendar)
 
     def plan(self, work: Work[OnboardData], ctx: RunContext) -> list[Action]:
         actions = []
         for finding in work.fresh:
-            mark = finding.facts["marker"]
-            text = ctx.templates.render(RESET_TEMPLATE, template_values(finding.facts, mark))
+            detail = finding.detail_as(ResetDetail)
+            mark = detail.marker
+            text = ctx.templates.render(RESET_TEMPLATE, template_values(detail, mark))
             actions.append(
                 Action(
                     kind=ActionKind.JIRA_PUBLIC_COMMENT,

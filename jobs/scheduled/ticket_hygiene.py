@@ -21,24 +21,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
-
-from jobs.config import JobConfig
-from jobs.durations import Duration, DurationField, parse_duration
-from jobs.job import Job, JobSpec, Work
+from jobs.job import Job, JobSpec, Work, config_of
 from jobs.model import Action, ActionKind, Evaluation, Finding, Ticket
-from jobs.render.alerts import section_blocks
-from jobs.render.pack import fallback, pack
-from jobs.render.slack import context, escape, header, link, section
-from jobs.render.words import plural
+from jobs.rules.desk import reference
 from jobs.rules.ticket_hygiene import (
     JOB_NAME,
-    PROBLEMS,
-    HygienePolicy,
+    AddLabels,
+    HygieneDetail,
+    SetPriority,
+    TicketHygieneConfig,
     by_assignee,
     evaluate_hygiene,
+    key_order,
 )
 
 if TYPE_CHECKING:
@@ -58,40 +54,6 @@ SS_FIELDS = (
     "resolutiondate",
 )
 MARKER_TAG = "ticket-hygiene"
-SOP_FOOTER = (
-    "SOP 004: first update the essential ticket fields (Organization, EB label for EverBright "
-    "financing, Channel, High priority for priority installers)."
-)
-
-
-class TicketHygieneConfig(JobConfig):
-    schedule: str = "0 16 * * 1-5"
-    """Weekdays 16:00 desk time: before the end of the day, while the tickets are fresh."""
-    onboarding_subject: str = "EverBright Partner Onboarding"
-    """SOP 000/001: onboarding tickets 'will always have the subject' (replies add 'Re:')."""
-    eb_request_types: list[str] = Field(default_factory=list)
-    """Request types that are always about EverBright financing (need the EB label)."""
-    eb_label: str = "EB"
-    high_priority: str = "High"
-    """The priority a fix sets (SOP 004: priority installers and their config tickets)."""
-    higher_priorities: list[str] = Field(default_factory=lambda: ["Highest"])
-    """Priorities above ``high_priority``: already fine, never lowered."""
-    resolved_lookback: DurationField = parse_duration("7d")
-    """Resolved tickets are checked for an empty Channel field this long after resolution."""
-
-    @field_validator("resolved_lookback")
-    @classmethod
-    def _wall_clock(cls, value: Duration) -> Duration:
-        if value.is_business or value.wall <= timedelta(0):
-            raise ValueError("use a positive wall-clock duration such as 7d")
-        return value
-
-    @field_validator("eb_label", "high_priority")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip()
 
 
 SPEC = JobSpec(
@@ -108,22 +70,7 @@ class HygieneData:
     """Streamed from the search into the rule: the whole queue is never held in memory."""
 
 
-def policy_of(ctx: RunContext) -> HygienePolicy:
-    config = ctx.job_config
-    assert isinstance(config, TicketHygieneConfig)
-    return HygienePolicy(
-        onboarding_subject=config.onboarding_subject,
-        eb_request_types=tuple(config.eb_request_types),
-        eb_label=config.eb_label,
-        high_priority=config.high_priority,
-        higher_priorities=tuple(config.higher_priorities),
-        priority_installers=tuple(ctx.settings.priority_installers),
-        resolved_lookback=config.resolved_lookback.wall,
-        config_project=ctx.settings.desk.config_project,
-    )
-
-
-def queue_jql(ctx: RunContext, policy: HygienePolicy) -> str:
+def queue_jql(ctx: RunContext, config: TicketHygieneConfig) -> str:
     """Open SS tickets and those resolved since the look-back.
 
     The date is a day earlier than needed: Jira reads date literals in the API user's own
@@ -131,163 +78,18 @@ def queue_jql(ctx: RunContext, policy: HygienePolicy) -> str:
     """
     from jobs.adapters.jira import jql_quote
 
-    since = (ctx.now - policy.resolved_lookback - timedelta(days=1)).astimezone(ctx.calendar.tz)
-    project = jql_quote(ctx.settings.desk.service_desk_project)
+    since = (ctx.now - config.resolved_lookback.wall - timedelta(days=1)).astimezone(
+        ctx.calendar.tz
+    )
+    project = jql_quote(ctx.desk.service_desk_project)
     return (
         f"project = {project} AND (statusCategory != Done OR resolved >= "
         f"{jql_quote(since.strftime('%Y/%m/%d'))}) ORDER BY key"
     )
 
 
-# -- rendering ---------------------------------------------------------------------------------
-
-
-def _by_ticket(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
-    order = {rule: n for n, rule in enumerate(PROBLEMS)}
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault(str(finding.facts["ticket"]), []).append(finding)
-    for group in groups.values():
-        group.sort(key=lambda f: (order.get(f.rule, len(order)), f.item))
-    # Priority installers first (SOP 004: they take precedence), then by key.
-    return sorted(groups.items(), key=lambda kv: (not kv[1][0].priority, _key_order(kv[0])))
-
-
-def _key_order(key: str) -> tuple[str, int]:
-    project, _, number = key.partition("-")
-    return (project, int(number)) if number.isdigit() else (key, 0)
-
-
-def _fix_words(fix: Mapping[str, Any] | None, target: str, ticket: str) -> str:
-    # In progress, not done: the digest goes out before Jira has answered the edit.
-    if not fix:
-        return ""
-    where = "" if target == ticket else f" on {target}"
-    if fix.get("add_labels"):
-        return f"adding label {', '.join(fix['add_labels'])}{where}"
-    if fix.get("priority"):
-        return f"setting priority to {fix['priority']}{where}"
-    return ""
-
-
-def ticket_line(key: str, findings: Sequence[Finding], fixing: bool) -> str:
-    """`:star: <url|SS-701> summary — no Organization; EB label missing (...)`, all escaped."""
-    first = findings[0]
-    mark = ":star: " if first.priority else ""
-    ref = link(first.url, key) if first.url else escape(key)
-    problems = "; ".join(escape(f.summary) for f in findings)
-    line = f"{mark}{ref} {escape(str(first.facts.get('ticket_summary') or ''))} — {problems}"
-    if fixing:
-        fixed = [
-            _fix_words(f.facts.get("fix"), str(f.facts.get("fix_target") or key), key)
-            for f in findings
-        ]
-        fixed = [w for w in fixed if w]
-        if fixed:
-            line += f" _(fixing: {escape('; '.join(fixed))})_"
-    return line
-
-
-def _chunks(
-    groups: list[tuple[str, list[Finding]]],
-    lines: list[str],
-    cap: int | None,
-    other_blocks: int,
-) -> list[list[tuple[str, list[Finding]]]]:
-    """The tickets of each message: as many as Slack's limits allow (or ``cap``)."""
-    parts = pack(lines, other_blocks=other_blocks, cap=cap) if lines else [[]]
-    return [[groups[i] for i in part] for part in parts]
-
-
-def digest_actions(
-    email: str, findings: Sequence[Finding], ctx: RunContext, fixing: bool
-) -> list[Action]:
-    """One DM per assignee (split only past ``max_alerts_per_message`` tickets)."""
-    tickets = _by_ticket(findings)
-    every_line = [f"• {ticket_line(key, group, fixing)}" for key, group in tickets]
-    chunks = _chunks(tickets, every_line, ctx.settings.run.max_alerts_per_message, 2)
-    actions = []
-    for n, chunk in enumerate(chunks, start=1):
-        verb = "is" if len(tickets) == 1 else "are"
-        title = f"Ticket hygiene: {plural(len(tickets), 'ticket')} of yours {verb} missing fields"
-        if len(chunks) > 1:
-            title += f" ({n}/{len(chunks)})"
-        lines = [f"• {ticket_line(key, group, fixing)}" for key, group in chunk]
-        blocks = [header(title), *section_blocks(lines), context([escape(SOP_FOOTER)])]
-        text = fallback(escape(title), lines)
-        actions.append(
-            Action(
-                kind=ActionKind.SLACK_DM,
-                target=email,
-                findings=[f for _, group in chunk for f in group],
-                text=text,
-                blocks=blocks,
-            )
-        )
-    return actions
-
-
-def _why_no_dm(finding: Finding) -> str:
-    who = finding.facts.get("assignee")
-    if not who:
-        return "unassigned"
-    if not finding.facts.get("assignee_email"):
-        return f"assignee {escape(str(who))}: Jira hides the email"
-    return f"assignee {escape(str(who))}: no Slack account with that email"
-
-
-def summary_actions(
-    groups: Mapping[str | None, list[Finding]], ctx: RunContext, fixing: bool
-) -> list[Action]:
-    """The channel's summary line; it lists (and covers) the tickets no DM can reach."""
-    everything = [f for group in groups.values() for f in group]
-    tickets = {str(f.facts["ticket"]) for f in everything}
-    counts: dict[str, set[str]] = {}
-    for email, group in groups.items():
-        if email is None:
-            continue
-        name = str(group[0].facts.get("assignee") or email)
-        counts.setdefault(name, set()).update(str(f.facts["ticket"]) for f in group)
-    nobody = _by_ticket(groups.get(None, []))
-    title = (
-        f"Ticket hygiene: {plural(len(everything), 'problem')} on {plural(len(tickets), 'ticket')}"
-    )
-    parts = [f"{escape(name)} {len(keys)}" for name, keys in sorted(counts.items())]
-    if nobody:
-        parts.append(f"no DM possible {len(nobody)}")
-    summary = "; ".join(parts)
-    nobody_lines = [
-        f"• {ticket_line(key, group, fixing)} ({_why_no_dm(group[0])})" for key, group in nobody
-    ]
-    chunks = _chunks(nobody, nobody_lines, ctx.settings.run.max_alerts_per_message, 4)
-    actions = []
-    for n, chunk in enumerate(chunks, start=1):
-        heading = title if len(chunks) == 1 else f"{title} ({n}/{len(chunks)})"
-        lines = []
-        for key, group in chunk:
-            lines.append(f"• {ticket_line(key, group, fixing)} ({_why_no_dm(group[0])})")
-        blocks = [
-            header(heading),
-            section(f"Sent to assignees by DM: {summary}" if summary else " "),
-        ]
-        if lines:
-            blocks += [section("*Nobody could be messaged about these:*"), *section_blocks(lines)]
-        blocks.append(context([escape(SOP_FOOTER)]))
-        text = fallback(f"{escape(heading)} — {summary}", lines)
-        actions.append(
-            Action(
-                kind=ActionKind.SLACK_POST,
-                target=ctx.alert_channel,
-                findings=[f for _, group in chunk for f in group],
-                text=text,
-                blocks=blocks,
-            )
-        )
-    return actions
-
-
 def marker(target: str, ctx: RunContext) -> str:
-    return f"Ref: {target} · {MARKER_TAG} · {ctx.calendar.local_date(ctx.now).isoformat()}"
+    return reference(target, MARKER_TAG, ctx.calendar.local_date(ctx.now).isoformat())
 
 
 def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Action]:
@@ -299,21 +101,23 @@ def fixes(findings: Sequence[Finding], ctx: RunContext) -> list[Action]:
     """
     by_target: dict[str, list[Finding]] = {}
     for finding in findings:
-        target = finding.facts.get("fix_target")
-        if finding.facts.get("fix") and target:
-            by_target.setdefault(str(target), []).append(finding)
+        detail = finding.detail_as(HygieneDetail)
+        if detail.fix is not None and detail.fix_target:
+            by_target.setdefault(detail.fix_target, []).append(finding)
     planned: list[Action] = []
-    for target in sorted(by_target, key=_key_order):
+    for target in sorted(by_target, key=key_order):
         group = by_target[target]
         labels: list[str] = []
         priority: str | None = None
         reasons: list[str] = []
         for finding in group:
-            fix = finding.facts["fix"]
-            for label in fix.get("add_labels") or []:
-                if label not in labels:
-                    labels.append(label)
-            priority = fix.get("priority") or priority
+            fix = finding.detail_as(HygieneDetail).fix
+            if isinstance(fix, AddLabels):
+                for label in fix.add_labels:
+                    if label not in labels:
+                        labels.append(label)
+            if isinstance(fix, SetPriority):
+                priority = fix.priority or priority
             reasons.append(str(finding.summary))
         changes = []
         if labels:
@@ -371,21 +175,44 @@ class TicketHygieneJob(Job[HygieneData]):
 
     def fetch(self, ctx: RunContext) -> HygieneData:
         # Linked config tickets' priority and status come inside ``issuelinks``: one search.
-        return HygieneData(ctx.jira.search(queue_jql(ctx, policy_of(ctx)), list(SS_FIELDS)))
+        config = config_of(ctx, TicketHygieneConfig)
+        return HygieneData(ctx.jira.search(queue_jql(ctx, config), list(SS_FIELDS)))
 
     def evaluate(self, data: HygieneData, ctx: RunContext) -> Evaluation:
-        return evaluate_hygiene(data.tickets, ctx.now, policy_of(ctx), ctx.calendar)
+        config = config_of(ctx, TicketHygieneConfig)
+        return evaluate_hygiene(data.tickets, ctx.now, config, ctx.desk, ctx.calendar)
 
     def plan(self, work: Work[HygieneData], ctx: RunContext) -> list[Action]:
+        from jobs.render.ticket_hygiene import digest_messages, summary_messages
+
         findings = work.fresh
         if not findings:
             return []
         fixing = ctx.settings.actions.fix_hygiene
+        cap = ctx.settings.run.max_alerts_per_message
         actions = fixes(findings, ctx) if fixing else []
         groups = reachable(by_assignee(findings), ctx)
         for email in sorted(e for e in groups if e is not None):
-            actions += digest_actions(email, groups[email], ctx, fixing)
-        actions += summary_actions(groups, ctx, fixing)
+            actions += [
+                Action(
+                    kind=ActionKind.SLACK_DM,
+                    target=email,
+                    findings=covered,
+                    text=text,
+                    blocks=blocks,
+                )
+                for covered, text, blocks in digest_messages(groups[email], fixing, cap)
+            ]
+        actions += [
+            Action(
+                kind=ActionKind.SLACK_POST,
+                target=ctx.alert_channel,
+                findings=covered,
+                text=text,
+                blocks=blocks,
+            )
+            for covered, text, blocks in summary_messages(groups, fixing, cap)
+        ]
         return actions
 
 

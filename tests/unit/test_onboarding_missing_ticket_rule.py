@@ -16,9 +16,12 @@ from jobs.adapters.sheets import frame_from_rows
 from jobs.calendar import BusinessCalendar
 from jobs.durations import Duration
 from jobs.model import Severity, StatusCategory, Ticket
+from jobs.render.onboarding_missing_ticket import alert_line
+from jobs.rules.desk import Desk, PriorityInstallers
 from jobs.rules.onboarding_missing_ticket import (
     AccountMemory,
-    OnboardingPolicy,
+    MissingDetail,
+    OnboardingMissingTicketConfig,
     OnboardingSheet,
     SheetLayout,
     check_onboarding,
@@ -33,10 +36,9 @@ ALWAYS = BusinessCalendar.twenty_four_seven(NY)
 OFFICE = BusinessCalendar.business(NY, {d: (time(9), time(17)) for d in range(5)})
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
 LONG_AGO = NOW - timedelta(days=2)
-POLICY = OnboardingPolicy(
-    priority_installers=("Bright Path Energy LLC",),
-    sheet_url="https://docs.google.com/spreadsheets/d/KEY/edit",
-)
+CONFIG = OnboardingMissingTicketConfig()
+DESK = Desk(priority_installers=PriorityInstallers(("Bright Path Energy LLC",)))
+SHEET_URL = "https://docs.google.com/spreadsheets/d/KEY/edit"
 LAYOUT = SheetLayout()
 HEADER = ["#", "Account Name", "Contact", "State", "", "", "", "", "", "", "", "Status"]
 
@@ -76,10 +78,21 @@ def run(
     tickets: list[Ticket],
     memory: dict[str, AccountMemory] | None = None,
     now: datetime = NOW,
-    policy: OnboardingPolicy = POLICY,
+    config: OnboardingMissingTicketConfig = CONFIG,
     calendar: BusinessCalendar = ALWAYS,
+    approved_statuses: tuple[str, ...] = ("Approved",),
 ):
-    return check_onboarding(onboarding, tickets, memory or {}, now, policy, calendar)
+    return check_onboarding(
+        onboarding,
+        tickets,
+        memory or {},
+        now,
+        config,
+        DESK,
+        calendar,
+        approved_statuses=approved_statuses,
+        sheet_url=SHEET_URL,
+    )
 
 
 def verdicts(result) -> dict[str, str]:
@@ -212,9 +225,11 @@ def test_it_takes_rows_whose_status_is_approved_ignoring_case_and_spaces(
 
 
 def test_it_accepts_several_approved_statuses() -> None:
-    policy = replace(POLICY, approved_statuses=("Approved", "Approved - Live"))
+    statuses = ("Approved", "Approved - Live")
     s = sheet(row("Sunrise Solar Co", "approved - live"), row("Acme Roofing", "Approved"))
-    result = run(s, [], seen_long_ago("Sunrise Solar Co", "Acme Roofing"), policy=policy)
+    result = run(
+        s, [], seen_long_ago("Sunrise Solar Co", "Acme Roofing"), approved_statuses=statuses
+    )
     assert len(result.evaluation.findings) == 2
 
 
@@ -305,18 +320,18 @@ def test_a_near_miss_is_a_possible_match_to_check_with_its_candidates() -> None:
 
 
 def test_a_lower_match_threshold_accepts_spacing_variants() -> None:
-    policy = replace(POLICY, match_threshold=85, near_miss_threshold=70)
+    config = OnboardingMissingTicketConfig(match_threshold=85, near_miss_threshold=70)
     result = run(
-        sheet(row("Bright Path Energy")), [ticket("SS-210", "Brightpath Energy")], policy=policy
+        sheet(row("Bright Path Energy")), [ticket("SS-210", "Brightpath Energy")], config=config
     )
     assert verdicts(result) == {"Bright Path Energy": "matched"}
 
 
 def test_it_lists_at_most_max_candidates() -> None:
     tickets = [ticket(f"SS-22{i}", f"Sunrise Solar Roofing {w}") for i, w in enumerate("ABCDE")]
-    policy = replace(POLICY, max_candidates=2, near_miss_threshold=50)
+    config = OnboardingMissingTicketConfig(max_candidates=2, near_miss_threshold=50)
     result = run(
-        sheet(row("Sunrise Solar")), tickets, seen_long_ago("Sunrise Solar"), policy=policy
+        sheet(row("Sunrise Solar")), tickets, seen_long_ago("Sunrise Solar"), config=config
     )
     assert len(result.evaluation.findings[0].facts["candidates"]) == 2
 
@@ -378,7 +393,8 @@ def test_the_grace_period_counts_on_the_desk_calendar() -> None:
 def test_it_says_how_long_the_account_has_been_missing() -> None:
     memory = {"sheet:sunrise solar": AccountMemory(first_seen_approved=NOW - timedelta(hours=5))}
     [finding] = run(sheet(row("Sunrise Solar Co")), [], memory).evaluation.findings
-    assert finding.facts["missing_for"] == "5 h"
+    assert finding.detail_as(MissingDetail).missing_for == timedelta(hours=5)
+    assert "no ticket since first seen 5 h ago" in alert_line(finding)
     assert finding.facts["missing_for_seconds"] == 5 * 3600
     assert finding.facts["first_seen_approved"] == (NOW - timedelta(hours=5)).isoformat()
 
@@ -452,7 +468,7 @@ def test_findings_are_json_safe_and_realert_daily() -> None:
         json.dumps(dict(finding.facts))
         assert finding.realert == timedelta(hours=24)
         assert finding.rule == "missing_ticket" and finding.episode == ""
-        assert finding.url == POLICY.sheet_url
+        assert finding.url == SHEET_URL
 
 
 def test_nothing_is_found_when_every_approved_account_has_a_ticket() -> None:
@@ -463,16 +479,16 @@ def test_nothing_is_found_when_every_approved_account_has_a_ticket() -> None:
     assert result.evaluation.examined == 3
 
 
-def test_the_policy_refuses_inverted_thresholds() -> None:
+def test_the_settings_refuse_inverted_thresholds() -> None:
     with pytest.raises(ValueError, match="near_miss_threshold"):
-        OnboardingPolicy(match_threshold=80, near_miss_threshold=85)
+        OnboardingMissingTicketConfig(match_threshold=80, near_miss_threshold=85)
     with pytest.raises(ValueError, match="approved_statuses"):
-        OnboardingPolicy(approved_statuses=(" ",))
+        run(sheet(row("Sunrise Solar Co")), [], approved_statuses=(" ",))
 
 
 def test_grace_can_be_zero() -> None:
-    policy = replace(POLICY, grace=Duration())
-    assert run(sheet(row("Sunrise Solar Co")), [], policy=policy).evaluation.findings
+    config = OnboardingMissingTicketConfig(grace=Duration())
+    assert run(sheet(row("Sunrise Solar Co")), [], config=config).evaluation.findings
 
 
 # -- ticket text ------------------------------------------------------------------------------
@@ -518,8 +534,6 @@ def test_it_reads_a_name_after_the_subject(summary: str, name: str | None) -> No
 
 
 def test_the_config_defaults_are_the_sop_values() -> None:
-    from jobs.scheduled.onboarding_missing_ticket import OnboardingMissingTicketConfig
-
     config = OnboardingMissingTicketConfig()
     assert config.schedule == "*/30 * * * *"
     assert (str(config.grace), str(config.realert), str(config.lookback)) == ("1h", "1d", "120d")
@@ -542,8 +556,6 @@ def test_the_config_defaults_are_the_sop_values() -> None:
 )
 def test_the_config_refuses_values_that_cannot_work(values: dict[str, Any], message: str) -> None:
     from pydantic import ValidationError
-
-    from jobs.scheduled.onboarding_missing_ticket import OnboardingMissingTicketConfig
 
     with pytest.raises(ValidationError, match=message):
         OnboardingMissingTicketConfig(**values)

@@ -10,13 +10,14 @@ import pytest
 
 from jobs.calendar import BusinessCalendar
 from jobs.model import IssueLink, Person, Severity, StatusCategory, Ticket
+from jobs.rules.desk import Desk, PriorityInstallers
 from jobs.rules.ticket_hygiene import (
     CONFIG_TICKET_NOT_HIGH,
     MISSING_CHANNEL,
     MISSING_EB_LABEL,
     MISSING_ORGANIZATION,
     PRIORITY_NOT_HIGH,
-    HygienePolicy,
+    TicketHygieneConfig,
     by_assignee,
     evaluate_hygiene,
     is_everbright_financing,
@@ -25,10 +26,8 @@ from jobs.rules.ticket_hygiene import (
 NY = ZoneInfo("America/New_York")
 CAL = BusinessCalendar.twenty_four_seven(NY)
 NOW = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)  # Friday 16:00 in New York
-POLICY = HygienePolicy(
-    eb_request_types=("EverBright Financing",),
-    priority_installers=("Sunrise Solar Co", "Bright Path Energy LLC"),
-)
+CONFIG = TicketHygieneConfig(eb_request_types=["EverBright Financing"])
+DESK = Desk(priority_installers=PriorityInstallers(("Sunrise Solar Co", "Bright Path Energy LLC")))
 MAYA = Person("acc-maya", "Maya Patel", "maya.patel@everbright-support.example")
 
 
@@ -63,8 +62,8 @@ def cs(key: str = "CS-5", priority: str | None = "Medium", **overrides) -> Ticke
     return ticket(key, project="CS", priority=priority, organizations=(), **overrides)
 
 
-def rules(tickets, config_tickets=None, now=NOW, policy=POLICY) -> list[tuple[str, str]]:
-    evaluation = evaluate_hygiene(tickets, now, policy, CAL, config_tickets)
+def rules(tickets, config_tickets=None, now=NOW, config=CONFIG) -> list[tuple[str, str]]:
+    evaluation = evaluate_hygiene(tickets, now, config, DESK, CAL, config_tickets)
     return [(f.rule, f.item) for f in evaluation.findings]
 
 
@@ -177,7 +176,7 @@ def test_it_leaves_a_ticket_closed_as_a_duplicate_alone():
 
 def test_it_offers_the_eb_label_as_the_certain_fix():
     t = ticket(summary="Re: EverBright Partner Onboarding")
-    (finding,) = evaluate_hygiene([t], NOW, POLICY, CAL).findings
+    (finding,) = evaluate_hygiene([t], NOW, CONFIG, DESK, CAL).findings
     assert finding.facts["fix"] == {"add_labels": ["EB"]}
     assert finding.facts["fix_target"] == "SS-1"
     assert "subject contains" in finding.summary
@@ -185,7 +184,7 @@ def test_it_offers_the_eb_label_as_the_certain_fix():
 
 def test_it_offers_high_priority_for_a_priority_installer():
     t = ticket(organizations=("Bright Path Energy LLC",), priority="Low")
-    (finding,) = evaluate_hygiene([t], NOW, POLICY, CAL).findings
+    (finding,) = evaluate_hygiene([t], NOW, CONFIG, DESK, CAL).findings
     assert finding.facts["fix"] == {"priority": "High"}
     assert finding.priority is True
     assert finding.facts["priority_installer"] == "Bright Path Energy LLC"
@@ -193,7 +192,7 @@ def test_it_offers_high_priority_for_a_priority_installer():
 
 def test_it_has_no_fix_for_fields_a_person_must_fill():
     t = done(organizations=(), channel=())
-    findings = evaluate_hygiene([t], NOW, POLICY, CAL).findings
+    findings = evaluate_hygiene([t], NOW, CONFIG, DESK, CAL).findings
     assert [f.facts["fix"] for f in findings] == [None, None]
 
 
@@ -205,7 +204,7 @@ def _linked(*keys: str, **overrides) -> Ticket:
 
 def test_it_flags_a_priority_installers_linked_config_ticket_not_at_high():
     t = _linked("CS-5", "SS-9")
-    evaluation = evaluate_hygiene([t], NOW, POLICY, CAL, {"CS-5": cs("CS-5", "Medium")})
+    evaluation = evaluate_hygiene([t], NOW, CONFIG, DESK, CAL, {"CS-5": cs("CS-5", "Medium")})
     (finding,) = evaluation.findings
     assert (finding.rule, finding.item) == (CONFIG_TICKET_NOT_HIGH, "CS-5")
     assert finding.facts["ticket"] == "SS-1"
@@ -260,14 +259,16 @@ def test_it_ignores_config_tickets_linked_to_other_installers():
 
 
 def test_it_reports_a_linked_config_ticket_it_could_not_read_as_a_data_problem():
-    evaluation = evaluate_hygiene([_linked("CS-5")], NOW, POLICY, CAL, {})
+    evaluation = evaluate_hygiene([_linked("CS-5")], NOW, CONFIG, DESK, CAL, {})
     assert evaluation.findings == []
     assert [p.where for p in evaluation.problems] == ["CS-5"]
 
 
 def test_it_uses_the_desks_local_date_as_the_episode():
     late_evening = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # Friday 22:00 in New York
-    (finding,) = evaluate_hygiene([ticket(organizations=())], late_evening, POLICY, CAL).findings
+    (finding,) = evaluate_hygiene(
+        [ticket(organizations=())], late_evening, CONFIG, DESK, CAL
+    ).findings
     assert finding.episode == "2026-11-20"
     assert finding.realert is None
     assert finding.severity is Severity.WARNING
@@ -275,13 +276,13 @@ def test_it_uses_the_desks_local_date_as_the_episode():
 
 def test_it_puts_labels_in_the_facts_so_the_snooze_label_works():
     t = ticket(organizations=(), labels=("sla-snooze", "billing"))
-    (finding,) = evaluate_hygiene([t], NOW, POLICY, CAL).findings
+    (finding,) = evaluate_hygiene([t], NOW, CONFIG, DESK, CAL).findings
     assert finding.facts["labels"] == ["sla-snooze", "billing"]
 
 
 def test_it_counts_every_ticket_it_examined():
     evaluation = evaluate_hygiene(
-        [ticket("SS-1"), ticket("SS-2", organizations=())], NOW, POLICY, CAL
+        [ticket("SS-1"), ticket("SS-2", organizations=())], NOW, CONFIG, DESK, CAL
     )
     assert evaluation.examined == 2
     assert [f.item for f in evaluation.findings] == ["SS-2"]
@@ -292,7 +293,7 @@ def test_it_groups_findings_by_assignee_email():
     hidden = ticket("SS-3", organizations=(), assignee=Person("acc-x", "Hidden Email"))
     upper = ticket("SS-4", organizations=(), assignee=replace(MAYA, email=MAYA.email.upper()))
     findings = evaluate_hygiene(
-        [ticket("SS-1", organizations=()), unassigned, hidden, upper], NOW, POLICY, CAL
+        [ticket("SS-1", organizations=()), unassigned, hidden, upper], NOW, CONFIG, DESK, CAL
     ).findings
     groups = by_assignee(findings)
     assert sorted(f.item for f in groups[MAYA.email]) == ["SS-1", "SS-4"]
@@ -300,6 +301,6 @@ def test_it_groups_findings_by_assignee_email():
 
 
 def test_it_needs_a_certain_signal_for_everbright_financing():
-    policy = HygienePolicy()
-    assert is_everbright_financing(ticket(summary="Question about EverBright loan"), policy) is None
-    assert is_everbright_financing(ticket(summary="Fwd: Re: EverBright Partner Onboarding"), policy)
+    config = TicketHygieneConfig()
+    assert is_everbright_financing(ticket(summary="Question about EverBright loan"), config) is None
+    assert is_everbright_financing(ticket(summary="Fwd: Re: EverBright Partner Onboarding"), config)
