@@ -1,7 +1,7 @@
 """Requests the jobs send and answers the emulators give, checked against the vendors' specs.
 
-The specs are read from ``/work/shared/spec-files`` (``SPEC_FILES_DIR`` overrides; the README
-there says where each comes from): Jira Cloud platform REST v3 and Jira Service Management
+The specs are read from ``tests/contract/specs/`` (gzipped copies; ``SPEC_FILES_DIR`` overrides;
+``specs/README.md`` says where each comes from): Jira Cloud platform REST v3 and Jira Service Management
 (OpenAPI 3.0), the Slack Web API (Swagger 2.0) and the Google Sheets v4 discovery document.
 Schemas are checked with ``jsonschema`` (Draft 4 semantics, which OpenAPI 3.0 and Swagger 2.0
 schemas follow; OpenAPI's ``nullable`` is turned into a ``null`` type).
@@ -22,6 +22,7 @@ instead; each such place is an entry of `EXCEPTIONS` with the reason, and nothin
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import os
 import re
@@ -39,7 +40,21 @@ from referencing.jsonschema import DRAFT4
 from emulators.base import Exchange
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_DIR = Path(os.environ.get("SPEC_FILES_DIR") or ROOT.parent / "shared" / "spec-files")
+SPEC_DIR = Path(os.environ.get("SPEC_FILES_DIR") or Path(__file__).with_name("specs"))
+"""The vendors' specs, kept with the tests (gzipped, as published; see ``specs/README.md``) so a
+fresh clone checks against them; ``SPEC_FILES_DIR`` points elsewhere (plain or gzipped)."""
+
+
+def _spec_text(path: Path) -> str:
+    """A spec file as text, from ``name`` or ``name.gz``."""
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    packed = path.with_name(path.name + ".gz")
+    return gzip.decompress(packed.read_bytes()).decode("utf-8")
+
+
+def _spec_present(path: Path) -> bool:
+    return path.is_file() or path.with_name(path.name + ".gz").is_file()
 JIRA_SPEC = "jira-platform-swagger-v3.v3.json"
 JSM_SPEC = "jsm-service_management.json"
 SLACK_SPEC = "slack_web_openapi_v2.json"
@@ -416,10 +431,10 @@ def _jira_document(raw: dict[str, Any]) -> dict[str, Any]:
 class AtlassianSpecs:
     def __init__(self, directory: Path) -> None:
         self.jira = SchemaSet(
-            "urn:jira-platform", _jira_document(json.loads((directory / JIRA_SPEC).read_text()))
+            "urn:jira-platform", _jira_document(json.loads(_spec_text(directory / JIRA_SPEC)))
         )
         self.jsm = SchemaSet(
-            "urn:jira-jsm", _to_json_schema(json.loads((directory / JSM_SPEC).read_text()))
+            "urn:jira-jsm", _to_json_schema(json.loads(_spec_text(directory / JSM_SPEC)))
         )
         self._ops = {
             "jira": _operations(self.jira.document["paths"]),
@@ -726,7 +741,7 @@ SLACK_UPLOAD_METHODS: dict[str, dict[str, Any]] = {
 class SlackSpecs:
     def __init__(self, directory: Path) -> None:
         self.schemas = SchemaSet(
-            "urn:slack", _to_json_schema(json.loads((directory / SLACK_SPEC).read_text()))
+            "urn:slack", _to_json_schema(json.loads(_spec_text(directory / SLACK_SPEC)))
         )
         self.paths = self.schemas.document["paths"]
 
@@ -986,7 +1001,7 @@ def _discovery_schema(node: Any) -> Any:
 
 class SheetsSpecs:
     def __init__(self, directory: Path) -> None:
-        raw = json.loads((directory / SHEETS_SPEC).read_text())
+        raw = json.loads(_spec_text(directory / SHEETS_SPEC))
         self.document = {"schemas": {k: _discovery_schema(v) for k, v in raw["schemas"].items()}}
         self.schemas = SchemaSet("urn:sheets", self.document)
         self.global_parameters = raw["parameters"]
@@ -1086,7 +1101,7 @@ def spec_book() -> SpecBook:
 
 def specs_available() -> bool:
     return all(
-        (SPEC_DIR / name).is_file() for name in (JIRA_SPEC, JSM_SPEC, SLACK_SPEC, SHEETS_SPEC)
+        _spec_present(SPEC_DIR / name) for name in (JIRA_SPEC, JSM_SPEC, SLACK_SPEC, SHEETS_SPEC)
     )
 
 
