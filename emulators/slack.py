@@ -570,6 +570,73 @@ def _block_problems(block: dict[str, Any], where: str) -> list[str]:
                     problems += _text_problems(
                         e, f"{where}/elements/{j}", 3000, ("plain_text", "mrkdwn")
                     )
+    elif kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 0 < len(elements) <= 25:
+            problems.append(f"must have 1 to 25 items {where}/elements]")
+        else:
+            seen: set[str] = set()
+            for j, element in enumerate(elements):
+                problems += _element_problems(element, f"{where}/elements/{j}", seen)
+    if kind == "section" and "accessory" in block:
+        problems += _element_problems(block["accessory"], f"{where}/accessory", set())
+    return problems
+
+
+_ELEMENT_TYPES = {"button", "static_select", "overflow"}
+"""Interactive elements this emulator checks in detail (the ones the jobs build)."""
+
+
+def _element_problems(element: Any, where: str, action_ids: set[str]) -> list[str]:
+    """An interactive element as Block Kit's element reference limits it: action_id at most
+    255 characters and unique in its block; button text 75, value 2,000, url 3,000; a select's
+    options 1 to 100, an overflow's 2 to 5; option text 75 and value 150 characters."""
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        return [f"must be an element {where}]"]
+    kind = element["type"]
+    if kind not in _ELEMENT_TYPES:
+        return []
+    problems: list[str] = []
+    aid = element.get("action_id")
+    if aid is not None:
+        if not isinstance(aid, str) or not 0 < len(aid) <= 255:
+            problems.append(f"must be 1 to 255 characters {where}/action_id]")
+        elif aid in action_ids:
+            problems.append(f"duplicate action_id {where}/action_id]")
+        else:
+            action_ids.add(aid)
+    if kind == "button":
+        problems += _text_problems(element.get("text"), f"{where}/text", 75, ("plain_text",))
+        value = element.get("value")
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 2000):
+            problems.append(f"must be 1 to 2000 characters {where}/value]")
+        url = element.get("url")
+        if url is not None and (not isinstance(url, str) or not 0 < len(url) <= 3000):
+            problems.append(f"must be 1 to 3000 characters {where}/url]")
+        return problems
+    options = element.get("options")
+    low, high = (2, 5) if kind == "overflow" else (1, 100)
+    if not isinstance(options, list) or not low <= len(options) <= high:
+        problems.append(f"must have {low} to {high} items {where}/options]")
+        return problems
+    if kind == "static_select":
+        problems += _text_problems(
+            element.get("placeholder"), f"{where}/placeholder", 150, ("plain_text",)
+        )
+    values: set[str] = set()
+    for k, option in enumerate(options):
+        at = f"{where}/options/{k}"
+        if not isinstance(option, dict):
+            problems.append(f"must be an option object {at}]")
+            continue
+        problems += _text_problems(option.get("text"), f"{at}/text", 75, ("plain_text",))
+        value = option.get("value")
+        if not isinstance(value, str) or not 0 < len(value) <= 150:
+            problems.append(f"must be 1 to 150 characters {at}/value]")
+        elif value in values:
+            problems.append(f"duplicate option value {at}/value]")
+        else:
+            values.add(value)
     return problems
 
 
