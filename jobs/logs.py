@@ -14,12 +14,19 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-SECRET_ENV_VARS = ("JIRA_API_TOKEN", "SLACK_BOT_TOKEN", "GOOGLE_PRIVATE_KEY")
+SECRET_ENV_VARS = (
+    "JIRA_API_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "GOOGLE_PRIVATE_KEY",
+)
 REDACTED = "[REDACTED]"
 # (pattern, replacement): the replacement keeps the label so the log still says what was there.
 _PATTERNS = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9+/=._\-]{8,}"), r"\1 " + REDACTED),
     (re.compile(r"xox[abposr]-[A-Za-z0-9\-]+"), REDACTED),
+    (re.compile(r"xapp-[A-Za-z0-9\-]+"), REDACTED),
     (re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
     (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
@@ -103,6 +110,15 @@ def setup_logging(env: Mapping[str, str], *, level: str = "INFO", stream: Any = 
     root.addHandler(handler)
     root.setLevel(env.get("JOBS_LOG_LEVEL", level).upper())
     # Client libraries log request details (incl. headers) at DEBUG; keep them at WARNING.
-    for noisy in ("urllib3", "slack_sdk", "jira", "gspread", "google", "vcr", "matplotlib"):
+    for noisy in (
+        "urllib3",
+        "slack_sdk",
+        "slack_bolt",
+        "jira",
+        "gspread",
+        "google",
+        "vcr",
+        "matplotlib",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return redactor

@@ -649,6 +649,11 @@ SLACK_ERRORS: dict[str, set[str]] = {
     "users.lookupByEmail": {"ratelimited", "invalid_arguments"},
     "conversations.open": {"ratelimited", "users_list_not_supplied", "not_implemented"},
     "auth.test": {"ratelimited"},
+    "chat.postEphemeral": {"invalid_blocks", "invalid_blocks_format", "ratelimited"},
+    "users.info": {"ratelimited"},
+    "conversations.list": {"invalid_cursor", "invalid_limit", "ratelimited"},
+    "conversations.members": {"ratelimited"},
+    "usergroups.users.list": {"no_such_subteam", "ratelimited"},
 }
 """EXCEPTIONS["slack-error-codes"]: codes beyond the spec's enums, per method."""
 
