@@ -638,6 +638,9 @@ class SlackEmulator(Emulator):
 
     def _users_info(self, args: dict[str, Any]) -> Response:
         wanted = str(args.get("user") or "")
+        if wanted == BOT_USER_ID:
+            bot = {"id": BOT_USER_ID, "name": BOT_USER, "real_name": "SLA monitor", "is_bot": True}
+            return _ok(user=self._user_json(bot))
         user = next((u for u in self.users if u["id"] == wanted), None)
         if user is None:
             return _error("user_not_found")
