@@ -31,6 +31,7 @@ from jobs.render.actions import ActionItem, alert_actions, block_id_for
 from jobs.slack_app import SlackAppSettings
 from jobs.slack_app.app import Listener, start
 from jobs.slack_app.home import publish_home
+from jobs.slack_app.manifest import METHOD_SCOPES
 
 JOB = "unassigned_first_response"
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
@@ -396,6 +397,11 @@ def test_the_home_tab_shows_each_agent_their_tickets_the_open_alerts_and_the_sil
     assert "|SS-123> · every job · by Jira label · until Fri Nov 27" in silences
     assert "|SS-124> · every job · by Jira label · no end" in silences
     assert jordan[1:] == maya[1:]
+    # Every Slack method the jobs, the listener and the Home tab called is one the app's
+    # scopes cover (jobs.slack_app.manifest: what the README asks the admin to grant).
+    methods = {c.path.removeprefix("/api/") for c in stack.slack.calls}
+    assert methods <= set(METHOD_SCOPES), methods - set(METHOD_SCOPES)
+    assert {"chat.postEphemeral", "users.info", "conversations.members", "views.publish"} <= methods
 
 
 def _sections(view: dict[str, Any] | None) -> list[str]:
