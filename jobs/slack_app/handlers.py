@@ -51,7 +51,7 @@ from jobs.render.actions import (
 )
 from jobs.render.slack import escape
 from jobs.slack_app import words
-from jobs.slack_app.access import Access
+from jobs.slack_app.access import Access, NoAlertChannel
 from jobs.slack_app.settings import SlackAppSettings
 
 log = logging.getLogger("jobs.slack_app")
@@ -152,6 +152,10 @@ def handle_block_actions(payload: Mapping[str, Any], services: Services) -> Outc
             return _act(pressed, click, slack, ledger, services)
         finally:
             ledger.close()
+    except NoAlertChannel as exc:
+        log.error("who may act cannot be told: %s", exc)
+        text = ":warning: The app cannot find the alert channel's members. Nothing was changed."
+        return _answer(slack, click, "failed", text)
     except AdapterError as exc:
         log.error("a click could not be carried out: %s", exc)
         text = f":warning: That did not work: {escape(str(exc)[:300])}. Nothing was changed."

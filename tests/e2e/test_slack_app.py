@@ -241,6 +241,42 @@ def test_why_tells_the_clicker_the_items_history_in_desk_time(desk: Any, listen)
     ledger.close()
 
 
+def test_a_packed_message_acts_on_the_ticket_picked(desk: Any, listen) -> None:
+    stack = desk(
+        "unassigned_first_response.yaml",
+        now=NOW,
+        settings={"jobs": {JOB: {"group_threshold": 1}}},
+    )
+    alerted(desk)
+    [message] = [m for m in stack.slack.messages_in(CHANNEL) if not m.thread_ts]
+    items = [
+        ActionItem(JOB, k, k, f"{stack.jira.url}/browse/{k}", assignable=True)
+        for k in ("SS-120", "SS-121", "SS-122")
+    ]
+    message.blocks = [*(message.blocks or []), *alert_actions(items, layout="picker")]
+    listener = listen()
+    [picker] = [b for b in message.blocks if b.get("block_id") == "sla.picker"]
+    chosen = picker["elements"][0]["options"][1]["value"]
+
+    def click(action: str, picked: dict[str, str] | None) -> None:
+        stack.slack.press(
+            listener.url, user=MAYA, channel=CHANNEL, ts=message.ts, block_id="sla.picker",
+            action_id=action, picked=picked,
+        )  # fmt: skip
+
+    click("sla.snooze_1d", None)
+    assert "Pick a ticket in the list first" in answered(stack, MAYA)[0]
+    click("sla.snooze_1d", {"sla.pick": chosen})
+
+    assert "SS-121 is snoozed until Wed 10:05" in answered(stack, MAYA, 2)[-1]
+    ledger = ledger_of(desk)
+    assert [(s.item, s.author) for s in ledger.silences(now=CLICKED)] == [("SS-121", "@maya.patel")]
+    ledger.close()
+    notes = message.blocks[-1]
+    assert notes["block_id"] == "sla.notes"
+    assert notes["elements"][0]["text"].startswith("SS-121: :zzz: snoozed by @maya.patel")
+
+
 # -- who may act -----------------------------------------------------------------------------
 
 
@@ -342,6 +378,24 @@ def test_a_button_the_app_did_not_make_is_refused(desk: Any, listen) -> None:
     ledger = ledger_of(desk)
     assert ledger.silences(now=CLICKED) == []
     ledger.close()
+
+
+def test_the_listener_will_not_start_without_its_secret(desk: Any) -> None:
+    import io
+
+    from jobs.slack_app import serve
+
+    desk("unassigned_first_response.yaml", now=NOW)
+    settings = settings_of(desk)
+    out = io.StringIO()
+    no_secret = {k: v for k, v in desk.env.items() if k != "SLACK_SIGNING_SECRET"}
+
+    assert serve(settings, no_secret, http_port=0, out=out) == 2
+    assert serve(settings, desk.env, http_port=None, out=out) == 2  # Socket Mode: no app token
+    said = out.getvalue().splitlines()
+    assert said[0].startswith("error: slack listener: SLACK_SIGNING_SECRET is not set")
+    assert said[1].startswith("error: slack listener: SLACK_APP_TOKEN is not set")
+    assert "DO-NOT-LEAK" not in out.getvalue()
 
 
 def test_the_listener_answers_health_checks(desk: Any, listen) -> None:
