@@ -34,6 +34,7 @@ from emulators.base import Emulator, Request, Response
 
 DEFAULT_TOKEN = "xoxb-test-token-DO-NOT-LEAK"
 DEFAULT_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-DO-NOT-LEAK"
+DEFAULT_APP_TOKEN = "xapp-1-A0SLAAPP1-1-DO-NOT-LEAK"
 API_APP_ID = "A0SLAAPP1"
 TEAM = "EverBright"
 TEAM_ID = "T0EVRBRT1"
@@ -131,11 +132,14 @@ class SlackEmulator(Emulator):
         *,
         token: str = DEFAULT_TOKEN,
         signing_secret: str = DEFAULT_SIGNING_SECRET,
+        app_token: str = DEFAULT_APP_TOKEN,
         latency: float = 0.0,
     ) -> None:
         super().__init__(latency=latency)
         self.token = token
         self.signing_secret = signing_secret
+        self.app_token = app_token
+        self._socket_mode: Any = None
         self.users = [dict(u) for u in users]
         self.channels: dict[str, str] = {}
         """Channel id -> name ("#support-sla")."""
@@ -167,6 +171,7 @@ class SlackEmulator(Emulator):
             "conversations.members": self._conversations_members,
             "usergroups.users.list": self._usergroup_users,
             "views.publish": self._views_publish,
+            "apps.connections.open": self._connections_open,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }.items():
@@ -265,9 +270,35 @@ class SlackEmulator(Emulator):
             self.deliveries.append(delivery)
         return delivery
 
-    def press(
+    def press(self, url: str, **click: Any) -> Delivery:
+        """``user`` clicks an element of an alert (see `press_payload`); delivered over HTTP
+        to the app's Request URL. Extra ``timestamp``/``signature`` go to `deliver`."""
+        deliver = {k: click.pop(k) for k in ("timestamp", "signature", "timeout") if k in click}
+        return self.deliver(url, self.press_payload(**click), **deliver)
+
+    def press_over_socket(self, **click: Any) -> bool:
+        """The same click, delivered over Socket Mode to the connected app; True once the app
+        acknowledged it."""
+        return bool(self.socket_mode.send(self.press_payload(**click)))
+
+    @property
+    def socket_mode(self) -> Any:
+        """Socket Mode's side (`emulators.slack_socket.SocketModeServer`), started on first use."""
+        with self._lock:
+            if self._socket_mode is None:
+                from emulators.slack_socket import SocketModeServer
+
+                self._socket_mode = SocketModeServer()
+            return self._socket_mode
+
+    def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+            self._socket_mode = None
+        super().stop()
+
+    def press_payload(
         self,
-        url: str,
         *,
         user: str,
         channel: str,
@@ -276,8 +307,7 @@ class SlackEmulator(Emulator):
         action_id: str,
         option: str | None = None,
         picked: dict[str, str] | None = None,
-        **deliver: Any,
-    ) -> Delivery:
+    ) -> dict[str, Any]:
         """``user`` clicks the element ``action_id`` of block ``block_id`` in the message ``ts``
         (choosing the option whose value is ``option``, for a menu or a select), with the
         message's pickers set as ``picked`` says (action_id -> option value). Only what is
@@ -336,7 +366,7 @@ class SlackEmulator(Emulator):
             actions=[action],
             state={"values": values},
         )
-        return self.deliver(url, payload, **deliver)
+        return payload
 
     def block_actions(
         self,
@@ -440,7 +470,8 @@ class SlackEmulator(Emulator):
             args = _arguments(request, json_allowed=method in JSON_METHODS)
             if args is None:
                 return _error("invalid_form_data")
-            auth_error = self._check_token(request, args)
+            wanted = self.app_token if method == "apps.connections.open" else self.token
+            auth_error = self._check_token(request, args, wanted)
             if auth_error:
                 return _error(auth_error)
             return handler(args)
@@ -448,7 +479,9 @@ class SlackEmulator(Emulator):
         self.route("POST", rf"/api/{re.escape(method)}", call)
         self.route("GET", rf"/api/{re.escape(method)}", call)
 
-    def _check_token(self, request: Request, args: dict[str, Any]) -> str | None:
+    def _check_token(
+        self, request: Request, args: dict[str, Any], wanted: str | None = None
+    ) -> str | None:
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, value = header.partition(" ")
@@ -459,7 +492,8 @@ class SlackEmulator(Emulator):
             given = args["token"]
         else:
             return "not_authed"
-        return None if secrets.compare_digest(given, self.token) else "invalid_auth"
+        expected = wanted or self.token
+        return None if secrets.compare_digest(given, expected) else "invalid_auth"
 
     def _next_ts(self) -> str:
         self._seq += 1
@@ -734,6 +768,10 @@ class SlackEmulator(Emulator):
         }
         self.home_views.setdefault(user, []).append(stored)
         return _ok(view=stored)
+
+    def _connections_open(self, args: dict[str, Any]) -> Response:
+        """Socket Mode: a one-time WebSocket URL for the app-level token's app."""
+        return _ok(url=self.socket_mode.ticket())
 
     def _conversations_open(self, args: dict[str, Any]) -> Response:
         if args.get("channel"):

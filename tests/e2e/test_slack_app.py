@@ -60,11 +60,13 @@ def listen(desk: Any) -> Iterator[Callable[..., Listener]]:
     """Start the listener in HTTP mode on a free port, as of ``CLICKED`` (the desk's clock)."""
     started: list[Listener] = []
 
-    def go(app: SlackAppSettings | None = None, at: datetime = CLICKED) -> Listener:
+    def go(
+        app: SlackAppSettings | None = None, at: datetime = CLICKED, http_port: int | None = 0
+    ) -> Listener:
         listener = start(
             settings_of(desk),
             desk.env,
-            http_port=0,
+            http_port=http_port,
             host="127.0.0.1",
             clock=FixedClock(at),
             ledger=lambda: ledger_of(desk),
@@ -391,11 +393,39 @@ def test_the_listener_will_not_start_without_its_secret(desk: Any) -> None:
     no_secret = {k: v for k, v in desk.env.items() if k != "SLACK_SIGNING_SECRET"}
 
     assert serve(settings, no_secret, http_port=0, out=out) == 2
-    assert serve(settings, desk.env, http_port=None, out=out) == 2  # Socket Mode: no app token
+    no_app_token = {k: v for k, v in desk.env.items() if k != "SLACK_APP_TOKEN"}
+    assert serve(settings, no_app_token, http_port=None, out=out) == 2  # Socket Mode
     said = out.getvalue().splitlines()
     assert said[0].startswith("error: slack listener: SLACK_SIGNING_SECRET is not set")
     assert said[1].startswith("error: slack listener: SLACK_APP_TOKEN is not set")
     assert "DO-NOT-LEAK" not in out.getvalue()
+
+
+def test_socket_mode_takes_the_same_clicks_and_says_when_it_is_connected(desk: Any, listen) -> None:
+    import urllib.error
+    import urllib.request
+
+    stack = desk("unassigned_first_response.yaml", now=NOW)
+    alerted(desk)
+    message = with_buttons(stack, "SS-122")
+    listener = listen(SlackAppSettings(health_port=0), http_port=None)
+    assert stack.slack.socket_mode.wait_connected()
+    health = f"http://127.0.0.1:{listener.port}"
+
+    acknowledged = stack.slack.press_over_socket(
+        user=JORDAN, channel=CHANNEL, ts=message.ts, block_id=block_id_for(JOB, "SS-122"),
+        action_id="sla.snooze_4h",
+    )  # fmt: skip
+
+    assert acknowledged
+    assert "SS-122 is snoozed until 14:05" in answered(stack, JORDAN)[0]
+    assert stack.slack.calls_to(r"/api/apps.connections.open$")
+    with urllib.request.urlopen(health + "/readyz", timeout=5) as answer:
+        assert answer.status == 200
+    with pytest.raises(urllib.error.HTTPError):  # no Request URL in Socket Mode
+        urllib.request.urlopen(urllib.request.Request(health + "/slack/events", data=b"x"))
+    listener.stop()
+    assert not listener.ready()
 
 
 def test_the_listener_answers_health_checks(desk: Any, listen) -> None:
