@@ -7,21 +7,35 @@ Contract points that matter to the adapter (https://api.slack.com/web):
   which is HTTP 429 with ``Retry-After`` (seconds) and ``error: ratelimited``;
 - message timestamps (``ts``) are unique per channel and increase; they are the message id;
 - ``files_upload_v2`` is three steps: files.getUploadURLExternal, a raw POST of the bytes
-  to the returned URL, files.completeUploadExternal to share the file in a channel.
+  to the returned URL, files.completeUploadExternal to share the file in a channel;
+- interactivity goes the other way: Slack POSTs a ``block_actions`` payload (form field
+  ``payload``, JSON) to the app's Request URL, signed with the app's signing secret
+  (``X-Slack-Signature: v0=HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)`` and
+  ``X-Slack-Request-Timestamp``; https://docs.slack.dev/authentication/verifying-requests-from-slack).
+  `SlackEmulator.press` clicks a button that is really in a message, as a person would;
+  `SlackEmulator.deliver` sends any payload (a forged or replayed one too).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import secrets
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from emulators.base import Emulator, Request, Response
 
 DEFAULT_TOKEN = "xoxb-test-token-DO-NOT-LEAK"
+DEFAULT_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-DO-NOT-LEAK"
+DEFAULT_APP_TOKEN = "xapp-1-A0SLAAPP1-1-DO-NOT-LEAK"
+API_APP_ID = "A0SLAAPP1"
 TEAM = "EverBright"
 TEAM_ID = "T0EVRBRT1"
 BOT_USER = "sla-monitor"
@@ -35,6 +49,8 @@ JSON_METHODS = frozenset(
         "chat.update",
         "conversations.open",
         "files.completeUploadExternal",
+        "chat.postEphemeral",
+        "views.publish",
     }
 )
 """Methods that take a JSON body (the spec's ``consumes``; Slack's method reference for the
@@ -72,6 +88,27 @@ class SlackMessage:
 
 
 @dataclass
+class Ephemeral:
+    """A message only ``user`` sees, in ``channel`` (chat.postEphemeral)."""
+
+    channel: str
+    user: str
+    text: str
+    blocks: list[dict[str, Any]] | None
+    message_ts: str
+
+
+@dataclass
+class Delivery:
+    """An interaction the emulator delivered to an app, and what the app answered."""
+
+    url: str
+    payload: dict[str, Any]
+    status: int
+    body: str
+
+
+@dataclass
 class UploadedFile:
     id: str
     filename: str
@@ -94,10 +131,15 @@ class SlackEmulator(Emulator):
         channels: list[str],
         *,
         token: str = DEFAULT_TOKEN,
+        signing_secret: str = DEFAULT_SIGNING_SECRET,
+        app_token: str = DEFAULT_APP_TOKEN,
         latency: float = 0.0,
     ) -> None:
         super().__init__(latency=latency)
         self.token = token
+        self.signing_secret = signing_secret
+        self.app_token = app_token
+        self._socket_mode: Any = None
         self.users = [dict(u) for u in users]
         self.channels: dict[str, str] = {}
         """Channel id -> name ("#support-sla")."""
@@ -107,14 +149,29 @@ class SlackEmulator(Emulator):
         """DM channel id -> user id, filled by conversations.open."""
         self.messages: list[SlackMessage] = []
         self.files: dict[str, UploadedFile] = {}
+        self.members: dict[str, list[str]] = self._everyone_everywhere()
+        """Channel id -> its members (every person and the bot, unless a test says otherwise)."""
+        self.usergroups: dict[str, list[str]] = {}
+        """User group id (S...) -> its members."""
+        self.ephemerals: list[Ephemeral] = []
+        self.home_views: dict[str, list[dict[str, Any]]] = {}
+        """User id -> every Home tab view published for them, oldest first."""
+        self.deliveries: list[Delivery] = []
         self._epoch = int(time.time())
         self._seq = 0
         for method, handler in {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
             "users.lookupByEmail": self._lookup_by_email,
+            "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "conversations.list": self._conversations_list,
+            "conversations.members": self._conversations_members,
+            "usergroups.users.list": self._usergroup_users,
+            "views.publish": self._views_publish,
+            "apps.connections.open": self._connections_open,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }.items():
@@ -133,8 +190,218 @@ class SlackEmulator(Emulator):
             self.messages.clear()
             self.files.clear()
             self.dm_channels.clear()
+            self.ephemerals.clear()
+            self.home_views.clear()
+            self.deliveries.clear()
+            self.members = self._everyone_everywhere()
+            self.usergroups.clear()
             self.calls.clear()
             self._faults.clear()
+
+    def _everyone_everywhere(self) -> dict[str, list[str]]:
+        people = [u["id"] for u in self.users if not u.get("is_bot")]
+        return {cid: [BOT_USER_ID, *people] for cid in self.channels}
+
+    def set_members(self, channel: str, user_ids: list[str]) -> None:
+        """Who is in ``channel`` from now on (the bot stays)."""
+        cid = self.channel_id(channel)
+        if cid is None:
+            raise ValueError(f"no channel {channel}")
+        with self._lock:
+            self.members[cid] = [BOT_USER_ID, *(u for u in user_ids if u != BOT_USER_ID)]
+
+    def add_usergroup(self, group_id: str, user_ids: list[str]) -> None:
+        with self._lock:
+            self.usergroups[group_id] = list(user_ids)
+
+    def ephemerals_to(self, user_id: str) -> list[Ephemeral]:
+        with self._lock:
+            return [e for e in self.ephemerals if e.user == user_id]
+
+    def home_of(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab ``user_id`` sees now (the last view published), or None."""
+        with self._lock:
+            views = self.home_views.get(user_id)
+            return views[-1] if views else None
+
+    def message(self, channel: str, ts: str) -> SlackMessage | None:
+        cid = self.channel_id(channel) or channel
+        with self._lock:
+            return self._find(cid, ts)
+
+    # -- interactivity: Slack calls the app -------------------------------------------------
+    def sign(self, body: str, timestamp: int) -> str:
+        """``X-Slack-Signature`` for ``body`` sent at ``timestamp``, with this app's secret."""
+        base = f"v0:{timestamp}:{body}".encode()
+        return "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+
+    def deliver(
+        self,
+        url: str,
+        payload: dict[str, Any],
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        timeout: float = 10.0,
+    ) -> Delivery:
+        """POST ``payload`` to an app's Request URL as Slack does: form-encoded ``payload=<json>``,
+        signed (a test may give its own ``timestamp`` or ``signature`` to forge or replay one).
+        Returns the app's answer; Slack waits 3 seconds for it."""
+        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        sent_at = int(time.time()) if timestamp is None else timestamp
+        request = urllib.request.Request(
+            url,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": str(sent_at),
+                "X-Slack-Signature": signature or self.sign(body, sent_at),
+                "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                status, text = answer.status, answer.read().decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode(errors="replace")
+        delivery = Delivery(url, payload, status, text)
+        with self._lock:
+            self.deliveries.append(delivery)
+        return delivery
+
+    def press(self, url: str, **click: Any) -> Delivery:
+        """``user`` clicks an element of an alert (see `press_payload`); delivered over HTTP
+        to the app's Request URL. Extra ``timestamp``/``signature`` go to `deliver`."""
+        deliver = {k: click.pop(k) for k in ("timestamp", "signature", "timeout") if k in click}
+        return self.deliver(url, self.press_payload(**click), **deliver)
+
+    def press_over_socket(self, **click: Any) -> bool:
+        """The same click, delivered over Socket Mode to the connected app; True once the app
+        acknowledged it."""
+        return bool(self.socket_mode.send(self.press_payload(**click)))
+
+    @property
+    def socket_mode(self) -> Any:
+        """Socket Mode's side (`emulators.slack_socket.SocketModeServer`), started on first use."""
+        with self._lock:
+            if self._socket_mode is None:
+                from emulators.slack_socket import SocketModeServer
+
+                self._socket_mode = SocketModeServer()
+            return self._socket_mode
+
+    def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
+            self._socket_mode = None
+        super().stop()
+
+    def press_payload(
+        self,
+        *,
+        user: str,
+        channel: str,
+        ts: str,
+        block_id: str,
+        action_id: str,
+        option: str | None = None,
+        picked: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """``user`` clicks the element ``action_id`` of block ``block_id`` in the message ``ts``
+        (choosing the option whose value is ``option``, for a menu or a select), with the
+        message's pickers set as ``picked`` says (action_id -> option value). Only what is
+        in the message can be pressed: a ValueError says what is not there."""
+        cid = self.channel_id(channel) or channel
+        with self._lock:
+            message = self._find(cid, ts)
+            if message is None:
+                raise ValueError(f"no message {ts} in {channel}")
+            body = _message_json(message)
+        block = next((b for b in body.get("blocks") or [] if b.get("block_id") == block_id), None)
+        if block is None:
+            raise ValueError(f"no block {block_id!r} in message {ts}")
+        elements = list(block.get("elements") or [])
+        if isinstance(block.get("accessory"), dict):
+            elements.append(block["accessory"])
+        element = next((e for e in elements if e.get("action_id") == action_id), None)
+        if element is None:
+            raise ValueError(f"no element {action_id!r} in block {block_id!r}")
+        action: dict[str, Any] = {
+            "type": element["type"],
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if isinstance(element.get("text"), dict):
+            action["text"] = element["text"]
+        if "value" in element:
+            action["value"] = element["value"]
+        if option is not None:
+            chosen = next((o for o in element.get("options") or [] if o["value"] == option), None)
+            if chosen is None:
+                raise ValueError(f"no option {option!r} in {action_id!r}")
+            action["selected_option"] = chosen
+        values: dict[str, dict[str, Any]] = {}
+        for b in body.get("blocks") or []:
+            for e in b.get("elements") or []:
+                if e.get("type") != "static_select":
+                    continue
+                wanted = (picked or {}).get(e["action_id"])
+                chosen = next((o for o in e["options"] if o["value"] == wanted), None)
+                values.setdefault(b["block_id"], {})[e["action_id"]] = {
+                    "type": "static_select",
+                    "selected_option": chosen,
+                }
+        payload = self.block_actions(
+            user=user,
+            container={
+                "type": "message",
+                "message_ts": ts,
+                "channel_id": cid,
+                "is_ephemeral": False,
+            },
+            channel=cid,
+            message=body,
+            actions=[action],
+            state={"values": values},
+        )
+        return payload
+
+    def block_actions(
+        self,
+        *,
+        user: str,
+        actions: list[dict[str, Any]],
+        container: dict[str, Any],
+        channel: str | None = None,
+        message: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A ``block_actions`` payload as Slack's interaction payload reference shapes it."""
+        person = next((u for u in self.users if u["id"] == user), None)
+        name = person["name"] if person else user.lower()
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user, "username": name, "name": name, "team_id": TEAM_ID},
+            "api_app_id": API_APP_ID,
+            "token": "verification-token-deprecated",
+            "container": container,
+            "trigger_id": f"{self._next_ts().replace('.', '')}.{TEAM_ID}",
+            "team": {"id": TEAM_ID, "domain": TEAM.lower()},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "state": state or {"values": {}},
+            "response_url": f"{self.url}/actions/{TEAM_ID}/{secrets.token_hex(8)}",
+            "actions": actions,
+        }
+        if channel is not None:
+            payload["channel"] = {"id": channel, "name": self.channels.get(channel, channel)[1:]}
+            payload["message"] = message
+        if view is not None:
+            payload["view"] = view
+        return payload
 
     def channel_id(self, name_or_id: str) -> str | None:
         if name_or_id in self.channels or name_or_id in self.dm_channels:
@@ -203,7 +470,8 @@ class SlackEmulator(Emulator):
             args = _arguments(request, json_allowed=method in JSON_METHODS)
             if args is None:
                 return _error("invalid_form_data")
-            auth_error = self._check_token(request, args)
+            wanted = self.app_token if method == "apps.connections.open" else self.token
+            auth_error = self._check_token(request, args, wanted)
             if auth_error:
                 return _error(auth_error)
             return handler(args)
@@ -211,7 +479,9 @@ class SlackEmulator(Emulator):
         self.route("POST", rf"/api/{re.escape(method)}", call)
         self.route("GET", rf"/api/{re.escape(method)}", call)
 
-    def _check_token(self, request: Request, args: dict[str, Any]) -> str | None:
+    def _check_token(
+        self, request: Request, args: dict[str, Any], wanted: str | None = None
+    ) -> str | None:
         header = request.headers.get("authorization", "")
         if header:
             scheme, _, value = header.partition(" ")
@@ -222,7 +492,8 @@ class SlackEmulator(Emulator):
             given = args["token"]
         else:
             return "not_authed"
-        return None if secrets.compare_digest(given, self.token) else "invalid_auth"
+        expected = wanted or self.token
+        return None if secrets.compare_digest(given, expected) else "invalid_auth"
 
     def _next_ts(self) -> str:
         self._seq += 1
@@ -347,6 +618,160 @@ class SlackEmulator(Emulator):
                 },
             }
         )
+
+    def _post_ephemeral(self, args: dict[str, Any]) -> Response:
+        channel = self._resolve_channel(args.get("channel"))
+        if channel is None:
+            return _error("channel_not_found")
+        user = str(args.get("user") or "")
+        if not any(u["id"] == user for u in self.users):
+            return _error("user_not_in_channel")
+        if channel in self.members and user not in self.members[channel]:
+            return _error("user_not_in_channel")
+        blocks, problem = _blocks(args.get("blocks"))
+        if problem:
+            return problem
+        text = args.get("text") or ""
+        if not text and not blocks:
+            return _error("no_text")
+        if len(text) > 40_000:
+            return _error("msg_too_long")
+        ephemeral = Ephemeral(channel, user, text, blocks, self._next_ts())
+        self.ephemerals.append(ephemeral)
+        return _ok(message_ts=ephemeral.message_ts)
+
+    def _user_json(self, user: dict[str, Any]) -> dict[str, Any]:
+        name = str(user.get("real_name") or user["name"])
+        shown = str(user.get("display_name") or name)
+        return {
+            "id": user["id"],
+            "team_id": TEAM_ID,
+            "name": user["name"],
+            "deleted": False,
+            "real_name": name,
+            "tz": user.get("tz") or "America/New_York",
+            "is_bot": bool(user.get("is_bot")),
+            "is_app_user": False,
+            "updated": self._epoch,
+            "profile": {
+                "real_name": name,
+                "real_name_normalized": name,
+                "display_name": shown,
+                "display_name_normalized": shown,
+                "email": user.get("email"),
+                "avatar_hash": "g0000000000a",
+                "title": "",
+                "phone": "",
+                "skype": "",
+                "status_text": "",
+                "status_emoji": "",
+                "fields": None,
+                "team": TEAM_ID,
+            },
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> Response:
+        wanted = str(args.get("user") or "")
+        if wanted == BOT_USER_ID:
+            bot = {"id": BOT_USER_ID, "name": BOT_USER, "real_name": "SLA monitor", "is_bot": True}
+            return _ok(user=self._user_json(bot))
+        user = next((u for u in self.users if u["id"] == wanted), None)
+        if user is None:
+            return _error("user_not_found")
+        return _ok(user=self._user_json(user))
+
+    def _conversations_list(self, args: dict[str, Any]) -> Response:
+        types = {t.strip() for t in str(args.get("types") or "public_channel").split(",") if t}
+        if "public_channel" not in types:
+            return _ok(channels=[], response_metadata={"next_cursor": ""})
+        ids = sorted(self.channels)
+        start, limit, problem = _page(args, len(ids))
+        if problem is not None:
+            return problem
+        page = ids[start : start + limit]
+        after = start + limit
+        return _ok(
+            channels=[self._channel_json(cid) for cid in page],
+            response_metadata={"next_cursor": _cursor(after) if after < len(ids) else ""},
+        )
+
+    def _channel_json(self, cid: str) -> dict[str, Any]:
+        name = self.channels[cid][1:]
+        blank = {"value": "", "creator": "", "last_set": 0}
+        return {
+            "id": cid,
+            "name": name,
+            "name_normalized": name,
+            "created": self._epoch,
+            "creator": BOT_USER_ID,
+            "is_archived": False,
+            "is_channel": True,
+            "is_general": False,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_org_shared": False,
+            "is_private": False,
+            "is_shared": False,
+            "is_member": BOT_USER_ID in self.members.get(cid, []),
+            "num_members": len(self.members.get(cid, [])),
+            "topic": blank,
+            "purpose": blank,
+        }
+
+    def _conversations_members(self, args: dict[str, Any]) -> Response:
+        cid = str(args.get("channel") or "")
+        if cid not in self.channels:
+            # Like chat.update, this method takes a channel id only.
+            return _error("channel_not_found")
+        members = self.members.get(cid, [])
+        start, limit, problem = _page(args, len(members))
+        if problem is not None:
+            return problem
+        after = start + limit
+        return _ok(
+            members=members[start : start + limit],
+            response_metadata={"next_cursor": _cursor(after) if after < len(members) else ""},
+        )
+
+    def _usergroup_users(self, args: dict[str, Any]) -> Response:
+        group = str(args.get("usergroup") or "")
+        if group not in self.usergroups:
+            return _error("no_such_subteam")
+        return _ok(users=list(self.usergroups[group]))
+
+    def _views_publish(self, args: dict[str, Any]) -> Response:
+        user = str(args.get("user_id") or "")
+        if not any(u["id"] == user for u in self.users):
+            return _error("not_found")
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return _error("invalid_arguments")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return _error("invalid_arguments")
+        blocks, problem = _blocks(view.get("blocks") or [], limit=100)
+        if problem:
+            return problem
+        stored = {
+            "id": f"V0{len(self.home_views) + 1:08d}",
+            "team_id": TEAM_ID,
+            "type": "home",
+            "blocks": blocks or [],
+            "private_metadata": str(view.get("private_metadata") or ""),
+            "callback_id": str(view.get("callback_id") or ""),
+            "hash": secrets.token_hex(8),
+            "app_id": API_APP_ID,
+            "bot_id": BOT_ID,
+        }
+        self.home_views.setdefault(user, []).append(stored)
+        return _ok(view=stored)
+
+    def _connections_open(self, args: dict[str, Any]) -> Response:
+        """Socket Mode: a one-time WebSocket URL for the app-level token's app."""
+        return _ok(url=self.socket_mode.ticket())
 
     def _conversations_open(self, args: dict[str, Any]) -> Response:
         if args.get("channel"):
@@ -481,6 +906,28 @@ def _arguments(request: Request, *, json_allowed: bool = True) -> dict[str, Any]
     return args
 
 
+def _page(args: dict[str, Any], total: int) -> tuple[int, int, Response | None]:
+    """A cursor-paged method's (start, limit), or its error: ``limit`` 1 to 1000 (Slack's
+    maximum), ``cursor`` one this emulator gave."""
+    try:
+        limit = int(args.get("limit") or 100)
+    except (TypeError, ValueError):
+        return 0, 0, _error("invalid_limit")
+    if not 0 < limit <= 1000:
+        return 0, 0, _error("invalid_limit")
+    cursor = str(args.get("cursor") or "")
+    if not cursor:
+        return 0, limit, None
+    match = re.fullmatch(r"c(\d+)", cursor)
+    if match is None or int(match.group(1)) > total:
+        return 0, 0, _error("invalid_cursor")
+    return int(match.group(1)), limit, None
+
+
+def _cursor(after: int) -> str:
+    return f"c{after}"
+
+
 def _flag(value: Any) -> bool | None:
     if value is None:
         return None
@@ -489,7 +936,7 @@ def _flag(value: Any) -> bool | None:
     return str(value).lower() in ("1", "true")
 
 
-def _blocks(value: Any) -> tuple[list[dict[str, Any]] | None, Response | None]:
+def _blocks(value: Any, limit: int = 50) -> tuple[list[dict[str, Any]] | None, Response | None]:
     """Parse and check ``blocks`` against the Block Kit rules Slack enforces
     (https://docs.slack.dev/reference/block-kit/blocks): an error names each problem with a
     JSON pointer, as Slack's ``invalid_blocks`` does."""
@@ -503,8 +950,8 @@ def _blocks(value: Any) -> tuple[list[dict[str, Any]] | None, Response | None]:
     if not isinstance(value, list):
         return None, _error("invalid_blocks_format")
     problems = []
-    if len(value) > 50:
-        problems.append("no more than 50 items allowed [json-pointer:/blocks]")
+    if len(value) > limit:
+        problems.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
     block_ids: set[str] = set()
     for i, block in enumerate(value):
         where = f"[json-pointer:/blocks/{i}"
@@ -570,6 +1017,73 @@ def _block_problems(block: dict[str, Any], where: str) -> list[str]:
                     problems += _text_problems(
                         e, f"{where}/elements/{j}", 3000, ("plain_text", "mrkdwn")
                     )
+    elif kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 0 < len(elements) <= 25:
+            problems.append(f"must have 1 to 25 items {where}/elements]")
+        else:
+            seen: set[str] = set()
+            for j, element in enumerate(elements):
+                problems += _element_problems(element, f"{where}/elements/{j}", seen)
+    if kind == "section" and "accessory" in block:
+        problems += _element_problems(block["accessory"], f"{where}/accessory", set())
+    return problems
+
+
+_ELEMENT_TYPES = {"button", "static_select", "overflow"}
+"""Interactive elements this emulator checks in detail (the ones the jobs build)."""
+
+
+def _element_problems(element: Any, where: str, action_ids: set[str]) -> list[str]:
+    """An interactive element as Block Kit's element reference limits it: action_id at most
+    255 characters and unique in its block; button text 75, value 2,000, url 3,000; a select's
+    options 1 to 100, an overflow's 2 to 5; option text 75 and value 150 characters."""
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        return [f"must be an element {where}]"]
+    kind = element["type"]
+    if kind not in _ELEMENT_TYPES:
+        return []
+    problems: list[str] = []
+    aid = element.get("action_id")
+    if aid is not None:
+        if not isinstance(aid, str) or not 0 < len(aid) <= 255:
+            problems.append(f"must be 1 to 255 characters {where}/action_id]")
+        elif aid in action_ids:
+            problems.append(f"duplicate action_id {where}/action_id]")
+        else:
+            action_ids.add(aid)
+    if kind == "button":
+        problems += _text_problems(element.get("text"), f"{where}/text", 75, ("plain_text",))
+        value = element.get("value")
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 2000):
+            problems.append(f"must be 1 to 2000 characters {where}/value]")
+        url = element.get("url")
+        if url is not None and (not isinstance(url, str) or not 0 < len(url) <= 3000):
+            problems.append(f"must be 1 to 3000 characters {where}/url]")
+        return problems
+    options = element.get("options")
+    low, high = (2, 5) if kind == "overflow" else (1, 100)
+    if not isinstance(options, list) or not low <= len(options) <= high:
+        problems.append(f"must have {low} to {high} items {where}/options]")
+        return problems
+    if kind == "static_select":
+        problems += _text_problems(
+            element.get("placeholder"), f"{where}/placeholder", 150, ("plain_text",)
+        )
+    values: set[str] = set()
+    for k, option in enumerate(options):
+        at = f"{where}/options/{k}"
+        if not isinstance(option, dict):
+            problems.append(f"must be an option object {at}]")
+            continue
+        problems += _text_problems(option.get("text"), f"{at}/text", 75, ("plain_text",))
+        value = option.get("value")
+        if not isinstance(value, str) or not 0 < len(value) <= 150:
+            problems.append(f"must be 1 to 150 characters {at}/value]")
+        elif value in values:
+            problems.append(f"duplicate option value {at}/value]")
+        else:
+            values.add(value)
     return problems
 
 

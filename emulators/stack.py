@@ -40,6 +40,12 @@ class Stack:
         if self.slack is not None:
             env["SLACK_BOT_TOKEN"] = self.slack.token
             env["SLACK_API_URL"] = f"{self.slack.url}/api/"
+            signing_secret = getattr(self.slack, "signing_secret", None)
+            if signing_secret:
+                env["SLACK_SIGNING_SECRET"] = signing_secret
+            app_token = getattr(self.slack, "app_token", None)
+            if app_token:
+                env["SLACK_APP_TOKEN"] = app_token
         if self.sheets is not None:
             env["SHEETS_API_URL"] = str(getattr(self.sheets, "api_url", self.sheets.url))
             if self._service_account_file is not None:

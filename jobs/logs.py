@@ -150,6 +150,15 @@ def setup_logging(env: Mapping[str, str], *, level: str = "INFO", stream: Any = 
         root.addHandler(handler)
     root.setLevel(chosen)
     # Client libraries log request details (incl. headers) at DEBUG; keep them at WARNING.
-    for noisy in ("urllib3", "slack_sdk", "jira", "gspread", "google", "vcr", "matplotlib"):
+    for noisy in (
+        "urllib3",
+        "slack_sdk",
+        "slack_bolt",
+        "jira",
+        "gspread",
+        "google",
+        "vcr",
+        "matplotlib",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return redactor

@@ -1,4 +1,6 @@
-"""Slack through the official ``slack_sdk.WebClient``: post, update, DM, upload, auth check.
+"""Slack through the official ``slack_sdk.WebClient``: post, update, DM, upload, auth check;
+and for acting from Slack: ephemeral answers, the Home tab, who a user is and who is in a
+channel or a user group.
 
 slack-sdk's own retry handlers are switched off so the shared policy in `jobs.adapters.http`
 decides (one budget for the whole run), and every HTTP request is counted for the run report.
@@ -9,11 +11,13 @@ never from the SDK exception, whose response object carries the request headers.
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import re
 import urllib.error
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -44,6 +48,26 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "service_unavailable", "request_timeout"}
 )
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """A workspace member as users.info tells (the email needs ``users:read.email``)."""
+
+    id: str
+    name: str
+    """The handle (``maya.patel``)."""
+    real_name: str
+    display_name: str
+    email: str | None
+    is_bot: bool
+    deleted: bool
+    tz: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """What people call them in Slack: the display name, else the real name, else the handle."""
+        return self.display_name or self.real_name or self.name
 
 
 @dataclass(frozen=True)
@@ -257,6 +281,122 @@ class SlackAdapter:
             ),
             about=channel,
         )
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> str:
+        """A message in ``channel`` only ``user`` sees (it is not kept: it vanishes on reload).
+        Returns its ``message_ts``; `SlackError` ``user_not_in_channel`` when they are not in it."""
+        clipped, kept = within_limits(text, blocks)
+        response = self._call(
+            "chat.postEphemeral",
+            lambda: self._client.chat_postEphemeral(
+                channel=channel, user=user, text=clipped, blocks=kept
+            ),
+            about=channel,
+        )
+        return _answer_text(response, "chat.postEphemeral", "message_ts")
+
+    def user_info(self, user_id: str) -> SlackUser:
+        """users.info; `SlackError` ``user_not_found`` for an unknown id."""
+        response = self._call(
+            "users.info", lambda: self._client.users_info(user=user_id), about=user_id
+        )
+        data: Any = getattr(response, "data", response)
+        user = data.get("user") if isinstance(data, dict) else None
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            raise PermanentError(SYSTEM, "users.info: the answer has no user")
+        raw_profile = user.get("profile")
+        profile: dict[str, Any] = raw_profile if isinstance(raw_profile, dict) else {}
+        email = profile.get("email")
+        return SlackUser(
+            id=user["id"],
+            name=str(user.get("name") or ""),
+            real_name=str(profile.get("real_name") or user.get("real_name") or ""),
+            display_name=str(profile.get("display_name") or ""),
+            email=email if isinstance(email, str) and email else None,
+            is_bot=bool(user.get("is_bot")),
+            deleted=bool(user.get("deleted")),
+            tz=user.get("tz") if isinstance(user.get("tz"), str) else None,
+        )
+
+    def channel_id(self, name: str) -> str | None:
+        """The id of the public channel ``name`` (``#support-sla`` or an id), by
+        conversations.list (``channels:read``); None when there is none."""
+        if _CHANNEL_ID.match(name):
+            return name
+        wanted = name.removeprefix("#")
+        if name in self._channel_ids:
+            return self._channel_ids[name]
+        for page in self._pages(
+            "conversations.list",
+            lambda cursor: self._client.conversations_list(
+                types="public_channel", exclude_archived=True, limit=200, cursor=cursor
+            ),
+            "channels",
+        ):
+            for channel in page:
+                if isinstance(channel, dict) and channel.get("name") == wanted:
+                    found = str(channel["id"])
+                    self._channel_ids[name] = found
+                    return found
+        return None
+
+    def channel_members(self, channel_id: str) -> set[str]:
+        """User ids of everyone in the channel (conversations.members, every page)."""
+        members: set[str] = set()
+        for page in self._pages(
+            "conversations.members",
+            lambda cursor: self._client.conversations_members(
+                channel=channel_id, limit=1000, cursor=cursor
+            ),
+            "members",
+        ):
+            members.update(str(m) for m in page if isinstance(m, str))
+        return members
+
+    def group_members(self, group_id: str) -> set[str]:
+        """User ids of a user group's members (usergroups.users.list, ``usergroups:read``)."""
+        response = self._call(
+            "usergroups.users.list",
+            lambda: self._client.usergroups_users_list(usergroup=group_id),
+            about=group_id,
+        )
+        data: Any = getattr(response, "data", response)
+        users = data.get("users") if isinstance(data, dict) else None
+        if not isinstance(users, list):
+            raise PermanentError(SYSTEM, "usergroups.users.list: the answer has no users list")
+        return {str(u) for u in users if isinstance(u, str)}
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """views.publish: the Home tab ``user_id`` sees. The view goes form-encoded, as a JSON
+        string, the way the method's reference types it."""
+        self._call(
+            "views.publish",
+            lambda: self._client.api_call(
+                "views.publish",
+                data={"user_id": user_id, "view": json.dumps(view, separators=(",", ":"))},
+            ),
+            about=user_id,
+        )
+
+    def _pages(
+        self, method: str, fetch: Callable[[str | None], Any], key: str
+    ) -> Iterator[list[Any]]:
+        cursor: str | None = None
+        for _ in range(1000):  # a cursor that never ends is a broken answer, not a big team
+            at = cursor
+            response = self._call(method, partial(fetch, at))
+            data: Any = getattr(response, "data", response)
+            items = data.get(key) if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise PermanentError(SYSTEM, f"{method}: the answer has no {key} list")
+            yield items
+            meta = data.get("response_metadata")
+            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+            if not cursor:
+                return
+        raise PermanentError(SYSTEM, f"{method}: more than 1,000 pages")
 
     def check_auth(self) -> str:
         """``team/bot`` for the token; CredentialError if Slack rejects it."""

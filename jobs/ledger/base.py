@@ -52,8 +52,11 @@ OUTCOMES = frozenset(
         "dry_run",
         "failed",
         "resolved",
+        "acted_from_slack",
     }
 )
+"""``acted_from_slack``: a person acted on the item from a Slack alert or the Home tab (assigned
+it, snoozed it); the decision names who (``facts.by``) and what (``action``)."""
 
 
 class LedgerError(Exception):
@@ -146,6 +149,11 @@ class LedgerReader(Protocol):
     def silences(self, *, now: datetime, include_expired: bool = False) -> list[Silence]: ...
 
     def history(self, item: str, *, limit: int = 200) -> list[Decision]: ...
+
+    def items(self) -> set[str]:
+        """Every item key the ledger knows: of a record, a silence or a decision (what a
+        person's typing is matched against)."""
+        ...
 
     def last_run(self, job: str) -> LastRun | None: ...
 
@@ -253,6 +261,9 @@ class ReadOnlyLedger:
 
     def history(self, item: str, *, limit: int = 200) -> list[Decision]:
         return self._ledger.history(item, limit=limit)
+
+    def items(self) -> set[str]:
+        return self._ledger.items()
 
     def last_run(self, job: str) -> LastRun | None:
         return self._ledger.last_run(job)

@@ -292,6 +292,10 @@ SELECT at, run_id, job, rule, item, episode, outcome, reason, facts, action
   FROM decisions WHERE item = :item ORDER BY at DESC, id DESC LIMIT :limit
 """
 
+_ITEMS = """
+SELECT item FROM alerts UNION SELECT item FROM silences UNION SELECT item FROM decisions
+"""
+
 _ADD_SILENCE = """
 INSERT INTO silences (item, job, reason, author, created, expires)
 VALUES (:item, :job, :reason, :author, :created, :expires)
@@ -589,6 +593,10 @@ class SqlLedger(ABC):
     def history(self, item: str, *, limit: int = 200) -> list[Decision]:
         rows = self._read(_HISTORY, {"item": item, "limit": limit})
         return [self._decision(row) for row in rows]
+
+    def items(self) -> set[str]:
+        rows = self._read(_ITEMS, {})
+        return {str(row["item"]) for row in rows}
 
     # --- housekeeping ---------------------------------------------------------------------
 

@@ -55,6 +55,19 @@ def test_an_injected_slack_429_says_when_to_retry() -> None:
 # -- Jira platform -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"accountId": None}, {"name": "maya"}, {}, {"accountId": "acc-maya-patel", "key": "maya"}],
+)
+def test_an_assignee_is_an_account_id(jira_emulator: JiraEmulator, body: dict[str, Any]) -> None:
+    before = jira_emulator.issue("SS-1").assignee
+
+    answer = _jira(jira_emulator, "PUT", "/rest/api/3/issue/SS-1/assignee", json=body)
+
+    assert answer.status_code == 400 and set(answer.json()) == {"errorMessages", "errors"}
+    assert jira_emulator.issue("SS-1").assignee == before
+
+
 def test_a_transition_id_is_a_string(jira_emulator: JiraEmulator) -> None:
     answer = _jira(
         jira_emulator, "POST", "/rest/api/2/issue/SS-1/transitions", json={"transition": {"id": 11}}

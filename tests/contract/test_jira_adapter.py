@@ -589,6 +589,29 @@ def test_it_finds_users_by_email_or_name(jira_adapter) -> None:
     assert jira_adapter.find_user("nobody@nowhere.example") is None
 
 
+def test_it_assigns_a_ticket_through_the_assign_operation(jira_adapter, jira_emulator) -> None:
+    jira_adapter.assign("SS-8", "acc-maya-patel")
+    jira_adapter.assign("SS-8", "acc-maya-patel")  # again: nothing changes
+
+    assert jira_emulator.issue("SS-8").assignee == "acc-maya-patel"
+    puts = jira_emulator.calls_to(r"/rest/api/3/issue/SS-8/assignee$", "PUT")
+    assert [c.body for c in puts] == [{"accountId": "acc-maya-patel"}] * 2
+    assert [c.status for c in puts] == [204, 204]
+    changes = [c for c in jira_adapter.changes("SS-8") if c.field == "assignee"]
+    assert [c.to_id for c in changes] == ["acc-maya-patel"]  # one change, not two
+
+
+def test_it_reports_an_assignee_jira_refuses(jira_adapter, jira_emulator) -> None:
+    before = jira_emulator.issue("SS-8").assignee
+    with pytest.raises(PermanentError, match="does not exist") as raised:
+        jira_adapter.assign("SS-8", "acc-nobody")
+    with pytest.raises(PermanentError, match="cannot be assigned"):
+        jira_adapter.assign("SS-8", "app-everbright-onboarding")
+
+    assert raised.value.status == 400
+    assert jira_emulator.issue("SS-8").assignee == before
+
+
 # -- retries and errors --------------------------------------------------------------------------
 
 

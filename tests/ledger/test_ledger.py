@@ -369,6 +369,17 @@ def test_it_prunes_what_can_no_longer_change_a_decision(ledger: Ledger) -> None:
     assert ledger.chains(JOB) == []
 
 
+def test_it_knows_every_item_it_has_a_record_silence_or_decision_of(ledger: Ledger) -> None:
+    claim(ledger, now=T0, key=RecordKey(JOB, RULE, "SS-1"))
+    ledger.add_silence(
+        "sheet:canyon creek", job=None, reason="r", author="a", now=T0, until=T0 + HOUR
+    )
+    ledger.record_decisions([decision(T0, item="SS-2"), decision(T0, item="SS-1")])
+
+    assert ledger.items() == {"SS-1", "SS-2", "sheet:canyon creek"}
+    assert ReadOnlyLedger(ledger).items() == ledger.items()
+
+
 # --- silences -----------------------------------------------------------------------------
 
 

@@ -533,6 +533,14 @@ class JiraAdapter:
             self._request("POST", "/rest/api/2/issueLink", body=body),
         )
 
+    def assign(self, key: str, account_id: str) -> None:
+        """Assign ``key`` to the account ``account_id`` through Jira's Assign issue
+        operation (``PUT /rest/api/3/issue/{key}/assignee``), which needs only the *Assign
+        Issues* permission, not *Edit Issues*. Assigning the same person again changes
+        nothing, so a retry after a lost answer is harmless."""
+        path = f"/rest/api/3/issue/{_path(key)}/assignee"
+        self._call(f"assign {key}", self._request("PUT", path, body={"accountId": account_id}))
+
     def set_priority(self, key: str, name: str) -> None:
         self._edit_raw(key, {"fields": {"priority": {"name": name}}})
 
