@@ -134,6 +134,13 @@ def main() -> int:
             ]
             if edits:
                 print(f"  ({plural(len(edits), 'message')} edited in place)", file=out)
+            homes = [
+                c
+                for c in stack.slack.calls[slack_calls_before:]
+                if c.path.endswith("/views.publish") and c.status == 200
+            ]
+            if homes:
+                print(f"  (Home tab published for {plural(len(homes), 'agent')})", file=out)
             print(stack.slack.transcript(since=slack_before), file=out)
             calls = stack.jira.calls[jira_before:]
             writes = _print_jira_writes(calls, out)

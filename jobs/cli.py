@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from jobs.config import Settings
+    from jobs.context import RunContext
     from jobs.ledger.base import Ledger
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -119,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ledger = sub.add_parser("ledger", help="the ledger database: status, or create/upgrade it")
     ledger.add_argument("action", choices=["status", "migrate"])
+
+    serve = sub.add_parser("serve", help="a long-running listener: `serve slack` (alert buttons)")
+    serve.add_argument("what", choices=["slack"])
+    serve.add_argument(
+        "--http",
+        type=_bounded_int(1, 65535),
+        metavar="PORT",
+        help="HTTP mode on PORT (SLACK_SIGNING_SECRET); default: Socket Mode (SLACK_APP_TOKEN)",
+    )
 
     report = sub.add_parser("report", help="offline reports")
     report.add_argument("kind", choices=["sla"])
@@ -370,6 +380,8 @@ def _run_jobs(
         exit_code = max(exit_code, report.exit_code)
     if not args.dry_run:
         write_metrics(settings, reports, clock.now())
+        worked = [c for c, r in zip(contexts, reports, strict=True) if r.exit_code == EXIT_OK]
+        _publish_home(worked, ledger, now)
         # The decision log answers "why" for at least a year; older lines go, a cheap DELETE.
         ledger.prune(now=clock.now(), keep=settings.ledger.retention.wall)
     if report_file is not None:
@@ -379,6 +391,29 @@ def _run_jobs(
             _print_error(str(exc))
             exit_code = max(exit_code, EXIT_FAILED)
     return exit_code
+
+
+def _publish_home(contexts: Sequence[RunContext], ledger: Ledger, now: datetime) -> None:
+    """Every agent's Home tab, after the run (``slack_app.home_tab``): what is open now, once
+    a job of the run worked (after a failed read it would show stale news). A courtesy, not
+    part of any job: a failure is a warning, never the run's exit code."""
+    from jobs.adapters.http import AdapterError
+    from jobs.ledger.base import ReadOnlyLedger
+    from jobs.registry import get_job
+
+    with_slack = [c for c in contexts if "slack" in get_job(c.job_name).spec.systems]
+    if not with_slack or not with_slack[0].settings.slack_app.home_tab:
+        return
+    ctx = with_slack[0]
+    from jobs.slack_app import publish_home
+
+    try:
+        home = publish_home(ctx, ReadOnlyLedger(ledger), ctx.slack, now)
+    except AdapterError as exc:
+        log.warning("Home tabs not published: %s", exc)
+        return
+    if home.failed:
+        log.warning("Home tabs not published for %d agents", len(home.failed))
 
 
 def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
@@ -582,6 +617,13 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     return write_offline_report(settings, env, args.week, folder, out)
 
 
+def cmd_serve(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    from jobs.slack_app import serve
+
+    settings = _settings(args, env)
+    return serve(settings, env, http_port=args.http, out=out)
+
+
 HANDLERS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -592,6 +634,7 @@ HANDLERS = {
     "deploy": cmd_deploy,
     "ledger": cmd_ledger,
     "report": cmd_report,
+    "serve": cmd_serve,
 }
 
 

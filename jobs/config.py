@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from jobs.durations import MAX_DAYS, Duration, DurationField, parse_duration
+from jobs.slack_app.settings import SlackAppSettings
 
 if TYPE_CHECKING:
     from jobs.render.templates import TemplateSpec
@@ -110,6 +111,7 @@ DURATION_BOUNDS: dict[str, tuple[int, int]] = {
     "retry_budget": (0, 15 * _M),
     "http_timeout": (1 * _S, 5 * _M),
     "settle_window": (2 * _S, 1 * _H),
+    "membership_ttl": (0, 1 * _H),
 }
 """Every duration setting has a range; README 'Configuration reference' lists them. A value
 outside it is a typo or a policy that cannot work (``realert: 0s`` alerts on every run,
@@ -465,6 +467,8 @@ class Settings:
     jobs: Mapping[str, JobConfig]
     templates_dir: Path
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    slack_app: SlackAppSettings = field(default_factory=SlackAppSettings)
+    """The listener and the Home tab (``jobs.slack_app``)."""
 
     def job(self, name: str) -> JobConfig:
         return self.jobs[name]
@@ -494,6 +498,7 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
         run=(RunConfig, RunConfig()),
         metrics=(MetricsConfig, MetricsConfig()),
         notify=(NotifyConfig, NotifyConfig()),
+        slack_app=(SlackAppSettings, SlackAppSettings()),
         templates_dir=(str, "templates"),
         jobs=(jobs_model, jobs_model()),
     )
@@ -703,6 +708,7 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
         jobs=jobs,
         templates_dir=templates_dir,
         notify=parsed.notify,
+        slack_app=parsed.slack_app,
     )
 
 

@@ -13,6 +13,7 @@ from itertools import groupby
 from typing import Any
 
 from jobs.model import Action, ActionKind, Finding, Severity
+from jobs.render.actions import ActionItem, Layout, with_actions
 from jobs.render.pack import fallback, pack, sections_of
 from jobs.render.slack import context, escape, header, link, section
 
@@ -54,15 +55,19 @@ def grouped_alerts(
     max_per_message: int | None = None,
     footer: str | None = None,
     kind: ActionKind = ActionKind.SLACK_POST,
+    buttons: bool | None = None,
 ) -> list[Action]:
     """One message per severity (more only past Slack's limits, or ``max_per_message``
-    lines), highest severity first."""
+    lines), highest severity first. ``buttons`` (default: on a channel post) adds what a
+    person can do from Slack: open, snooze, why (`jobs.render.actions`)."""
+    with_buttons = kind is ActionKind.SLACK_POST if buttons is None else buttons
     actions: list[Action] = []
     by_severity = sorted(findings, key=lambda f: -f.severity.rank)
     for severity, group in groupby(by_severity, key=lambda f: f.severity):
         ordered = order_for_alert(group)
         lines = [f"• {line(f)}" for f in ordered]
-        parts = pack(lines, other_blocks=2 if footer else 1, cap=max_per_message)
+        others = 1 + (1 if footer else 0) + (1 if with_buttons else 0)
+        parts = pack(lines, other_blocks=others, cap=max_per_message)
         for part in parts:
             chunk = [ordered[i] for i in part]
             heading = title(severity, len(ordered))
@@ -72,8 +77,31 @@ def grouped_alerts(
             blocks = [header(heading), *section_blocks(shown)]
             if footer:
                 blocks.append(context([footer]))
+            if with_buttons:
+                blocks = with_actions(blocks, action_items(chunk), layout=layout_for(chunk))
             text = fallback(f"{SEVERITY_ICON[severity]} {escape(heading)}", shown)
             actions.append(
                 Action(kind=kind, target=channel, findings=chunk, text=text, blocks=blocks)
             )
     return actions
+
+
+def action_items(findings: Sequence[Finding], *, assignable: bool = False) -> list[ActionItem]:
+    """The items a message's buttons act on: one per finding's item (a sheet account by its
+    name as the sheet has it, a ticket by its key)."""
+    return [
+        ActionItem(
+            job=f.job,
+            item=f.item,
+            label=f.item.removeprefix("sheet:"),
+            url=f.url,
+            assignable=assignable,
+        )
+        for f in findings
+    ]
+
+
+def layout_for(items: Sequence[object]) -> Layout:
+    """Buttons for a message about one item; a ticket picker beside them for more (the lines
+    stay as they are, packed; the picker says which one a click is about)."""
+    return "buttons" if len(items) == 1 else "picker"

@@ -15,11 +15,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from jobs.model import Finding, Severity
+from jobs.render.actions import ActionItem, with_actions
 from jobs.render.alerts import PRIORITY_MARK, SEVERITY_ICON, section_blocks
 from jobs.render.pack import fallback
 from jobs.render.slack import Block, context, escape, header, link, section, truncate
 from jobs.render.words import human_duration, plural
 from jobs.rules.unassigned_first_response import (
+    JOB_NAME,
     FirstResponseDetail,
     UnassignedFirstResponseConfig,
     name_of,
@@ -135,6 +137,16 @@ class Card:
         parts.append(escape(self.resolved if self.resolved is not None else self.status))
         return " · ".join(p.strip() for p in parts if p.strip())
 
+    def action_item(self) -> ActionItem:
+        """What the buttons act on: this ticket; "Assign to me" while nobody has it."""
+        return ActionItem(
+            job=JOB_NAME,
+            item=self.key,
+            label=self.key,
+            url=self.url,
+            assignable=self.assignee is None,
+        )
+
     def plain(self) -> str:
         state = self.resolved if self.resolved is not None else self.status
         return escape(f"{self.key} {truncate(self.summary, SUMMARY_CHARS)} ({state})")
@@ -201,6 +213,8 @@ def single_message(card: Card, config: UnassignedFirstResponseConfig) -> tuple[s
     blocks.append(context(details))
     notes = [TO_DO] if card.is_open else []
     blocks.append(context([*notes, legend([card], config)]))
+    if card.is_open:
+        blocks = with_actions(blocks, [card.action_item()], layout="buttons")
     state = card.resolved if card.resolved is not None else card.status
     summary = escape(truncate(card.summary, 500))
     text = f"{card.icon()} {title}: {escape(card.key)} {summary} ({escape(state)})"
@@ -228,6 +242,8 @@ def group_message(
     blocks.extend(section_blocks(lines))
     notes = [TO_DO] if open_cards else []
     blocks.append(context([*notes, legend(ordered, config)]))
+    items = [c.action_item() for c in open_cards]
+    blocks = with_actions(blocks, items, layout="buttons" if len(items) == 1 else "picker")
     summary = f"{title}: {tally}" if tally else title
     return fallback(escape(summary), [c.plain() for c in ordered]), blocks
 

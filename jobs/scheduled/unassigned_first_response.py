@@ -369,7 +369,8 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         grouped = len(ordered) > config.group_threshold
         if grouped:
             probe = [f"• {c.line()}" for c in cards]
-            parts = pack(probe, other_blocks=4, cap=ctx.settings.run.max_alerts_per_message)
+            # header, counts, legend and the buttons (a ticket picker) besides the lines
+            parts = pack(probe, other_blocks=5, cap=ctx.settings.run.max_alerts_per_message)
         else:
             parts = [[n] for n in range(len(ordered))]
         for part in parts:

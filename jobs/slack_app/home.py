@@ -161,13 +161,32 @@ def _name(item: str, url: str | None) -> str:
     return escape(shown)
 
 
+JOB_WORDS = {
+    "unassigned_first_response": "first response",
+    "onboarding_missing_ticket": "no onboarding ticket",
+    "approval_reminder": "approval",
+    "onboard_reset_reminder": "Onboard reset",
+    "doc_test_followup": "doc test",
+    "channel_partner_request": "channel partner request",
+    "config_due_dates": "CS dates",
+    "ticket_hygiene": "ticket fields",
+    "sla_report": "SLA report",
+}
+"""What each job's alert is about, in the desk's words (not the job's name)."""
+TIER_WORDS = {"escalation": "escalated", "breach": "overdue", "warning": "due soon", "info": ""}
+TIER_ICONS = {"escalation": ":fire:", "breach": ":rotating_light:", "warning": ":warning:"}
+_TIER_RANK = {"escalation": 3, "breach": 2, "warning": 1, "info": 0}
+
+
 def _alert_line(alert: OpenAlert, now: datetime, tz: ZoneInfo) -> str:
-    parts = [_name(alert.item, alert.url)]
+    icon = TIER_ICONS.get(alert.tier or "", "")
+    parts = [f"{icon} {_name(alert.item, alert.url)}".strip()]
     if alert.summary:
         parts.append(escape(truncate(alert.summary, SUMMARY_CHARS)))
-    what = ", ".join(alert.jobs)
-    if alert.tier:
-        what += f" ({alert.tier})"
+    what = ", ".join(JOB_WORDS.get(job, job) for job in alert.jobs)
+    tier = TIER_WORDS.get(alert.tier or "", alert.tier or "")
+    if tier:
+        what += f" ({tier})"
     parts.append(escape(what))
     if alert.since is not None:
         parts.append(f"since {escape(_when(alert.since, now, tz))}")
@@ -202,8 +221,9 @@ def _when(at: datetime, now: datetime, tz: ZoneInfo) -> str:
 
 
 def open_alerts(ledger: LedgerReader, jobs: Sequence[str]) -> list[OpenAlert]:
-    """Items with an open, announced alert, one line per item (its jobs together), oldest
-    first. Only tickets and sheet accounts: a record of a message or a group is not a line."""
+    """Items with an open, announced alert, one line per item (its jobs together), the most
+    urgent first, then the oldest. Only tickets and sheet accounts: a record of a message or a
+    group is not a line."""
     found: dict[str, dict[str, Any]] = {}
     for job in jobs:
         for key, record in ledger.records(job, open_only=True).items():
@@ -230,8 +250,14 @@ def open_alerts(ledger: LedgerReader, jobs: Sequence[str]) -> list[OpenAlert]:
         )
         for item, entry in found.items()
     ]
+    # The most urgent first (an escalation before a due-soon), then the oldest.
     return sorted(
-        alerts, key=lambda a: (a.since or datetime.max.replace(tzinfo=ZoneInfo("UTC")), a.item)
+        alerts,
+        key=lambda a: (
+            -_TIER_RANK.get(a.tier or "", 0),
+            a.since or datetime.max.replace(tzinfo=ZoneInfo("UTC")),
+            a.item,
+        ),
     )
 
 

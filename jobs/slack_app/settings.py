@@ -33,7 +33,7 @@ class SlackAppSettings(BaseModel):
     """Jobs whose alerts offer "Assign to me" (a ticket nobody has yet)."""
     membership_ttl: DurationField = parse_duration("1m")
     """How long a membership list is trusted before it is read again."""
-    why_lines: int = Field(15, ge=1, le=40)
+    why_lines: int = Field(default=15, ge=1, le=40)
     """Decisions shown by "Why?" (newest first)."""
     retry_budget: DurationField = parse_duration("30s")
     """How long one click may wait on retries of Slack and Jira (a person is waiting)."""
@@ -41,11 +41,22 @@ class SlackAppSettings(BaseModel):
     """HTTP mode: the address to listen on."""
     http_path: str = "/slack/events"
     """HTTP mode: the Request URL's path (Interactivity and Event Subscriptions)."""
-    health_port: int | None = Field(8080, ge=0, le=65535)
+    health_port: int | None = Field(default=8080, ge=0, le=65535)
     """Socket Mode: a port answering ``GET /healthz`` (liveness) and ``/readyz``; None: none.
     In HTTP mode the listener's own port answers them."""
-    home_snooze_label_days: int = Field(31, ge=0, le=366)
+    home_snooze_label_days: int = Field(default=31, ge=0, le=366)
     """The Home tab lists tickets whose snooze label ends within this many days."""
+    home_tab: bool = True
+    """Publish every agent's Home tab after each scheduled run (``run`` without ``--dry-run``):
+    it works without the listener. False: only when an agent opens it (listener running)."""
+
+    @field_validator("membership_ttl", "retry_budget")
+    @classmethod
+    def _bounded(cls, value: Any, info: Any) -> Any:
+        from jobs.config import check_duration_bounds  # the one table of duration ranges
+
+        check_duration_bounds(info.field_name, value)
+        return value
 
     @field_validator("user_group")
     @classmethod

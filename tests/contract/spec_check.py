@@ -1,8 +1,9 @@
 """Requests the jobs send and answers the emulators give, checked against the vendors' specs.
 
-The specs are read from ``tests/contract/specs/`` (gzipped copies; ``SPEC_FILES_DIR`` overrides;
-``specs/README.md`` says where each comes from): Jira Cloud platform REST v3 and Jira Service Management
-(OpenAPI 3.0), the Slack Web API (Swagger 2.0) and the Google Sheets v4 discovery document.
+The specs are read from ``tests/contract/specs/`` (gzipped copies; ``SPEC_FILES_DIR``
+overrides; ``specs/README.md`` says where each comes from): Jira Cloud platform REST v3 and Jira
+Service Management (OpenAPI 3.0), the Slack Web API (Swagger 2.0) and the Google Sheets v4
+discovery document.
 Schemas are checked with ``jsonschema`` (Draft 4 semantics, which OpenAPI 3.0 and Swagger 2.0
 schemas follow; OpenAPI's ``nullable`` is turned into a ``null`` type).
 
@@ -55,6 +56,8 @@ def _spec_text(path: Path) -> str:
 
 def _spec_present(path: Path) -> bool:
     return path.is_file() or path.with_name(path.name + ".gz").is_file()
+
+
 JIRA_SPEC = "jira-platform-swagger-v3.v3.json"
 JSM_SPEC = "jsm-service_management.json"
 SLACK_SPEC = "slack_web_openapi_v2.json"

@@ -177,7 +177,9 @@ def test_deploy_systemd_writes_a_service_and_a_timer_per_enabled_job(tmp_path: P
     written = {p.name: p.read_text() for p in (tmp_path / "units").iterdir()}
     assert result.code == 0, result.err
     assert written == deploy.render_systemd(settings)
-    assert len(written) == 2 * (len(settings.jobs) - 1)
+    # A service and a timer per enabled job, and the Slack listener's long-running service.
+    assert len(written) == 2 * (len(settings.jobs) - 1) + 1
+    assert "sla-monitor-slack.service" in written
     assert not any("sla-report" in name for name in written)
 
 

@@ -95,11 +95,12 @@ def alert_of(stack: Any, key: str) -> SlackMessage:
 
 
 def with_buttons(stack: Any, key: str, *, assignable: bool = True) -> SlackMessage:
-    """The alert of ``key`` as it reads once the renders add the buttons."""
+    """The alert of ``key``, which the job's render posted with its buttons (a ticket's own
+    message: buttons; "Assign to me" while nobody has the ticket)."""
     message = alert_of(stack, key)
     url = f"{stack.jira.url}/browse/{key}"
     item = ActionItem(JOB, key, key, url, assignable=assignable)
-    message.blocks = [*(message.blocks or []), *alert_actions([item])]
+    assert alert_actions([item])[0] in (message.blocks or []), message.blocks
     return message
 
 
@@ -215,9 +216,12 @@ def test_snooze_silences_the_item_for_the_next_run_with_the_clicker_as_author(
     assert "snoozed by @jordan.reyes (Jordan Reyes) until 14:05, from Slack" in why.out
     assert "suppressed_silenced" in why.out and "by @jordan.reyes" in why.out
 
-    # The run resolved the snoozed alert: a click on a button still showing says so and
-    # changes nothing.
-    with_buttons(stack, "SS-122")
+    # The run resolved the snoozed alert and took its buttons away; a client that has not
+    # refreshed still shows them, and a click there says so and changes nothing.
+    message = alert_of(stack, "SS-122")
+    assert not [b for b in message.blocks or [] if b.get("type") == "actions"]
+    item = ActionItem(JOB, "SS-122", "SS-122", f"{stack.jira.url}/browse/SS-122", True)
+    message.blocks = [*(message.blocks or []), *alert_actions([item])]
     press(stack, listener, JORDAN, "SS-122", "sla.snooze_1d")
     assert "already resolved" in answered(stack, JORDAN, 2)[-1]
     ledger = ledger_of(desk)
@@ -253,11 +257,12 @@ def test_a_packed_message_acts_on_the_ticket_picked(desk: Any, listen) -> None:
     [message] = [m for m in stack.slack.messages_in(CHANNEL) if not m.thread_ts]
     items = [
         ActionItem(JOB, k, k, f"{stack.jira.url}/browse/{k}", assignable=True)
-        for k in ("SS-120", "SS-121", "SS-122")
+        for k in ("SS-122", "SS-121", "SS-120")  # as the message lists them
     ]
-    message.blocks = [*(message.blocks or []), *alert_actions(items, layout="picker")]
+    # The job's render put the picker on its packed message.
+    assert alert_actions(items, layout="picker")[0] in (message.blocks or [])
     listener = listen()
-    [picker] = [b for b in message.blocks if b.get("block_id") == "sla.picker"]
+    [picker] = [b for b in message.blocks or [] if b.get("block_id") == "sla.picker"]
     chosen = picker["elements"][0]["options"][1]["value"]
 
     def click(action: str, picked: dict[str, str] | None) -> None:
@@ -443,10 +448,14 @@ def test_the_listener_answers_health_checks(desk: Any, listen) -> None:
 # -- the Home tab ----------------------------------------------------------------------------
 
 
+NO_HOME_AFTER_RUNS = {"slack_app": {"home_tab": False}}
+"""For the tests of a Home tab published by hand: the runs that set the scene publish none."""
+
+
 def test_the_home_tab_shows_each_agent_their_tickets_the_open_alerts_and_the_silences(
     desk: Any, listen
 ) -> None:
-    stack = desk("unassigned_first_response.yaml", now=NOW)
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=NO_HOME_AFTER_RUNS)
     alerted(desk)
     with_buttons(stack, "SS-121")
     with_buttons(stack, "SS-122")
@@ -503,7 +512,7 @@ def _sections(view: dict[str, Any] | None) -> list[str]:
 
 
 def test_opening_the_home_tab_publishes_it_for_that_agent(desk: Any, listen) -> None:
-    stack = desk("unassigned_first_response.yaml", now=NOW)
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=NO_HOME_AFTER_RUNS)
     alerted(desk)
     listener = listen()
     event = {
@@ -562,3 +571,29 @@ def test_a_sheet_account_is_found_by_its_name_in_the_sheet(desk: Any) -> None:
     key = resolve_item("SS-2O5", known)
     assert key.item is None
     assert key.refusal() == "no item SS-2O5"  # no SS ticket was a candidate of this job
+
+
+def test_each_run_publishes_the_home_tab_of_every_agent_without_a_listener(desk: Any) -> None:
+    stack = desk("unassigned_first_response.yaml", now=NOW)
+    stack.slack.set_members(CHANNEL, [MAYA, JORDAN])
+
+    alerted(desk)
+
+    for agent in (MAYA, JORDAN):
+        view = stack.slack.home_of(agent)
+        assert view is not None, agent
+        shown = json.dumps(view)
+        assert "Open alerts in #support-sla" in shown and "|SS-121>" in shown
+    assert stack.slack.home_of(PRIYA) is None  # not in the alert channel
+
+
+def test_no_home_tab_from_a_dry_run_or_when_the_desk_turns_it_off(desk: Any) -> None:
+    stack = desk("unassigned_first_response.yaml", now=NOW)
+    stack.slack.set_members(CHANNEL, [MAYA])
+    assert desk.run("run", JOB, "--now", NOW.isoformat(), "--dry-run").code == 0
+    assert stack.slack.home_of(MAYA) is None
+
+    desk.reconfigure(NO_HOME_AFTER_RUNS)
+    alerted(desk)
+    assert stack.slack.home_of(MAYA) is None
+    assert stack.slack.calls_to(r"/api/views\.publish$") == []

@@ -294,7 +294,12 @@ def test_it_groups_a_backlog_into_one_message_and_updates_it_in_place(desk) -> N
     assert group.blocks[1]["text"]["text"] == "*2 overdue · 1 due within 30 m*"
     lines = group.blocks[2]["text"]["text"].splitlines()
     assert [line.split("|")[1].split(">")[0] for line in lines] == ["SS-122", "SS-121", "SS-120"]
-    legend = json.dumps(group.blocks[-1])
+    *_, legend_block, buttons = group.blocks
+    legend = json.dumps(legend_block)
+    # What a person can do from Slack: pick one of the tickets, then assign, snooze or ask why.
+    assert buttons["type"] == "actions" and buttons["elements"][0]["type"] == "static_select"
+    picked = [o["text"]["text"] for o in buttons["elements"][0]["options"]]
+    assert sorted(picked) == ["SS-120", "SS-121", "SS-122"]
     assert ":warning: due soon" in legend and ":rotating_light: overdue" in legend
     assert ":star: priority installer" in legend and "Reply publicly" in legend
 
