@@ -154,6 +154,17 @@ class Site:
         return self.memo[key]
 
 
+def jobs_text(site: Site, jobs: Iterable[str], system: str) -> str:
+    """Jobs named for a line, or "every enabled job" when they are all that use ``system``."""
+    named = list(jobs)
+    users = site.needs.systems.get(system, ())
+    if len(named) <= 2 or set(named) != set(users):
+        return ", ".join(named)
+    if set(users) == set(site.needs.jobs):
+        return f"every enabled job ({len(named)})"
+    return f"the {len(named)} jobs that use {system.capitalize()}"
+
+
 def missing_env(env: Mapping[str, str], names: Iterable[str]) -> list[str]:
     return [name for name in names if not (env.get(name) or "").strip()]
 
@@ -246,6 +257,7 @@ __all__ = [
     "Site",
     "Status",
     "fail",
+    "jobs_text",
     "missing_env",
     "ok",
     "run_checks",

@@ -17,7 +17,7 @@ from jobs.adapters.jira.fields import (
     FieldShape,
 )
 from jobs.context import REQUIRED_ENV
-from jobs.doctor import Check, Outcome, Site, fail, missing_env, ok, skip
+from jobs.doctor import Check, Outcome, Site, fail, jobs_text, missing_env, ok, skip
 from jobs.doctor.needs import DUPLICATE, TransitionNeed
 from jobs.jql import jql_quote
 
@@ -134,8 +134,9 @@ def config_project(site: Site) -> Outcome:
     name, kind = project.get("name"), project.get("projectTypeKey")
     if kind not in ("software", "business"):
         return fail(
-            f"{key} ({name}) is a {kind} project; internal notes on it would reach customers",
-            "set desk.config_project to the software or business project of CS tasks",
+            f"{key} ({name}) is a {kind} project, not the software or business project of "
+            "configuration tasks",
+            "set desk.config_project to the key of the project the CS tasks live in",
         )
     return ok(f"{key} ({name}) is a {kind} project")
 
@@ -164,7 +165,7 @@ def custom_field(site: Site, name: str) -> Outcome:
     if fid is None:
         return fail(
             f"no custom field has the id, English name or name {name!r} (read by "
-            f"{', '.join(users)})",
+            f"{jobs_text(site, users, 'jira')})",
             f"set jira.fields.{name} to its id (customfield_NNNNN, from Jira's custom fields)",
         )
     schema = catalog.schema(fid)
@@ -175,7 +176,8 @@ def custom_field(site: Site, name: str) -> Outcome:
             f"{fid} ({how}) is {FieldShape.shown(schema)}, not {shape.described}",
             f"set jira.fields.{name} to the id of the {shape.described.removeprefix('a ')}",
         )
-    return ok(f"{fid} ({how}), {FieldShape.shown(schema)}: read by {', '.join(users)}")
+    read_by = jobs_text(site, users, "jira")
+    return ok(f"{fid} ({how}), {FieldShape.shown(schema)}: read by {read_by}")
 
 
 # -- link types, statuses, transitions ------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from jobs.context import REQUIRED_ENV
-from jobs.doctor import Check, Outcome, Site, fail, missing_env, ok, skip
+from jobs.doctor import Check, Outcome, Site, fail, jobs_text, missing_env, ok, skip
 from jobs.doctor.needs import CHANNEL_SCOPES
 
 CREDENTIALS = "slack credentials"
@@ -96,11 +96,12 @@ def membership(site: Site, channel: str, jobs: tuple[str, ...]) -> Outcome:
     wanted = channel.strip().lstrip("#").casefold()
     for cid, name in joined:
         if wanted in (cid.casefold(), name.casefold()):
-            return ok(f"the bot is a member ({cid}); {', '.join(jobs)} post there")
+            return ok(f"the bot is a member ({cid}); {jobs_text(site, jobs, 'slack')} post there")
     private = "" if "private_channel" in types else " (for a private channel, grant groups:read)"
     bot = site.memo.get("slack bot", "the bot")
     return fail(
-        f"the bot is not a member of {channel}{private}; {', '.join(jobs)} post there",
+        f"the bot is not a member of {channel}{private}; "
+        f"{jobs_text(site, jobs, 'slack')} post there",
         f"/invite @{bot} in {channel}, or set desk.alert_channel to a channel it is in",
     )
 

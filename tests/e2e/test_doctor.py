@@ -606,6 +606,49 @@ def test_a_heartbeat_server_that_cannot_be_reached(site: Site) -> None:
     assert text.startswith("http://127.0.0.1:1/ does not answer")
 
 
+# -- what it may read -----------------------------------------------------------------------
+
+DOCTOR_JIRA_READS: list[tuple[str, str]] = [
+    (r"/rest/api/2/serverInfo", "(any authenticated account)"),
+    (r"/rest/api/3/myself", "(any authenticated account)"),
+    (r"/rest/api/2/field", "(any authenticated account)"),
+    (r"/rest/api/3/issueLinkType", "(any authenticated account)"),
+    (r"/rest/api/3/project/[^/]+", "Browse Projects"),
+    (r"/rest/api/3/project/[^/]+/statuses", "Browse Projects"),
+    (r"/rest/api/3/search/jql", "Browse Projects"),
+    (r"/rest/api/3/issue/[^/]+/transitions", "Browse Projects (+ Transition Issues to list any)"),
+    (r"/rest/api/3/user", "Browse users and groups (global permission)"),
+    (r"/rest/api/2/user/search", "Browse users and groups (global permission)"),
+    (r"/rest/servicedeskapi/servicedesk", "Service Desk Team role on SS (agent)"),
+    (r"/rest/servicedeskapi/servicedesk/[^/]+/requesttype", "Service Desk Team role on SS (agent)"),
+    (r"/rest/api/2/issue/createmeta/[^/]+/issuetypes", "Create Issues on CS (create_cs_tasks)"),
+]
+"""Every Jira read the preflight makes, and the permission README 'Least privilege' gives it."""
+
+
+def test_it_reads_only_with_the_documented_least_privileges(site: Site) -> None:
+    settings = deep_merge(
+        ALL_ACTIONS, {"jobs": {"ticket_hygiene": {"eb_request_types": ["Get help"]}}}
+    )
+    site.start(BASE_DESK, settings=settings)
+
+    doctor = site.doctor()
+
+    assert doctor.failed == {}, doctor.result.out
+    assert doctor.line("request types").status == "OK"
+    jira = {
+        f"{c.method} {c.path}"
+        for c in site.stack.jira.calls
+        if not any(re.fullmatch(pattern, c.path) for pattern, _ in DOCTOR_JIRA_READS)
+        or c.method != "GET"
+    }
+    assert jira == set()
+    slack = {c.path.removeprefix("/api/") for c in site.stack.slack.calls}
+    assert slack <= SLACK_READS
+    readme = (ROOT / "README.md").read_text()
+    assert "`channels:read` (`groups:read` too if the alert channel is private)" in readme
+
+
 # -- usage errors stay exit 2 ---------------------------------------------------------------
 
 
