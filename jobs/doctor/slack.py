@@ -83,8 +83,11 @@ def _bot_channels(site: Site, types: list[str]) -> list[tuple[str, str]]:
 
 
 def membership(site: Site, channel: str, jobs: tuple[str, ...]) -> Outcome:
-    granted: frozenset[str] = site.memo.get("slack scopes") or frozenset()
-    types = [f"{kind}_channel" for kind, scope in CHANNEL_SCOPES.items() if scope in granted]
+    granted: frozenset[str] | None = site.memo.get("slack scopes")
+    if granted is None:  # not reported (the scopes check says so): try public channels
+        types = ["public_channel"]
+    else:
+        types = [f"{kind}_channel" for kind, scope in CHANNEL_SCOPES.items() if scope in granted]
     if not types:
         return fail(
             "the token has neither channels:read nor groups:read, so the bot's channels "
