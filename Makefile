@@ -23,7 +23,7 @@ WITH_POSTGRES = set -o pipefail; \
 
 SHELL := /bin/bash
 
-.PHONY: install dev test lint typecheck demo run-job bench reliability check-config deploy lock \
+.PHONY: install dev test lint typecheck demo run-job bench reliability check-config doctor deploy lock \
 	image-size clean
 
 $(STAMP): pyproject.toml requirements.lock
@@ -54,6 +54,10 @@ typecheck: $(DEV_STAMP)
 
 check-config: $(STAMP)
 	$(PY) -m jobs check-config
+
+# Read-only preflight against the configured site (the environment's credentials).
+doctor: $(STAMP)
+	$(PY) -m jobs doctor
 
 # The embedded default: local Jira/Slack/Sheets emulators with a sample desk, SQLite ledger.
 demo: $(DEV_STAMP)

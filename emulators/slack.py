@@ -5,6 +5,8 @@ Contract points that matter to the adapter (https://api.slack.com/web):
   string; the token as ``Authorization: Bearer`` (or a ``token`` form field, never in JSON);
 - failures are HTTP 200 with ``{"ok": false, "error": "<code>"}``, except rate limiting,
   which is HTTP 429 with ``Retry-After`` (seconds) and ``error: ratelimited``;
+- every answer to a valid token carries ``X-OAuth-Scopes``, the scopes granted to it, comma
+  separated (Slack's OAuth scopes documentation, "Working with scopes");
 - message timestamps (``ts``) are unique per channel and increase; they are the message id;
 - ``files_upload_v2`` is three steps: files.getUploadURLExternal, a raw POST of the bytes
   to the returned URL, files.completeUploadExternal to share the file in a channel;
@@ -41,6 +43,19 @@ TEAM_ID = "T0EVRBRT1"
 BOT_USER = "sla-monitor"
 BOT_USER_ID = "U0SLABOT1"
 BOT_ID = "B0SLABOT1"
+SCOPES = (
+    "chat:write",
+    "users:read",
+    "users:read.email",
+    "im:write",
+    "files:write",
+    "channels:read",
+    "groups:read",
+)
+"""The bot token's scopes unless a test says otherwise: what the jobs use (README, "Least
+privilege") and what the preflight reads the bot's channels with."""
+_LIST_SCOPES = {"public_channel": "channels:read", "private_channel": "groups:read"}
+"""The scope listing each kind of conversation takes."""
 
 JSON_METHODS = frozenset(
     {
@@ -159,6 +174,12 @@ class SlackEmulator(Emulator):
         self.deliveries: list[Delivery] = []
         self._epoch = int(time.time())
         self._seq = 0
+        self.scopes: list[str] = list(SCOPES)
+        """Granted to the token: every answer says them in ``X-OAuth-Scopes`` (Slack sends the
+        header with every Web API answer); the read methods below refuse without theirs."""
+        self.bot_not_in: set[str] = set()
+        """Channel ids the bot is not a member of (it is in every channel unless a test takes
+        it out with `remove_bot`)."""
         for method, handler in {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -176,6 +197,9 @@ class SlackEmulator(Emulator):
             "files.completeUploadExternal": self._complete_upload,
         }.items():
             self._add_method(method, handler)
+        # Reads of the preflight (`python -m jobs doctor`): the bot's channels, the users.
+        self._add_method("users.conversations", self._users_conversations)
+        self._add_method("users.list", self._users_list)
         self.route("POST", r"/upload/v1/([A-Za-z0-9_-]+)", self._upload_bytes)
 
     # -- test helpers ------------------------------------------------------------------------
@@ -474,7 +498,9 @@ class SlackEmulator(Emulator):
             auth_error = self._check_token(request, args, wanted)
             if auth_error:
                 return _error(auth_error)
-            return handler(args)
+            response: Response = handler(args)
+            response.headers.setdefault("X-OAuth-Scopes", ",".join(self.scopes))
+            return response
 
         self.route("POST", rf"/api/{re.escape(method)}", call)
         self.route("GET", rf"/api/{re.escape(method)}", call)
@@ -862,6 +888,64 @@ class SlackEmulator(Emulator):
             ]
         )
 
+    def remove_bot(self, channel: str) -> None:
+        """The bot is no longer a member of ``channel`` (as after ``/kick``)."""
+        cid = self.channel_id(channel)
+        if cid is None:
+            raise ValueError(f"no channel {channel}")
+        with self._lock:
+            self.bot_not_in.add(cid)
+
+    def _users_conversations(self, args: dict[str, Any]) -> Response:
+        """The channels the bot is a member of (whatever ``user`` says), a page at a time.
+        Listing public channels needs ``channels:read``, private ones ``groups:read``; the
+        spec's error schema for this method has no ``needed``/``provided``."""
+        types = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
+        if types - {"public_channel", "private_channel", "mpim", "im", ""}:
+            return _error("invalid_types")
+        if any(_LIST_SCOPES.get(kind, "") not in ("", *self.scopes) for kind in types):
+            return _error("missing_scope")
+        joined = (
+            sorted(cid for cid in self.channels if cid not in self.bot_not_in)
+            if "public_channel" in types
+            else []
+        )
+        page, cursor, problem = _paged(joined, args)
+        if problem is not None:
+            return problem
+        return _ok(
+            channels=[self._conversation_json(cid) for cid in page],
+            response_metadata={"next_cursor": cursor},
+        )
+
+    def _conversation_json(self, cid: str) -> dict[str, Any]:
+        name = self.channels[cid].lstrip("#")
+        return {
+            "id": cid,
+            "name": name,
+            "name_normalized": name,
+            "created": self._epoch,
+            "creator": BOT_USER_ID,
+            "is_archived": False,
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": False,
+            "is_shared": False,
+        }
+
+    def _users_list(self, args: dict[str, Any]) -> Response:
+        if "users:read" not in self.scopes:
+            return _error("missing_scope")
+        people = sorted(self.users, key=lambda u: u["id"])
+        page, cursor, problem = _paged(people, args)
+        if problem is not None:
+            return problem
+        bot = {"id": BOT_USER_ID, "name": BOT_USER, "email": "", "is_bot": True}
+        members = [_listed_user(u) for u in page] or [_listed_user(bot)]
+        return _ok(members=members, cache_ts=self._epoch, response_metadata={"next_cursor": cursor})
+
     # -- vendor-specific error shapes --------------------------------------------------------
     def not_found(self, request: Request) -> Response:
         return Response(404, {"ok": False, "error": "unknown_method", "req_method": request.path})
@@ -879,6 +963,38 @@ def _ok(**fields: Any) -> Response:
 
 def _error(code: str, **fields: Any) -> Response:
     return Response(200, {"ok": False, "error": code, **fields})
+
+
+def _paged(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str, Response | None]:
+    """One page of ``items`` by ``limit`` (default 100, at most 1000) and an opaque ``cursor``;
+    the next cursor is empty on the last page, as Slack answers it."""
+    try:
+        limit = int(args.get("limit") or 100)
+        start = int(str(args.get("cursor") or "next:0").removeprefix("next:"))
+    except ValueError:
+        return [], "", _error("invalid_cursor")
+    if not 0 < limit <= 1000 or start < 0:
+        return [], "", _error("invalid_limit" if limit else "invalid_cursor")
+    after = start + limit
+    return items[start:after], (f"next:{after}" if after < len(items) else ""), None
+
+
+def _listed_user(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as users.list answers one (the shape users.lookupByEmail gives)."""
+    real_name = user.get("real_name", user["name"])
+    return {
+        "id": user["id"],
+        "team_id": TEAM_ID,
+        "name": user["name"],
+        "deleted": False,
+        "real_name": real_name,
+        "is_bot": bool(user.get("is_bot")),
+        "profile": {
+            "email": user["email"],
+            "real_name": real_name,
+            "display_name": user["name"],
+        },
+    }
 
 
 def _is_json(request: Request) -> bool:

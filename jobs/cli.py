@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="output (default deploy/k8s, deploy/systemd, or stdout for crontab)"
     )
 
+    sub.add_parser(
+        "doctor",
+        help="read-only preflight against the site: credentials, projects, fields, workflows, "
+        "people, channel, sheet, ledger, heartbeats",
+    )
+
     ledger = sub.add_parser("ledger", help="the ledger database: status, or create/upgrade it")
     ledger.add_argument("action", choices=["status", "migrate"])
 
@@ -163,11 +169,16 @@ def _in_kubernetes(env: Mapping[str, str]) -> bool:
     return bool(env.get("KUBERNETES_SERVICE_HOST"))
 
 
-def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
-    from jobs.ledger import is_sqlite_url, open_ledger
-    from jobs.secrets import RedactingLedger, redact
+def _ledger_url(env: Mapping[str, str]) -> str | None:
+    """``JOBS_LEDGER_URL`` as the ledger may be opened from here; exit 2 if it may not."""
+    from jobs.ledger import is_sqlite_url, parse_ledger_url
+    from jobs.secrets import redact
 
     url = env.get("JOBS_LEDGER_URL") or None
+    try:
+        parse_ledger_url(url)
+    except ValueError as exc:
+        raise UsageError(f"ledger: cannot open ({redact(' '.join(str(exc).split()))})") from None
     if (
         _in_kubernetes(env)
         and is_sqlite_url(url)
@@ -180,6 +191,14 @@ def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
             "pod; set JOBS_LEDGER_URL=postgresql://... (README 'Deploy'), or "
             f"{ALLOW_SQLITE_IN_KUBERNETES}=1 if the file is on a persistent volume of one pod"
         )
+    return url
+
+
+def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
+    from jobs.ledger import open_ledger
+    from jobs.secrets import RedactingLedger, redact
+
+    url = _ledger_url(env)
     try:
         opened = open_ledger(url)
     except Exception as exc:  # any failure to open state is a deployment problem: exit 2
@@ -600,6 +619,21 @@ def cmd_ledger(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
+    """One line per check as it completes, then a summary; exit 1 if any check failed. Bad
+    settings, templates or a ledger URL that may not be used are exit 2, as for ``run``."""
+    from jobs.doctor import Status, run_doctor, summary
+
+    settings = _settings(args, env)
+    _check_runtime(settings, [n for n, c in settings.jobs.items() if c.enabled])
+    results = []
+    for result in run_doctor(settings, env, ledger_url=_ledger_url(env)):
+        results.append(result)
+        print(_one_line(result.line(), 1000), file=out, flush=True)
+    print(summary(results), file=out)
+    return EXIT_FAILED if any(r.status is Status.FAIL for r in results) else EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.scheduled.sla_report import write_offline_report
 
@@ -633,6 +667,7 @@ HANDLERS = {
     "silences": cmd_silences,
     "deploy": cmd_deploy,
     "ledger": cmd_ledger,
+    "doctor": cmd_doctor,
     "report": cmd_report,
     "serve": cmd_serve,
 }

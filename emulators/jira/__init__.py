@@ -4,11 +4,13 @@ It answers the REST endpoints our jobs use with the shapes Atlassian documents, 
 tested against the contract and not against our own idea of it:
 
 - ``/rest/api/{2,3}``: serverInfo (deploymentType "Cloud"), myself, field, user/search, user,
-  project, priority, issueLinkType, issue (GET/PUT/POST), issue/{key}/transitions,
-  issue/{key}/comment, issue/{key}/properties, issueLink, and ``search/jql`` (GET and POST).
+  project (and project/{key}/statuses), priority, issueLinkType, issue (GET/PUT/POST),
+  issue/{key}/transitions, issue/{key}/comment, issue/{key}/properties, issueLink, and
+  ``search/jql`` (GET and POST).
   v2 bodies are wiki text with ``[~accountid:ID]`` mentions; v3 bodies are ADF documents.
   Both versions accept either on write.
-- ``/rest/servicedeskapi``: request/{key}/comment (GET/POST) and organization.
+- ``/rest/servicedeskapi``: request/{key}/comment (GET/POST), organization, requesttype, and
+  servicedesk (one desk per service desk project) with servicedesk/{id}/requesttype.
 - The removed ``/rest/api/{2,3,latest}/search`` answers 410 with Atlassian's migration message.
 
 ``search/jql`` pages with an opaque ``nextPageToken`` and never returns a total (as on Cloud).

@@ -88,6 +88,11 @@ class JiraDesk(Emulator):
                     out.append({"type": link.type, "direction": "inward", "key": link.source})
             return out
 
+    def remove_field(self, name: str) -> None:
+        """The site no longer has the custom field with this English name (deleted, say)."""
+        with self._lock:
+            self._custom = [c for c in self._custom if c.name != name]
+
     def add_issue(self, **fields: Any) -> str:
         """Add a ticket written like a fixture ticket (relative times allowed); returns its key."""
         with self._lock:

@@ -1,4 +1,5 @@
-"""Jira Service Management: ``/rest/servicedeskapi`` request comments and organizations."""
+"""Jira Service Management: ``/rest/servicedeskapi`` request comments, organizations, the
+service desks and their request types."""
 
 from __future__ import annotations
 
@@ -25,7 +26,71 @@ class ServiceDeskEndpoints:
         ("POST", r"/rest/servicedeskapi/request/([^/]+)/comment", "_sd_post_comment"),
         ("GET", r"/rest/servicedeskapi/organization", "_sd_organizations"),
         ("GET", r"/rest/servicedeskapi/requesttype", "_sd_request_types"),
+        ("GET", r"/rest/servicedeskapi/servicedesk", "_sd_service_desks"),
+        ("GET", r"/rest/servicedeskapi/servicedesk/([^/]+)/requesttype", "_sd_desk_request_types"),
     )
+
+    def _sd_desks(self) -> dict[str, str]:
+        """Service desk id -> its project's key: one desk per service desk project, numbered
+        in the order the desk declares them (the first is desk 1, as request types say)."""
+        keys = [k for k, p in self._projects.items() if p["type"] == "service_desk"]
+        return {str(n): key for n, key in enumerate(keys, start=1)}
+
+    def _sd_page(self, request: Request, items: list[Any], path: str) -> dict[str, Any]:
+        start = max(0, self._sd_int(request, "start", 0))
+        limit = max(1, min(self._sd_int(request, "limit", 50), 100))
+        page = items[start : start + limit]
+        return {
+            "_expands": [],
+            "size": len(page),
+            "start": start,
+            "limit": limit,
+            "isLastPage": start + len(page) >= len(items),
+            "_links": {"base": self.base, "context": "", "self": f"{self.base}{path}"},
+            "values": page,
+        }
+
+    def _sd_service_desks(self, request: Request, m: re.Match[str]) -> Response:
+        desks = []
+        for desk_id, key in self._sd_desks().items():
+            desks.append(
+                {
+                    "id": desk_id,
+                    "projectId": self._project_json(key, "2")["id"],
+                    "projectName": self._projects[key]["name"],
+                    "projectKey": key,
+                    "_links": {"self": f"{self.base}/rest/servicedeskapi/servicedesk/{desk_id}"},
+                }
+            )
+        return Response(200, self._sd_page(request, desks, "/rest/servicedeskapi/servicedesk"))
+
+    def _sd_desk_request_types(self, request: Request, m: re.Match[str]) -> Response:
+        """A service desk's request types: those its project declares and those its tickets
+        carry, filtered by ``searchQuery`` like the site-wide search."""
+        key = self._sd_desks().get(m.group(1))
+        if key is None:
+            raise ServiceDeskError(
+                404,
+                f"The service desk {m.group(1)} does not exist or you do not have access to it.",
+                "sd.servicedesk.error.notFound",
+            )
+        names = dict.fromkeys(self._projects[key]["request_types"])
+        names.update(
+            dict.fromkeys(
+                i.request_type for i in self._issues.values() if i.project == key and i.request_type
+            )
+        )
+        query = (request.arg("searchQuery") or "").casefold()
+        chosen = [
+            n
+            for n in sorted(names, key=self._request_type_id)
+            if not query
+            or n.casefold().startswith(query)
+            or any(w.startswith(query) for w in n.casefold().split())
+        ]
+        path = f"/rest/servicedeskapi/servicedesk/{m.group(1)}/requesttype"
+        values = [self._request_type_json(n) for n in chosen]
+        return Response(200, self._sd_page(request, values, path))
 
     def _sd_request_types(self, request: Request, m: re.Match[str]) -> Response:
         """Every customer request type, filtered by ``searchQuery`` (matched against the

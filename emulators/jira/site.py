@@ -1,4 +1,5 @@
-"""Site endpoints: serverInfo, myself, field, priority, project, issueLinkType."""
+"""Site endpoints: serverInfo, myself, field, priority, project (and its statuses),
+issueLinkType."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class SiteEndpoints:
         ("GET", r"{api}/priority", "_get_priorities"),
         ("GET", r"{api}/project", "_get_projects"),
         ("GET", r"{api}/project/([^/]+)", "_get_project"),
+        ("GET", r"{api}/project/([^/]+)/statuses", "_get_project_statuses"),
         ("GET", r"{api}/issueLinkType", "_get_link_types"),
     )
 
@@ -97,6 +99,29 @@ class SiteEndpoints:
             if ref.upper() == key or self._project_json(key, "2")["id"] == ref:
                 return Response(200, self._project_json(key, m.group(1)))
         raise HttpError(404, [f"No project could be found with key '{ref}'."])
+
+    def _get_project_statuses(self, request: Request, m: re.Match[str]) -> Response:
+        """Each issue type of the project with the statuses of its workflow (one workflow per
+        project here, so every type lists all of them)."""
+        version = m.group(1)
+        key = self._ref_project(m.group(2))
+        if key is None:
+            raise HttpError(404, [f"No project could be found with key '{m.group(2)}'."])
+        project = self._projects[key]
+        statuses = [self._status_json(key, s["name"], version) for s in project["statuses"]]
+        return Response(
+            200,
+            [
+                {
+                    "id": self._type_id(name),
+                    "name": self._shown(name),
+                    "self": f"{self.base}/rest/api/{version}/issueType/{self._type_id(name)}",
+                    "statuses": statuses,
+                    "subtask": False,
+                }
+                for name in project["issue_types"]
+            ],
+        )
 
     def _get_link_types(self, request: Request, m: re.Match[str]) -> Response:
         return Response(

@@ -219,27 +219,39 @@ class SheetsAdapter:
 
     def read_tab(self, key: str, tab_index: int) -> pd.DataFrame:
         """Every row of one tab (0-based ``tab_index``) in the shape described in the module."""
-        from gspread.utils import absolute_range_name
+        titles = self.tab_titles(key)
+        if not 0 <= tab_index < len(titles):
+            raise PermanentError(
+                SYSTEM,
+                f"sheet {key} has {len(titles)} tabs; tab index {tab_index} {_SECOND_TAB_HINT} "
+                "does not exist",
+            )
+        if not titles[tab_index]:
+            raise PermanentError(
+                SYSTEM, f"spreadsheets.get {key}: tab {tab_index} has no title in the answer"
+            )
+        return self.read_values(key, titles[tab_index])
 
+    def tab_titles(self, key: str) -> list[str]:
+        """The spreadsheet's tabs, in order (one metadata read, ``spreadsheets.get``); a tab
+        the answer gives no title is an empty string."""
         metadata = self._call("spreadsheets.get", key, lambda: self._http.fetch_sheet_metadata(key))
         tabs = metadata.get("sheets", []) if isinstance(metadata, dict) else None
         if not isinstance(tabs, list):
             raise PermanentError(
                 SYSTEM, f"spreadsheets.get {key}: the answer has no list of sheets (tabs)"
             )
-        if not 0 <= tab_index < len(tabs):
-            raise PermanentError(
-                SYSTEM,
-                f"sheet {key} has {len(tabs)} tabs; tab index {tab_index} {_SECOND_TAB_HINT} "
-                "does not exist",
-            )
-        tab = tabs[tab_index]
-        properties = tab.get("properties") if isinstance(tab, dict) else None
-        title = properties.get("title") if isinstance(properties, dict) else None
-        if not isinstance(title, str) or not title:
-            raise PermanentError(
-                SYSTEM, f"spreadsheets.get {key}: tab {tab_index} has no title in the answer"
-            )
+        titles = []
+        for tab in tabs:
+            properties = tab.get("properties") if isinstance(tab, dict) else None
+            title = properties.get("title") if isinstance(properties, dict) else None
+            titles.append(title if isinstance(title, str) else "")
+        return titles
+
+    def read_values(self, key: str, title: str) -> pd.DataFrame:
+        """Every row of the tab called ``title``, in the shape described in the module."""
+        from gspread.utils import absolute_range_name
+
         # The whole tab: a range of just the (quoted) title. FORMATTED_VALUE gives the text
         # people see (dates and numbers as displayed), which is what the SOP's words match.
         answer = self._call(

@@ -71,6 +71,15 @@ class SlackUser:
 
 
 @dataclass(frozen=True)
+class SlackAnswer:
+    """A read method's answer, and the scopes granted to the token as Slack reports them with
+    every Web API answer (the ``X-OAuth-Scopes`` header; None when an answer lacks it)."""
+
+    data: dict[str, Any]
+    scopes: frozenset[str] | None
+
+
+@dataclass(frozen=True)
 class MessageRef:
     """Where a message lives: the channel *id* Slack answered with and the message ``ts``."""
 
@@ -439,6 +448,24 @@ class SlackAdapter:
                 ) from None
 
         return call_with_retry(SYSTEM, attempt, self._budget)
+
+    # -- reads for the preflight (`jobs.doctor`) ---------------------------------------------
+    def read(self, method: str, **params: str) -> SlackAnswer:
+        """Call a Web API method that only reads (``auth.test``, ``users.conversations``...)
+        with form arguments, under the shared retry policy and error mapping; its answer, with
+        the scopes the answer says the token has."""
+        response = self._call(method, lambda: self._client.api_call(method, params=params))
+        data = getattr(response, "data", None)
+        if not isinstance(data, dict):
+            raise PermanentError(SYSTEM, f"{method}: the answer is not an object")
+        headers = getattr(response, "headers", None) or {}
+        raw = next((v for k, v in headers.items() if str(k).lower() == "x-oauth-scopes"), None)
+        if isinstance(raw, list):
+            raw = raw[0] if raw else None
+        scopes = None
+        if isinstance(raw, str):
+            scopes = frozenset(s.strip() for s in raw.split(",") if s.strip())
+        return SlackAnswer(data, scopes)
 
 
 def _answer_text(response: Any, method: str, *path: str) -> str:

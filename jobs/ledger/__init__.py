@@ -154,18 +154,26 @@ def _authority_end(rest: str) -> int:
     return len(rest) if slash < 0 else slash
 
 
-def open_ledger(url: str | None, *, default_path: str = DEFAULT_PATH) -> Ledger:
-    """Open (and create on first use) the ledger named by ``url`` (usually ``JOBS_LEDGER_URL``)."""
+def open_ledger(
+    url: str | None, *, default_path: str = DEFAULT_PATH, read_only: bool = False
+) -> Ledger:
+    """Open (and create on first use) the ledger named by ``url`` (usually ``JOBS_LEDGER_URL``).
+
+    ``read_only`` opens what is there and changes nothing: no file, table or upgrade is
+    created, and the database refuses writes (SQLite's read-only mode; a PostgreSQL session
+    whose transactions are read only). A SQLite file that does not exist is a `LedgerError`;
+    a database without the tables reads as `schema_version` 0."""
     kind, target = parse_ledger_url(url, default_path=default_path)
     if kind == "sqlite":
-        return _sqlite(target)
+        return _sqlite(target, read_only=read_only)
     # Imported here so SQLite installs never load (or need) psycopg.
     from jobs.ledger.postgres import PostgresLedger
 
-    return PostgresLedger(target, display_url=redact_url(target))
+    return PostgresLedger(target, display_url=redact_url(target), read_only=read_only)
 
 
-def _sqlite(path: str) -> Ledger:
+def _sqlite(path: str, *, read_only: bool = False) -> Ledger:
     from jobs.ledger.sqlite import SqliteLedger
 
-    return SqliteLedger(path)  # which creates the file's directory
+    # Which creates the file and its directory, unless read-only.
+    return SqliteLedger(path, read_only=read_only)

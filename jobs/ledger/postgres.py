@@ -55,7 +55,11 @@ class PostgresLedger(SqlLedger):
     dialect = POSTGRES
     _conn: psycopg.Connection[dict[str, Any]]
 
-    def __init__(self, url: str, *, display_url: str | None = None) -> None:
+    def __init__(
+        self, url: str, *, display_url: str | None = None, read_only: bool = False
+    ) -> None:
+        """``read_only``: every transaction of the session is READ ONLY, and the schema is
+        neither created nor upgraded."""
         shown = display_url or "the PostgreSQL ledger"
         try:
             conn = psycopg.connect(
@@ -70,7 +74,9 @@ class PostgresLedger(SqlLedger):
                 f"cannot connect to {shown}: {exc}".rstrip()
                 + " Check JOBS_LEDGER_URL and that the server is reachable."
             ) from exc
-        super().__init__(conn)
+        if read_only:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        super().__init__(conn, create=not read_only)
 
     @contextmanager
     def _statement(self) -> Iterator[_Cursor]:

@@ -101,6 +101,8 @@ class Cursor(Protocol):
 class Connection(Protocol):
     def execute(self, sql: str, params: Params, /) -> Cursor: ...
 
+    def cursor(self) -> Cursor: ...
+
     def close(self) -> None: ...
 
 
@@ -340,10 +342,13 @@ class SqlLedger(ABC):
     dialect: ClassVar[Dialect]
     _conn: Connection
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, create: bool = True) -> None:
+        """``create``: create the tables (and upgrade a first-release ledger) if they are not
+        there; False opens the database as it is (`jobs.ledger.open_ledger`'s read-only mode)."""
         self._conn = conn
         self._lock = threading.RLock()
-        self._create_schema()
+        if create:
+            self._create_schema()
 
     # --- what a backend provides ----------------------------------------------------------
 
@@ -361,7 +366,8 @@ class SqlLedger(ABC):
 
     @abstractmethod
     def _tables(self, cursor: Cursor) -> set[str]:
-        """The names of the tables that exist, inside the schema transaction."""
+        """The names of the tables that exist (inside the schema transaction, or on a cursor of
+        their own for `schema_version`)."""
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -411,6 +417,11 @@ class SqlLedger(ABC):
             )
 
     def schema_version(self) -> int:
+        """The newest schema this database has been brought to; 0 when it holds no ledger (a
+        database opened read-only that nothing has created the tables in)."""
+        with self._lock:
+            if "schema_version" not in self._tables(self._conn.cursor()):
+                return 0
         rows = self._read(_SCHEMA_VERSIONS, {})
         return max((int(row["version"]) for row in rows), default=0)
 

@@ -88,23 +88,40 @@ def _create_private(path: Path) -> None:
         os.close(fd)
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise LedgerError(f"no SQLite ledger at {path} (nothing has created it yet)")
+    return sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro",
+        uri=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+
+
 class SqliteLedger(SqlLedger):
     """The ledger in one SQLite file (the default for a single scheduled host)."""
 
     dialect = SQLITE
     _conn: sqlite3.Connection
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """``read_only``: open an existing file as it is, through SQLite's read-only mode:
+        nothing is created (a missing file is a `LedgerError`), migrated or written."""
         self.path = str(path)
         try:
-            if self.path != ":memory:":
-                _create_private(Path(self.path))
-            conn = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,  # we issue BEGIN ourselves
-                check_same_thread=False,
-            )
+            if read_only:
+                conn = _connect_read_only(Path(self.path))
+            else:
+                if self.path != ":memory:":
+                    _create_private(Path(self.path))
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,  # we issue BEGIN ourselves
+                    check_same_thread=False,
+                )
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(
                 f"cannot open the SQLite ledger at {self.path}: {exc}. "
@@ -112,10 +129,10 @@ class SqliteLedger(SqlLedger):
             ) from exc
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not read_only:
             _when_not_busy(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
-        _when_not_busy(lambda: super(SqliteLedger, self).__init__(conn))
+        _when_not_busy(lambda: super(SqliteLedger, self).__init__(conn, create=not read_only))
 
     def _tables(self, cursor: Cursor) -> set[str]:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'", {})

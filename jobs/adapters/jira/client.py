@@ -246,6 +246,12 @@ class JiraAdapter:
         """Display name (and id) -> field id; fetched once per adapter."""
         return self._catalog().ids
 
+    def get_json(self, what: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """One ``GET`` of ``path`` (``/rest/...``), decoded, under the shared retry policy and
+        error mapping (``what`` names it in errors). For reads no method here covers, such as
+        the preflight's (`jobs.doctor`)."""
+        return self._call(what, self._request("GET", path, params=params))
+
     def _field_id(self, name: str) -> str:
         return self._catalog().resolve(name)
 
@@ -604,7 +610,23 @@ class JiraAdapter:
         seen = self._issue_types_seen.get((project.upper(), folded))
         if seen is not None:
             return seen
-        offered: list[str] = []
+        offered = [
+            str(t.get("untranslatedName") or t.get("name")) for t in self.creatable_types(project)
+        ]
+        found = self._issue_types_seen.get((project.upper(), folded))
+        if found is None:
+            raise PermanentError(
+                SYSTEM,
+                f"{project} has no issue type {name!r} to create; it offers "
+                f"{', '.join(offered) or 'none'} (or set jira.issue_types.{name} to its id)",
+            )
+        return found
+
+    def creatable_types(self, project: str) -> list[dict[str, Any]]:
+        """The issue types this account may create in ``project`` (``createmeta``, every page),
+        as Jira answers them (``id``, ``name``, ``untranslatedName``...); each is remembered
+        for `issue_type_id`."""
+        out: list[dict[str, Any]] = []
         start = 0
         path = f"/rest/api/2/issue/createmeta/{_path(project)}/issuetypes"
         while True:
@@ -620,9 +642,8 @@ class JiraAdapter:
             for t in types:
                 if not isinstance(t, dict) or not isinstance(t.get("id"), str):
                     continue
-                english, shown = t.get("untranslatedName"), t.get("name")
-                offered.append(str(english or shown))
-                for candidate in (english, shown):
+                out.append(t)
+                for candidate in (t.get("untranslatedName"), t.get("name")):
                     if isinstance(candidate, str):
                         self._issue_types_seen.setdefault(
                             (project.upper(), candidate.casefold()), t["id"]
@@ -630,15 +651,7 @@ class JiraAdapter:
             start += len(types)
             total = as_int(page.get("total"))
             if not types or total is None or start >= total:
-                break
-        found = self._issue_types_seen.get((project.upper(), folded))
-        if found is None:
-            raise PermanentError(
-                SYSTEM,
-                f"{project} has no issue type {name!r} to create; it offers "
-                f"{', '.join(offered) or 'none'} (or set jira.issue_types.{name} to its id)",
-            )
-        return found
+                return out
 
     def set_property(self, key: str, prop: str, value: Any) -> None:
         self._call(

@@ -7,6 +7,7 @@ Pure: the field list comes from one ``GET /field`` the client makes; lookups tha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -56,6 +57,46 @@ TICKET_CUSTOM_FIELDS = (
     CHANNEL,
 )
 """The custom fields a `Ticket` is built from, by our (English) names for them."""
+
+
+@dataclass(frozen=True)
+class FieldShape:
+    """The kind of custom field the jobs can read one of ours from (and write to), as the
+    ``schema`` of ``GET /field`` types it: ``type``, and for a list the ``items`` it holds."""
+
+    described: str
+    type: str
+    items: frozenset[str] = frozenset()
+
+    def accepts(self, schema: Mapping[str, Any]) -> bool:
+        if schema.get("type") != self.type:
+            return False
+        return not self.items or schema.get("items") in self.items
+
+    @staticmethod
+    def shown(schema: Mapping[str, Any]) -> str:
+        """A field's schema as a person reads it: ``date``, ``array of option``."""
+        kind = str(schema.get("type") or "no type")
+        return f"{kind} of {schema['items']}" if schema.get("items") else kind
+
+
+FIELD_SHAPES: dict[str, FieldShape] = {
+    ORGANIZATIONS: FieldShape(
+        "Service Management's Organizations field", "array", frozenset({"sd-customerorganization"})
+    ),
+    REQUEST_TYPE: FieldShape("Service Management's Request Type field", "sd-customerrequesttype"),
+    FIRST_RESPONSE_SLA: FieldShape("a Service Management SLA", "sd-servicelevelagreement"),
+    CONFIGURATION_DATE: FieldShape("a date picker", "date"),
+    QA_DUE_DATE: FieldShape("a date picker", "date"),
+    QA_ASSIGNEE: FieldShape("a user picker", "user"),
+    CHANNEL: FieldShape(
+        "a list of choices (checkboxes, multi-select or labels)",
+        "array",
+        frozenset({"option", "string"}),
+    ),
+}
+"""What each of `TICKET_CUSTOM_FIELDS` must be for `parsing` to read it (a single choice
+where a list goes would read as empty) and `wire_value` to write it."""
 
 
 class FieldCatalog:
