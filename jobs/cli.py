@@ -435,14 +435,28 @@ def _publish_home(contexts: Sequence[RunContext], ledger: Ledger, now: datetime)
         log.warning("Home tabs not published for %d agents", len(home.failed))
 
 
+def _named_item(typed: str, ledger: Ledger) -> tuple[str, bool]:
+    """The ledger item a person means (``ss-101``, ``Canyon Creek Roofing``, an internal key)
+    and whether the ledger knows it. Refused (exit 2) when it is no item's name, or when it is
+    unknown but close to one the ledger has (``SS-1O1`` with a letter O: "did you mean
+    SS-101?")."""
+    from jobs.item_names import resolve_item
+
+    named = resolve_item(typed, ledger.items())
+    if named.item is None or (not named.known and named.suggestions):
+        raise UsageError(named.refusal())
+    return named.item, named.known
+
+
 def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     settings = _settings(args, env)
     ledger = _ledger(settings, env)
     try:
-        history = ledger.history(args.key, limit=args.limit)
+        item, _ = _named_item(args.key, ledger)
+        history = ledger.history(item, limit=args.limit)
     finally:
         ledger.close()
-    shown = _one_line(args.key, MAX_TEXT["key"])
+    shown = _one_line(item, MAX_TEXT["key"])
     if not history:
         print(
             f"{shown}: no decisions recorded (never a candidate, or older than retention)",
@@ -513,8 +527,9 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
         )
     ledger = _ledger(settings, env)
     try:
+        item, known = _named_item(key, ledger)
         s = ledger.add_silence(
-            key, job=args.job, reason=reason, author=author, now=now, until=until
+            item, job=args.job, reason=reason, author=author, now=now, until=until
         )
     except ValueError as exc:
         raise UsageError(f"silence: {exc}") from None
@@ -524,6 +539,11 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
 
     shown = local_time(s.expires, ZoneInfo(settings.desk.timezone))
     print(f"silence {s.id}: {clean(s.item)} ({s.job or 'all jobs'}) until {shown}", file=out)
+    if not known:
+        print(
+            f"note: nothing about {clean(s.item)} yet; the silence holds for its first alert",
+            file=out,
+        )
     return EXIT_OK
 
 

@@ -69,7 +69,9 @@ class BrokenJob(EchoJob):
 
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
-    emulator = SlackEmulator([{"id": "U1", "email": "a@example.test", "name": "a"}], [CHANNEL])
+    emulator = SlackEmulator(
+        [{"id": "U0AGENT01", "email": "a@example.test", "name": "a"}], [CHANNEL]
+    )
     emulator.start()
     yield emulator
     emulator.stop()
@@ -261,3 +263,21 @@ def test_a_run_prunes_decisions_older_than_the_retention(
 
     history = open_ledger(env["JOBS_LEDGER_URL"]).history("SS-9")
     assert [round((now - d.at).days) for d in history] == [399]  # 400d retention by default
+
+
+def test_why_and_silence_take_a_key_in_any_case_and_refuse_a_near_miss(
+    env: dict[str, str],
+) -> None:
+    run_cli(["run", "echo", "--now", NOW], env)
+
+    assert "echo/" in run_cli(["why", "ss-1"], env).out
+    # SS-I (a letter I): no such item, and one the ledger has is close: refused, never stored.
+    typo = run_cli(["silence", "SS-I", "--for", "1h", "--reason", "x"], env)
+    assert typo.code == 2
+    assert "no item SS-I; did you mean SS-1" in typo.err
+    assert "no active silences" in run_cli(["silences"], env).out
+    assert run_cli(["why", "SS-I"], env).code == 2
+    # A ticket nothing has alerted on yet, unlike any known: silenced ahead, and said so.
+    ahead = run_cli(["silence", "OPS-4242", "--for", "1h", "--reason", "maintenance"], env)
+    assert ahead.code == 0, ahead.err
+    assert "nothing about OPS-4242 yet" in ahead.out

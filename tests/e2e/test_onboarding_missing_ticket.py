@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 FIXTURE = "onboarding_missing_ticket.yaml"
 JOB = "onboarding_missing_ticket"
 CHANNEL = "#support-sla"
@@ -96,7 +98,8 @@ def test_it_waits_out_the_grace_period_then_alerts_once(desk, tmp_path: Path) ->
 
 
 def test_it_searches_jira_once_per_run_without_sheet_values(desk) -> None:
-    stack = desk(FIXTURE, now=NOW)
+    # The job's own searches: the Home tab published after the run searches Jira too.
+    stack = desk(FIXTURE, now=NOW, settings={"slack_app": {"home_tab": False}})
 
     assert run(desk, NOW).code == 0
 
@@ -308,3 +311,29 @@ def test_a_missing_local_file_fails_the_run(desk, tmp_path: Path) -> None:
 
     assert result.code == 1
     assert stack.slack.messages == []
+
+
+@pytest.mark.parametrize("typed", ["Sun Power Co", "sun power", "SUN POWER CO.", "sheet:sun power"])
+def test_why_takes_the_account_as_the_sheet_writes_it(desk, typed: str) -> None:
+    desk(FIXTURE, now=NOW)
+    assert run(desk, NOW).code == 0
+    assert run(desk, AFTER_GRACE).code == 0
+
+    why = desk.run("why", typed)
+
+    assert why.code == 0, why.err
+    assert why.out.startswith(("2026-", "sheet:sun power")), why.out
+    assert "onboarding_missing_ticket/missing_ticket" in why.out
+
+
+def test_a_silence_by_the_sheet_name_silences_the_account(desk) -> None:
+    stack = desk(FIXTURE, now=NOW)
+    assert run(desk, NOW).code == 0
+
+    silenced = desk.run("silence", "Sun Power Co", "--for", "3d", "--reason", "renamed in Jira")
+
+    assert silenced.code == 0, silenced.err
+    assert "silence 1: sheet:sun power (all jobs)" in silenced.out
+    assert run(desk, AFTER_GRACE).code == 0
+    shown = "\n".join(m.text for m in stack.slack.messages_in(CHANNEL))
+    assert "Sun Power Co" not in shown

@@ -655,6 +655,11 @@ SLACK_SCOPES: dict[str, str] = {
     "conversations.open": "im:write",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
+    # The Home tab each run publishes (slack_app.home_tab): who the agents are, and their tab.
+    "conversations.list": "channels:read (the alert channel's id; groups:read if private)",
+    "conversations.members": "channels:read (the agents: the alert channel's members)",
+    "users.info": "users:read (with users:read.email: an agent's email, for their tickets)",
+    "views.publish": "none (the App Home's Home tab turned on)",
 }
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
 
