@@ -562,29 +562,66 @@ def cmd_silences(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) 
         rows = ledger.silences(now=now, include_expired=args.all)
     finally:
         ledger.close()
-    if not rows:
-        print("no active silences", file=out)
-        return EXIT_OK
     from jobs.render.console import local_time, table
 
     tz = ZoneInfo(settings.desk.timezone)
-    lines = table(
-        ("ID", "ITEM", "JOB", "UNTIL", "STATE", "BY", "REASON"),
-        [
-            (
-                s.id,
-                s.item,
-                s.job or "all jobs",
-                local_time(s.expires, tz),
-                "expired" if s.expires <= now else "active",
-                s.author,
-                s.reason,
-            )
-            for s in rows
-        ],
-    )
-    print("\n".join(lines), file=out)
+    table_rows: list[tuple[object, ...]] = [
+        (
+            s.id,
+            s.item,
+            s.job or "all jobs",
+            local_time(s.expires, tz),
+            "expired" if s.expires <= now else "active",
+            s.author,
+            s.reason,
+        )
+        for s in rows
+    ]
+    labelled, note = _label_silences(settings, env, now)
+    for line in labelled:
+        until = "no end" if line.until is None else f"{line.until:%Y-%m-%d} (desk date)"
+        table_rows.append(
+            ("label", line.item, "all jobs", until, "active", line.author, line.reason)
+        )
+    if not table_rows:
+        print("no active silences", file=out)
+    else:
+        print(
+            "\n".join(table(("ID", "ITEM", "JOB", "UNTIL", "STATE", "BY", "REASON"), table_rows)),
+            file=out,
+        )
+    if note:
+        print(note, file=out)
     return EXIT_OK
+
+
+def _label_silences(
+    settings: Settings, env: Mapping[str, str], now: datetime
+) -> tuple[list[Any], str]:
+    """Open tickets the snooze label quiets (plain, or with an end date), read from Jira, and a
+    note when Jira could not be asked (no credentials here, or it failed): the ledger's
+    silences are listed either way."""
+    if not all(env.get(var) for var in ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")):
+        return (
+            [],
+            "(tickets silenced by the snooze label are listed where Jira's credentials are set)",
+        )
+    from jobs.adapters.http import AdapterError, CallCounter, RetryBudget
+    from jobs.adapters.jira import JiraAdapter
+    from jobs.slack_app.home import label_jql, label_silences
+
+    tz = ZoneInfo(settings.desk.timezone)
+    today = now.astimezone(tz).date()
+    days = settings.slack_app.home_snooze_label_days
+    try:
+        jira = JiraAdapter.from_env(
+            env, counter=CallCounter(), budget=RetryBudget(total_seconds=10.0), timeout=15.0
+        )
+        tickets = list(jira.search(label_jql(settings.silence_label, today, days), ["labels"]))
+    except AdapterError as exc:
+        return [], f"(tickets silenced by the snooze label: Jira could not be read: {exc})"
+    browse = settings.desk.browse_url or env.get("JIRA_URL", "")
+    return label_silences(tickets, settings.silence_label, today, browse), ""
 
 
 def cmd_deploy(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:

@@ -321,12 +321,26 @@ class Pipeline:
                     f"silenced until {silence.expires.isoformat()} by {silence.author}: "
                     f"{silence.reason}",
                 )
-            elif label and label in finding.facts.get("labels", ()):
-                self.silenced[finding.item] = f"the ticket has the {label} label"
-                self._suppress(finding, "suppressed_silenced", f"ticket has the {label!r} label")
+            elif label and (snoozed := self._snooze_label(finding, label)) is not None:
+                self.silenced[finding.item] = snoozed
+                self._suppress(finding, "suppressed_silenced", f"the ticket's {snoozed}")
             else:
                 kept.append(finding)
         return kept
+
+    def _snooze_label(self, finding: Finding, label: str) -> str | None:
+        """How the ticket's labels snooze it today, in words; None when they do not: the plain
+        label (no end) or ``<label>-until-2026-12-08`` (until that day, the desk's date)."""
+        from jobs.item_names import label_silence
+
+        labels = finding.facts.get("labels") or ()
+        today = self.ctx.calendar.local_date(self.ctx.now)
+        active, until = label_silence(labels, label, today)
+        if not active:
+            return None
+        if until is None:
+            return f"{label} label (no end)"
+        return f"{label}-until label: until {until:%a %b} {until.day}"
 
     def inhibit(self, findings: list[Finding]) -> list[Finding]:
         """A ticket another job has an overdue alert open for is not also a to-do line here

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from emulators.jira import CommentState
 
@@ -487,3 +488,21 @@ def test_an_overdue_ticket_is_not_also_a_hygiene_to_do_in_the_same_run_all(desk)
     assert any("|SS-132>" in json.dumps(m.blocks) for m in roots(stack))
     why = desk.run("why", "SS-132").out
     assert "ticket_hygiene" in why and "suppressed_inhibited" in why
+
+
+def test_the_snooze_label_with_an_end_date_quiets_a_ticket_and_silences_lists_it(desk) -> None:
+    # `silences` lists what is silenced now (the wall clock): an end date three days ahead.
+    until = datetime.now(ZoneInfo("America/New_York")).date() + timedelta(days=3)
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=LEAD)
+    stack.jira.issue("SS-121").labels.append(f"sla-snooze-until-{until.isoformat()}")
+    stack.jira.issue("SS-122").labels.append("sla-snooze")
+
+    run(desk, NOW)
+
+    shown = json.dumps([m.blocks for m in stack.slack.messages_in(CHANNEL)])
+    assert "|SS-120>" in shown and "|SS-121>" not in shown and "|SS-122>" not in shown
+    listing = desk.run("silences")
+    assert listing.code == 0, listing.err
+    rows = {line.split()[1]: line for line in listing.out.splitlines()[1:] if line.strip()}
+    assert rows["SS-121"].startswith("label") and f"{until} (desk date)" in rows["SS-121"]
+    assert "no end" in rows["SS-122"] and "sla-snooze label" in rows["SS-122"]

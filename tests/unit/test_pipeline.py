@@ -291,6 +291,20 @@ def test_a_silenced_finding_is_not_sent_and_the_log_says_who_and_why(desk: Desk)
     assert "sla-snooze" in desk.decisions("SS-2")[0][1]
 
 
+def test_a_dated_snooze_label_silences_until_that_day_in_the_desks_calendar(desk: Desk) -> None:
+    """``sla-snooze-until-2026-11-25``: quiet through the day before (desk time), alerting
+    again on the day itself; any case, as people type labels."""
+    dated = "SLA-Snooze-Until-2026-11-25"
+    job = FakeJob([finding("SS-2", labels=[dated])])
+
+    desk.run(job, at=NOW)
+    assert desk.executor.sent == []
+    assert "until Wed Nov 25" in desk.decisions("SS-2")[0][1]
+
+    desk.run(job, at=datetime(2026, 11, 25, 5, 30, tzinfo=UTC), run_id="run-2")  # 00:30 NY
+    assert [a.items for a in desk.executor.sent] == [["SS-2"]]
+
+
 # -- dedup: records --------------------------------------------------------------------------
 
 
