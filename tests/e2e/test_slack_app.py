@@ -573,8 +573,11 @@ def test_a_sheet_account_is_found_by_its_name_in_the_sheet(desk: Any) -> None:
     assert key.refusal() == "no item SS-2O5"  # no SS ticket was a candidate of this job
 
 
+HOME_AFTER_RUNS = {"slack_app": {"home_tab": True}}
+
+
 def test_each_run_publishes_the_home_tab_of_every_agent_without_a_listener(desk: Any) -> None:
-    stack = desk("unassigned_first_response.yaml", now=NOW)
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=HOME_AFTER_RUNS)
     stack.slack.set_members(CHANNEL, [MAYA, JORDAN])
 
     alerted(desk)
@@ -588,7 +591,7 @@ def test_each_run_publishes_the_home_tab_of_every_agent_without_a_listener(desk:
 
 
 def test_no_home_tab_from_a_dry_run_or_when_the_desk_turns_it_off(desk: Any) -> None:
-    stack = desk("unassigned_first_response.yaml", now=NOW)
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=HOME_AFTER_RUNS)
     stack.slack.set_members(CHANNEL, [MAYA])
     assert desk.run("run", JOB, "--now", NOW.isoformat(), "--dry-run").code == 0
     assert stack.slack.home_of(MAYA) is None

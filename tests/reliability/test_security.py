@@ -93,6 +93,7 @@ EVERYTHING = JobCase(
                 "fix_hygiene",
             )
         },
+        "slack_app": {"home_tab": True},  # every call a run makes, the Home tab's too
     },
 )
 
