@@ -77,7 +77,11 @@ def slack() -> Iterator[SlackEmulator]:
 
 @pytest.fixture
 def env(tmp_path: Path, slack: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.setattr(registry, "all_jobs", lambda: {"echo": EchoJob, "broken": BrokenJob})
+    jobs = {"echo": EchoJob, "broken": BrokenJob}
+    monkeypatch.setattr(registry, "all_jobs", lambda: jobs)
+    monkeypatch.setattr(
+        registry, "catalog", lambda: {n: registry.JobEntry.of(j) for n, j in jobs.items()}
+    )
     return {
         "JOBS_CONFIG": str(write_settings(tmp_path, only_jobs=())),
         "JOBS_LEDGER_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
