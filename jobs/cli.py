@@ -321,8 +321,10 @@ def _run_jobs(
     from jobs.pipeline.records import SCHEDULE_JITTER
     from jobs.registry import get_job
     from jobs.report import ReportPathError, RunReport
+    from jobs.sitecache import CACHE_JOB, SiteCache
 
     pacer = ChannelPacer()  # one pace per channel for every job of this invocation
+    cache = SiteCache(ledger.memory(CACHE_JOB))  # what earlier runs read of Jira's site
     contexts = []
     for name in names:
         ctx = RunContext(
@@ -338,6 +340,7 @@ def _run_jobs(
             allow_backwards=args.allow_backwards,
             json_output=args.json,
             pacer=pacer,
+            cache=cache,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)

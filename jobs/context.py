@@ -17,6 +17,7 @@ from jobs.adapters.http import CallCounter, CredentialError, RetryBudget
 from jobs.calendar import BusinessCalendar, calendar_from_settings
 from jobs.config import JobConfig, PersonConfig, Settings
 from jobs.render.templates import Templates
+from jobs.sitecache import SiteCache
 
 if TYPE_CHECKING:
     from jobs.adapters.jira import JiraAdapter
@@ -81,6 +82,9 @@ class RunContext:
     """Run even though ``now`` is before the job's last run (the operator said so)."""
     json_output: bool = False
     """A dry run prints each request as JSON (method and arguments) instead of as people see it."""
+    cache: SiteCache = field(default_factory=SiteCache)
+    """What earlier runs read of the systems' slow-changing facts (`jobs.sitecache`), shared by
+    every job of one invocation; the pipeline writes what this run read back to the ledger."""
 
     @cached_property
     def budget(self) -> RetryBudget:
@@ -173,6 +177,7 @@ class RunContext:
             service_desk_projects=(self.settings.desk.service_desk_project,),
             configured_fields=self.settings.jira.fields,
             issue_types=self.settings.jira.issue_types,
+            cache=self.cache,
         )
 
     @cached_property

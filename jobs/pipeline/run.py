@@ -78,6 +78,7 @@ from jobs.pipeline.steps import (
 )
 from jobs.render.templates import TemplateProblem
 from jobs.report import ActionRecord, ActionStatus, RunReport
+from jobs.sitecache import CACHE_JOB
 
 log = logging.getLogger("jobs.pipeline")
 
@@ -1084,6 +1085,9 @@ class Pipeline:
         ctx = self.ctx
         if ctx.dry_run:
             return
+        learned = ctx.cache.take_updates()
+        if learned:
+            self.ledger.remember(CACHE_JOB, learned, now=self.clock.now())
         if self.memory and not self.report.errors:
             self.ledger.remember(self.job.spec.name, self.memory, now=ctx.now)
         if self.decisions:
