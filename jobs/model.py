@@ -491,5 +491,11 @@ class Evaluation:
     """What the job wants remembered for the next run, by item (None forgets it); the
     pipeline writes it after a real run."""
     tickets: Mapping[str, Ticket] = field(default_factory=dict)
-    """Tickets read this run with every comment, by key: fresh enough to check a step's proof
-    against without reading them again."""
+    """Tickets this run's search read with every comment (the ``comment`` field asked for, the
+    rest read where the search cut them), by key: fresh enough to look for a reply's
+    reference line in before its first attempt, without reading the ticket again. Only
+    comment proofs use them; a ticket whose comments are not all here is read again."""
+    labelled: Mapping[str, str | None] = field(default_factory=dict)
+    """Trace labels this run's search asked Jira for (any status), each with the oldest issue
+    carrying it (None: none does): a create's proof before its first attempt, without a
+    search of its own."""
