@@ -173,6 +173,38 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class SheetTab:
+    """One tab of a sheet as people see it: every cell the text the sheet displays (an empty
+    cell is ``""``), columns named by their letters (``A``, ``B``, ... ``AA``: the SOP says
+    "Column B" and "Column L"), rows by the 1-based number the spreadsheet shows, so an alert
+    can say "row 14". Header and blank rows are kept (the rule interprets them); trailing
+    empty rows and cells are not, as the Sheets API leaves them out."""
+
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    """Row ``n`` is ``rows[n - 1]``, one text per column."""
+
+    @property
+    def row_numbers(self) -> range:
+        return range(1, len(self.rows) + 1)
+
+    def row(self, number: int) -> dict[str, str]:
+        """Row ``number``'s cells by column letter."""
+        if not 1 <= number <= len(self.rows):
+            raise KeyError(f"row {number} is not in the tab (rows 1-{len(self.rows)})")
+        return dict(zip(self.columns, self.rows[number - 1], strict=True))
+
+    def cell(self, number: int, column: str) -> str:
+        return self.row(number)[column]
+
+    def numbered(self) -> list[tuple[int, dict[str, str]]]:
+        """Every row with its number, top to bottom."""
+        return [
+            (n, dict(zip(self.columns, cells, strict=True))) for n, cells in enumerate(self.rows, 1)
+        ]
+
+
+@dataclass(frozen=True)
 class SheetRow:
     """One data row of the financier onboarding sheet, by column letter as the SOP says."""
 

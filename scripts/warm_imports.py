@@ -18,7 +18,6 @@ RUNTIME_MODULES = (
     "jobs.metrics",
     "jobs.heartbeat",
     "jobs.deploy",
-    "pandas",
     "matplotlib.pyplot",
     "openpyxl",
     "gspread",
