@@ -25,6 +25,7 @@ from jobs.adapters.http import (
     RetryBudget,
     TransientError,
     call_with_retry,
+    connection_pool,
     parse_retry_after,
 )
 from jobs.adapters.jira.decode import decode_json
@@ -72,6 +73,8 @@ class _CountingJIRA(JIRA):
 
     def _create_http_basic_session(self, username: str, password: str) -> None:
         super()._create_http_basic_session(username, password)
+        for prefix in ("https://", "http://"):
+            self._session.mount(prefix, connection_pool(SYSTEM))
         send = self._session.send
         on_request = self._on_request
 
