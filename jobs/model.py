@@ -188,6 +188,11 @@ class SheetTab:
     def row_numbers(self) -> range:
         return range(1, len(self.rows) + 1)
 
+    @property
+    def empty(self) -> bool:
+        """No cell with anything in it (the API leaves out an empty tab's values)."""
+        return not self.rows or not self.columns
+
     def row(self, number: int) -> dict[str, str]:
         """Row ``number``'s cells by column letter."""
         if not 1 <= number <= len(self.rows):
