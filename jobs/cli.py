@@ -139,11 +139,15 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def _settings(
-    args: argparse.Namespace, env: Mapping[str, str], jobs: Sequence[str] | None = None
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    jobs: Sequence[str] | None = None,
+    *,
+    for_run: bool = False,
 ) -> Settings:
     """The settings, every job's section validated by its own model (``jobs`` None), or only
     those of ``jobs``: the other jobs' sections are checked for what every job has, and their
-    modules are not imported."""
+    modules are not imported. ``for_run``: the run checks the calendar itself."""
     from jobs.config import ConfigError, load_settings, resolve_config_path
     from jobs.registry import catalog
 
@@ -155,6 +159,7 @@ def _settings(
             path,
             {n: e.config_model() for n, e in chosen.items()},
             other_jobs={n: e.schedule for n, e in entries.items()},
+            for_run=for_run,
         )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
@@ -189,14 +194,17 @@ def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
     return RedactingLedger(opened)
 
 
-def _check_runtime(settings: Settings, jobs: Sequence[str] | None = None) -> None:
-    """What would stop a run half-way, found before anything is read or sent (exit 2)."""
+def _check_runtime(
+    settings: Settings, jobs: Sequence[str] | None = None, *, calendar: bool = True
+) -> None:
+    """What would stop a run half-way, found before anything is read or sent (exit 2).
+    ``calendar`` False: the caller builds the calendars (`run`, with the holidays it keeps)."""
     from jobs.config import check_settings
     from jobs.registry import all_jobs, get_job
 
     chosen = all_jobs() if jobs is None else {n: get_job(n) for n in jobs}
     specs = {t.file_name: t for job in chosen.values() for t in job.spec.templates}
-    problems = check_settings(settings, specs.values())
+    problems = check_settings(settings, specs.values(), calendar=calendar)
     if problems:
         raise UsageError("\n".join(f"{settings.path}: {p}" for p in problems))
 
@@ -270,7 +278,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
     if args.json and not args.dry_run:
         raise UsageError("--json prints what a dry run would send: add --dry-run")
     known = catalog()
-    settings = _settings(args, env, None if args.job == "all" else [args.job])
+    settings = _settings(args, env, None if args.job == "all" else [args.job], for_run=True)
     if args.job == "all":
         if args.scheduled:
             raise UsageError("--scheduled: run one job (each job has its own schedule)")
@@ -282,7 +290,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         names = [args.job]
     if args.scheduled:
         _check_scheduled(settings, names[0], now)
-    _check_runtime(settings, names)
+    _check_runtime(settings, names, calendar=False)
     # The report path is checked now: a report that cannot be written must not be found out
     # after the sends.
     report_file = None
@@ -346,6 +354,10 @@ def _run_jobs(
             ctx.check_credentials(get_job(name).spec.systems)
         except CredentialError as exc:
             raise UsageError(f"{name}: {exc}") from None
+        try:
+            ctx.build_calendars()
+        except ValueError as exc:
+            raise UsageError(f"{settings.path}: calendar: {exc}") from None
         last = ledger.last_run(name)
         if (
             not args.dry_run

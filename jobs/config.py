@@ -190,6 +190,9 @@ class DeskConfig(Strict):
         return value
 
 
+RUN_CONTEXT = "run"
+"""Validation context key: the settings are loaded for `run`, which checks the calendar itself."""
+
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -201,9 +204,13 @@ class HolidaysConfig(Strict):
 
     @field_validator("country")
     @classmethod
-    def _known_country(cls, value: str | None) -> str | None:
+    def _known_country(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        if isinstance(info.context, Mapping) and info.context.get(RUN_CONTEXT):
+            # A run builds its calendar before reading anything, which names an unknown
+            # country just as well; the package is not imported for a year it keeps.
+            return value
         # The registry lists codes without importing ~250 country modules (list_supported_countries
         # does, and costs `jobs list` a tenth of a second).
         from holidays.registry import COUNTRIES
@@ -570,12 +577,16 @@ def _role_problems(people: PeopleConfig, jobs: Mapping[str, JobConfig]) -> list[
     return problems
 
 
-def check_settings(settings: Settings, templates: Iterable[TemplateSpec] = ()) -> list[str]:
+def check_settings(
+    settings: Settings, templates: Iterable[TemplateSpec] = (), *, calendar: bool = True
+) -> list[str]:
     """What a run would trip over that the schema cannot see, checked offline: the business
     calendar can be built (holidays known, at least one business day) and every template a
     job uses exists, is UTF-8, parses and uses only the variables the job provides.
 
-    `check-config` prints these; `run` refuses to start with any of them (exit 2).
+    `check-config` prints these; `run` refuses to start with any of them (exit 2). ``calendar``
+    False leaves the calendar to the caller: `run` builds the run's own calendars, with the
+    holidays earlier runs kept in the ledger, before it reads anything.
     """
     from jobs.calendar import calendar_from_settings
     from jobs.render.templates import check_templates
@@ -584,15 +595,16 @@ def check_settings(settings: Settings, templates: Iterable[TemplateSpec] = ()) -
     cal = settings.calendar
     try:
         this_year = date.today().year
-        calendar_from_settings(
-            tz_name=settings.desk.timezone,
-            mode=cal.mode,
-            hours=cal.hours,
-            holiday_country=cal.holidays.country,
-            holiday_subdivision=cal.holidays.subdivision,
-            extra_holidays=cal.holidays.extra,
-            years=range(this_year - 1, this_year + 2),
-        )
+        if calendar:
+            calendar_from_settings(
+                tz_name=settings.desk.timezone,
+                mode=cal.mode,
+                hours=cal.hours,
+                holiday_country=cal.holidays.country,
+                holiday_subdivision=cal.holidays.subdivision,
+                extra_holidays=cal.holidays.extra,
+                years=range(this_year - 1, this_year + 2),
+            )
     except ValueError as exc:
         problems.append(f"calendar: {exc}")
     problems.extend(check_templates(settings.templates_dir, templates))
@@ -619,13 +631,15 @@ def load_settings(
     job_models: Mapping[str, type[JobConfig]],
     *,
     other_jobs: Mapping[str, str] | None = None,
+    for_run: bool = False,
 ) -> Settings:
     """Parse and validate; raises ConfigError listing every problem with its key path.
 
     ``job_models``: the jobs whose sections are validated in full, by their settings models.
     ``other_jobs``: the other known jobs (name -> default schedule), whose sections are
     checked only for what every job has (`OtherJobConfig`), so a command that runs one job
-    imports no other job's settings model."""
+    imports no other job's settings model. ``for_run``: the holidays' country is left to the
+    run's calendar (`jobs.context.RunContext.build_calendars`), checked before any read."""
     others = {n: s for n, s in (other_jobs or {}).items() if n not in job_models}
     data = _with_default_schedules(read_yaml(path), others)
     job_models = {**job_models, **dict.fromkeys(others, OtherJobConfig)}
@@ -633,7 +647,7 @@ def load_settings(
     problems: list[str] = []
     parsed: Any = None
     try:
-        parsed = model.model_validate(data)
+        parsed = model.model_validate(data, context={RUN_CONTEXT: True} if for_run else None)
     except ValidationError as exc:
         problems.extend(_format_error(e, model) for e in exc.errors())
     if parsed is not None:

@@ -162,6 +162,18 @@ def test_missing_credentials_stop_before_anything_is_read_or_sent(
     assert slack.calls == []
 
 
+def test_a_calendar_that_cannot_be_built_stops_the_run_before_anything_is_read_or_sent(
+    env: dict[str, str], slack: SlackEmulator, tmp_path: Path
+) -> None:
+    overrides = {"calendar": {"holidays": {"country": "XX"}}}
+    env = {**env, "JOBS_CONFIG": str(write_settings(tmp_path, overrides, only_jobs=()))}
+    result = run_cli(["run", "echo", "--now", NOW], env)
+    assert result.code == 2
+    assert "calendar: holidays: 'XX' is not known to the holidays package" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert slack.calls == []
+
+
 def test_a_failed_send_exits_1_and_is_retried_next_run(
     env: dict[str, str], slack: SlackEmulator
 ) -> None:
