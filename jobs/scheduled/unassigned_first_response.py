@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from jobs.adapters.http import AdapterError, PermanentError
@@ -120,14 +120,20 @@ CLOCK_MARGIN = timedelta(minutes=2)
 """What Jira's clock may differ from ours by: a relative date in the JQL counts from Jira's."""
 
 
+JQL_ZONE_SLACK = timedelta(hours=12)
+"""Jira reads a date-time in the JQL in its API user's timezone (UTC-12 to UTC+14): a UTC wall
+time this much earlier than the instant meant is at or before it in every one of them."""
+
+
 def _scope(project: str, config: UnassignedFirstResponseConfig, ctx: RunContext) -> list[str]:
-    """Open tickets created since ``lookback`` before ``now`` (a day earlier than needed: Jira
-    reads a date in the API user's timezone; the rule keeps exactly the ones in scope)."""
-    since = (ctx.now - config.lookback.wall - timedelta(days=1)).astimezone(ctx.calendar.tz)
+    """Open tickets created since ``lookback`` before ``now`` (written as a UTC wall time
+    `JQL_ZONE_SLACK` earlier, whatever the API user's timezone; the rule keeps exactly the
+    ones in scope)."""
+    since = (ctx.now - config.lookback.wall - JQL_ZONE_SLACK).astimezone(UTC)
     return [
         f"project = {jql_quote(project)}",
         "statusCategory != Done",
-        f"created >= {jql_quote(since.strftime('%Y/%m/%d'))}",
+        f"created >= {jql_quote(since.strftime('%Y/%m/%d %H:%M'))}",
     ]
 
 

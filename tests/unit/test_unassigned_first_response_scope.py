@@ -149,3 +149,24 @@ def test_the_quiet_age_is_tight_on_a_24x7_desk(
     )
 
     assert [f.item for f in evaluation.findings] == ["SS-1"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    now=st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC)),
+    offset_hours=st.integers(min_value=-12, max_value=14),
+)
+def test_the_lookback_bound_is_early_enough_in_any_timezone_jira_may_read_it_in(
+    now: datetime, offset_hours: int
+) -> None:
+    """Jira reads ``created >= "yyyy/MM/dd HH:mm"`` in its API user's timezone: in every one
+    (UTC-12 to UTC+14) the bound is at or before ``now - lookback``."""
+    from types import SimpleNamespace
+
+    from jobs.scheduled.unassigned_first_response import _scope
+
+    config = UnassignedFirstResponseConfig()
+    [bound] = [c for c in _scope("SS", config, SimpleNamespace(now=now)) if "created >=" in c]  # type: ignore[arg-type]
+    wall = datetime.strptime(bound.split('"')[1], "%Y/%m/%d %H:%M")
+    read_as = wall.replace(tzinfo=UTC) - timedelta(hours=offset_hours)
+    assert read_as <= now - config.lookback.wall
