@@ -6,7 +6,8 @@ child process (``python -m jobs run JOB --now ... --report PATH``, a fresh SQLit
 ticket-changing action switched on, the people of the desk in ``settings.people``), so its
 wall time, CPU time and peak RSS are its own. The ledger holds what any run but the first of a
 day has in it: Jira's field list and server info (`jobs.sitecache`), read from the desk before
-the job starts (a ledger without them costs two more calls, once a day). The job modules are
+the job starts, and the desk's holidays (a ledger without them costs two more calls, once a
+day, and the holidays' computation, once a month). The job modules are
 compiled to bytecode first, as the image does. The emulators record every request; from those
 records, the run report and the desk itself the benchmark derives, per job:
 
@@ -638,6 +639,9 @@ class JobResult:
     jira_by_kind: dict[str, int]
     slack_by_method: dict[str, int]
     issues_read: int
+    service_seconds: float = 0.0
+    """Seconds the emulators spent answering (the injected latency and their own work, on the
+    same processors as the job): not in the floor, shown for what the wall time holds."""
     sheets_token_calls: int = 0
     """OAuth token exchanges: not an API call of the job's counters, but a request all the same."""
     peer: bool = False
@@ -743,11 +747,13 @@ def child_env(stack: Stack, settings: Path, ledger: Path) -> dict[str, str]:
     return env
 
 
-def prime_ledger(stack: Stack, ledger: Path) -> None:
+def prime_ledger(stack: Stack, ledger: Path, settings: Path, now: datetime) -> None:
     """Write into a new ledger what every run but the first of a day finds there: the Jira
-    site's field list and server info, read from the desk here (not the job's calls)."""
+    site's field list and server info, read from the desk here (not the job's calls), and the
+    desk's holidays around ``now``."""
     from jobs.adapters.http import CallCounter, RetryBudget
     from jobs.adapters.jira import JiraAdapter
+    from jobs.context import kept_holidays
     from jobs.ledger import open_ledger
     from jobs.sitecache import CACHE_JOB, SiteCache
 
@@ -755,6 +761,10 @@ def prime_ledger(stack: Stack, ledger: Path) -> None:
     env = stack.env()
     adapter = JiraAdapter.from_env(env, counter=CallCounter(), budget=RetryBudget(), cache=cache)
     adapter.field_ids()  # the field list, after the server info (the client reads it first)
+    holidays = (yaml.safe_load(settings.read_text()).get("calendar") or {}).get("holidays") or {}
+    if holidays.get("country"):
+        for year in range(now.year - 2, now.year + 3):
+            kept_holidays(cache)(str(holidays["country"]), holidays.get("subdivision"), year)
     opened = open_ledger(f"sqlite:///{ledger}")
     try:
         opened.remember(CACHE_JOB, cache.take_updates(), now=datetime.now(UTC))
@@ -857,11 +867,13 @@ def run_job(
     if peer:
         argv = [sys.executable, str(PEERS_DIR / f"{job}.py"), "--now", now.isoformat()]
     else:
-        prime_ledger(stack, ledger)
+        prime_ledger(stack, ledger, settings, now)
         argv = [sys.executable, "-m", "jobs", "run", job, "--now", now.isoformat()]
         argv += ["--report", str(report_path)]
     marks = (len(jira.calls), len(slack.calls), len(sheets.calls), len(jira.searches))
+    busy = jira.busy_seconds + slack.busy_seconds + sheets.busy_seconds
     ran = launcher.run(argv, env, workdir / f"{name}.log")
+    service = jira.busy_seconds + slack.busy_seconds + sheets.busy_seconds - busy
     jira_calls = jira.calls[marks[0] :]
     slack_calls = slack.calls[marks[1] :]
     sheets_calls = [c for c in sheets.calls[marks[2] :] if c.path.startswith("/v4/")]
@@ -921,6 +933,7 @@ def run_job(
             3,
         ),
         jira_by_kind=jira_breakdown(jira_calls),
+        service_seconds=round(service, 3),
         slack_by_method=dict(Counter(slack_method(c) for c in slack_calls)),
         issues_read=sum(s.returned for s in searches),
         sheets_token_calls=token_calls,
@@ -1073,6 +1086,7 @@ COLUMNS = (
     "sheets calls/floor",
     "wall s",
     "floor wall s",
+    "emulators s",
     "cpu s",
     "peak RSS MB",
     "result",
@@ -1094,6 +1108,7 @@ def table_rows(results: Sequence[JobResult]) -> list[list[str]]:
                 _ratio_text(r, "sheets"),
                 f"{r.wall_seconds:.1f}",
                 f"{r.floor_wall_seconds:.1f}",
+                f"{r.service_seconds:.1f}",
                 f"{r.cpu_seconds:.2f}",
                 f"{r.peak_rss_mb:.0f}",
                 "OK" if not r.failures else "FAIL",
