@@ -157,6 +157,11 @@ class Emulator:
                     return fault
         return None
 
+    def clock_time(self) -> float:
+        """The server's clock, as its answers' ``Date`` header gives it (seconds since the
+        epoch); an emulator with an injected clock says its own time."""
+        return time.time()
+
     def calls_to(self, pattern: str, method: str | None = None) -> list[Call]:
         with self._lock:
             return [
@@ -174,6 +179,11 @@ class Emulator:
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet by design
                 pass
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return super().date_time_string(
+                    emulator.clock_time() if timestamp is None else timestamp
+                )
 
             def _handle(self) -> None:
                 emulator._dispatch(self)

@@ -20,7 +20,7 @@ Two modes:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -43,6 +43,60 @@ _MODES_24X7 = ("24x7",)
 _MODES_BUSINESS = ("business", "business_hours")
 
 
+HolidayLoader = Callable[[str, "str | None", int], frozenset[date]]
+"""(country, subdivision, year) -> that year's holidays there (`country_holidays`, or a copy
+of its answer kept between runs)."""
+
+
+class HolidayDates(Set[date]):
+    """A desk's closed dates: extra dates, plus a country's holidays for some years, each year
+    looked up the first time a date in it is asked about (a 24x7 clock never asks)."""
+
+    def __init__(
+        self,
+        extra: Iterable[date],
+        country: str,
+        subdivision: str | None,
+        years: Iterable[int],
+        loader: HolidayLoader,
+    ) -> None:
+        self._extra = frozenset(extra)
+        self._country, self._subdivision = country, subdivision
+        self._years = frozenset(years)
+        self._loader = loader
+        self._loaded: dict[int, frozenset[date]] = {}
+
+    def year(self, year: int) -> frozenset[date]:
+        """The holidays of ``year`` (empty outside the calendar's years)."""
+        if year not in self._years:
+            return frozenset()
+        if year not in self._loaded:
+            self._loaded[year] = self._loader(self._country, self._subdivision, year)
+        return self._loaded[year]
+
+    def __contains__(self, day: object) -> bool:
+        if not isinstance(day, date):
+            return False
+        return day in self._extra or day in self.year(day.year)
+
+    def _all(self) -> frozenset[date]:
+        return self._extra.union(*(self.year(y) for y in sorted(self._years)))
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(sorted(self._all()))
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __hash__(self) -> int:
+        return hash((self._extra, self._country, self._subdivision, self._years))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HolidayDates):
+            return self._all() == other._all()
+        return Set.__eq__(self, other)
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     tz: ZoneInfo
@@ -50,8 +104,8 @@ class BusinessCalendar:
     """Weekday (0 = Monday) to local opening and closing time; None or absent = closed.
     A closing time of 00:00 means midnight at the end of the day. Overnight windows
     (22:00-06:00) are not supported: split them over two days."""
-    holidays: frozenset[date] = frozenset()
-    """Local dates on which the desk is closed."""
+    holidays: Set[date] = frozenset()
+    """Local dates on which the desk is closed (a frozenset, or `HolidayDates`)."""
     always_open: bool = False
     _windows: dict[date, tuple[datetime, datetime] | None] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
@@ -74,7 +128,8 @@ class BusinessCalendar:
             normalized[weekday] = window
         # Frozen means frozen: a caller's dict must not change the calendar afterwards.
         object.__setattr__(self, "hours", MappingProxyType(normalized))
-        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        if not isinstance(self.holidays, HolidayDates):
+            object.__setattr__(self, "holidays", frozenset(self.holidays))
         if not any(normalized.values()):
             # Either mode counts business days from these: without one, add_business_days
             # would look for the next business day forever.
@@ -95,7 +150,7 @@ class BusinessCalendar:
     ) -> BusinessCalendar:
         """An SLA clock that never stops; `workdays` and `holidays` only define business days."""
         hours: dict[int, Window | None] = {day: (time(0), END_OF_DAY) for day in workdays}
-        return cls(tz=tz, hours=hours, holidays=frozenset(holidays), always_open=True)
+        return cls(tz=tz, hours=hours, holidays=_closed(holidays), always_open=True)
 
     @classmethod
     def business(
@@ -104,7 +159,7 @@ class BusinessCalendar:
         hours: Mapping[int, Window | None],
         holidays: Iterable[date] = (),
     ) -> BusinessCalendar:
-        return cls(tz=tz, hours=hours, holidays=frozenset(holidays), always_open=False)
+        return cls(tz=tz, hours=hours, holidays=_closed(holidays), always_open=False)
 
     # -- days ---------------------------------------------------------------------------
 
@@ -325,14 +380,18 @@ def _parse_clock_time(text: str, key: str, span: str, *, closing: bool) -> time:
     return time(int(hour), int(minute))
 
 
+def _closed(holidays: Iterable[date]) -> Set[date]:
+    return holidays if isinstance(holidays, HolidayDates) else frozenset(holidays)
+
+
 @lru_cache(maxsize=64)
-def _country_holidays(
-    country: str, subdivision: str | None, years: tuple[int, ...]
-) -> frozenset[date]:
+def country_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """A country's (or subdivision's) holidays in ``year``, observed days included, from the
+    ``holidays`` package; ValueError naming the country when the package does not know it."""
     import holidays as holiday_data  # imported here: loading it costs more than the rest of startup
 
     try:
-        table = holiday_data.country_holidays(country, subdiv=subdivision, years=years)
+        table = holiday_data.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as error:
         where = f"{country}/{subdivision}" if subdivision else country
         raise ValueError(
@@ -350,6 +409,7 @@ def calendar_from_settings(
     holiday_subdivision: str | None,
     extra_holidays: Iterable[date],
     years: range,
+    loader: HolidayLoader | None = None,
 ) -> BusinessCalendar:
     """Build the calendar described by settings.yaml.
 
@@ -357,7 +417,10 @@ def calendar_from_settings(
     only says which weekdays are business days (Monday-Friday when empty). Country
     holidays (from the ``holidays`` package, observed days included) are computed for
     `years` only — pass ``years_around(now.year)`` with the run's `now`; dates outside
-    `years` are treated as ordinary days.
+    `years` are treated as ordinary days. Each year's are looked up (with ``loader``, by
+    default `country_holidays`) when a date in it is first asked about, except the middle
+    year of `years`, looked up now: a country or subdivision the package does not know is a
+    ValueError here, not in the middle of a run.
     """
     try:
         tz = ZoneInfo(tz_name)
@@ -370,11 +433,17 @@ def calendar_from_settings(
     if mode_key not in _MODES_24X7 + _MODES_BUSINESS:
         raise ValueError(f"calendar mode {mode!r} is not known: use '24x7' or 'business'")
 
-    closed: set[date] = set(extra_holidays)
-    if holiday_country:
-        closed |= _country_holidays(
-            holiday_country.strip().upper(), holiday_subdivision or None, tuple(years)
+    closed: Set[date] = frozenset(extra_holidays)
+    if holiday_country and len(years):
+        dates = HolidayDates(
+            closed,
+            holiday_country.strip().upper(),
+            holiday_subdivision or None,
+            years,
+            loader or country_holidays,
         )
+        dates.year(years[len(years) // 2])
+        closed = dates
 
     weekly = parse_hours(hours)
     if mode_key in _MODES_24X7:

@@ -154,13 +154,29 @@ def _one_line(text: str, limit: int = 300) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+def _settings(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    jobs: Sequence[str] | None = None,
+    *,
+    for_run: bool = False,
+) -> Settings:
+    """The settings, every job's section validated by its own model (``jobs`` None), or only
+    those of ``jobs``: the other jobs' sections are checked for what every job has, and their
+    modules are not imported. ``for_run``: the run checks the calendar itself."""
     from jobs.config import ConfigError, load_settings, resolve_config_path
-    from jobs.registry import all_jobs
+    from jobs.registry import catalog
 
+    entries = catalog()
+    chosen = entries if jobs is None else {n: entries[n] for n in jobs if n in entries}
     path = resolve_config_path(args.config, env)
     try:
-        return load_settings(path, {n: j.spec.config_model for n, j in all_jobs().items()})
+        return load_settings(
+            path,
+            {n: e.config_model() for n, e in chosen.items()},
+            other_jobs={n: e.schedule for n, e in entries.items()},
+            for_run=for_run,
+        )
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -207,27 +223,38 @@ def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
     return RedactingLedger(opened)
 
 
-def _check_runtime(settings: Settings, jobs: Sequence[str] | None = None) -> None:
-    """What would stop a run half-way, found before anything is read or sent (exit 2)."""
+def _check_runtime(
+    settings: Settings, jobs: Sequence[str] | None = None, *, calendar: bool = True
+) -> None:
+    """What would stop a run half-way, found before anything is read or sent (exit 2).
+    ``calendar`` False: the caller builds the calendars (`run`, with the holidays it keeps)."""
     from jobs.config import check_settings
-    from jobs.registry import all_jobs
+    from jobs.registry import all_jobs, get_job
 
-    registry = all_jobs()
-    chosen = registry if jobs is None else {n: registry[n] for n in jobs}
+    chosen = all_jobs() if jobs is None else {n: get_job(n) for n in jobs}
     specs = {t.file_name: t for job in chosen.values() for t in job.spec.templates}
-    problems = check_settings(settings, specs.values())
+    problems = check_settings(settings, specs.values(), calendar=calendar)
     if problems:
         raise UsageError("\n".join(f"{settings.path}: {p}" for p in problems))
 
 
 def cmd_list(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
-    from jobs.registry import all_jobs
+    """Every job with its schedule: the registry's lines and the settings' schedules, read
+    without loading any job or settings model (`check-config` validates the whole file)."""
+    from jobs.registry import catalog
+    from jobs.settings_file import ConfigError, listed_schedules, read_yaml, resolve_config_path
 
-    schedules = {n: c.schedule for n, c in _settings(args, env).jobs.items()}
-    width = max(len(n) for n in all_jobs())
-    for name, job in all_jobs().items():
-        schedule = schedules[name]
-        print(f"{name:<{width}}  {schedule:<15}  {job.spec.description}", file=out)
+    entries = catalog()
+    path = resolve_config_path(args.config, env)
+    try:
+        schedules = listed_schedules(
+            path, read_yaml(path), {n: e.schedule for n, e in entries.items()}
+        )
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    width = max(len(n) for n in entries)
+    for name, job in entries.items():
+        print(f"{name:<{width}}  {schedules[name]:<15}  {job.description}", file=out)
     return EXIT_OK
 
 
@@ -266,7 +293,7 @@ def _check_scheduled(settings: Settings, name: str, now: datetime) -> None:
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.clock import SystemClock, parse_instant
-    from jobs.registry import UnknownJob, all_jobs, get_job
+    from jobs.registry import catalog
     from jobs.report import ReportFile, ReportPathError
 
     clock = SystemClock()
@@ -279,21 +306,20 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> in
         raise UsageError(f"--now {args.now!r} is outside the years {NOW_YEARS[0]}-{NOW_YEARS[1]}")
     if args.json and not args.dry_run:
         raise UsageError("--json prints what a dry run would send: add --dry-run")
-    settings = _settings(args, env)
+    known = catalog()
+    settings = _settings(args, env, None if args.job == "all" else [args.job], for_run=True)
     if args.job == "all":
         if args.scheduled:
             raise UsageError("--scheduled: run one job (each job has its own schedule)")
-        names = [n for n in all_jobs() if settings.jobs[n].enabled]
+        names = [n for n in known if settings.jobs[n].enabled]
     else:
-        try:
-            names = [get_job(args.job).spec.name]
-        except UnknownJob:
-            known = ", ".join(all_jobs())
+        if args.job not in known:
             shown = _one_line(args.job, 60)
-            raise UsageError(f"unknown job {shown!r}; known jobs: {known}, all") from None
+            raise UsageError(f"unknown job {shown!r}; known jobs: {', '.join(known)}, all")
+        names = [args.job]
     if args.scheduled:
         _check_scheduled(settings, names[0], now)
-    _check_runtime(settings, names)
+    _check_runtime(settings, names, calendar=False)
     # The report path is checked now: a report that cannot be written must not be found out
     # after the sends.
     report_file = None
@@ -332,8 +358,10 @@ def _run_jobs(
     from jobs.pipeline.records import SCHEDULE_JITTER
     from jobs.registry import get_job
     from jobs.report import ReportPathError, RunReport
+    from jobs.sitecache import CACHE_JOB, SiteCache
 
     pacer = ChannelPacer()  # one pace per channel for every job of this invocation
+    cache = SiteCache(ledger.memory(CACHE_JOB))  # what earlier runs read of Jira's site
     contexts = []
     for name in names:
         ctx = RunContext(
@@ -349,11 +377,16 @@ def _run_jobs(
             allow_backwards=args.allow_backwards,
             json_output=args.json,
             pacer=pacer,
+            cache=cache,
         )
         try:
             ctx.check_credentials(get_job(name).spec.systems)
         except CredentialError as exc:
             raise UsageError(f"{name}: {exc}") from None
+        try:
+            ctx.build_calendars()
+        except ValueError as exc:
+            raise UsageError(f"{settings.path}: calendar: {exc}") from None
         last = ledger.last_run(name)
         if (
             not args.dry_run
@@ -449,7 +482,7 @@ def _named_item(typed: str, ledger: Ledger) -> tuple[str, bool]:
 
 
 def cmd_why(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
-    settings = _settings(args, env)
+    settings = _settings(args, env, ())
     ledger = _ledger(settings, env)
     try:
         item, _ = _named_item(args.key, ledger)
@@ -497,18 +530,18 @@ def _single_line_argument(option: str, value: str) -> str:
 def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.clock import SystemClock
     from jobs.durations import parse_duration
-    from jobs.registry import all_jobs
+    from jobs.registry import catalog
 
-    settings = _settings(args, env)
+    settings = _settings(args, env, ())
     try:
         duration = parse_duration(args.duration)
     except ValueError as exc:
         raise UsageError(f"--for: {exc}") from None
     if duration.wall <= timedelta(0) and not duration.is_business:
         raise UsageError(f"--for: {args.duration!r} silences nothing; give a positive duration")
-    if args.job and args.job not in all_jobs():
+    if args.job and args.job not in catalog():
         raise UsageError(
-            f"--job: unknown job {_one_line(args.job, 60)!r}; known jobs: {', '.join(all_jobs())}"
+            f"--job: unknown job {_one_line(args.job, 60)!r}; known jobs: {', '.join(catalog())}"
         )
     key = _single_line_argument("key", args.key)
     reason = _single_line_argument("reason", args.reason)
@@ -550,7 +583,7 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
 def cmd_silences(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.clock import SystemClock
 
-    settings = _settings(args, env)
+    settings = _settings(args, env, ())
     ledger = _ledger(settings, env)
     try:
         now = SystemClock().now()
@@ -657,7 +690,7 @@ def cmd_ledger(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
     ``ledger migrate``: create or upgrade the schema (opening the ledger does that)."""
     from jobs.ledger import SCHEMA_VERSION, describe_url
 
-    settings = _settings(args, env)
+    settings = _settings(args, env, ())
     url = env.get("JOBS_LEDGER_URL") or None
     ledger = _ledger(settings, env)
     try:
@@ -694,7 +727,7 @@ def cmd_doctor(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) ->
 def cmd_report(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> int:
     from jobs.scheduled.sla_report import write_offline_report
 
-    settings = _settings(args, env)
+    settings = _settings(args, env, ["sla_report"])
     _check_runtime(settings, ["sla_report"])
     folder = Path(args.out)
     # Checked, not created: a refused --week must leave nothing behind.

@@ -7,7 +7,6 @@ fixes the file in one pass. Secrets never live here: they come from the environm
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,23 +28,18 @@ from pydantic import (
 )
 
 from jobs.durations import MAX_DAYS, Duration, DurationField, parse_duration
+from jobs.settings_file import (
+    DEFAULT_CONFIG,
+    MAX_CONFIG_BYTES,
+    MAX_NESTING,
+    ConfigError,
+    read_yaml,
+    resolve_config_path,
+)
 from jobs.slack_app.settings import SlackAppSettings
 
 if TYPE_CHECKING:
     from jobs.render.templates import TemplateSpec
-
-DEFAULT_CONFIG = Path("config/settings.yaml")
-MAX_CONFIG_BYTES = 1_000_000
-MAX_NESTING = 20
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used. ``problems`` holds one line per problem."""
-
-    def __init__(self, path: str | Path, problems: list[str]) -> None:
-        self.path = str(path)
-        self.problems = problems
-        super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
 
 
 # Settings that may span lines (a JQL override written as a YAML block). Every other text
@@ -199,6 +192,9 @@ class DeskConfig(Strict):
         return value
 
 
+RUN_CONTEXT = "run"
+"""Validation context key: the settings are loaded for `run`, which checks the calendar itself."""
+
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -210,9 +206,13 @@ class HolidaysConfig(Strict):
 
     @field_validator("country")
     @classmethod
-    def _known_country(cls, value: str | None) -> str | None:
+    def _known_country(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        if isinstance(info.context, Mapping) and info.context.get(RUN_CONTEXT):
+            # A run builds its calendar before reading anything, which names an unknown
+            # country just as well; the package is not imported for a year it keeps.
+            return value
         # The registry lists codes without importing ~250 country modules (list_supported_countries
         # does, and costs `jobs list` a tenth of a second).
         from holidays.registry import COUNTRIES
@@ -337,6 +337,14 @@ class JobConfig(Strict):
     @classmethod
     def _valid_heartbeat_url(cls, value: str | None) -> str | None:
         return _http_url(value)
+
+
+class OtherJobConfig(JobConfig):
+    """A job's section read by a command that does not run that job (``run`` of another
+    job, ``why``): the settings every job has are checked, the job's own are left to the
+    commands that load its model (``check-config`` checks every job in full)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 _CUSTOM_FIELD_ID = re.compile(r"^customfield_[1-9][0-9]*$")
@@ -500,57 +508,8 @@ def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel
         notify=(NotifyConfig, NotifyConfig()),
         slack_app=(SlackAppSettings, SlackAppSettings()),
         templates_dir=(str, "templates"),
-        jobs=(jobs_model, jobs_model()),
+        jobs=(jobs_model, Field(default_factory=jobs_model)),
     )
-
-
-class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases: no billion-laughs expansion from a hostile file."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases (*name) are not allowed in settings", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_NESTING:
-        return level
-    if isinstance(value, Mapping):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(path, [f"file is {len(raw)} bytes; settings are at most 1 MB"])
-    try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_SafeLoader)  # noqa: S506 - SafeLoader subclass
-    except UnicodeDecodeError:
-        raise ConfigError(path, ["file is not UTF-8 text"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(path, [f"{where}not valid YAML: {problem}"]) from None
-    except RecursionError:
-        raise ConfigError(path, [f"nesting deeper than {MAX_NESTING} levels"]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(path, ["top level must be a mapping of settings"])
-    if _depth(data) > MAX_NESTING:
-        raise ConfigError(path, [f"nesting deeper than {MAX_NESTING} levels"])
-    return data
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -623,12 +582,16 @@ def _role_problems(people: PeopleConfig, jobs: Mapping[str, JobConfig]) -> list[
     return problems
 
 
-def check_settings(settings: Settings, templates: Iterable[TemplateSpec] = ()) -> list[str]:
+def check_settings(
+    settings: Settings, templates: Iterable[TemplateSpec] = (), *, calendar: bool = True
+) -> list[str]:
     """What a run would trip over that the schema cannot see, checked offline: the business
     calendar can be built (holidays known, at least one business day) and every template a
     job uses exists, is UTF-8, parses and uses only the variables the job provides.
 
-    `check-config` prints these; `run` refuses to start with any of them (exit 2).
+    `check-config` prints these; `run` refuses to start with any of them (exit 2). ``calendar``
+    False leaves the calendar to the caller: `run` builds the run's own calendars, with the
+    holidays earlier runs kept in the ledger, before it reads anything.
     """
     from jobs.calendar import calendar_from_settings
     from jobs.render.templates import check_templates
@@ -637,33 +600,59 @@ def check_settings(settings: Settings, templates: Iterable[TemplateSpec] = ()) -
     cal = settings.calendar
     try:
         this_year = date.today().year
-        calendar_from_settings(
-            tz_name=settings.desk.timezone,
-            mode=cal.mode,
-            hours=cal.hours,
-            holiday_country=cal.holidays.country,
-            holiday_subdivision=cal.holidays.subdivision,
-            extra_holidays=cal.holidays.extra,
-            years=range(this_year - 1, this_year + 2),
-        )
+        if calendar:
+            calendar_from_settings(
+                tz_name=settings.desk.timezone,
+                mode=cal.mode,
+                hours=cal.hours,
+                holiday_country=cal.holidays.country,
+                holiday_subdivision=cal.holidays.subdivision,
+                extra_holidays=cal.holidays.extra,
+                years=range(this_year - 1, this_year + 2),
+            )
     except ValueError as exc:
         problems.append(f"calendar: {exc}")
     problems.extend(check_templates(settings.templates_dir, templates))
     return problems
 
 
-def resolve_config_path(explicit: str | None, env: Mapping[str, str] = os.environ) -> Path:
-    return Path(explicit or env.get("JOBS_CONFIG") or DEFAULT_CONFIG)
+def _with_default_schedules(data: dict[str, Any], schedules: Mapping[str, str]) -> dict[str, Any]:
+    """``data`` with each of these jobs' sections given its default schedule where it names
+    none (`OtherJobConfig` has no default of its own: each job's is in the registry)."""
+    if not schedules or not isinstance(data.get("jobs", {}), dict):
+        return data
+    jobs = dict(data.get("jobs") or {})
+    for name, schedule in schedules.items():
+        section = jobs.get(name)
+        if section is None:
+            jobs[name] = {"schedule": schedule}
+        elif isinstance(section, dict) and "schedule" not in section:
+            jobs[name] = {**section, "schedule": schedule}
+    return {**data, "jobs": jobs}
 
 
-def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Settings:
-    """Parse and validate; raises ConfigError listing every problem with its key path."""
-    data = read_yaml(path)
+def load_settings(
+    path: Path,
+    job_models: Mapping[str, type[JobConfig]],
+    *,
+    other_jobs: Mapping[str, str] | None = None,
+    for_run: bool = False,
+) -> Settings:
+    """Parse and validate; raises ConfigError listing every problem with its key path.
+
+    ``job_models``: the jobs whose sections are validated in full, by their settings models.
+    ``other_jobs``: the other known jobs (name -> default schedule), whose sections are
+    checked only for what every job has (`OtherJobConfig`), so a command that runs one job
+    imports no other job's settings model. ``for_run``: the holidays' country is left to the
+    run's calendar (`jobs.context.RunContext.build_calendars`), checked before any read."""
+    others = {n: s for n, s in (other_jobs or {}).items() if n not in job_models}
+    data = _with_default_schedules(read_yaml(path), others)
+    job_models = {**job_models, **dict.fromkeys(others, OtherJobConfig)}
     model = _settings_model(job_models)
     problems: list[str] = []
     parsed: Any = None
     try:
-        parsed = model.model_validate(data)
+        parsed = model.model_validate(data, context={RUN_CONTEXT: True} if for_run else None)
     except ValidationError as exc:
         problems.extend(_format_error(e, model) for e in exc.errors())
     if parsed is not None:
@@ -713,7 +702,11 @@ def load_settings(path: Path, job_models: Mapping[str, type[JobConfig]]) -> Sett
 
 
 __all__ = [
+    "DEFAULT_CONFIG",
+    "MAX_CONFIG_BYTES",
+    "MAX_NESTING",
     "ConfigError",
+    "read_yaml",
     "Duration",
     "check_settings",
     "JobConfig",

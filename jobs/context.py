@@ -6,17 +6,20 @@ Adapters are built lazily but their credentials are checked up front
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from jobs.adapters.http import CallCounter, CredentialError, RetryBudget
-from jobs.calendar import BusinessCalendar, calendar_from_settings
+from jobs.calendar import BusinessCalendar, HolidayLoader, calendar_from_settings, country_holidays
 from jobs.config import JobConfig, PersonConfig, Settings
 from jobs.render.templates import Templates
+from jobs.sitecache import SiteCache
 
 if TYPE_CHECKING:
     from jobs.adapters.jira import JiraAdapter
@@ -34,7 +37,14 @@ REQUIRED_ENV = {
 }
 
 
-def desk_calendar(settings: Settings, years: range | None = None) -> BusinessCalendar:
+HOLIDAYS_TTL = timedelta(days=30)
+"""How long a year's holidays, as the ``holidays`` package computed them, are kept in the
+ledger (`jobs.sitecache`); another version of the package computes them afresh at once."""
+
+
+def desk_calendar(
+    settings: Settings, years: range | None = None, loader: HolidayLoader | None = None
+) -> BusinessCalendar:
     cal = settings.calendar
     return calendar_from_settings(
         tz_name=settings.desk.timezone,
@@ -44,7 +54,46 @@ def desk_calendar(settings: Settings, years: range | None = None) -> BusinessCal
         holiday_subdivision=cal.holidays.subdivision,
         extra_holidays=cal.holidays.extra,
         years=years or range(2020, 2041),
+        loader=loader,
     )
+
+
+def kept_holidays(cache: SiteCache) -> HolidayLoader:
+    """`country_holidays` through the cache: a year computed by an earlier run (with this
+    version of the ``holidays`` package, within `HOLIDAYS_TTL`) is not computed again, and
+    the package (over 200 country modules) is not even imported."""
+    package = _holidays_version()
+
+    def load(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+        key = f"holidays {country} {subdivision or '-'} {year}"
+        now = datetime.now(UTC)
+        kept = cache.get(key, now=now, ttl=HOLIDAYS_TTL)
+        if isinstance(kept, dict) and kept.get("package") == package:
+            try:
+                return frozenset(date.fromisoformat(str(d)) for d in kept.get("dates") or ())
+            except ValueError:
+                pass  # not what was written: computed afresh below
+        dates = country_holidays(country, subdivision, year)
+        cache.put(key, {"package": package, "dates": sorted(map(str, dates))}, now=now)
+        return dates
+
+    return load
+
+
+def _holidays_version() -> str:
+    """The installed ``holidays`` package's version, read without importing it."""
+    from importlib.util import find_spec
+
+    spec = find_spec("holidays")
+    if spec is None or not spec.origin:
+        return "none"
+    version = Path(spec.origin).with_name("version.py")
+    try:
+        found = re.search(r"__version__\s*=\s*[\"']([^\"']+)", version.read_text())
+        stat = version.stat()
+    except OSError:
+        return "unknown"
+    return found.group(1) if found else f"mtime {stat.st_mtime_ns}"
 
 
 def desk_of(settings: Settings, env: Mapping[str, str]) -> Desk:
@@ -81,6 +130,9 @@ class RunContext:
     """Run even though ``now`` is before the job's last run (the operator said so)."""
     json_output: bool = False
     """A dry run prints each request as JSON (method and arguments) instead of as people see it."""
+    cache: SiteCache = field(default_factory=SiteCache)
+    """What earlier runs read of the systems' slow-changing facts (`jobs.sitecache`), shared by
+    every job of one invocation; the pipeline writes what this run read back to the ledger."""
 
     @cached_property
     def budget(self) -> RetryBudget:
@@ -93,7 +145,8 @@ class RunContext:
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
-        return desk_calendar(self.settings, range(self.now.year - 2, self.now.year + 3))
+        years = range(self.now.year - 2, self.now.year + 3)
+        return desk_calendar(self.settings, years, kept_holidays(self.cache))
 
     @cached_property
     def ping_hours(self) -> BusinessCalendar | None:
@@ -113,7 +166,13 @@ class RunContext:
             holiday_subdivision=cal.holidays.subdivision,
             extra_holidays=cal.holidays.extra,
             years=range(self.now.year - 1, self.now.year + 2),
+            loader=kept_holidays(self.cache),
         )
+
+    def build_calendars(self) -> None:
+        """The desk calendar and the hours people may be pinged, built now (before any read):
+        ValueError when the settings' calendar cannot be built (an unknown country)."""
+        _built = (self.calendar, self.ping_hours)
 
     @property
     def quiet(self) -> bool:
@@ -173,6 +232,7 @@ class RunContext:
             service_desk_projects=(self.settings.desk.service_desk_project,),
             configured_fields=self.settings.jira.fields,
             issue_types=self.settings.jira.issue_types,
+            cache=self.cache,
         )
 
     @cached_property

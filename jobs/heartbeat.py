@@ -23,7 +23,6 @@ The run uuid pairs each start with its end, so overlapping runs are told apart.
 from __future__ import annotations
 
 import logging
-import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +48,7 @@ class Heartbeat:
         dry_run: bool = False,
         timeout: float = 5.0,
         run_id: str | None = None,
-        opener: Opener = urllib.request.urlopen,
+        opener: Opener | None = None,
     ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"heartbeat format {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -59,14 +58,18 @@ class Heartbeat:
         self.timeout = timeout
         self.run_id = run_id or str(uuid.uuid4())
         self._open = opener
+        """None: urllib's, imported on the first ping (most jobs have no heartbeat)."""
 
     def _send(self, url: str, body: str | None = None) -> None:
+        import urllib.request
+
+        opener = self._open or urllib.request.urlopen
         data = body.encode("utf-8") if body is not None else None
         request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
         if data is not None:
             request.add_header("Content-Type", "text/plain; charset=utf-8")
         try:
-            with self._open(request, timeout=self.timeout) as response:
+            with opener(request, timeout=self.timeout) as response:
                 response.read()
         except Exception as exc:  # never fail the job because the monitor is down
             log.warning("heartbeat ping failed: %s", type(exc).__name__)

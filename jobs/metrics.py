@@ -20,13 +20,17 @@ import os
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
-
-from jobs.config import Settings
-from jobs.report import RunReport
 from jobs.secrets import redact
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Gauge
+
+    from jobs.config import Settings
+    from jobs.report import RunReport
+
+# prometheus_client is imported when metrics are written: a host without metrics never loads it.
 
 log = logging.getLogger("jobs.metrics")
 
@@ -45,6 +49,8 @@ def registry_for(
 ) -> CollectorRegistry:
     """The metrics of ``reports`` (one per job); ``last_success`` gives, per job, the time to
     report for a job whose run failed (the previous success), when known."""
+    from prometheus_client import CollectorRegistry, Gauge
+
     registry = CollectorRegistry()
 
     def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
@@ -86,11 +92,15 @@ def render_metrics(
     reports: list[RunReport], finished: datetime, last_success: dict[str, float] | None = None
 ) -> str:
     """The Prometheus text exposition of ``reports``."""
+    from prometheus_client import generate_latest
+
     return generate_latest(registry_for(reports, finished, last_success)).decode()
 
 
 def previous_last_success(path: Path, job: str) -> float | None:
     """The last success recorded in a previous textfile, if it is there and readable."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     try:
         text = path.read_text(encoding="utf-8")
         for family in text_string_to_metric_families(text):

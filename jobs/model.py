@@ -173,6 +173,43 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class SheetTab:
+    """One tab of a sheet as people see it: every cell the text the sheet displays (an empty
+    cell is ``""``), columns named by their letters (``A``, ``B``, ... ``AA``: the SOP says
+    "Column B" and "Column L"), rows by the 1-based number the spreadsheet shows, so an alert
+    can say "row 14". Header and blank rows are kept (the rule interprets them); trailing
+    empty rows and cells are not, as the Sheets API leaves them out."""
+
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    """Row ``n`` is ``rows[n - 1]``, one text per column."""
+
+    @property
+    def row_numbers(self) -> range:
+        return range(1, len(self.rows) + 1)
+
+    @property
+    def empty(self) -> bool:
+        """No cell with anything in it (the API leaves out an empty tab's values)."""
+        return not self.rows or not self.columns
+
+    def row(self, number: int) -> dict[str, str]:
+        """Row ``number``'s cells by column letter."""
+        if not 1 <= number <= len(self.rows):
+            raise KeyError(f"row {number} is not in the tab (rows 1-{len(self.rows)})")
+        return dict(zip(self.columns, self.rows[number - 1], strict=True))
+
+    def cell(self, number: int, column: str) -> str:
+        return self.row(number)[column]
+
+    def numbered(self) -> list[tuple[int, dict[str, str]]]:
+        """Every row with its number, top to bottom."""
+        return [
+            (n, dict(zip(self.columns, cells, strict=True))) for n, cells in enumerate(self.rows, 1)
+        ]
+
+
+@dataclass(frozen=True)
 class SheetRow:
     """One data row of the financier onboarding sheet, by column letter as the SOP says."""
 
@@ -491,5 +528,11 @@ class Evaluation:
     """What the job wants remembered for the next run, by item (None forgets it); the
     pipeline writes it after a real run."""
     tickets: Mapping[str, Ticket] = field(default_factory=dict)
-    """Tickets read this run with every comment, by key: fresh enough to check a step's proof
-    against without reading them again."""
+    """Tickets this run's search read with every comment (the ``comment`` field asked for, the
+    rest read where the search cut them), by key: fresh enough to look for a reply's
+    reference line in before its first attempt, without reading the ticket again. Only
+    comment proofs use them; a ticket whose comments are not all here is read again."""
+    labelled: Mapping[str, str | None] = field(default_factory=dict)
+    """Trace labels this run's search asked Jira for (any status), each with the oldest issue
+    carrying it (None: none does): a create's proof before its first attempt, without a
+    search of its own."""

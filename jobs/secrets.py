@@ -53,6 +53,10 @@ SERVICE_ACCOUNT_ENV = "GOOGLE_SERVICE_ACCOUNT_FILE"
 MIN_SECRET_LENGTH = 6
 """Shorter values would mask ordinary words; URL and DSN passwords are caught by shape."""
 MAX_KEY_FILE_BYTES = 64_000
+MEMO_SIZE = 20_000
+"""Redacted texts a redactor remembers (short ones mostly: fact names, keys, statuses)."""
+MEMO_TEXT = 2_000
+"""Longer texts are redacted each time, not remembered."""
 
 _B64_CHARS = r"A-Za-z0-9+/_\-"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
@@ -222,6 +226,9 @@ class Redactor:
         self.secrets = sorted(
             (f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True
         )
+        self._seen: dict[str, str] = {}
+        """Texts already redacted, and what they became: a run redacts the same keys and
+        values (a decision's fact names, a ticket's summary) many times over."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Redactor:
@@ -235,6 +242,18 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not text:
             return text
+        if len(text) > MEMO_TEXT:
+            return self._redact(text)
+        seen = self._seen.get(text)
+        if seen is not None:
+            return seen
+        redacted = self._redact(text)
+        if len(self._seen) >= MEMO_SIZE:
+            self._seen.clear()
+        self._seen[text] = redacted
+        return redacted
+
+    def _redact(self, text: str) -> str:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)

@@ -22,7 +22,6 @@ RUNTIME_MODULES = (
     "jobs.doctor.slack",
     "jobs.doctor.sheet",
     "jobs.doctor.local",
-    "pandas",
     "matplotlib.pyplot",
     "openpyxl",
     "gspread",

@@ -59,6 +59,9 @@ class JiraDesk(Emulator):
         moment = self._clock() + self._offset
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
+    def clock_time(self) -> float:
+        return self.now().timestamp()
+
     def advance(self, delta: timedelta) -> datetime:
         """Move the emulator's clock (SLA timers, `updated` of later writes) forward."""
         with self._lock:

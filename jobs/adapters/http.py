@@ -15,13 +15,36 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from jobs.secrets import redact
 
+if TYPE_CHECKING:
+    from requests.adapters import HTTPAdapter
+
 T = TypeVar("T")
+
+POOL_SIZE = 32
+"""Connections kept per host: as many as `run.max_parallel_writes` allows in flight."""
+_POOLS: dict[str, HTTPAdapter] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def connection_pool(system: str) -> HTTPAdapter:
+    """The process's one connection pool for ``system`` (jira, slack): every adapter and every
+    job of a ``run all`` mounts it, so a connection (and its TLS session) is opened once and
+    reused. Retries are the shared policy's (`call_with_retry`), never the pool's."""
+    from requests.adapters import HTTPAdapter
+
+    with _POOLS_LOCK:
+        pool = _POOLS.get(system)
+        if pool is None:
+            pool = _POOLS[system] = HTTPAdapter(
+                pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0
+            )
+        return pool
 
 
 class AdapterError(Exception):

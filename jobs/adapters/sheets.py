@@ -1,18 +1,18 @@
-"""The financier onboarding sheet as a DataFrame of strings, from Google Sheets or a file.
+"""The financier onboarding sheet as a `jobs.model.SheetTab`, from Google Sheets or a file.
 
 Both sources give the same shape, so the job cannot tell them apart:
-- every cell is a ``str`` (empty cells are ``""``, never NaN), as the sheet shows it;
+- every cell is a ``str`` (empty cells are ``""``), as the sheet shows it;
 - columns are the spreadsheet letters ``A``, ``B``, ... ``Z``, ``AA`` (the SOP says
   "Column B" and "Column L");
-- the index is the 1-based row number shown in the spreadsheet, so an alert can say
-  "row 14" and a person finds it; header and blank rows are kept (the job interprets them);
+- rows are numbered from 1 as shown in the spreadsheet, so an alert can say "row 14" and a
+  person finds it; header and blank rows are kept (the job interprets them);
 - trailing empty rows and cells are dropped, as the Sheets API does, so a file export and
   the live sheet compare equal.
 
 Google access goes through gspread's HTTP client with service-account credentials and the
 read-only scope. gspread hard-codes ``https://sheets.googleapis.com``; when ``api_url`` is set
 (SHEETS_API_URL, the local emulator) a transport adapter sends those requests there instead.
-pandas and gspread are imported inside functions: the CLI's ``list`` command must stay fast.
+gspread, google-auth and openpyxl are imported inside functions: only this job loads them.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from jobs.adapters.http import (
     CallCounter,
@@ -37,9 +37,7 @@ from jobs.adapters.http import (
     call_with_retry,
     parse_retry_after,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
+from jobs.model import SheetTab
 
 T = TypeVar("T")
 
@@ -72,10 +70,8 @@ def column_index(letter: str) -> int:
 
 
 # -- the common shape --------------------------------------------------------------------------
-def frame_from_rows(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
-    """Rows of cells (top row = spreadsheet row 1) to the DataFrame described above."""
-    import pandas as pd
-
+def tab_from_rows(rows: Sequence[Sequence[Any]]) -> SheetTab:
+    """Rows of cells (top row = spreadsheet row 1) to the `SheetTab` described above."""
     lines = [[_cell_text(c) for c in row] for row in rows]
     for line in lines:
         while line and line[-1] == "":
@@ -83,19 +79,17 @@ def frame_from_rows(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
     while lines and not lines[-1]:
         lines.pop()
     width = max((len(line) for line in lines), default=0)
-    padded = [line + [""] * (width - len(line)) for line in lines]
-    frame = pd.DataFrame(
-        padded,
-        columns=[column_letter(i) for i in range(1, width + 1)],
-        index=pd.RangeIndex(1, len(padded) + 1, name="row"),
-        dtype=object,
+    return SheetTab(
+        columns=tuple(column_letter(i) for i in range(1, width + 1)),
+        rows=tuple(tuple(line + [""] * (width - len(line))) for line in lines),
     )
-    return frame
 
 
 def _cell_text(value: Any) -> str:
     """A cell as the sheet displays it (number formats aside)."""
     if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN: nothing in the cell
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -109,7 +103,7 @@ def _cell_text(value: Any) -> str:
 
 
 # -- files -------------------------------------------------------------------------------------
-def read_sheet_file(path: str, tab_index: int) -> pd.DataFrame:
+def read_sheet_file(path: str, tab_index: int) -> SheetTab:
     """A local export of the sheet: ``.csv`` (one tab, ``tab_index`` ignored) or ``.xlsx``."""
     source = Path(path)
     suffix = source.suffix.lower()
@@ -133,8 +127,8 @@ def read_sheet_file(path: str, tab_index: int) -> pd.DataFrame:
                 f"{path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}); "
                 "export the sheet as CSV UTF-8",
             ) from None
-        return frame_from_rows(list(csv.reader(io.StringIO(text, newline=""))))
-    return frame_from_rows(_xlsx_rows(source, tab_index))
+        return tab_from_rows(list(csv.reader(io.StringIO(text, newline=""))))
+    return tab_from_rows(_xlsx_rows(source, tab_index))
 
 
 def _xlsx_rows(source: Path, tab_index: int) -> list[tuple[Any, ...]]:
@@ -217,7 +211,7 @@ class SheetsAdapter:
     def __repr__(self) -> str:
         return f"SheetsAdapter(client_email={self.client_email!r})"
 
-    def read_tab(self, key: str, tab_index: int) -> pd.DataFrame:
+    def read_tab(self, key: str, tab_index: int) -> SheetTab:
         """Every row of one tab (0-based ``tab_index``) in the shape described in the module."""
         titles = self.tab_titles(key)
         if not 0 <= tab_index < len(titles):
@@ -263,7 +257,7 @@ class SheetsAdapter:
                 params={"majorDimension": "ROWS", "valueRenderOption": "FORMATTED_VALUE"},
             ),
         )
-        return frame_from_rows(checked_values(answer, f"spreadsheets.values.get {key}"))
+        return tab_from_rows(checked_values(answer, f"spreadsheets.values.get {key}"))
 
     def _call(self, what: str, key: str, fn: Callable[[], T]) -> T:
         def attempt() -> T:

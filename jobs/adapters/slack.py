@@ -11,6 +11,7 @@ never from the SDK exception, whose response object carries the request headers.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
 import re
@@ -88,15 +89,64 @@ class MessageRef:
 
 
 class _CountingWebClient(WebClient):
-    """A WebClient that counts each HTTP request it really sends (API calls and file bytes)."""
+    """A WebClient that counts each HTTP request it really sends (API calls and file bytes),
+    and sends the API calls over the process's pooled connections to Slack
+    (`jobs.adapters.http.connection_pool`) instead of a new urllib connection each."""
 
     def __init__(self, *, counter: CallCounter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._counter = counter
+        self._session: Any = None
 
     def _perform_urllib_http_request_internal(self, url: str, req: Any) -> dict[str, Any]:
         self._counter.add(SYSTEM)
-        return super()._perform_urllib_http_request_internal(url, req)
+        if (
+            not url.lower().startswith(("https://", "http://"))
+            or self.proxy is not None
+            or self.ssl is not None
+        ):
+            return super()._perform_urllib_http_request_internal(url, req)
+        return self._pooled(url, req)
+
+    def _pooled(self, url: str, req: Any) -> dict[str, Any]:
+        """The request over the pool, answered in urllib's terms (what the SDK reads): a
+        dict for a 2xx, `urllib.error.HTTPError` with the body and headers otherwise."""
+        import email.message
+
+        import requests
+        from requests.utils import get_environ_proxies
+
+        from jobs.adapters.http import connection_pool
+
+        if self._session is None:
+            session = requests.Session()
+            # No .netrc: it would replace the bot token's Authorization header. Proxies from
+            # the environment, as urllib takes them (no_proxy included), per request below.
+            session.trust_env = False
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, connection_pool(SYSTEM))
+            self._session = session
+        response = self._session.post(
+            url,
+            data=req.data,
+            headers=dict(req.header_items()),
+            timeout=self.timeout,
+            allow_redirects=False,
+            proxies=get_environ_proxies(url),
+        )
+        headers = email.message.Message()
+        for key, value in response.headers.items():
+            headers[key] = value
+        if 200 <= response.status_code < 300:
+            charset = headers.get_content_charset() or "utf-8"
+            return {
+                "status": response.status_code,
+                "headers": dict(response.headers),
+                "body": response.content.decode(charset),
+            }
+        raise urllib.error.HTTPError(
+            url, response.status_code, response.reason or "", headers, io.BytesIO(response.content)
+        )
 
     def _upload_file(self, **kwargs: Any) -> Any:
         self._counter.add(SYSTEM)

@@ -78,6 +78,7 @@ from jobs.pipeline.steps import (
 )
 from jobs.render.templates import TemplateProblem
 from jobs.report import ActionRecord, ActionStatus, RunReport
+from jobs.sitecache import CACHE_JOB
 
 log = logging.getLogger("jobs.pipeline")
 
@@ -190,6 +191,7 @@ class Pipeline:
         """Records a step of this run tried to change (sent, failed or found done)."""
         self.notices: list[tuple[ChainRun, int]] = []
         self.tickets: Mapping[str, Ticket] = {}
+        self.labelled: Mapping[str, str | None] = {}
         self.silenced: dict[str, str] = {}
         """Items a silence or the snooze label quieted this run, and why (for the job)."""
         self.memory: Mapping[str, Mapping[str, Any] | None] = {}
@@ -240,6 +242,7 @@ class Pipeline:
         self.report.findings = findings
         self.report.problems = problems
         self.tickets = evaluation.tickets
+        self.labelled = evaluation.labelled
         self.memory = evaluation.memory
         for problem in problems:
             log.warning("data problem at %s: %s", problem.where, problem.message, extra=ctx.extra())
@@ -605,18 +608,23 @@ class Pipeline:
         checks = [c for c in checks if id(c[0]) not in blocked]
         if not checks:
             return set()
-        known = dict(self.tickets)
+        # A first attempt's reference line is looked for in the comments the job's own search
+        # read seconds ago (with every comment), and a create's trace label in what its search
+        # asked Jira for; anything else, and every check after an unknown outcome, reads
+        # Jira now.
+        known = {k: t for k, t in self.tickets.items() if t.comments_complete}
         keys = sorted(
             {
                 p.key
                 for _, p, unknown in checks
-                if p.key is not None and (unknown or p.key not in known)
+                if p.key is not None and (unknown or p.kind != "comment" or p.key not in known)
             }
         )
         labels: dict[str, list[str]] = {}
-        for _, p, _unknown in checks:
+        for _, p, unknown in checks:
             if p.kind == "created" and p.project and p.label:
-                labels.setdefault(p.project, []).append(p.label)
+                if unknown or p.label not in self.labelled:
+                    labels.setdefault(p.project, []).append(p.label)
         tickets: dict[str, Ticket] = {}
         created: dict[str, str] = {}
         read_error = None
@@ -630,10 +638,11 @@ class Pipeline:
             read_error = str(exc)
             log.warning("reading tickets to confirm writes failed: %s", exc, extra=self.ctx.extra())
         progressed = set()
+        searched = {k: v for k, v in self.labelled.items() if v is not None}
         for chain, proof, unknown in checks:
             step = chain.steps[chain.position]
-            seen = tickets if unknown else {**known, **tickets}
-            verdict, result = proof.check(seen, created)
+            seen = tickets if unknown or proof.kind != "comment" else {**known, **tickets}
+            verdict, result = proof.check(seen, created if unknown else {**searched, **created})
             if read_error is not None and verdict is not Verdict.FULFILLED:
                 verdict = Verdict.UNKNOWN
             if verdict is Verdict.FULFILLED:
@@ -1098,6 +1107,9 @@ class Pipeline:
         ctx = self.ctx
         if ctx.dry_run:
             return
+        learned = ctx.cache.take_updates()
+        if learned:
+            self.ledger.remember(CACHE_JOB, learned, now=self.clock.now())
         if self.memory and not self.report.errors:
             self.ledger.remember(self.job.spec.name, self.memory, now=ctx.now)
         if self.decisions:

@@ -11,10 +11,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+if TYPE_CHECKING:
+    from jinja2 import nodes
+
+# Jinja2 is imported when a template is first checked or rendered: a job that sends no
+# canned reply never loads it.
 
 
 def template_file_name(sop_name: str) -> str:
@@ -41,6 +44,9 @@ class TemplateProblem(Exception):
 
 class Templates:
     def __init__(self, directory: Path) -> None:
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
         self.directory = directory
         self._env = ImmutableSandboxedEnvironment(
             undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
@@ -63,6 +69,8 @@ class Templates:
 
     def check(self, spec: TemplateSpec) -> list[str]:
         """Problems with one template: missing file, syntax error, unknown variables."""
+        from jinja2 import TemplateError, meta, nodes
+
         try:
             source = self._source(spec)
         except TemplateProblem as exc:
@@ -74,9 +82,8 @@ class Templates:
             return [f"template {spec.name!r} ({spec.file_name}, line {line}): {exc}"]
         # Each reply is one file: there is no loader, so include/import/extends would only
         # fail at send time ("no loader for this environment specified").
-        loads = sorted(
-            {_LOADING_NODES[type(node)] for node in parsed.find_all(tuple(_LOADING_NODES))}
-        )
+        loading = _loading_nodes()
+        loads = sorted({loading[type(node)] for node in parsed.find_all(tuple(loading))})
         if loads:
             return [
                 f"template {spec.name!r} ({spec.file_name}): {{% {loads[0]} %}} is not "
@@ -117,16 +124,21 @@ class Templates:
         return str(text).strip() + "\n"
 
 
-_LOADING_NODES: dict[type[nodes.Node], str] = {
-    nodes.Include: "include",
-    nodes.Import: "import",
-    nodes.FromImport: "from ... import",
-    nodes.Extends: "extends",
-}
+def _loading_nodes() -> dict[type[nodes.Node], str]:
+    from jinja2 import nodes
+
+    return {
+        nodes.Include: "include",
+        nodes.Import: "import",
+        nodes.FromImport: "from ... import",
+        nodes.Extends: "extends",
+    }
 
 
 def _private_name(node: nodes.Node) -> str | None:
     """``x._y`` / ``x['__y']``: the sandbox refuses these at render time; say so up front."""
+    from jinja2 import nodes
+
     if isinstance(node, nodes.Getattr):
         return node.attr if node.attr.startswith("_") else None
     arg = getattr(node, "arg", None)
@@ -136,5 +148,8 @@ def _private_name(node: nodes.Node) -> str | None:
 
 
 def check_templates(directory: Path, specs: Iterable[TemplateSpec]) -> list[str]:
+    specs = list(specs)
+    if not specs:
+        return []
     templates = Templates(directory)
     return [problem for spec in specs for problem in templates.check(spec)]

@@ -211,6 +211,9 @@ class ChannelPartnerData:
 
     requests: Sequence[Ticket]
     cs_tasks: Mapping[str, Ticket]
+    labels_searched: Sequence[str] = ()
+    """The trace labels ``cs_tasks`` were searched for (any status): a task carrying one is
+    among them."""
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ class ConfigDueDatesConfig(JobConfig):
     schedule: str = "0 9-17 * * 1-5"
     """Hourly in business hours; the first run of a business day sends the digest."""
     jql: str | None = None
-    """CS tasks to check; null = open tasks of the config project (``issue_types``) that have
-    a Configuration Date, QA Due Date or Due Date. Which dates have come is decided in memory."""
+    """CS tasks to check; null = open tasks of the config project (``issue_types``) with a
+    Configuration Date, QA Due Date or Due Date on or before tomorrow (a day of slack for
+    Jira's timezone). Which dates have come is decided in memory."""
     issue_types: list[str] = Field(default_factory=lambda: ["Task"])
     org_pattern: str | None = DEFAULT_ORG_PATTERN
     """Where the organization is in a CS task's title when its Organizations field is empty

@@ -35,14 +35,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
-from jobs.model import DataProblem, Evaluation, Finding, Severity, SheetRow, Ticket
+from jobs.model import DataProblem, Evaluation, Finding, Severity, SheetRow, SheetTab, Ticket
 from jobs.render.words import human_duration
 from jobs.rules.desk import Desk
 from jobs.rules.names import (
@@ -53,9 +53,6 @@ from jobs.rules.names import (
     name_tokens,
     normalize_name,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 JOB_NAME = "onboarding_missing_ticket"
 RULE = "missing_ticket"
@@ -163,17 +160,8 @@ def _squash(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _text(value: Any) -> str:
-    """A cell as text; odd values (None, NaN, numbers, dates) never raise."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN from a hand-built DataFrame
-        return ""
-    return str(value).strip()
-
-
-def _cell(values: Mapping[Any, Any], column: str) -> str:
-    return _text(values.get(column, ""))
+def _cell(values: Mapping[str, str], column: str) -> str:
+    return values.get(column, "").strip()
 
 
 # -- the sheet ---------------------------------------------------------------------------------
@@ -200,19 +188,13 @@ class OnboardingSheet:
     """False when no header row was found: nothing can be checked, and nothing is forgotten."""
 
 
-def read_onboarding_sheet(frame: pd.DataFrame, layout: SheetLayout) -> OnboardingSheet:
+def read_onboarding_sheet(tab: SheetTab, layout: SheetLayout) -> OnboardingSheet:
     """The sheet's rows as `SheetRow`s, with what could not be used as data problems."""
     labels = {_squash(label) for label in layout.header_labels}
     header_rows: list[int] = []
     rows: list[SheetRow] = []
     problems: list[DataProblem] = []
-    records = frame.to_dict("records") if len(frame.columns) else [{} for _ in frame.index]
-    for index, values in zip(frame.index, records, strict=True):
-        try:
-            row_number = int(index)
-        except (TypeError, ValueError):
-            problems.append(DataProblem(layout.where, f"row label {index!r} is not a row number"))
-            continue
+    for row_number, values in tab.numbered():
         name = _cell(values, layout.name_column)
         status = _cell(values, layout.status_column)
         if _squash(name) in labels and _squash(status) in labels:
@@ -231,7 +213,7 @@ def read_onboarding_sheet(frame: pd.DataFrame, layout: SheetLayout) -> Onboardin
                 )
             )
             continue
-        cells = {str(k): _text(v) for k, v in values.items()}
+        cells = {k: v.strip() for k, v in values.items()}
         rows.append(SheetRow(row_number=row_number, name=name, status=status, values=cells))
     if not header_rows:
         problems.append(

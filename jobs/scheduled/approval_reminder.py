@@ -251,10 +251,13 @@ class ApprovalReminderJob(Job[FetchResult]):
             ctx.calendar,
             actions=ctx.settings.actions,
         )
+        read = (*data.data.onboarding, *data.data.approver_tickets)
         return Evaluation(
             findings=evaluation.findings,
             problems=[*data.problems, *evaluation.problems],
             examined=evaluation.examined,
+            # Both searches read every comment: a note's reference line is looked for there.
+            tickets={t.key: t for t in read},
         )
 
     # -- plan ------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from jobs.config import PersonConfig
@@ -149,6 +151,25 @@ def people_of(ctx: RunContext) -> RequestPeople:
     )
 
 
+def labelled(labels: Iterable[str], tasks: Iterable[Ticket]) -> dict[str, str | None]:
+    """Each trace label searched for -> the oldest task carrying it (any case), or None."""
+    carrying: dict[str, list[Ticket]] = {}
+    for task in tasks:
+        for label in task.labels:
+            carrying.setdefault(label.casefold(), []).append(task)
+    found: dict[str, str | None] = {}
+    for label in labels:
+        tasks_with = carrying.get(label.casefold(), [])
+        oldest = min(tasks_with, key=lambda t: (t.created, _number(t.key)), default=None)
+        found[label] = oldest.key if oldest is not None else None
+    return found
+
+
+def _number(key: str) -> int:
+    tail = key.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
     spec = SPEC
 
@@ -198,7 +219,7 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
             for batch in batches[1:]
         ]
         cs_tasks = {t.key: t for jql in queries for t in ctx.jira.search(jql, list(CS_FIELDS))}
-        return ChannelPartnerData(requests=requests, cs_tasks=cs_tasks)
+        return ChannelPartnerData(requests=requests, cs_tasks=cs_tasks, labels_searched=labels)
 
     @staticmethod
     def _complete(ctx: RunContext, ticket: Ticket, cs_project: str) -> Ticket:
@@ -212,7 +233,7 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
         return ticket
 
     def evaluate(self, data: ChannelPartnerData, ctx: RunContext) -> Evaluation:
-        return evaluate_requests(
+        evaluation = evaluate_requests(
             data,
             ctx.now,
             config_of(ctx, ChannelPartnerRequestConfig),
@@ -220,6 +241,14 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
             ctx.calendar,
             people=people_of(ctx),
             actions=ctx.settings.actions,
+        )
+        # What the searches just read answers the proofs of a first reply (the requests'
+        # comments, read in full where the reply is due) and of a first create (the tasks
+        # carrying each trace label): nothing is read again before either.
+        return replace(
+            evaluation,
+            tickets={t.key: t for t in data.requests},
+            labelled=labelled(data.labels_searched, data.cs_tasks.values()),
         )
 
     # -- act -------------------------------------------------------------------------------

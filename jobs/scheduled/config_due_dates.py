@@ -1,9 +1,10 @@
 """config_due_dates: one daily digest of CS tasks whose Configuration, QA or Due Date has come.
 
-One paged search a run: the config project's open tasks that have any of the three dates.
-Whether a date is today or past, and how many business days late, is decided in memory on the
-desk calendar (`jobs.rules.config_due_dates`), because JQL's ``startOfDay()`` is the API
-user's day, not necessarily the desk's.
+One paged search a run: the config project's open tasks with any of the three dates on or
+before the day after the desk's today (`tasks_jql`). Whether a date is today or past, and how
+many business days late, is decided in memory on the desk calendar
+(`jobs.rules.config_due_dates`), because JQL reads a date in the API user's timezone, not
+necessarily the desk's.
 
 Sends one Slack message to the alert channel listing each task (key, organization, which
 date, how late), mentioning its assignee and QA assignee (looked up by email; the name when
@@ -14,6 +15,7 @@ is the desk's date, so the hourly runs after the first add only tasks that becam
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from jobs.config import PersonConfig
@@ -49,14 +51,18 @@ SPEC = JobSpec(
 )
 
 
-def tasks_jql(config: ConfigDueDatesConfig, config_project: str) -> str:
+def tasks_jql(config: ConfigDueDatesConfig, config_project: str, today: date) -> str:
+    """Open tasks with a date on or before ``today`` (the desk's date) — and the day after:
+    Jira reads a date in its API user's timezone, so a day of slack keeps every task due on
+    the desk's today, and the rule decides exactly which are due."""
     if config.jql:
         return config.jql
     types = ", ".join(jql_quote(name) for name in config.issue_types)
+    by = jql_quote((today + timedelta(days=1)).isoformat())
     return (
         f"project = {jql_quote(config_project)} AND issuetype in ({types}) AND "
         "statusCategory != Done AND "
-        '("Configuration Date" is not EMPTY OR "QA Due Date" is not EMPTY OR duedate is not EMPTY) '
+        f'("Configuration Date" <= {by} OR "QA Due Date" <= {by} OR duedate <= {by}) '
         "ORDER BY key"
     )
 
@@ -113,7 +119,7 @@ class ConfigDueDatesJob(Job[list[Ticket]]):
 
     def fetch(self, ctx: RunContext) -> list[Ticket]:
         config = config_of(ctx, ConfigDueDatesConfig)
-        jql = tasks_jql(config, ctx.desk.config_project)
+        jql = tasks_jql(config, ctx.desk.config_project, ctx.calendar.local_date(ctx.now))
         return list(ctx.jira.search(jql, list(TASK_FIELDS)))
 
     def evaluate(self, data: list[Ticket], ctx: RunContext) -> Evaluation:

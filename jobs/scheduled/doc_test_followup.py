@@ -17,6 +17,7 @@ in it, so a new first email (a new test round) starts a new sequence.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -139,7 +140,7 @@ class DocTestFollowupJob(Job[OnboardData]):
         )
 
     def evaluate(self, data: OnboardData, ctx: RunContext) -> Evaluation:
-        return evaluate_followup(
+        evaluation = evaluate_followup(
             data.on_hold_cs,
             data.ss_tickets,
             ctx.now,
@@ -148,6 +149,10 @@ class DocTestFollowupJob(Job[OnboardData]):
             ctx.calendar,
             close_silent_fulfilled=ctx.settings.actions.close_silent_fulfilled,
         )
+        # Both searches read every comment: the replies' and the publish request's reference
+        # lines are looked for in them, not read again.
+        read = {t.key: t for t in data.on_hold_cs} | dict(data.ss_tickets)
+        return replace(evaluation, tickets=read)
 
     def plan(self, work: Work[OnboardData], ctx: RunContext) -> list[Action]:
         from jobs.render.doc_test_followup import (

@@ -6,14 +6,16 @@ linked SS ticket not done) gets one public comment on the SS ticket per ISO week
 
 Exactly once: the ledger dedups by (ticket, ISO week) and claims atomically, so two pods
 never both send; the reply ends with ``Ref: SS-412 · onboard-reset · 2026-W48``, and the
-pipeline re-reads the ticket's comments for it before sending, so a crash between sending
-and recording, or a lost ledger, never sends a second email.
+pipeline looks for that line in the ticket's comments before sending (those the search read
+seconds before, with every comment; the ticket is read again after an attempt whose outcome is
+unknown), so a crash between sending and recording, or a lost ledger, never sends a second
+email.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
     from jobs.context import RunContext
 
 CS_FIELDS = ("summary", "status", "issuelinks", "labels")
-SS_FIELDS = ("summary", "status", "reporter", "Organizations", "labels")
+SS_FIELDS = ("summary", "status", "reporter", "Organizations", "labels", "comment")
+"""The comments too: the reply's reference line is looked for in them before it is sent."""
 
 RESET_TEMPLATE = TemplateSpec(
     "Onboard Reset - Release tonight",
@@ -116,15 +119,17 @@ class OnboardResetReminderJob(Job[OnboardData]):
         keys = linked_keys(on_hold, ctx.desk.service_desk_project)
         if not keys:
             return OnboardData(on_hold)
-        # The comments are not needed here: the pipeline re-reads them before each reply.
+        # With every comment: the pipeline looks for each reply's reference line in them
+        # (this search is seconds old) instead of reading the tickets again.
         found = ctx.jira.search(keys_clause(keys), list(SS_FIELDS))
-        return OnboardData(on_hold, {t.key: t for t in found})
+        return OnboardData(on_hold, complete_comments(ctx, found))
 
     def evaluate(self, data: OnboardData, ctx: RunContext) -> Evaluation:
         config = config_of(ctx, OnboardResetReminderConfig)
-        return evaluate_reset(
+        evaluation = evaluate_reset(
             data.on_hold_cs, data.ss_tickets, ctx.now, config, ctx.desk, ctx.calendar
         )
+        return replace(evaluation, tickets=data.ss_tickets)
 
     def plan(self, work: Work[OnboardData], ctx: RunContext) -> list[Action]:
         actions = []

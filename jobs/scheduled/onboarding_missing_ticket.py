@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jobs.durations import Duration
 from jobs.job import Job, JobSpec, Work, config_of
-from jobs.model import Action, Evaluation, Severity, Ticket
+from jobs.model import Action, Evaluation, Severity, SheetTab, Ticket
 from jobs.rules.onboarding_missing_ticket import JOB_NAME, OnboardingMissingTicketConfig
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def sheet_url(ctx: RunContext) -> str | None:
     return f"https://docs.google.com/spreadsheets/d/{quote(sheet.key, safe='')}/edit"
 
 
-def read_sheet_frame(ctx: RunContext) -> Any:
+def read_sheet_tab(ctx: RunContext) -> SheetTab:
     sheet = ctx.settings.sheet
     if sheet.source == "google":
         assert sheet.key is not None  # check_credentials refuses a google source without a key
@@ -136,7 +136,7 @@ class OnboardingMissingTicketJob(Job[OnboardingData]):
         from jobs.rules.onboarding_missing_ticket import memory_from_states, read_onboarding_sheet
 
         config = config_of(ctx, OnboardingMissingTicketConfig)
-        sheet = read_onboarding_sheet(read_sheet_frame(ctx), sheet_layout(ctx))
+        sheet = read_onboarding_sheet(read_sheet_tab(ctx), sheet_layout(ctx))
         jql = candidates_jql(
             ctx.desk.service_desk_project, config.onboarding_subject, config.lookback
         )

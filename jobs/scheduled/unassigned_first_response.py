@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from jobs.adapters.http import AdapterError, PermanentError
@@ -63,7 +64,6 @@ from jobs.render.unassigned_first_response import (
     single_message,
     tier_reply,
 )
-from jobs.rules.desk import first_response
 from jobs.rules.unassigned_first_response import (
     JOB_NAME,
     FirstResponseDetail,
@@ -71,6 +71,8 @@ from jobs.rules.unassigned_first_response import (
     UnassignedFirstResponseConfig,
     clearance,
     evaluate_unassigned,
+    needs_every_comment,
+    quiet_age,
 )
 
 if TYPE_CHECKING:
@@ -114,14 +116,54 @@ SPEC = JobSpec(
 )
 
 
+CLOCK_MARGIN = timedelta(minutes=2)
+"""What Jira's clock may differ from ours by: a relative date in the JQL counts from Jira's."""
+
+
+JQL_ZONE_SLACK = timedelta(hours=12)
+"""Jira reads a date-time in the JQL in its API user's timezone (UTC-12 to UTC+14): a UTC wall
+time this much earlier than the instant meant is at or before it in every one of them."""
+
+
+def _scope(project: str, config: UnassignedFirstResponseConfig, ctx: RunContext) -> list[str]:
+    """Open tickets created since ``lookback`` before ``now`` (written as a UTC wall time
+    `JQL_ZONE_SLACK` earlier, whatever the API user's timezone; the rule keeps exactly the
+    ones in scope)."""
+    since = (ctx.now - config.lookback.wall - JQL_ZONE_SLACK).astimezone(UTC)
+    return [
+        f"project = {jql_quote(project)}",
+        "statusCategory != Done",
+        f"created >= {jql_quote(since.strftime('%Y/%m/%d %H:%M'))}",
+    ]
+
+
 def default_jql(project: str, config: UnassignedFirstResponseConfig, ctx: RunContext) -> str:
-    """Open tickets created since ``lookback`` before ``now`` (a day earlier than needed: Jira
-    reads a date in the API user's timezone; the rule keeps exactly the ones in scope)."""
-    since = (ctx.now - config.lookback.wall - timedelta(days=1)).astimezone(ctx.calendar.tz)
-    return (
-        f"project = {jql_quote(project)} AND statusCategory != Done "
-        f"AND created >= {jql_quote(since.strftime('%Y/%m/%d'))} ORDER BY created ASC"
-    )
+    """The scope (`_scope`) and, where the rule allows it, only tickets at least its
+    `quiet_age` old (``created <= -Nm``, `quiet_minutes`)."""
+    clauses = _scope(project, config, ctx)
+    minutes = quiet_minutes(config)
+    if minutes:
+        clauses.append(f"created <= {jql_quote(f'-{minutes}m')}")
+    return " AND ".join(clauses) + " ORDER BY created ASC"
+
+
+def quiet_minutes(config: UnassignedFirstResponseConfig) -> int:
+    """Whole minutes (less `CLOCK_MARGIN`) a ticket is old at least before it can alert, for
+    the default search's ``created <= -Nm``; 0 when nothing may be left out."""
+    age = quiet_age(config)
+    if age is None or config.jql:
+        return 0
+    return max(0, int((age - CLOCK_MARGIN).total_seconds() // 60))
+
+
+def younger_than(ctx: RunContext, minutes: int, since: float) -> str:
+    """The default search's complement: its scope's tickets created less than ``minutes`` ago
+    by Jira's clock, widened by the ``since`` seconds spent since the first search was sent."""
+    config = config_of(ctx, UnassignedFirstResponseConfig)
+    clauses = _scope(ctx.desk.service_desk_project, config, ctx)
+    wider = minutes + int(since // 60) + 1
+    clauses.append(f"created > {jql_quote(f'-{wider}m')}")
+    return " AND ".join(clauses) + " ORDER BY created ASC"
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -223,21 +265,34 @@ class UnassignedFirstResponseJob(Job[QueueData]):
     # -- fetch / evaluate ----------------------------------------------------------------------
     def fetch(self, ctx: RunContext) -> QueueData:
         config = config_of(ctx, UnassignedFirstResponseConfig)
-        fields = FIELDS + ((SLA_FIELD,) if config.sla_source == "jira" else ())
-        tickets = []
-        ignore = tuple(config.automation_accounts)
-        for ticket in ctx.jira.search(self.jql(ctx), list(fields), page_size=100):
-            # The search truncates long comment lists; read the rest only where an agent reply
-            # among them would change the answer (no agent reply in what we have).
-            if not ticket.comments_complete and first_response(ticket, ignore) is None:
-                ticket = ctx.jira.with_all_comments(ticket)
-            tickets.append(ticket)
+        fields = list(FIELDS + ((SLA_FIELD,) if config.sla_source == "jira" else ()))
+        tickets: dict[str, Ticket] = {}
+        started = time.monotonic()
+        for ticket in ctx.jira.search(self.jql(ctx), fields, page_size=100):
+            tickets.setdefault(ticket.key, self._complete(ctx, config, ticket))
+        minutes = quiet_minutes(config)
+        clock = ctx.jira.search_clock
+        if minutes and (clock is None or clock < ctx.now - CLOCK_MARGIN):
+            # Jira's clock was behind this run's instant (a replay ahead of it), or unknown:
+            # `created <= -Nm` may have left out tickets that can alert as of `now`. Ask for
+            # the rest (the two searches overlap; a ticket in both is read once).
+            rest = younger_than(ctx, minutes, time.monotonic() - started)
+            for ticket in ctx.jira.search(rest, fields, page_size=100):
+                tickets.setdefault(ticket.key, self._complete(ctx, config, ticket))
+        found_tickets = list(tickets.values())
         # Tickets with an open alert that are no longer in the search: how they left it is
         # what their resolved line says (one `key in (...)` search).
-        found = {t.key for t in tickets}
         open_alerts = ctx.ledger.records(JOB_NAME, open_only=True)
-        left = sorted(k.item for k in open_alerts if k.alert == ALERT and k.item not in found)
-        return QueueData(tickets, self._lookup(ctx, left))
+        left = sorted(k.item for k in open_alerts if k.alert == ALERT and k.item not in tickets)
+        return QueueData(found_tickets, self._lookup(ctx, left))
+
+    @staticmethod
+    def _complete(ctx: RunContext, config: UnassignedFirstResponseConfig, ticket: Ticket) -> Ticket:
+        """The search truncates long comment lists; the rest is read only where it could
+        change the decision (an agent reply among them, for a ticket in a tier)."""
+        if needs_every_comment(ticket, ctx.now, config, ctx.desk, ctx.calendar):
+            return ctx.jira.with_all_comments(ticket)
+        return ticket
 
     @staticmethod
     def _lookup(ctx: RunContext, keys: list[str]) -> dict[str, Ticket]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import vcr
 from gspread.http_client import HTTPClient
@@ -22,8 +21,8 @@ from jobs.adapters.sheets import (
     SheetsAdapter,
     column_index,
     column_letter,
-    frame_from_rows,
     read_sheet_file,
+    tab_from_rows,
 )
 from tests.contract import slack_sheets_fixtures as fx
 
@@ -42,27 +41,28 @@ SECOND_TAB = 1
 def test_it_reads_the_second_tab_with_spreadsheet_row_numbers_and_column_letters(
     sheets: SheetsAdapter,
 ) -> None:
-    frame = sheets.read_tab(KEY, SECOND_TAB)
+    tab = sheets.read_tab(KEY, SECOND_TAB)
 
-    assert list(frame.columns) == [column_letter(n) for n in range(1, 14)]  # A..M
-    assert list(frame.index) == list(range(1, 9))
-    assert frame.loc[3, "B"] == "Account name"
-    assert frame.loc[3, "L"] == "Status"
-    assert (frame.loc[4, "B"], frame.loc[4, "L"]) == ("HW Solar", "Approved")
-    assert (frame.loc[8, "B"], frame.loc[8, "L"]) == ("O'Brien <Solar>", "Approved ")
+    assert list(tab.columns) == [column_letter(n) for n in range(1, 14)]  # A..M
+    assert list(tab.row_numbers) == list(range(1, 9))
+    assert tab.cell(3, "B") == "Account name"
+    assert tab.cell(3, "L") == "Status"
+    assert (tab.cell(4, "B"), tab.cell(4, "L")) == ("HW Solar", "Approved")
+    assert (tab.cell(8, "B"), tab.cell(8, "L")) == ("O'Brien <Solar>", "Approved ")
 
 
 def test_it_keeps_blank_rows_and_pads_trimmed_cells_with_empty_strings(
     sheets: SheetsAdapter,
 ) -> None:
-    frame = sheets.read_tab(KEY, SECOND_TAB)
+    tab = sheets.read_tab(KEY, SECOND_TAB)
 
-    assert (frame.loc[2] == "").all() and (frame.loc[6] == "").all()
-    assert frame.loc[7, "B"] == "Sunrise Roofing & Solar"
-    assert frame.loc[7, "L"] == "" and frame.loc[5, "M"] == ""
-    assert frame.loc[4, "A"] == "1"  # a number cell, as the sheet displays it
-    assert not frame.isna().any().any()
-    assert all(isinstance(v, str) for v in frame.to_numpy().ravel())
+    assert list(tab.row(2)) == list(tab.columns) and list(tab.row(6)) == list(tab.columns)
+    assert all(v == "" for v in tab.row(2).values()) and all(v == "" for v in tab.row(6).values())
+    assert tab.cell(7, "B") == "Sunrise Roofing & Solar"
+    assert tab.cell(7, "L") == "" and tab.cell(5, "M") == ""
+    assert tab.cell(4, "A") == "1"  # a number cell, as the sheet displays it
+    assert all(len(cells) == len(tab.columns) for cells in tab.rows)
+    assert all(isinstance(v, str) for cells in tab.rows for v in cells)
 
 
 def test_it_reads_the_tab_through_two_api_calls(
@@ -92,9 +92,9 @@ def test_it_retries_a_rate_limit_then_reads(
 ) -> None:
     sheets_emulator.inject(r"/values/", status=429)
 
-    frame = sheets.read_tab(KEY, SECOND_TAB)
+    tab = sheets.read_tab(KEY, SECOND_TAB)
 
-    assert frame.loc[4, "B"] == "HW Solar"
+    assert tab.cell(4, "B") == "HW Solar"
     assert len(slept) == 1
     assert [c.status for c in sheets_emulator.calls_to(r"/values/")] == [429, 200]
 
@@ -118,9 +118,9 @@ def test_it_rides_out_a_burst_of_server_errors(
     sheets_emulator.inject(rf"^/v4/spreadsheets/{KEY}$", status=500, times=2)
     sheets_emulator.inject(r"/values/", status=503)
 
-    frame = sheets.read_tab(KEY, SECOND_TAB)
+    tab = sheets.read_tab(KEY, SECOND_TAB)
 
-    assert frame.shape == (8, 13)
+    assert (len(tab.rows), len(tab.columns)) == (8, 13)
     assert len(slept) == 3
     assert call_counter.as_dict()["sheets"] == 5
 
@@ -292,7 +292,7 @@ def test_a_file_export_reads_exactly_like_the_live_sheet(sheets: SheetsAdapter, 
 
     exported = read_sheet_file(str(path), SECOND_TAB)
 
-    pd.testing.assert_frame_equal(exported, live)
+    assert exported == live
 
 
 def test_it_names_the_tab_count_when_a_workbook_tab_is_missing() -> None:
@@ -321,13 +321,13 @@ def test_a_csv_with_a_byte_order_mark_keeps_cell_a1_clean(tmp_path: Path) -> Non
     path = tmp_path / "sheet.csv"
     path.write_bytes("\ufeff#,Account name\n1,HW Solar\n".encode())
 
-    assert read_sheet_file(str(path), 0).loc[1, "A"] == "#"
+    assert read_sheet_file(str(path), 0).cell(1, "A") == "#"
 
 
-def test_an_empty_tab_is_an_empty_frame() -> None:
-    frame = frame_from_rows([[], ["", None]])
+def test_an_empty_tab_is_an_empty_tab() -> None:
+    tab = tab_from_rows([[], ["", None]])
 
-    assert frame.shape == (0, 0)
+    assert (len(tab.rows), len(tab.columns)) == (0, 0)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from jobs.adapters.http import PermanentError
-from jobs.adapters.sheets import frame_from_rows
+from jobs.adapters.sheets import tab_from_rows
 from tests.contract import slack_sheets_fixtures as fx
 
 sheets_cassette = fx.sheets_cassette
@@ -21,10 +21,10 @@ KEY = fx.ONBOARDING_KEY
 
 def test_it_replays_reading_the_second_tab(sheets_cassette) -> None:
     with sheets_cassette("sheets_read_second_tab.yaml") as run:
-        frame = run.adapter.read_tab(KEY, 1)
+        tab = run.adapter.read_tab(KEY, 1)
 
-        assert frame.equals(frame_from_rows(fx.ONBOARDING_ROWS))
-        assert (frame.loc[4, "B"], frame.loc[4, "L"]) == ("HW Solar", "Approved")
+        assert tab == tab_from_rows(fx.ONBOARDING_ROWS)
+        assert (tab.cell(4, "B"), tab.cell(4, "L")) == ("HW Solar", "Approved")
         assert run.counter.as_dict()["sheets"] == 2
 
 
@@ -33,9 +33,9 @@ def test_it_replays_a_rate_limit_then_success(sheets_cassette) -> None:
         if run.emulator:
             run.emulator.inject(r"/values/", status=429)
 
-        frame = run.adapter.read_tab(KEY, 1)
+        tab = run.adapter.read_tab(KEY, 1)
 
-        assert frame.shape == (8, 13)
+        assert (len(tab.rows), len(tab.columns)) == (8, 13)
         assert len(run.slept) == 1
         assert run.counter.as_dict()["sheets"] == 3
 

@@ -79,7 +79,11 @@ def slack() -> Iterator[SlackEmulator]:
 
 @pytest.fixture
 def env(tmp_path: Path, slack: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    monkeypatch.setattr(registry, "all_jobs", lambda: {"echo": EchoJob, "broken": BrokenJob})
+    jobs = {"echo": EchoJob, "broken": BrokenJob}
+    monkeypatch.setattr(registry, "all_jobs", lambda: jobs)
+    monkeypatch.setattr(
+        registry, "catalog", lambda: {n: registry.JobEntry.of(j) for n, j in jobs.items()}
+    )
     return {
         "JOBS_CONFIG": str(write_settings(tmp_path, only_jobs=())),
         "JOBS_LEDGER_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
@@ -157,6 +161,18 @@ def test_missing_credentials_stop_before_anything_is_read_or_sent(
     result = run_cli(["run", "echo", "--now", NOW], env)
     assert result.code == 2
     assert "SLACK_BOT_TOKEN" in result.err
+    assert slack.calls == []
+
+
+def test_a_calendar_that_cannot_be_built_stops_the_run_before_anything_is_read_or_sent(
+    env: dict[str, str], slack: SlackEmulator, tmp_path: Path
+) -> None:
+    overrides = {"calendar": {"holidays": {"country": "XX"}}}
+    env = {**env, "JOBS_CONFIG": str(write_settings(tmp_path, overrides, only_jobs=()))}
+    result = run_cli(["run", "echo", "--now", NOW], env)
+    assert result.code == 2
+    assert "calendar: holidays: 'XX' is not known to the holidays package" in result.err
+    assert len(result.err.strip().splitlines()) == 1
     assert slack.calls == []
 
 

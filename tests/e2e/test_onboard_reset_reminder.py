@@ -51,9 +51,10 @@ def test_it_replies_once_to_each_customer_testing_on_onboard(desk, tmp_path: Pat
     assert sorted(f["item"] for f in report["findings"]) == [*TESTING, "SS-408"]
     assert [s["item"] for s in report["suppressed"]] == ["SS-408"]  # sla-snooze label
     assert sorted(p["where"] for p in report["data_problems"]) == ["CS-406", "CS-407"]
-    # One search for the On Hold CS tickets, one `key in (...)` for their SS tickets, one
-    # `key in (...)` re-reading the comments right before replying (no per-ticket reads).
-    assert len(search_calls(stack)) == 3
+    # One search for the On Hold CS tickets and one `key in (...)` for their SS tickets with
+    # their comments, in which each reply's reference line is looked for before it is sent
+    # (no re-read, no per-ticket reads).
+    assert len(search_calls(stack)) == 2
     assert [c for c in stack.jira.calls if c.method == "GET" and c.path.endswith("/comment")] == []
 
 

@@ -50,6 +50,7 @@ class ProbeJob(Job):
 @pytest.fixture
 def probe_desk(desk, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(registry, "all_jobs", lambda: {"probe": ProbeJob})
+    monkeypatch.setattr(registry, "catalog", lambda: {"probe": registry.JobEntry.of(ProbeJob)})
     from tests.conftest import write_settings
 
     stack = desk("ground_truth.yaml", now=NOW)

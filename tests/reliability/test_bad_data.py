@@ -406,11 +406,11 @@ def test_any_sheet_rows_are_read_into_rows_and_problems_that_name_their_row(
     rows: list[list[Any]], figure: Any
 ) -> None:
     figure.once("bad_input", "property: any cells as the onboarding sheet")
-    from jobs.adapters.sheets import frame_from_rows
+    from jobs.adapters.sheets import tab_from_rows
     from jobs.rules.onboarding_missing_ticket import SheetLayout, read_onboarding_sheet
 
     layout = SheetLayout()
-    sheet = read_onboarding_sheet(frame_from_rows([HEADER, *rows]), layout)
+    sheet = read_onboarding_sheet(tab_from_rows([HEADER, *rows]), layout)
 
     for problem in sheet.problems:
         assert problem.where.startswith(("sheet row ", layout.where))

@@ -83,9 +83,10 @@ def unshare(desk: ReliabilityDesk) -> None:
 
 
 def comments_unreadable(desk: ReliabilityDesk) -> None:
-    """The reply's ground truth cannot be read: neither the batched search for the tickets'
-    comments (the job's two searches come first) nor each ticket's comment list."""
-    fail_after(desk.stack.jira, SEARCH, ok=2, status=503, times=50)
+    """The reply's ground truth cannot be read: neither the search for the tickets with their
+    comments (the On Hold search comes first), in which each reply's reference line is looked
+    for, nor any ticket's comment list."""
+    fail_after(desk.stack.jira, SEARCH, ok=1, status=503, times=50)
     desk.stack.jira.inject(COMMENTS_READ, method="GET", status=503, times=50)
 
 
@@ -134,7 +135,7 @@ FAULTS = [
           jira(PUBLIC_COMMENT, method="POST", reset_connection=True, times=1), recovers=False,
           error="not retried: it may have gone through"),
     Fault("jira comments unreadable before a reply", "onboard_reset", comments_unreadable,
-          recovers=False, error="verify failed", settings=TIGHT),
+          recovers=False, error="read failed", settings=TIGHT),
     Fault("jira create issue 502", "channel_partner",
           jira(r"/rest/api/2/issue$", method="POST", status=502, times=1), recovers=False,
           error="create issue"),

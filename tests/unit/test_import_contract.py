@@ -64,17 +64,67 @@ def test_the_contract_sees_every_rule_module() -> None:
     assert {"desk", "config_due_dates", "unassigned_first_response"} <= names
 
 
-def test_listing_the_jobs_loads_no_http_or_database_client() -> None:
+def _loaded_by(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    """Exit code and every module loaded by ``python -m jobs ARGV`` in a fresh interpreter."""
     probe = (
         "import io, json, sys\n"
         "from jobs.cli import main\n"
-        "code = main(['list'], env={'JOBS_CONFIG': 'config/settings.yaml'}, out=io.StringIO())\n"
-        "print(json.dumps([code, sorted({m.split('.')[0] for m in sys.modules})]))\n"
+        f"code = main({argv!r}, env={env or {}!r}, out=io.StringIO())\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, loaded
+
+
+def _tops(modules: list[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+HEAVY = ("jinja2", "holidays", "pandas", "matplotlib", "pydantic", "croniter", "openpyxl")
+"""Libraries that cost a run's start-up more than they do for a job that does not use them."""
+
+
+def test_listing_the_jobs_loads_no_http_or_database_client() -> None:
+    code, loaded = _loaded_by(["list"], {"JOBS_CONFIG": "config/settings.yaml"})
     assert code == 0
-    assert sorted(set(loaded) & set(CLIENTS)) == []
+    assert sorted(_tops(loaded) & set(CLIENTS)) == []
+
+
+def test_listing_the_jobs_imports_no_job_rule_settings_model_or_heavy_library() -> None:
+    code, loaded = _loaded_by(["list"], {"JOBS_CONFIG": "config/settings.yaml"})
+    assert code == 0
+    jobs_modules = [
+        m
+        for m in loaded
+        if m.startswith(("jobs.rules", "jobs.render", "jobs.scheduled", "jobs.adapters"))
+    ]
+    assert jobs_modules == []
+    assert "jobs.config" not in loaded and "jobs.job" not in loaded
+    assert sorted(_tops(loaded) & set(HEAVY)) == []
+
+
+def test_a_run_imports_only_its_own_job(tmp_path: Path) -> None:
+    """Running one job (here a dry run that fails on its missing credentials, before any
+    read) imports its own modules and no other job's rule, render or job module."""
+    env = {
+        "JOBS_CONFIG": "config/settings.yaml",
+        "JOBS_LEDGER_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+    }
+    code, loaded = _loaded_by(["run", "config_due_dates", "--dry-run"], env)
+    assert code == 2  # no JIRA_URL: refused before anything is read
+    from jobs.registry import catalog
+
+    other_jobs = tuple(n for n in catalog() if n != "config_due_dates")
+    homes = ("jobs.rules.", "jobs.scheduled.", "jobs.render.")
+    others = [
+        m
+        for m in loaded
+        if m.startswith(homes) and m.rsplit(".", 1)[-1].startswith((*other_jobs, "onboard_"))
+    ]
+    assert "jobs.scheduled.config_due_dates" in loaded
+    assert others == []
+    assert sorted(_tops(loaded) & {"jinja2", "pandas", "matplotlib", "openpyxl"}) == []

@@ -9,10 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import pytest
 
-from jobs.adapters.sheets import frame_from_rows
+from jobs.adapters.sheets import tab_from_rows
 from jobs.calendar import BusinessCalendar
 from jobs.durations import Duration
 from jobs.model import Severity, StatusCategory, Ticket
@@ -48,7 +47,7 @@ def row(name: str, status: str = "Approved") -> list[str]:
 
 
 def sheet(*rows: list[Any], header: list[str] = HEADER) -> OnboardingSheet:
-    return read_onboarding_sheet(frame_from_rows([header, *rows]), LAYOUT)
+    return read_onboarding_sheet(tab_from_rows([header, *rows]), LAYOUT)
 
 
 def ticket(key: str, org: str | None = None, **changes: Any) -> Ticket:
@@ -112,7 +111,7 @@ def test_it_reads_names_from_column_b_and_status_from_column_l() -> None:
 
 
 def test_it_ignores_a_title_block_above_a_moved_header_row() -> None:
-    frame = frame_from_rows(
+    tab = tab_from_rows(
         [
             ["Financier onboarding - Q4"],
             ["", "Exported 11/24/2026", "", "", "", "", "", "", "", "", "", "Approved"],
@@ -121,7 +120,7 @@ def test_it_ignores_a_title_block_above_a_moved_header_row() -> None:
             row("Sunrise Solar Co"),
         ]
     )
-    s = read_onboarding_sheet(frame, LAYOUT)
+    s = read_onboarding_sheet(tab, LAYOUT)
     assert s.header_rows == (4,)
     assert [r.row_number for r in s.rows] == [5]
 
@@ -142,12 +141,12 @@ def test_it_skips_repeated_header_rows_and_blank_rows_anywhere() -> None:
 def test_it_uses_configured_header_labels() -> None:
     header = ["", "Installer", "", "", "", "", "", "", "", "", "", "Decision"]
     layout = SheetLayout(header_labels=("Installer", "Decision"))
-    s = read_onboarding_sheet(frame_from_rows([header, row("Sunrise Solar Co")]), layout)
+    s = read_onboarding_sheet(tab_from_rows([header, row("Sunrise Solar Co")]), layout)
     assert s.usable and [r.name for r in s.rows] == ["Sunrise Solar Co"]
 
 
 def test_it_reports_a_sheet_without_a_header_and_checks_nothing() -> None:
-    s = read_onboarding_sheet(frame_from_rows([row("Sunrise Solar Co")]), LAYOUT)
+    s = read_onboarding_sheet(tab_from_rows([row("Sunrise Solar Co")]), LAYOUT)
     assert not s.usable and not s.rows
     assert "no header row found" in s.problems[0].message
     result = run(s, [])
@@ -177,14 +176,12 @@ def test_it_reports_a_name_without_letters_only_when_it_is_approved() -> None:
 
 
 def test_it_never_crashes_on_odd_cell_values() -> None:
-    frame = pd.DataFrame(
-        {
-            "B": ["Account Name", None, math.nan, 42.0, datetime(2026, 1, 2), "Sunrise Solar"],
-            "L": ["Status", "Approved", "Approved", "Approved", "Approved", None],
-        },
-        index=pd.RangeIndex(1, 7),
+    names = ["Account Name", None, math.nan, 42.0, datetime(2026, 1, 2), "Sunrise Solar"]
+    statuses = ["Status", "Approved", "Approved", "Approved", "Approved", None]
+    tab = tab_from_rows(
+        [[None, b, *[None] * 9, status] for b, status in zip(names, statuses, strict=True)]
     )
-    s = read_onboarding_sheet(frame, LAYOUT)
+    s = read_onboarding_sheet(tab, LAYOUT)
     assert [r.row_number for r in s.rows] == [4, 5, 6]
     assert [p.where for p in s.problems] == ["sheet row 2", "sheet row 3"]
     result = run(s, [])
@@ -192,12 +189,12 @@ def test_it_never_crashes_on_odd_cell_values() -> None:
 
 
 def test_it_handles_an_empty_tab() -> None:
-    s = read_onboarding_sheet(frame_from_rows([]), LAYOUT)
+    s = read_onboarding_sheet(tab_from_rows([]), LAYOUT)
     assert not s.usable and not s.rows
 
 
 def test_it_reads_a_tab_whose_status_column_was_never_filled() -> None:
-    s = read_onboarding_sheet(frame_from_rows([HEADER, ["", "Sunrise Solar Co"]]), LAYOUT)
+    s = read_onboarding_sheet(tab_from_rows([HEADER, ["", "Sunrise Solar Co"]]), LAYOUT)
     assert [(r.name, r.status) for r in s.rows] == [("Sunrise Solar Co", "")]
 
 
@@ -432,7 +429,7 @@ def test_memory_forgets_an_account_that_is_no_longer_approved() -> None:
 
 def test_memory_forgets_nothing_when_the_sheet_has_no_header() -> None:
     memory = {"sheet:sunrise solar": AccountMemory(first_seen_approved=LONG_AGO)}
-    unreadable = read_onboarding_sheet(frame_from_rows([["garbage"]]), LAYOUT)
+    unreadable = read_onboarding_sheet(tab_from_rows([["garbage"]]), LAYOUT)
     assert memory_updates(run(unreadable, [], memory), memory) == {}
 
 

@@ -6,7 +6,9 @@ import dataclasses
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -23,6 +25,7 @@ from jobs.adapters.http import (
     RetryBudget,
     TransientError,
     call_with_retry,
+    connection_pool,
     parse_retry_after,
 )
 from jobs.adapters.jira.decode import decode_json
@@ -40,12 +43,21 @@ from jobs.adapters.jira.parsing import (
 )
 from jobs.model import Comment, DataProblem, FieldChange, Person, Ticket
 
+if TYPE_CHECKING:
+    from jobs.sitecache import SiteCache
+
 SYSTEM = "jira"
 T = TypeVar("T")
 
 SEARCH_PATH = "/rest/api/3/search/jql"
 COMMENT_PAGE_SIZE = 100
 MAX_SEARCH_PROPERTIES = 5
+FIELDS_TTL = timedelta(hours=24)
+"""How long the site's field list is trusted between runs (`jobs.sitecache`); a field Jira
+says it does not know is looked up again at once."""
+SERVER_INFO_TTL = timedelta(hours=24)
+FIELD_KEYS = ("id", "key", "name", "untranslatedName", "custom", "schema")
+"""What a cached field keeps: enough to resolve names and shape values."""
 
 
 class _CountingJIRA(JIRA):
@@ -61,6 +73,8 @@ class _CountingJIRA(JIRA):
 
     def _create_http_basic_session(self, username: str, password: str) -> None:
         super()._create_http_basic_session(username, password)
+        for prefix in ("https://", "http://"):
+            self._session.mount(prefix, connection_pool(SYSTEM))
         send = self._session.send
         on_request = self._on_request
 
@@ -85,6 +99,8 @@ class JiraAdapter:
         service_desk_projects: Collection[str] = (),
         configured_fields: Mapping[str, str] | None = None,
         issue_types: Mapping[str, str] | None = None,
+        cache: SiteCache | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """``service_desk_projects``: keys of the Jira Service Management projects (settings'
         ``desk.service_desk_project``). Internal notes on their tickets go through the JSM
@@ -94,7 +110,11 @@ class JiraAdapter:
         ``jira.fields``), for sites where names are translated or renamed; unconfigured
         fields are found by ``untranslatedName``, then ``name``. ``issue_types``: an issue
         type's English name -> its id (``jira.issue_types``), used by creates; unconfigured
-        ones are looked up per project by ``untranslatedName``."""
+        ones are looked up per project by ``untranslatedName``.
+
+        ``cache``: the site's field list and server info as earlier runs read them
+        (`jobs.sitecache`), trusted for `FIELDS_TTL` and `SERVER_INFO_TTL` by ``clock`` (the
+        wall clock); without it both are read once per adapter."""
         parts = urlsplit(url or "")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CredentialError(SYSTEM, "JIRA_URL must be https://<site>.atlassian.net")
@@ -111,6 +131,10 @@ class JiraAdapter:
         self._browse = (browse_url or url).rstrip("/")
         self._client: JIRA | None = None
         self._fields: FieldCatalog | None = None
+        self._fields_cached = False
+        """The field list came from the cache: a field Jira does not know means re-reading it."""
+        self._cache = cache
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._org_ids: dict[str, int] | None = None
         self._request_type_ids: dict[str, str] = {}
         self._service_desks = frozenset(k.upper() for k in service_desk_projects)
@@ -120,6 +144,10 @@ class JiraAdapter:
         """(project, English name casefolded) -> issue type id, from search results."""
         self.problems: list[DataProblem] = []
         """Tickets a search returned that could not be used; the run report lists them."""
+        self.search_clock: datetime | None = None
+        """Jira's clock when it answered the latest search's first page (its ``Date``
+        header), None when it did not say: what a relative date such as ``-90m`` in that
+        search's JQL counted from."""
 
     @classmethod
     def from_env(
@@ -133,6 +161,7 @@ class JiraAdapter:
         service_desk_projects: Collection[str] = (),
         configured_fields: Mapping[str, str] | None = None,
         issue_types: Mapping[str, str] | None = None,
+        cache: SiteCache | None = None,
     ) -> JiraAdapter:
         names = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
         missing = [n for n in names if not (env.get(n) or "").strip()]
@@ -151,6 +180,7 @@ class JiraAdapter:
             service_desk_projects=service_desk_projects,
             configured_fields=configured_fields,
             issue_types=issue_types,
+            cache=cache,
         )
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
@@ -164,17 +194,42 @@ class JiraAdapter:
         if self._client is None:
             # Built on first use (not in __init__) so `check-config` and dry runs that never
             # touch Jira make no call; a failed build is retried like any other request.
-            self._client = _CountingJIRA(
+            client = _CountingJIRA(
                 server=self._url,
                 basic_auth=(self._email, self._token),
                 options={"rest_api_version": "2", "check_update": False},
                 max_retries=0,
                 timeout=self._timeout,
-                get_server_info=True,  # deploymentType "Cloud" unlocks the Cloud-only methods
+                get_server_info=False,  # read below, or taken from the cache
                 logging=False,
                 on_request=lambda: self._counter.add(SYSTEM),
             )
+            info = self._cached("server_info", SERVER_INFO_TTL)
+            if not isinstance(info, dict):
+                info = client.server_info()
+                if not isinstance(info, dict):
+                    raise PermanentError(SYSTEM, "GET /serverInfo did not answer with an object")
+                info = {k: info.get(k) for k in ("deploymentType", "versionNumbers")}
+                self._store("server_info", info)
+            # deploymentType "Cloud" unlocks the library's Cloud-only methods.
+            client.deploymentType = info.get("deploymentType")
+            versions = info.get("versionNumbers")
+            if isinstance(versions, list) and all(isinstance(v, int) for v in versions):
+                client._version = tuple(versions)
+            self._client = client
         return self._client
+
+    def _cache_key(self, name: str) -> str:
+        return f"jira {self._url} {name}"
+
+    def _cached(self, name: str, ttl: timedelta) -> Any | None:
+        if self._cache is None:
+            return None
+        return self._cache.get(self._cache_key(name), now=self._clock(), ttl=ttl)
+
+    def _store(self, name: str, value: Any) -> None:
+        if self._cache is not None:
+            self._cache.put(self._cache_key(name), value, now=self._clock())
 
     def _call(self, what: str, fn: Callable[[JIRA], T]) -> T:
         return call_with_retry(SYSTEM, lambda: self._attempt(what, fn), self._budget)
@@ -219,7 +274,10 @@ class JiraAdapter:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        dated: bool = False,
     ) -> Callable[[JIRA], Any]:
+        """``dated``: note Jira's clock from the answer's ``Date`` header (`search_clock`)."""
+
         def run(client: JIRA) -> Any:
             response = client._session.request(
                 method,
@@ -227,6 +285,8 @@ class JiraAdapter:
                 params=dict(params or {}),
                 data=json.dumps(body) if body is not None else None,
             )
+            if dated:
+                self.search_clock = _header_time(response.headers.get("Date"))
             if not response.content:
                 return None
             return decode_json(response.content)
@@ -236,14 +296,35 @@ class JiraAdapter:
     # -- fields ------------------------------------------------------------------------------
     def _catalog(self) -> FieldCatalog:
         if self._fields is None:
+            cached = self._cached("fields", FIELDS_TTL)
+            if isinstance(cached, list):
+                self._fields = FieldCatalog(cached, self._configured_fields)
+                self._fields_cached = True
+                return self._fields
             raw = self._call("list fields", lambda c: c.fields())
             if not isinstance(raw, list):
                 raise PermanentError(SYSTEM, "GET /field did not answer with a list of fields")
             self._fields = FieldCatalog(raw, self._configured_fields)
+            self._fields_cached = False
+            self._store(
+                "fields",
+                [{k: f[k] for k in FIELD_KEYS if k in f} for f in raw if isinstance(f, dict)],
+            )
         return self._fields
 
+    def _reread_fields(self) -> bool:
+        """Jira does not know a field the cached list named: read the list again. False when
+        it was read from Jira in this run already (nothing newer to learn)."""
+        if not self._fields_cached:
+            return False
+        if self._cache is not None:
+            self._cache.forget(self._cache_key("fields"))
+        self._fields, self._fields_cached = None, False
+        self._catalog()
+        return True
+
     def field_ids(self) -> dict[str, str]:
-        """Display name (and id) -> field id; fetched once per adapter."""
+        """Display name (and id) -> field id; fetched once per adapter (or from the cache)."""
         return self._catalog().ids
 
     def get_json(self, what: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -253,7 +334,12 @@ class JiraAdapter:
         return self._call(what, self._request("GET", path, params=params))
 
     def _field_id(self, name: str) -> str:
-        return self._catalog().resolve(name)
+        try:
+            return self._catalog().resolve(name)
+        except PermanentError:
+            if not self._reread_fields():
+                raise
+            return self._catalog().resolve(name)
 
     # -- search ------------------------------------------------------------------------------
     def search(
@@ -279,18 +365,30 @@ class JiraAdapter:
                 f"search: {len(properties)} issue properties asked for; the search endpoint "
                 f"returns at most {MAX_SEARCH_PROPERTIES}",
             )
+        asked = [*ALWAYS_FIELDS, *fields]
+        wanted, names = self._search_fields(asked)
+        expanded = ",".join(dict.fromkeys(e.strip() for e in expand if e.strip()))
+        return self._pages(jql, asked, wanted, max(1, page_size), list(properties), names, expanded)
+
+    def _search_fields(self, asked: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+        """The ids to ask a search for, and our names for the custom fields a `Ticket` reads."""
         wanted: list[str] = []
-        for name in (*ALWAYS_FIELDS, *fields):
+        for name in asked:
             fid = self._field_id(name)
             if fid not in wanted:
                 wanted.append(fid)
-        names = self._catalog().custom_names()
-        expanded = ",".join(dict.fromkeys(e.strip() for e in expand if e.strip()))
-        return self._pages(jql, wanted, max(1, page_size), list(properties), names, expanded)
+        try:
+            names = self._catalog().custom_names()
+        except PermanentError:
+            if not self._reread_fields():
+                raise
+            names = self._catalog().custom_names()
+        return wanted, names
 
     def _pages(
         self,
         jql: str,
+        asked: list[str],
         field_ids: list[str],
         page_size: int,
         properties: list[str],
@@ -305,8 +403,10 @@ class JiraAdapter:
                 body["expand"] = expand
             if token:
                 body["nextPageToken"] = token
-            page = self._call("search", self._request("POST", SEARCH_PATH, body=body))
-            return _checked_page(page)
+            # The first page's answer tells Jira's clock when it read the query (relative
+            # dates in it count from then): `search_clock`.
+            request = self._request("POST", SEARCH_PATH, body=body, dated=token is None)
+            return _checked_page(self._call("search", request))
 
         with_changelog = "changelog" in expand.split(",")
         # The next page is requested while this one is parsed and consumed, so a large search
@@ -317,6 +417,11 @@ class JiraAdapter:
         updated while the search pages can come back on a later page (or twice in one)."""
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
+            if _lacks_fields(page, field_ids) and self._reread_fields():
+                # Jira leaves out a field it does not know: the cached field list is out of
+                # date (a field was deleted and made again). Asked again with today's ids.
+                field_ids, custom = self._search_fields(asked)
+                page = fetch(None)
             while True:
                 token = page.get("nextPageToken") if page.get("isLast") is not True else None
                 if token is not None and token in seen:
@@ -562,9 +667,21 @@ class JiraAdapter:
             self._edit_raw(key, {"fields": self._wire_fields(fields_by_name)})
 
     def _edit_raw(self, key: str, body: dict[str, Any]) -> None:
-        self._call(
-            f"edit {key}", self._request("PUT", f"/rest/api/2/issue/{_path(key)}", body=body)
-        )
+        with self._field_refusal():
+            self._call(
+                f"edit {key}", self._request("PUT", f"/rest/api/2/issue/{_path(key)}", body=body)
+            )
+
+    @contextmanager
+    def _field_refusal(self) -> Iterator[None]:
+        """A write Jira refuses over a custom field (it does not know it, or it cannot be set)
+        fails as it is; the cached field list is dropped, so the next run reads it afresh."""
+        try:
+            yield
+        except PermanentError as exc:
+            if exc.status == 400 and "customfield_" in str(exc) and self._cache is not None:
+                self._cache.forget(self._cache_key("fields"))
+            raise
 
     def create_issue(self, fields_by_name: Mapping[str, Any]) -> str:
         """Create a ticket and return its key; ``project``/``issuetype`` may be a key/a name.
@@ -577,9 +694,10 @@ class JiraAdapter:
             project = wire.get("project") or {}
             project_key = str(project.get("key") or project.get("id") or "")
             wire["issuetype"] = {"id": self.issue_type_id(project_key, str(itype))}
-        issue = self._call_unrepeatable(
-            "create issue", lambda c: c.create_issue(fields=wire, prefetch=False)
-        )
+        with self._field_refusal():
+            issue = self._call_unrepeatable(
+                "create issue", lambda c: c.create_issue(fields=wire, prefetch=False)
+            )
         key = getattr(issue, "key", None)
         if not isinstance(key, str):
             raise PermanentError(SYSTEM, "create issue: the answer has no key")
@@ -801,6 +919,30 @@ class JiraAdapter:
         if found is None:
             raise PermanentError(SYSTEM, f"no Service Management organization named {value!r}")
         return found
+
+
+def _header_time(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware instant; None when absent or unreadable."""
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _lacks_fields(page: Mapping[str, Any], field_ids: Sequence[str]) -> bool:
+    """Whether the page's first issue lacks a custom field the search asked for (Jira
+    answers a field it does not know with nothing at all; an empty one is null)."""
+    issues = page.get("issues")
+    first = issues[0] if isinstance(issues, list) and issues else None
+    fields = first.get("fields") if isinstance(first, dict) else None
+    if not isinstance(fields, dict):
+        return False
+    return any(f.startswith("customfield_") and f not in fields for f in field_ids)
 
 
 def _checked_page(page: Any) -> dict[str, Any]:
