@@ -242,7 +242,7 @@ class SheetsAdapter:
             titles.append(title if isinstance(title, str) else "")
         return titles
 
-    def read_values(self, key: str, title: str) -> pd.DataFrame:
+    def read_values(self, key: str, title: str) -> SheetTab:
         """Every row of the tab called ``title``, in the shape described in the module."""
         from gspread.utils import absolute_range_name
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from jobs.adapters.http import AdapterError, CredentialError, PermanentError
 from jobs.doctor import Check, Outcome, Site, fail, missing_env, ok, skip
+from jobs.model import SheetTab
 
 JOB = "onboarding_missing_ticket"
 CREDENTIALS = "google credentials"
@@ -112,7 +112,7 @@ def columns(site: Site) -> Outcome:
     )
 
     sheet = site.settings.sheet
-    frame: Any = site.memo.get("sheet frame")
+    frame: SheetTab | None = site.memo.get("sheet frame")
     if frame is None:
         assert sheet.key is not None
         frame = site.sheets.read_values(sheet.key, site.memo["sheet tabs"][sheet.tab_index])
