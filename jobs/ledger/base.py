@@ -319,6 +319,11 @@ def to_json(value: Mapping[str, Any]) -> str:
     return json.dumps(dict(value), default=_json_default, sort_keys=True, separators=(",", ":"))
 
 
+def to_json_value(value: Any) -> str:
+    """`to_json` for any JSON-like value (a list, a string...), in the same form."""
+    return json.dumps(value, default=_json_default, sort_keys=True, separators=(",", ":"))
+
+
 def from_json(text: str | bytes | Mapping[str, Any] | None) -> dict[str, Any]:
     if text is None:
         return {}

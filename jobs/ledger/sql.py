@@ -12,13 +12,14 @@ rewrites it to psycopg's ``%(name)s``).
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol, Self
 
@@ -33,6 +34,7 @@ from jobs.ledger.base import (
     claim_cutoff,
     from_json,
     to_json,
+    to_json_value,
     utc,
 )
 from jobs.model import AlertRecord, RecordKey, RecordStatus, Severity
@@ -347,6 +349,9 @@ class SqlLedger(ABC):
         there; False opens the database as it is (`jobs.ledger.open_ledger`'s read-only mode)."""
         self._conn = conn
         self._lock = threading.RLock()
+        self._chain_texts: dict[str, _ChainTexts] = {}
+        """Per chain, its parts as JSON text: a chain is saved before and after each of its
+        steps, and its actions never change, so each is encoded once."""
         if create:
             self._create_schema()
 
@@ -497,24 +502,50 @@ class SqlLedger(ABC):
     # --- chains ---------------------------------------------------------------------------
 
     def save_chain(self, chain: Chain) -> None:
-        body = {
-            "records": [_key(k) for k in chain.records],
-            # Only a step's error is redacted: the action is kept exactly as planned, so a
-            # resumed step sends what the first attempt would have.
-            "steps": [_redacted_error(step) for step in chain.steps],
-        }
         self._change(
             _SAVE_CHAIN,
             {
                 "id": chain.id,
                 "job": chain.job,
-                "body": to_json(body),
+                "body": self._chain_body(chain),
                 "created_at": self._instant(chain.created_at),
                 "updated_at": self._instant(chain.updated_at),
             },
         )
 
+    def _chain_body(self, chain: Chain) -> str:
+        """The chain as JSON text: ``{"records": [...], "steps": [...]}``, what `to_json` of
+        it would write, with each action's text reused from the chain's earlier saves. Only a
+        step's error is redacted: the action is kept exactly as planned, so a resumed step
+        sends what the first attempt would have."""
+        with self._lock:
+            cache = self._chain_texts.setdefault(chain.id, _ChainTexts())
+        steps = []
+        for index, step in enumerate(chain.steps):
+            body = _redacted_error(step)
+            action = body.pop("action", None)
+            # A step's state is small but saved again with every other step: reuse its text
+            # while it is unchanged.
+            known_state = cache.states.get(index)
+            if known_state is None or known_state[0] != body:
+                known_state = (copy.deepcopy(body), to_json(body))  # a copy: results nest
+                cache.states[index] = known_state
+            state = known_state[1]
+            if action is None:
+                steps.append(state)
+                continue
+            known = cache.actions.get(id(action))
+            if known is None or known[0] is not action:
+                known = (action, to_json_value(action))
+                cache.actions[id(action)] = known
+            steps.append('{"action":' + known[1] + ("," + state[1:] if state != "{}" else "}"))
+        if cache.records[0] != chain.records:
+            cache.records = (chain.records, to_json_value([_key(k) for k in chain.records]))
+        return '{"records":' + cache.records[1] + ',"steps":[' + ",".join(steps) + "]}"
+
     def delete_chain(self, chain_id: str) -> None:
+        with self._lock:
+            self._chain_texts.pop(chain_id, None)
         self._change(_DELETE_CHAIN, {"id": chain_id})
 
     def chains(self, job: str) -> list[Chain]:
@@ -710,6 +741,16 @@ class SqlLedger(ABC):
             created=self.dialect.decode_instant(row["created"]),
             expires=self.dialect.decode_instant(row["expires"]),
         )
+
+
+@dataclass
+class _ChainTexts:
+    """What `SqlLedger._chain_body` wrote of one chain last: each action's text (by the
+    action's identity), each step's state and text (by position), the records' text."""
+
+    actions: dict[int, tuple[object, str]] = field(default_factory=dict)
+    states: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    records: tuple[object, str] = ((), "[]")
 
 
 def _redacted_error(step: Mapping[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,6 +72,7 @@ from jobs.pipeline.steps import (
     Step,
     UnresolvedRef,
     decode_step,
+    encode_action,
     encode_step,
     resolve,
     resolve_records,
@@ -108,6 +109,9 @@ class ChainRun:
     resumed: bool = False
     blocked: bool = False
     """Stopped for this run (an unknown outcome, a failure): left for the next run."""
+    encoded: dict[int, tuple[Action, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    """Each step's action as the ledger keeps it, encoded once: a chain is saved before and
+    after every step, and its actions never change (only the steps' states do)."""
 
     @property
     def position(self) -> int:
@@ -134,12 +138,19 @@ class ChainRun:
         its first write: a later run must be able to finish it, or to check it happened."""
         return len(self.steps) > 1 or any(step.action.kind.is_jira for step in self.steps)
 
+    def _encoded_action(self, step: Step) -> dict[str, Any]:
+        known = self.encoded.get(id(step.action))
+        if known is None or known[0] is not step.action:
+            known = (step.action, encode_action(step.action))
+            self.encoded[id(step.action)] = known
+        return known[1]
+
     def to_ledger(self, now: datetime) -> Chain:
         return Chain(
             id=self.id,
             job=self.job,
             records=self.records,
-            steps=tuple(encode_step(step) for step in self.steps),
+            steps=tuple(encode_step(step, self._encoded_action(step)) for step in self.steps),
             created_at=self.created_at,
             updated_at=now,
         )

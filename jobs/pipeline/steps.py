@@ -264,9 +264,10 @@ def decode_action(d: Mapping[str, Any]) -> Action:
     )
 
 
-def encode_step(step: Step) -> dict[str, Any]:
+def encode_step(step: Step, action: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``action``: the step's action already encoded (a chain saved again reuses it)."""
     return {
-        "action": encode_action(step.action),
+        "action": encode_action(step.action) if action is None else action,
         "status": step.status,
         "result": step.result,
         "attempted_at": step.attempted_at,

@@ -235,6 +235,39 @@ def test_it_keeps_a_chain_until_it_is_deleted(ledger: Ledger) -> None:
     assert ledger.chains(JOB) == []
 
 
+def test_a_chain_saved_again_keeps_its_actions_and_the_new_states(ledger: Ledger) -> None:
+    """A chain is saved before and after each step with the same action objects (each is
+    encoded once): what is read back is each step's latest state with its action intact,
+    an action shared by two chains included, and an error redacted."""
+    action = {"kind": "jira_internal_comment", "target": "SS-1", "text": "Ref: SS-1 · x"}
+    other = {"kind": "slack_post", "target": "@alert-channel", "findings": [{"item": "SS-1"}]}
+    chain = Chain(
+        id="c1",
+        job=JOB,
+        records=(KEY,),
+        steps=({"action": other, "status": "pending"}, {"action": action, "status": "pending"}),
+        created_at=T0,
+        updated_at=T0,
+    )
+    ledger.save_chain(chain)
+    token = "xoxb-1234567890-abcdefghij"
+    later = (
+        {"action": other, "status": "done", "result": {"ts": "1.2"}},
+        {"action": action, "status": "inflight", "attempts": 1, "error": f"echo {token}"},
+    )
+    ledger.save_chain(replace(chain, steps=later, updated_at=T0 + SECOND))
+    ledger.save_chain(replace(chain, id="c2", steps=({"action": action, "status": "pending"},)))
+
+    by_id = {c.id: c for c in ledger.chains(JOB)}
+    first, second = by_id["c1"].steps
+    assert first == {"action": other, "status": "done", "result": {"ts": "1.2"}}
+    assert second["action"] == action and second["status"] == "inflight"
+    assert second["attempts"] == 1 and token not in second["error"]
+    assert by_id["c2"].steps == ({"action": action, "status": "pending"},)
+    ledger.delete_chain("c1")
+    assert [c.id for c in ledger.chains(JOB)] == ["c2"]
+
+
 def test_it_remembers_and_forgets_a_jobs_memory(ledger: Ledger) -> None:
     ledger.remember(JOB, {"SS-1": {"ts": "1"}, "SS-2": {"nested": {"n": [1, 2]}}}, now=T0)
     ledger.remember("qa_due", {"SS-3": {"ts": "3"}}, now=T0)
