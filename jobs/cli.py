@@ -458,12 +458,23 @@ def _publish_home(contexts: Sequence[RunContext], ledger: Ledger, now: datetime)
         return
     ctx = with_slack[0]
     from jobs.slack_app import publish_home
+    from jobs.slack_app.home import HOME_JOB, home_digest, home_is_fresh
 
+    # A run that changed nothing the tabs show, soon after they were published, leaves them:
+    # every scheduled run of every job would otherwise cost two Slack calls per agent.
+    reader = ReadOnlyLedger(ledger)
+    digest = home_digest(reader, list(ctx.settings.jobs), now)
+    published = ledger.memory(HOME_JOB).get("published")
+    if home_is_fresh(published, digest, now, ctx.settings.slack_app.home_refresh.wall):
+        log.debug("Home tabs left as published at %s", (published or {}).get("at"))
+        return
     try:
-        home = publish_home(ctx, ReadOnlyLedger(ledger), ctx.slack, now)
+        home = publish_home(ctx, reader, ctx.slack, now)
     except AdapterError as exc:
         log.warning("Home tabs not published: %s", exc)
         return
+    if home.published:
+        ledger.remember(HOME_JOB, {"published": {"digest": digest, "at": now.isoformat()}}, now=now)
     if home.failed:
         log.warning("Home tabs not published for %d agents", len(home.failed))
 

@@ -105,6 +105,7 @@ DURATION_BOUNDS: dict[str, tuple[int, int]] = {
     "http_timeout": (1 * _S, 5 * _M),
     "settle_window": (2 * _S, 1 * _H),
     "membership_ttl": (0, 1 * _H),
+    "home_refresh": (0, 1 * _D),
 }
 """Every duration setting has a range; README 'Configuration reference' lists them. A value
 outside it is a typo or a policy that cannot work (``realert: 0s`` alerts on every run,

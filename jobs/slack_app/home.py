@@ -261,6 +261,35 @@ def open_alerts(ledger: LedgerReader, jobs: Sequence[str]) -> list[OpenAlert]:
     )
 
 
+HOME_JOB = "_home"
+"""The ledger memory's pseudo-job for when the Home tabs were last published, and of what."""
+
+
+def home_digest(ledger: LedgerReader, jobs: Sequence[str], now: datetime) -> str:
+    """What the Home tabs show from the ledger (the open alerts, their tiers and jobs, the
+    silences), as a short digest: equal digests, the same tabs but for their ages."""
+    import hashlib
+
+    lines = [f"{a.item}|{a.tier}|{','.join(a.jobs)}" for a in open_alerts(ledger, jobs)]
+    lines += [f"{s.item}|{s.scope}|{s.until}" for s in ledger_silences(ledger, now)]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+
+
+def home_is_fresh(
+    published: Mapping[str, Any] | None, digest: str, now: datetime, refresh: timedelta
+) -> bool:
+    """True when the tabs published last (``published``: the ledger's note of it) show what
+    ``digest`` describes and are younger than ``refresh``: publishing again would only
+    update their ages. A note from the future (a clock moved back) is not fresh."""
+    if not published or published.get("digest") != digest:
+        return False
+    try:
+        at = datetime.fromisoformat(str(published.get("at")))
+    except ValueError:
+        return False
+    return at.tzinfo is not None and timedelta(0) <= now - at < refresh
+
+
 def ledger_silences(ledger: LedgerReader, now: datetime) -> list[SilenceLine]:
     return [_silence_of(s) for s in ledger.silences(now=now)]
 

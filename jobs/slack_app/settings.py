@@ -49,8 +49,12 @@ class SlackAppSettings(BaseModel):
     home_tab: bool = True
     """Publish every agent's Home tab after each scheduled run (``run`` without ``--dry-run``):
     it works without the listener. False: only when an agent opens it (listener running)."""
+    home_refresh: DurationField = parse_duration("15m")
+    """After a run, the Home tabs are published again only when the open alerts or silences
+    changed, or when this long has passed since they last were (their "2 h ago" ages): a
+    run that changed nothing costs no Slack calls. 0s: after every run."""
 
-    @field_validator("membership_ttl", "retry_budget")
+    @field_validator("membership_ttl", "retry_budget", "home_refresh")
     @classmethod
     def _bounded(cls, value: Any, info: Any) -> Any:
         from jobs.config import check_duration_bounds  # the one table of duration ranges

@@ -600,3 +600,44 @@ def test_no_home_tab_from_a_dry_run_or_when_the_desk_turns_it_off(desk: Any) -> 
     alerted(desk)
     assert stack.slack.home_of(MAYA) is None
     assert stack.slack.calls_to(r"/api/views\.publish$") == []
+
+
+def test_a_run_that_changes_nothing_the_tabs_show_leaves_them_until_their_refresh(
+    desk: Any,
+) -> None:
+    stack = desk("unassigned_first_response.yaml", now=NOW, settings=HOME_AFTER_RUNS)
+    stack.slack.set_members(CHANNEL, [MAYA])
+
+    def publishes() -> int:
+        return len(stack.slack.calls_to(r"/api/views\.publish$"))
+
+    alerted(desk)
+    assert publishes() == 1
+    alerted(desk, NOW + timedelta(minutes=1))  # the same alerts, a minute older
+    assert publishes() == 1, "nothing the tab shows changed: no Slack call"
+
+    silenced = desk.run("silence", "SS-121", "--for", "4h", "--reason", "customer on holiday")
+    assert silenced.code == 0, silenced.err
+    alerted(desk, NOW + timedelta(minutes=2))
+    assert publishes() == 2, "a new silence is news on the tab"
+    assert "customer on holiday" in json.dumps(stack.slack.home_of(MAYA))
+
+    alerted(desk, NOW + timedelta(minutes=3))
+    assert publishes() == 2
+    desk.reconfigure({"slack_app": {"home_tab": True, "home_refresh": "0s"}})
+    alerted(desk, NOW + timedelta(minutes=4))
+    assert publishes() == 3, "home_refresh 0s: after every run"
+
+
+def test_the_home_tab_is_refreshed_for_its_ages_once_home_refresh_has_passed(desk: Any) -> None:
+    from jobs.slack_app.home import home_is_fresh
+
+    at = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    note = {"digest": "d1", "at": at.isoformat()}
+    quarter = timedelta(minutes=15)
+    assert home_is_fresh(note, "d1", at + timedelta(minutes=14), quarter)
+    assert not home_is_fresh(note, "d1", at + quarter, quarter)
+    assert not home_is_fresh(note, "d2", at + timedelta(minutes=1), quarter)
+    assert not home_is_fresh(note, "d1", at - timedelta(minutes=1), quarter)  # clock moved back
+    assert not home_is_fresh(None, "d1", at, quarter)
+    assert not home_is_fresh({"digest": "d1", "at": "garbage"}, "d1", at, quarter)
