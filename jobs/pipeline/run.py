@@ -474,17 +474,22 @@ class Pipeline:
         """The unfinished chains of earlier runs this run can claim every record of."""
         resumable = []
         for chain in chains:
-            if chain.finished:
+            unapplied = [s for s in chain.steps if s.status == DONE and not s.applied]
+            if chain.finished and not unapplied:
                 if not self.ctx.dry_run:
                     self.ledger.delete_chain(chain.id)
                 continue
             if self.ctx.dry_run or self._claim_all(chain.records, fresh_read=True):
-                resumable.append(chain)
-                for step in chain.steps:
-                    if step.status == DONE and not step.applied and not self.ctx.dry_run:
-                        # Done by a run that died before it updated the records.
+                if not self.ctx.dry_run:
+                    for step in unapplied:
+                        # Done by a run that died before it updated the records (its last
+                        # step too: a finished chain is deleted only once they are).
                         self._apply(step.action, chain)
                         step.applied = True
+                if not chain.finished:
+                    resumable.append(chain)
+                elif not self.ctx.dry_run:
+                    self.ledger.delete_chain(chain.id)
         return resumable
 
     def _run_chains(self, chains: list[ChainRun]) -> None:
@@ -503,10 +508,11 @@ class Pipeline:
         each chain runs until its next step is such a write, the waiting writes are sent
         together, and the chains that wrote go on. Slack steps stay one at a time (Slack paces
         them per channel anyway); the ledger is only ever written from this thread."""
-        parallel = not self.ctx.dry_run and self.ctx.settings.run.max_parallel_writes > 1
+        width = self.ctx.settings.run.max_parallel_writes
+        parallel = not self.ctx.dry_run and width > 1
         live = chains
         while live:
-            wave: list[ChainRun] = []
+            wave: list[tuple[ChainRun, int]] = []
             wrote: list[ChainRun] = []
             for chain in live:
                 while not chain.finished and not chain.blocked:
@@ -517,29 +523,32 @@ class Pipeline:
                             self.notices.append((chain, index))
                         break
                     if parallel and kind.is_jira:
-                        wave.append(chain)
+                        wave += [(chain, i) for i in _side_by_side(chain, index, width)]
                         break
                     if wave:
                         # The writes planned before this step go first: the plan's order holds
                         # between chains, only consecutive writes overlap.
                         self._attempt_wave(wave)
-                        wrote += wave
+                        wrote += _chains_of(wave)
                         wave = []
                     if not self._attempt(chain, index):
                         break
             if wave:
                 self._attempt_wave(wave)
-                wrote += wave
+                wrote += _chains_of(wave)
             live = wrote
 
-    def _attempt_wave(self, wave: list[ChainRun]) -> None:
-        """One Jira step of each chain in ``wave``: prepared and recorded here, in order;
-        sent concurrently. A credential refusal stops the run once the wave is recorded."""
+    def _attempt_wave(self, wave: list[tuple[ChainRun, int]]) -> None:
+        """The Jira steps in ``wave`` (chain, step index): prepared and recorded here, in
+        order; sent concurrently. A credential refusal stops the run once the wave is
+        recorded."""
         ready: list[tuple[ChainRun, Step, Action]] = []
-        for chain in wave:
-            action = self._prepare(chain, chain.position)
+        for chain, index in wave:
+            if chain.blocked or chain.steps[index].status == DONE:
+                continue
+            action = self._prepare(chain, index)
             if action is not None:
-                ready.append((chain, chain.steps[chain.position], action))
+                ready.append((chain, chain.steps[index], action))
         outcomes = self._execute_many([action for _, _, action in ready])
         refused: CredentialError | None = None
         for (chain, step, action), outcome in zip(ready, outcomes, strict=True):
@@ -867,8 +876,10 @@ class Pipeline:
             if chain.persisted:
                 self.ledger.delete_chain(chain.id)
                 chain.persisted = False
-        elif chain.needs_intent:
-            self._save(chain)
+        # Unfinished, the chain is saved again before its next send (`_prepare`) or once that
+        # is done (`_done`); a run that dies first leaves this step done but not applied,
+        # which the next run applies (`_take_over`): saving it here too cost a third write
+        # of the whole chain per step.
 
     def _failed_step(self, chain: ChainRun, step: Step, message: str) -> None:
         """A step failed for good this time. Nothing done yet: the chain goes (and its
@@ -1159,6 +1170,61 @@ def unique(findings: Sequence[Finding]) -> tuple[list[Finding], list[DataProblem
         if count > 1
     ]
     return kept, problems
+
+
+_NOTES = frozenset({ActionKind.JIRA_INTERNAL_COMMENT, ActionKind.JIRA_PUBLIC_COMMENT})
+
+
+def _side_by_side(chain: ChainRun, index: int, width: int) -> list[int]:
+    """The steps of ``chain`` that may be sent together, from ``index`` (its next step, a
+    Jira write): that step, and when it is a comment, the comments right after it that stand
+    alone — each on a ticket none of the others touches, using no earlier step's result (an
+    approval reminder's note on each ticket). Anything else (an edit and the comment that
+    explains it, a create and its link) waits for the step before it, as planned."""
+    picked = [index]
+    if chain.steps[index].action.kind not in _NOTES or not chain.started:
+        return picked  # a chain's first step decides whether it goes on (or its fallback runs)
+    tickets = {_lane_of(chain.steps[index].action)}
+    for later in range(index + 1, len(chain.steps)):
+        if len(picked) >= width:
+            break
+        step = chain.steps[later]
+        if step.status == DONE:
+            continue  # sent by an earlier wave whose neighbour failed
+        action = step.action
+        lane = _lane_of(action)
+        if (
+            step.status != PENDING
+            or action.kind not in _NOTES
+            or not isinstance(action.target, str)
+            or lane in tickets
+            or _refers(chain._encoded_action(step))
+        ):
+            break
+        picked.append(later)
+        tickets.add(lane)
+    return picked
+
+
+def _refers(encoded: Any) -> bool:
+    """Whether an encoded action uses an earlier step's result (a ``$ref`` anywhere)."""
+    stack = [encoded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "$ref" in value:
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def _chains_of(wave: list[tuple[ChainRun, int]]) -> list[ChainRun]:
+    seen: dict[str, ChainRun] = {}
+    for chain, _ in wave:
+        seen.setdefault(chain.id, chain)
+    return list(seen.values())
 
 
 def _lane_of(action: Action) -> str:

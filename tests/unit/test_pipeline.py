@@ -476,6 +476,48 @@ def test_a_chain_finishes_even_once_its_finding_is_gone(desk: Desk) -> None:
     assert desk.executor.kinds() == ["jira_edit", "jira_internal_comment"]
 
 
+class Killed(BaseException):
+    """A run dying where no failpoint is: the process is gone, nothing after runs."""
+
+
+def test_a_chain_whose_last_step_was_sent_but_never_applied_is_applied_before_it_goes(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Killed after the ledger said the audit comment was done, before the records knew: the
+    # next run must update the records (or it would plan the edit and comment again).
+    f, g = finding("SS-1"), finding("SS-2")
+    note = Action(
+        ActionKind.JIRA_INTERNAL_COMMENT, "SS-2", [g], text="see SS-1\nRef: h", marker="Ref: h"
+    )
+    edit = Action(ActionKind.JIRA_EDIT, "SS-1", [f], add_labels=("EB",), then=(note,))
+    plan = lambda w: [edit] if w.fresh else []  # noqa: E731
+    applied = Pipeline._apply
+    calls = []
+
+    def dies_at_the_last(self: Pipeline, action: Action, chain: Any) -> None:
+        calls.append(action.kind)
+        if len(calls) == 2:
+            raise Killed
+        applied(self, action, chain)
+
+    monkeypatch.setattr(Pipeline, "_apply", dies_at_the_last)
+    with pytest.raises(Killed):
+        desk.run(FakeJob([f, g], plan=plan))
+    monkeypatch.setattr(Pipeline, "_apply", applied)
+    (left,) = desk.ledger.chains(JOB)
+    assert [step["status"] for step in left.steps] == ["done", "done"]
+
+    # The dead run's claims (its lease too) lapse after ledger.claim_ttl.
+    later = NOW + desk.settings.ledger.claim_ttl.wall + timedelta(minutes=1)
+    report = desk.run(FakeJob([f, g], plan=plan), at=later, run_id="run-2")
+
+    assert report.exit_code == 0 and "skipped" not in report.notes
+    assert desk.executor.kinds() == ["jira_edit", "jira_internal_comment"]
+    assert desk.ledger.chains(JOB) == []
+    record = desk.record("SS-2")
+    assert record is not None and record.last_sent_at is not None
+
+
 def test_a_first_step_that_fails_drops_the_chain_and_runs_its_fallback(desk: Desk) -> None:
     f = finding()
     fallback = Action(ActionKind.SLACK_POST, CHANNEL, [f], text="could not DM", notifies=False)
@@ -573,6 +615,68 @@ def test_one_tickets_writes_go_in_order_one_at_a_time(desk: Desk) -> None:
     assert mine.index("SS-1 a") < mine.index("SS-1 b")  # a chain's steps stay in order
     assert sorted(mine) == ["SS-1 a", "SS-1 b", "SS-1 c"]
     assert len(flight.order) == 5
+
+
+def reminder_chain(findings: Sequence[Finding]) -> Action:
+    """A Slack DM, then a note on each finding's ticket (the approval reminder's shape)."""
+    notes_after = tuple(
+        Action(
+            ActionKind.JIRA_INTERNAL_COMMENT, f.item, [f], text=f"reminded\nRef: {f.item} · r",
+            marker=f"Ref: {f.item} · r",
+        )
+        for f in findings
+    )  # fmt: skip
+    return Action(ActionKind.SLACK_DM, "approver@example.test", list(findings), text="dm",
+                  then=notes_after)  # fmt: skip
+
+
+def test_a_chains_notes_on_different_tickets_go_out_side_by_side(desk: Desk) -> None:
+    flight = InFlight()
+    desk.executor.on_send = flight
+    findings = [finding(f"SS-{n}") for n in range(1, 13)]
+
+    report = desk.run(FakeJob(findings, plan=lambda w: [reminder_chain(w.fresh)]))
+
+    assert report.exit_code == 0
+    assert desk.executor.kinds() == ["slack_dm"] + ["jira_internal_comment"] * 12
+    assert flight.most == 8 and flight.most_per_ticket == 1
+    assert desk.ledger.chains(JOB) == []
+
+
+def test_a_note_that_fails_beside_others_is_the_only_one_sent_again(desk: Desk) -> None:
+    findings = [finding(f"SS-{n}") for n in range(1, 6)]
+    desk.executor.fail[("jira_internal_comment", "SS-3")] = [PermanentError("jira", "HTTP 500")]
+
+    first = desk.run(FakeJob(findings, plan=lambda w: [reminder_chain(w.fresh)]))
+
+    assert first.exit_code == 1
+    sent = [str(a.target) for a in desk.executor.sent]
+    assert sorted(sent) == ["SS-1", "SS-2", "SS-4", "SS-5", "approver@example.test"]
+    (left,) = desk.ledger.chains(JOB)
+    assert [step["status"] for step in left.steps] == [
+        "done", "done", "done", "pending", "done", "done",
+    ]  # fmt: skip
+
+    later = NOW + timedelta(minutes=15)
+    second = desk.run(FakeJob(findings), at=later, run_id="run-2")
+
+    assert second.exit_code == 0
+    assert [str(a.target) for a in desk.executor.sent][len(sent) :] == ["SS-3"]
+    assert desk.ledger.chains(JOB) == []
+
+
+def test_an_edit_and_the_note_that_explains_it_stay_one_after_the_other(desk: Desk) -> None:
+    flight = InFlight()
+    desk.executor.on_send = flight
+    f, g = finding("SS-1"), finding("SS-2")
+    note = Action(ActionKind.JIRA_INTERNAL_COMMENT, "SS-2", [g], text="x\nRef: x", marker="Ref: x")
+    edit = Action(ActionKind.JIRA_EDIT, "SS-1", [f], add_labels=("EB",), then=(note,))
+    desk.executor.fail[("jira_edit", "SS-1")] = [PermanentError("jira", "HTTP 400")]
+
+    desk.run(FakeJob([f, g], plan=lambda w: [edit] if w.fresh else []))
+
+    assert desk.executor.kinds() == []  # the edit failed: its note is not sent
+    assert flight.most <= 1
 
 
 def test_one_write_at_a_time_when_the_desk_says_so(tmp_path: Path) -> None:
