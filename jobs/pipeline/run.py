@@ -109,6 +109,9 @@ class ChainRun:
     resumed: bool = False
     blocked: bool = False
     """Stopped for this run (an unknown outcome, a failure): left for the next run."""
+    dropped: bool = False
+    """Given up or abandoned: never saved again (a step sent beside the one that failed may
+    still finish after it)."""
     encoded: dict[int, tuple[Action, dict[str, Any]]] = field(default_factory=dict, repr=False)
     """Each step's action as the ledger keeps it, encoded once: a chain is saved before and
     after every step, and its actions never change (only the steps' states do)."""
@@ -929,6 +932,7 @@ class Pipeline:
     def _abandon(self, chain: ChainRun, message: str, *, keep: bool = False) -> None:
         """Drop a chain that did nothing (its findings are planned afresh next run)."""
         chain.blocked = True
+        chain.dropped = not keep
         if self.ctx.dry_run:
             return
         if chain.persisted and not keep:
@@ -942,12 +946,14 @@ class Pipeline:
         self._fail(f"{step.action.kind} {_target(step.action)}: {message}")
         for finding in step.action.findings:
             self._decide(finding, "failed", message, f"{step.action.kind}")
-        chain.blocked = True
+        chain.blocked = chain.dropped = True
         if not self.ctx.dry_run and chain.persisted:
             self.ledger.delete_chain(chain.id)
             chain.persisted = False
 
     def _save(self, chain: ChainRun) -> None:
+        if chain.dropped:
+            return
         self.ledger.save_chain(chain.to_ledger(self.ctx.now))
         chain.persisted = True
 

@@ -665,6 +665,22 @@ def test_a_note_that_fails_beside_others_is_the_only_one_sent_again(desk: Desk) 
     assert desk.ledger.chains(JOB) == []
 
 
+def test_a_note_given_up_beside_others_that_finish_leaves_no_chain_behind(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobs.pipeline.run.MAX_STEP_ATTEMPTS", 1)
+    findings = [finding(f"SS-{n}") for n in range(1, 6)]
+    desk.executor.fail[("jira_internal_comment", "SS-3")] = [PermanentError("jira", "HTTP 400")]
+
+    report = desk.run(FakeJob(findings, plan=lambda w: [reminder_chain(w.fresh)]))
+
+    assert report.exit_code == 1
+    assert sorted(str(a.target) for a in desk.executor.sent if a.kind.is_jira) == [
+        "SS-1", "SS-2", "SS-4", "SS-5",
+    ]  # fmt: skip
+    assert desk.ledger.chains(JOB) == []  # given up: not saved again by the notes beside it
+
+
 def test_an_edit_and_the_note_that_explains_it_stay_one_after_the_other(desk: Desk) -> None:
     flight = InFlight()
     desk.executor.on_send = flight
