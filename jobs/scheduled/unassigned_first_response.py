@@ -246,6 +246,15 @@ class Plan:
     held: list[Finding] = field(default_factory=list)
 
 
+def _without_comment_text(ticket: Ticket) -> Ticket:
+    """The ticket with its comments' text dropped: the rule reads who wrote each comment,
+    when, and whether it is public, never what it says, and a run holds every ticket of its
+    lookback (23,000 with 111,000 comments on the 100k bench desk) until it decides."""
+    if not any(c.body for c in ticket.comments):
+        return ticket
+    return replace(ticket, comments=tuple(replace(c, body="") for c in ticket.comments))
+
+
 class UnassignedFirstResponseJob(Job[QueueData]):
     spec = SPEC
 
@@ -291,8 +300,8 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         """The search truncates long comment lists; the rest is read only where it could
         change the decision (an agent reply among them, for a ticket in a tier)."""
         if needs_every_comment(ticket, ctx.now, config, ctx.desk, ctx.calendar):
-            return ctx.jira.with_all_comments(ticket)
-        return ticket
+            ticket = ctx.jira.with_all_comments(ticket)
+        return _without_comment_text(ticket)
 
     @staticmethod
     def _lookup(ctx: RunContext, keys: list[str]) -> dict[str, Ticket]:

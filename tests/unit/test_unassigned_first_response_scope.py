@@ -170,3 +170,46 @@ def test_the_lookback_bound_is_early_enough_in_any_timezone_jira_may_read_it_in(
     wall = datetime.strptime(bound.split('"')[1], "%Y/%m/%d %H:%M")
     read_as = wall.replace(tzinfo=UTC) - timedelta(hours=offset_hours)
     assert read_as <= now - config.lookback.wall
+
+
+AGENT = Person("acc-agent", "Maya Patel", "maya@example.com", account_type="atlassian")
+
+
+@st.composite
+def any_tickets(draw: st.DrawFn, now: datetime) -> Ticket:
+    """A ticket of up to three days, its comments by anyone, public or not, with any text."""
+    created = now - draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
+    comments = tuple(
+        Comment(
+            id=str(n),
+            author=draw(st.sampled_from([CUSTOMER, OTHER_CUSTOMER, BOT, AGENT, None])),
+            body=draw(st.text(max_size=30)),
+            created=created + timedelta(minutes=draw(st.integers(0, 60 * 72))),
+            public=draw(st.booleans()),
+        )
+        for n in range(draw(st.integers(0, 4)))
+    )
+    return Ticket(
+        f"SS-{draw(st.integers(1, 10_000))}", "s", "Open", StatusCategory.NEW, created,
+        reporter=CUSTOMER, comments=comments,
+    )  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), config=configs(), calendar=calendars())
+def test_the_rule_decides_the_same_without_the_comments_text(
+    data: st.DataObject, config: UnassignedFirstResponseConfig, calendar: BusinessCalendar
+) -> None:
+    """The job drops what comments say before the rule reads them (a 100k-ticket scan holds
+    every ticket of its lookback): the rule must never have needed it."""
+    from jobs.scheduled.unassigned_first_response import _without_comment_text
+
+    now = data.draw(
+        st.datetimes(datetime(2026, 1, 10), datetime(2027, 12, 20), timezones=st.just(UTC))
+    )
+    tickets = data.draw(st.lists(any_tickets(now), max_size=4, unique_by=lambda t: t.key))
+    bare = [_without_comment_text(t) for t in tickets]
+
+    assert all(not c.body for t in bare for c in t.comments)
+    whole = evaluate_unassigned(tickets, now, config, DESK, calendar)
+    assert evaluate_unassigned(bare, now, config, DESK, calendar) == whole
