@@ -47,8 +47,9 @@ class SlackAppSettings(BaseModel):
     home_snooze_label_days: int = Field(default=31, ge=0, le=366)
     """The Home tab lists tickets whose snooze label ends within this many days."""
     home_tab: bool = True
-    """Publish every agent's Home tab after each scheduled run (``run`` without ``--dry-run``):
-    it works without the listener. False: only when an agent opens it (listener running)."""
+    """Publish every agent's Home tab after a scheduled run (``run`` without ``--dry-run``;
+    see ``home_refresh``): it works without the listener. False: only when an agent opens it
+    (listener running)."""
     home_refresh: DurationField = parse_duration("15m")
     """After a run, the Home tabs are published again only when the open alerts or silences
     changed, or when this long has passed since they last were (their "2 h ago" ages): a
