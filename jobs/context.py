@@ -224,14 +224,12 @@ class RunContext:
     def jira(self) -> JiraAdapter:
         from jobs.adapters.jira import JiraAdapter
 
-        return JiraAdapter.from_env(
+        return JiraAdapter.for_desk(
+            self.settings,
             self.env,
             counter=self.counter,
             budget=self.budget,
             timeout=self.timeout,
-            service_desk_projects=(self.settings.desk.service_desk_project,),
-            configured_fields=self.settings.jira.fields,
-            issue_types=self.settings.jira.issue_types,
             cache=self.cache,
         )
 
@@ -251,12 +249,8 @@ class RunContext:
     def sheets(self) -> SheetsAdapter:
         from jobs.adapters.sheets import SheetsAdapter
 
-        return SheetsAdapter(
-            service_account_file=self.env["GOOGLE_SERVICE_ACCOUNT_FILE"],
-            counter=self.counter,
-            budget=self.budget,
-            api_url=self.env.get("SHEETS_API_URL") or None,
-            timeout=self.timeout,
+        return SheetsAdapter.from_env(
+            self.env, counter=self.counter, budget=self.budget, timeout=self.timeout
         )
 
     def browse_url(self, key: str) -> str:

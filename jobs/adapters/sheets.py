@@ -208,6 +208,25 @@ class SheetsAdapter:
         self._http = HTTPClient(credentials, session=session)
         self._http.set_timeout(timeout)
 
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        *,
+        counter: CallCounter,
+        budget: RetryBudget,
+        timeout: float = 30.0,
+    ) -> SheetsAdapter:
+        """The adapter the environment describes: ``GOOGLE_SERVICE_ACCOUNT_FILE`` (the
+        caller checked it is set) and ``SHEETS_API_URL`` (the emulator's, when set)."""
+        return cls(
+            service_account_file=env["GOOGLE_SERVICE_ACCOUNT_FILE"],
+            counter=counter,
+            budget=budget,
+            api_url=env.get("SHEETS_API_URL") or None,
+            timeout=timeout,
+        )
+
     def __repr__(self) -> str:
         return f"SheetsAdapter(client_email={self.client_email!r})"
 

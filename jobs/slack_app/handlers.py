@@ -86,15 +86,13 @@ class Services:
         )
 
     def jira(self) -> JiraAdapter:
-        return JiraAdapter.from_env(
+        return JiraAdapter.for_desk(
+            self.settings,
             self.env,
             counter=self.counter,
             budget=self._budget(),
             timeout=self.settings.run.http_timeout.wall.total_seconds(),
             browse_url=self.settings.desk.browse_url,
-            service_desk_projects=(self.settings.desk.service_desk_project,),
-            configured_fields=self.settings.jira.fields,
-            issue_types=self.settings.jira.issue_types,
         )
 
 

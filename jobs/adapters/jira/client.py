@@ -44,6 +44,7 @@ from jobs.adapters.jira.parsing import (
 from jobs.model import Comment, DataProblem, FieldChange, Person, Ticket
 
 if TYPE_CHECKING:
+    from jobs.config import Settings
     from jobs.sitecache import SiteCache
 
 SYSTEM = "jira"
@@ -180,6 +181,33 @@ class JiraAdapter:
             service_desk_projects=service_desk_projects,
             configured_fields=configured_fields,
             issue_types=issue_types,
+            cache=cache,
+        )
+
+    @classmethod
+    def for_desk(
+        cls,
+        settings: Settings,
+        env: Mapping[str, str],
+        *,
+        counter: CallCounter,
+        budget: RetryBudget,
+        timeout: float,
+        browse_url: str | None = None,
+        cache: SiteCache | None = None,
+    ) -> JiraAdapter:
+        """`from_env` with what the settings say of the site: the service desk project (its
+        internal notes go through Service Management), the configured field ids and issue
+        type ids."""
+        return cls.from_env(
+            env,
+            counter=counter,
+            budget=budget,
+            timeout=timeout,
+            browse_url=browse_url,
+            service_desk_projects=(settings.desk.service_desk_project,),
+            configured_fields=settings.jira.fields,
+            issue_types=settings.jira.issue_types,
             cache=cache,
         )
 
