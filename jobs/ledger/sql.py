@@ -518,30 +518,30 @@ class SqlLedger(ABC):
         it would write, with each action's text reused from the chain's earlier saves. Only a
         step's error is redacted: the action is kept exactly as planned, so a resumed step
         sends what the first attempt would have."""
-        with self._lock:
+        with self._lock:  # the texts kept are shared by every save of the ledger
             cache = self._chain_texts.setdefault(chain.id, _ChainTexts())
-        steps = []
-        for index, step in enumerate(chain.steps):
-            body = _redacted_error(step)
-            action = body.pop("action", None)
-            # A step's state is small but saved again with every other step: reuse its text
-            # while it is unchanged.
-            known_state = cache.states.get(index)
-            if known_state is None or known_state[0] != body:
-                known_state = (copy.deepcopy(body), to_json(body))  # a copy: results nest
-                cache.states[index] = known_state
-            state = known_state[1]
-            if action is None:
-                steps.append(state)
-                continue
-            known = cache.actions.get(id(action))
-            if known is None or known[0] is not action:
-                known = (action, to_json_value(action))
-                cache.actions[id(action)] = known
-            steps.append('{"action":' + known[1] + ("," + state[1:] if state != "{}" else "}"))
-        if cache.records[0] != chain.records:
-            cache.records = (chain.records, to_json_value([_key(k) for k in chain.records]))
-        return '{"records":' + cache.records[1] + ',"steps":[' + ",".join(steps) + "]}"
+            steps = []
+            for index, step in enumerate(chain.steps):
+                body = _redacted_error(step)
+                action = body.pop("action", None)
+                # A step's state is small but saved again with every other step: reuse its text
+                # while it is unchanged.
+                known_state = cache.states.get(index)
+                if known_state is None or known_state[0] != body:
+                    known_state = (copy.deepcopy(body), to_json(body))  # a copy: results nest
+                    cache.states[index] = known_state
+                state = known_state[1]
+                if action is None:
+                    steps.append(state)
+                    continue
+                known = cache.actions.get(id(action))
+                if known is None or known[0] is not action:
+                    known = (action, to_json_value(action))
+                    cache.actions[id(action)] = known
+                steps.append('{"action":' + known[1] + ("," + state[1:] if state != "{}" else "}"))
+            if cache.records[0] != chain.records:
+                cache.records = (chain.records, to_json_value([_key(k) for k in chain.records]))
+            return '{"records":' + cache.records[1] + ',"steps":[' + ",".join(steps) + "]}"
 
     def delete_chain(self, chain_id: str) -> None:
         with self._lock:

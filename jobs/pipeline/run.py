@@ -141,7 +141,7 @@ class ChainRun:
         its first write: a later run must be able to finish it, or to check it happened."""
         return len(self.steps) > 1 or any(step.action.kind.is_jira for step in self.steps)
 
-    def _encoded_action(self, step: Step) -> dict[str, Any]:
+    def encoded_action(self, step: Step) -> dict[str, Any]:
         known = self.encoded.get(id(step.action))
         if known is None or known[0] is not step.action:
             known = (step.action, encode_action(step.action))
@@ -153,7 +153,7 @@ class ChainRun:
             id=self.id,
             job=self.job,
             records=self.records,
-            steps=tuple(encode_step(step, self._encoded_action(step)) for step in self.steps),
+            steps=tuple(encode_step(step, self.encoded_action(step)) for step in self.steps),
             created_at=self.created_at,
             updated_at=now,
         )
@@ -1204,7 +1204,7 @@ def _side_by_side(chain: ChainRun, index: int, width: int) -> list[int]:
             or action.kind not in _NOTES
             or not isinstance(action.target, str)
             or lane in tickets
-            or _refers(chain._encoded_action(step))
+            or _refers(chain.encoded_action(step))
         ):
             break
         picked.append(later)
