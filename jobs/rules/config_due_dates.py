@@ -54,8 +54,8 @@ class ConfigDueDatesConfig(JobConfig):
     """Hourly in business hours; the first run of a business day sends the digest."""
     jql: str | None = None
     """CS tasks to check; null = open tasks of the config project (``issue_types``) with a
-    Configuration Date, QA Due Date or Due Date on or before tomorrow (a day of slack for
-    Jira's timezone). Which dates have come is decided in memory."""
+    Configuration Date, QA Due Date or Due Date on or before the desk's today (date pickers hold
+    a day, so the search is exact). Which dates have come is decided in memory."""
     issue_types: list[str] = Field(default_factory=lambda: ["Task"])
     org_pattern: str | None = DEFAULT_ORG_PATTERN
     """Where the organization is in a CS task's title when its Organizations field is empty

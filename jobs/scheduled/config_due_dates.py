@@ -1,10 +1,9 @@
 """config_due_dates: one daily digest of CS tasks whose Configuration, QA or Due Date has come.
 
 One paged search a run: the config project's open tasks with any of the three dates on or
-before the day after the desk's today (`tasks_jql`). Whether a date is today or past, and how
-many business days late, is decided in memory on the desk calendar
-(`jobs.rules.config_due_dates`), because JQL reads a date in the API user's timezone, not
-necessarily the desk's.
+before the desk's today (`tasks_jql`; a date picker holds a day, so no timezone enters). How
+many business days late, and whether a date is today or past, is decided in memory on the
+desk calendar (`jobs.rules.config_due_dates`).
 
 Sends one Slack message to the alert channel listing each task (key, organization, which
 date, how late), mentioning its assignee and QA assignee (looked up by email; the name when
@@ -51,19 +50,34 @@ SPEC = JobSpec(
 )
 
 
-def tasks_jql(config: ConfigDueDatesConfig, config_project: str, today: date) -> str:
-    """Open tasks with a date on or before ``today`` (the desk's date) — and the day after:
-    Jira reads a date in its API user's timezone, so a day of slack keeps every task due on
-    the desk's today, and the rule decides exactly which are due."""
+DATE_FIELDS = ("Configuration Date", "QA Due Date", "duedate")
+"""The dates a task is due by, as the search names them (JQL takes ``duedate`` for Due Date)."""
+
+
+def tasks_jql(
+    config: ConfigDueDatesConfig,
+    config_project: str,
+    today: date,
+    with_time: frozenset[str] = frozenset(),
+) -> str:
+    """Open tasks with a date on or before ``today`` (the desk's date).
+
+    A date picker holds a day, not a moment, so ``< tomorrow`` is exact in any timezone. A
+    field in ``with_time`` (a site whose field is a date-time picker, which `doctor` flags)
+    is read by Jira in its API user's timezone: two days of slack keep every moment of the
+    desk's today whatever that timezone, and the rule decides exactly which are due."""
     if config.jql:
         return config.jql
     types = ", ".join(jql_quote(name) for name in config.issue_types)
-    by = jql_quote((today + timedelta(days=1)).isoformat())
+    tomorrow = jql_quote((today + timedelta(days=1)).isoformat())
+    slack = jql_quote((today + timedelta(days=2)).isoformat())
+    dates = " OR ".join(
+        f"{jql_quote(name) if ' ' in name else name} < {slack if name in with_time else tomorrow}"
+        for name in DATE_FIELDS
+    )
     return (
         f"project = {jql_quote(config_project)} AND issuetype in ({types}) AND "
-        "statusCategory != Done AND "
-        f'("Configuration Date" <= {by} OR "QA Due Date" <= {by} OR duedate <= {by}) '
-        "ORDER BY key"
+        f"statusCategory != Done AND ({dates}) ORDER BY key"
     )
 
 
@@ -119,7 +133,11 @@ class ConfigDueDatesJob(Job[list[Ticket]]):
 
     def fetch(self, ctx: RunContext) -> list[Ticket]:
         config = config_of(ctx, ConfigDueDatesConfig)
-        jql = tasks_jql(config, ctx.desk.config_project, ctx.calendar.local_date(ctx.now))
+        with_time = frozenset(
+            name for name in DATE_FIELDS if ctx.jira.field_type(name) not in (None, "date")
+        )
+        today = ctx.calendar.local_date(ctx.now)
+        jql = tasks_jql(config, ctx.desk.config_project, today, with_time)
         return list(ctx.jira.search(jql, list(TASK_FIELDS)))
 
     def evaluate(self, data: list[Ticket], ctx: RunContext) -> Evaluation:

@@ -355,6 +355,12 @@ class JiraAdapter:
         """Display name (and id) -> field id; fetched once per adapter (or from the cache)."""
         return self._catalog().ids
 
+    def field_type(self, name: str) -> str | None:
+        """The type the site's field list gives field ``name`` (``date``, ``datetime``, ...);
+        None when the site does not type it. From the same cached list as `field_ids`."""
+        kind = self._catalog().schema(self._field_id(name)).get("type")
+        return str(kind) if kind is not None else None
+
     def get_json(self, what: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """One ``GET`` of ``path`` (``/rest/...``), decoded, under the shared retry policy and
         error mapping (``what`` names it in errors). For reads no method here covers, such as
