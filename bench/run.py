@@ -137,9 +137,13 @@ SLACK_MESSAGE_KINDS = ("slack_post", "slack_update", "slack_dm", "slack_thread_r
 
 
 class _Timed(Emulator):
-    """Adds up the seconds spent answering (injected latency included)."""
+    """Adds up the seconds spent answering (injected latency included). Each answer goes out
+    the latency after its request arrived (`Emulator.latency_covers_work`): the bench serves
+    the desk at a fixed latency per request, as the floor's wall counts it, not latency plus
+    the emulator's own rendering (which grows with the page and is no job's cost)."""
 
     busy_seconds = 0.0
+    latency_covers_work = True
 
     def _dispatch(self, handler: Any) -> None:
         started = time.perf_counter()

@@ -115,6 +115,11 @@ class Emulator:
     """``Retry-After`` of an injected 429 unless the test says otherwise (None: no header)."""
     observers: ClassVar[list[Observer]] = []
     """Called with every `Exchange` of every emulator (spec checks); empty costs nothing."""
+    latency_covers_work = False
+    """False: ``latency`` is waited before a request is handled (a write lands late, and the
+    answer comes after the handling too). True: the answer goes out ``latency`` after the
+    request arrived, or when the handling is done if that is later — a server that answers in
+    a fixed time, whatever this emulator's own Python costs (the bench's model)."""
 
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
@@ -233,7 +238,8 @@ class Emulator:
             headers={k.lower(): v for k, v in handler.headers.items()},
             body=body,
         )
-        if self.latency:
+        arrived = time.monotonic()
+        if self.latency and not self.latency_covers_work:
             time.sleep(self.latency)
         fault = self._take_fault(request.method, request.path, request)
         if fault is not None:
@@ -277,6 +283,8 @@ class Emulator:
             if response.body is None
             else json.dumps(response.body).encode()
         )
+        if self.latency and self.latency_covers_work:
+            time.sleep(max(0.0, arrived + self.latency - time.monotonic()))
         handler.send_response(response.status)
         content_type = response.headers.pop("Content-Type", "application/json;charset=UTF-8")
         handler.send_header("Content-Type", content_type)

@@ -290,8 +290,8 @@ class RunConfig(Strict):
     """At most this many lines a Slack message; null (the default): as many as Slack's limits
     (50 blocks, 3,000 characters a section) allow."""
     max_parallel_writes: int = Field(default=8, ge=1, le=32)
-    """Jira writes in flight at once, each to a different ticket (one ticket's writes go in
-    order). 1: one at a time."""
+    """Jira writes (and Slack direct messages) in flight at once, each to a different ticket
+    (person); one ticket's writes go in order. 1: one at a time."""
     settle_window: DurationField = parse_duration("3m")
     """How long a write whose outcome is unknown (a timeout, a kill) may still take to land:
     the next run waits this long after the attempt before checking the ticket, and sends it

@@ -509,8 +509,10 @@ class Pipeline:
         """Every chain as far as it goes this run. Jira writes to different tickets go out
         side by side (`run.max_parallel_writes` in flight; one ticket's writes in order):
         each chain runs until its next step is such a write, the waiting writes are sent
-        together, and the chains that wrote go on. Slack steps stay one at a time (Slack paces
-        them per channel anyway); the ledger is only ever written from this thread."""
+        together, and the chains that wrote go on. Direct messages to different people go
+        side by side too (each is its own channel to Slack's pacing, and one person's in
+        order); posts to channels stay one at a time, in the plan's order. The ledger is only
+        ever written from this thread."""
         width = self.ctx.settings.run.max_parallel_writes
         parallel = not self.ctx.dry_run and width > 1
         live = chains
@@ -525,7 +527,7 @@ class Pipeline:
                         if (chain, index) not in self.notices:
                             self.notices.append((chain, index))
                         break
-                    if parallel and kind.is_jira:
+                    if parallel and (kind.is_jira or kind is ActionKind.SLACK_DM):
                         wave += [(chain, i) for i in _side_by_side(chain, index, width)]
                         break
                     if wave:
@@ -1235,11 +1237,13 @@ def _chains_of(wave: list[tuple[ChainRun, int]]) -> list[ChainRun]:
 
 def _lane_of(action: Action) -> str:
     """Writes in one lane go in order: those to one ticket (a link touches two: its inward
-    end decides, the ticket the link's comment lands on)."""
+    end decides, the ticket the link's comment lands on), direct messages to one person."""
     if action.link is not None:
         return f"ticket:{action.link.inward_key}"
     if action.kind is ActionKind.JIRA_CREATE:
         return f"action:{id(action)}"  # a new ticket: nothing to wait for
+    if action.kind is ActionKind.SLACK_DM:
+        return f"dm:{_target(action)}"  # one person's messages in order
     if isinstance(action.target, str) and action.target:
         return f"ticket:{action.target}"
     return f"action:{id(action)}"

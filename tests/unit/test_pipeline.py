@@ -617,6 +617,56 @@ def test_one_tickets_writes_go_in_order_one_at_a_time(desk: Desk) -> None:
     assert len(flight.order) == 5
 
 
+def dm(f: Finding, person: str, text: str) -> Action:
+    return Action(ActionKind.SLACK_DM, person, [f], text=text)
+
+
+def post(f: Finding, text: str) -> Action:
+    return Action(ActionKind.SLACK_POST, "#support-sla", [f], text=text)
+
+
+def test_direct_messages_to_different_people_go_out_side_by_side(desk: Desk) -> None:
+    flight = InFlight()
+    desk.executor.on_send = flight
+    findings = [finding(f"SS-{n}") for n in range(1, 6)]
+
+    report = desk.run(
+        FakeJob(findings, plan=lambda w: [dm(f, f"agent{n}@example.test", f"dm {n}")
+                                          for n, f in enumerate(w.fresh)])
+    )  # fmt: skip
+
+    assert report.exit_code == 0
+    assert len(desk.executor.sent) == 5
+    assert flight.most == 5 and flight.most_per_ticket == 1
+    assert desk.ledger.chains(JOB) == []
+
+
+def test_one_persons_messages_and_channel_posts_keep_the_plans_order(desk: Desk) -> None:
+    flight = InFlight()
+    desk.executor.on_send = flight
+    a, b, c, d = (finding(f"SS-{n}") for n in range(1, 5))
+
+    desk.run(
+        FakeJob(
+            [a, b, c, d],
+            plan=lambda w: [
+                dm(a, "lead@example.test", "first"),
+                dm(b, "lead@example.test", "second"),
+                post(c, "one"),
+                post(d, "two"),
+            ],
+        )
+    )
+
+    assert flight.most == 1  # one person, then one channel: nothing overlaps
+    assert flight.order == [
+        "lead@example.test first",
+        "lead@example.test second",
+        "#support-sla one",
+        "#support-sla two",
+    ]
+
+
 def reminder_chain(findings: Sequence[Finding]) -> Action:
     """A Slack DM, then a note on each finding's ticket (the approval reminder's shape)."""
     notes_after = tuple(
