@@ -1,15 +1,17 @@
 """`make bench`: what each job costs on a large desk, against the honest floor the data sets.
 
 For each size (open tickets), the emulated desk (`bench.desk`) is served on loopback with a
-fixed latency per request, and every job runs once, alone, on a fresh copy of the desk, as a
-child process (``python -m jobs run JOB --now ... --report PATH``, a fresh SQLite ledger, every
-ticket-changing action switched on, the people of the desk in ``settings.people``), so its
-wall time, CPU time and peak RSS are its own. The ledger holds what any run but the first of a
-day has in it: Jira's field list and server info (`jobs.sitecache`), read from the desk before
-the job starts, and the desk's holidays (a ledger without them costs two more calls, once a
-day, and the holidays' computation, once a month). The job modules are
-compiled to bytecode first, as the image does. The emulators record every request; from those
-records, the run report and the desk itself the benchmark derives, per job:
+fixed latency per request (an answer goes out that long after its request arrived; the
+emulator's own rendering happens within it unless it takes longer), and every job runs once,
+alone, on a fresh copy of the desk, as a child process (``python -m jobs run JOB --now ...
+--report PATH``, a fresh SQLite ledger, every ticket-changing action switched on, the people
+of the desk in ``settings.people``), so its wall time, CPU time and peak RSS are its own.
+The ledger holds what any run but the first of a day has in it: Jira's field list and server
+info (`jobs.sitecache`), read from the desk before the job starts, and the desk's holidays
+(a ledger without them costs two more calls, once a day, and the holidays' computation, once
+a month). The job modules are compiled to bytecode first, as the image does. The emulators
+record every request; from those records, the run report and the desk itself the benchmark
+derives, per job:
 
 - **calls** per system, as the emulators saw them (the job's own counts are cross-checked),
   against **the honest floor**: what the data requires of any program doing the job's work,
@@ -154,6 +156,31 @@ class _Timed(Emulator):
                 self.busy_seconds += time.perf_counter() - started
 
 
+def _top_level_projects(text: str, keys: set[str]) -> set[str] | None:
+    """The project keys a query's top level requires (``project = X AND ...``, ``project in
+    (X, Y) AND ...``), or None when it does not (an ``OR`` at the top, a project named by
+    anything but a key this desk has, no project clause)."""
+    from emulators import jql
+
+    try:
+        where = jql.parse(text).where
+    except jql.JqlError:
+        return None
+    parts = where.parts if isinstance(where, jql.And) else (where,)
+    for part in parts:
+        if (
+            isinstance(part, jql.Clause)
+            and part.field.casefold() == "project"
+            and part.operator in ("=", "in")
+        ):
+            operand = part.operand
+            items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
+            named = {item.text for item in items if isinstance(item, jql.Value)}
+            if len(named) == len(items) and named <= keys:
+                return named
+    return None
+
+
 @dataclass(frozen=True)
 class SearchRecord:
     """One search page as the emulator answered it."""
@@ -172,11 +199,13 @@ class SearchRecord:
 class BenchJira(_Timed, JiraEmulator):
     """The Jira emulator at 100,000 tickets, answering exactly as `JiraEmulator` does.
 
-    Three costs of the plain emulator grow with the desk and would be the benchmark's own,
+    Four costs of the plain emulator grow with the desk and would be the benchmark's own,
     not the job's: each search page re-runs its JQL over every issue, rendering an issue's
-    links scans every link, and loading a link scans every earlier one. Here a query's
-    matches are kept until the next write, links are indexed by issue, and tickets are loaded
-    one at a time from a generator (`load`), so no list of 100,000 ticket dicts is held.
+    links scans every link, loading a link scans every earlier one, and a create scans every
+    issue for the project's next number. Here a query's matches are kept until the next
+    write, links are indexed by issue, the last number is kept per project, and tickets are
+    loaded one at a time from a generator (`load`), so no list of 100,000 ticket dicts is
+    held.
     """
 
     def __init__(self, desk: dict[str, Any], **kwargs: Any) -> None:
@@ -185,6 +214,7 @@ class BenchJira(_Timed, JiraEmulator):
         self._link_keys: set[tuple[str, str, str]] = set()
         self._links_by_issue: dict[str, list[LinkState]] = {}
         self._last_match = ("", 0)
+        self._numbers: dict[str, int] = {}
         super().__init__(desk, **kwargs)
 
     def load(self, tickets: Iterable[dict[str, Any]]) -> int:
@@ -195,6 +225,7 @@ class BenchJira(_Timed, JiraEmulator):
                 self._add_ticket(ticket)
                 self._add_ticket_links(ticket)
                 count += 1
+            self._numbers.clear()  # counted again from the loaded issues at the next create
         return count
 
     def _add_link(self, type_name: str, source: str, target: str) -> None:
@@ -219,10 +250,30 @@ class BenchJira(_Timed, JiraEmulator):
         finally:
             self._links = every
 
+    def _next_number(self, project: str) -> int:
+        # The plain emulator scans every issue for the project's highest number on each
+        # create; kept here per project. A number handed out is used: a create that fails
+        # after it only skips a key, as Jira's can.
+        number = self._numbers.get(project)
+        if number is None:
+            number = super()._next_number(project) - 1
+        self._numbers[project] = number + 1
+        return number + 1
+
     def _run_query(self, text: str) -> list[IssueState]:
         matched = self._matches.get(text)
         if matched is None:
-            matched = super()._run_query(text)
+            # A query bound to projects at its top level reads only their issues (Jira's
+            # index does as much); handlers run under the emulator's lock, so no other request
+            # sees the narrowed dict.
+            every = self._issues
+            projects = _top_level_projects(text, {i.project for i in every.values()})
+            if projects is not None:
+                self._issues = {k: i for k, i in every.items() if i.project in projects}
+            try:
+                matched = super()._run_query(text)
+            finally:
+                self._issues = every
             self._matches[text] = matched
         self._last_match = (text, len(matched))
         return matched
