@@ -572,14 +572,9 @@ class SlackEmulator(Emulator):
         channel = self._resolve_channel(args.get("channel"))
         if channel is None:
             return _error("channel_not_found")
-        blocks, problem = _blocks(args.get("blocks"))
+        text, blocks, problem = _content(args)
         if problem:
             return problem
-        text = args.get("text") or ""
-        if not text and not blocks:
-            return _error("no_text")
-        if len(text) > 40_000:
-            return _error("msg_too_long")
         thread_ts = args.get("thread_ts") or None
         if thread_ts:
             # A reply to a reply joins the parent's thread, as in the Slack client. An unknown
@@ -629,21 +624,7 @@ class SlackEmulator(Emulator):
         user = self._user_by_email(str(email))
         if user is None:
             return _error("users_not_found")
-        return _ok(
-            user={
-                "id": user["id"],
-                "team_id": TEAM_ID,
-                "name": user["name"],
-                "deleted": False,
-                "real_name": user.get("real_name", user["name"]),
-                "is_bot": False,
-                "profile": {
-                    "email": user["email"],
-                    "real_name": user.get("real_name", user["name"]),
-                    "display_name": user["name"],
-                },
-            }
-        )
+        return _ok(user=self._user_json(user))  # the same User object users.info answers
 
     def _post_ephemeral(self, args: dict[str, Any]) -> Response:
         channel = self._resolve_channel(args.get("channel"))
@@ -654,14 +635,9 @@ class SlackEmulator(Emulator):
             return _error("user_not_in_channel")
         if channel in self.members and user not in self.members[channel]:
             return _error("user_not_in_channel")
-        blocks, problem = _blocks(args.get("blocks"))
+        text, blocks, problem = _content(args)
         if problem:
             return problem
-        text = args.get("text") or ""
-        if not text and not blocks:
-            return _error("no_text")
-        if len(text) > 40_000:
-            return _error("msg_too_long")
         ephemeral = Ephemeral(channel, user, text, blocks, self._next_ts())
         self.ephemerals.append(ephemeral)
         return _ok(message_ts=ephemeral.message_ts)
@@ -1050,6 +1026,20 @@ def _flag(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     return str(value).lower() in ("1", "true")
+
+
+def _content(
+    args: dict[str, Any],
+) -> tuple[str, list[dict[str, Any]] | None, Response | None]:
+    """A new message's ``text`` and ``blocks`` as chat.postMessage and chat.postEphemeral
+    check them: valid blocks, some text or blocks, text within 40,000 characters."""
+    blocks, problem = _blocks(args.get("blocks"))
+    text = args.get("text") or ""
+    if problem is None and not text and not blocks:
+        problem = _error("no_text")
+    if problem is None and len(text) > 40_000:
+        problem = _error("msg_too_long")
+    return text, blocks, problem
 
 
 def _blocks(value: Any, limit: int = 50) -> tuple[list[dict[str, Any]] | None, Response | None]:
