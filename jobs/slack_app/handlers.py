@@ -27,6 +27,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -229,25 +230,19 @@ def _snooze(
         now=now,
         until=until,
     )
-    ledger.record_decisions(
-        [
-            words.acted(
-                at=now,
-                run_id=_run_id(),
-                job=job,
-                rule="slack_snooze",
-                item=item,
-                episode=record.key.episode,
-                reason=f"snoozed by {author} ({who.shown}) until {shown_until}, from Slack",
-                action=f"silence {silence.id} until {until.isoformat()}",
-                facts={
-                    "by": author,
-                    "slack_user": who.id,
-                    "until": until.isoformat(),
-                    "silence_id": silence.id,
-                },
-            )
-        ]
+    _log_act(
+        ledger,
+        record,
+        at=now,
+        rule="slack_snooze",
+        reason=f"snoozed by {author} ({who.shown}) until {shown_until}, from Slack",
+        action=f"silence {silence.id} until {until.isoformat()}",
+        facts={
+            "by": author,
+            "slack_user": who.id,
+            "until": until.isoformat(),
+            "silence_id": silence.id,
+        },
     )
     _note(slack, click, job, item, words.snooze_note(author, shown_until))
     text = words.snoozed_answer(item, shown_until, label)
@@ -299,20 +294,14 @@ def _assign(
     now = services.clock.now()
     author = _author(who)
     name = person.display_name or who.shown
-    ledger.record_decisions(
-        [
-            words.acted(
-                at=now,
-                run_id=_run_id(),
-                job=job,
-                rule="slack_assign",
-                item=key,
-                episode=record.key.episode,
-                reason=f"assigned to {name} by {author}, from Slack",
-                action=f"jira_assign {key}",
-                facts={"by": author, "slack_user": who.id, "assignee": name},
-            )
-        ]
+    _log_act(
+        ledger,
+        record,
+        at=now,
+        rule="slack_assign",
+        reason=f"assigned to {name} by {author}, from Slack",
+        action=f"jira_assign {key}",
+        facts={"by": author, "slack_user": who.id, "assignee": name},
     )
     _note(slack, click, job, key, words.assign_note(name, author))
     return _answer(slack, click, "done", words.assigned_answer(key, name), item=key)
@@ -346,6 +335,23 @@ def _author(who: SlackUser) -> str:
 
 def _run_id() -> str:
     return f"slack-{uuid.uuid4().hex[:8]}"
+
+
+def _log_act(
+    ledger: Ledger,
+    record: AlertRecord,
+    *,
+    at: datetime,
+    rule: str,
+    reason: str,
+    action: str,
+    facts: Mapping[str, Any],
+) -> None:
+    """The person's act in the decision log, under the alert's job, item and episode."""
+    decision = words.acted(
+        record.key, at=at, run_id=_run_id(), rule=rule, reason=reason, action=action, facts=facts
+    )
+    ledger.record_decisions([decision])
 
 
 def _ref_shown(pressed: Pressed) -> str:

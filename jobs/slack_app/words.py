@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobs.ledger.base import Decision
+from jobs.model import RecordKey
 from jobs.render.console import facts_text, local_time
 from jobs.render.slack import Block, context, escape, mrkdwn, truncate
 
@@ -117,25 +118,23 @@ def why_message(
 
 
 def acted(
+    key: RecordKey,
     *,
     at: datetime,
     run_id: str,
-    job: str,
     rule: str,
-    item: str,
-    episode: str,
     reason: str,
     action: str,
     facts: Mapping[str, Any],
 ) -> Decision:
-    """A person's action from Slack, as the decision log keeps it."""
+    """A person's action from Slack on the alert ``key``, as the decision log keeps it."""
     return Decision(
         at=at,
         run_id=run_id,
-        job=job,
+        job=key.job,
         rule=rule,
-        item=item,
-        episode=episode,
+        item=key.item,
+        episode=key.episode,
         outcome=ACTED,
         reason=reason,
         facts=dict(facts),
