@@ -48,6 +48,31 @@ RESOURCES = {
     "limits": {"cpu": "500m", "memory": "384Mi"},
 }
 RUN_AS = 10001
+
+
+def pod_security(uid: int = RUN_AS) -> dict[str, Any]:
+    """A pod's ``securityContext``: not root, ``uid`` for the user, the group and the
+    volumes' group, the runtime's seccomp profile. A new dict each call (a dict shared by two
+    pods would be written as a YAML anchor)."""
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "fsGroup": uid,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security(*, read_only_root: bool = True) -> dict[str, Any]:
+    """A container's ``securityContext``: no privilege escalation, no capabilities, and a
+    read-only root filesystem unless the image must write to it (PostgreSQL)."""
+    context: dict[str, Any] = {"allowPrivilegeEscalation": False}
+    if read_only_root:
+        context["readOnlyRootFilesystem"] = True
+    context["capabilities"] = {"drop": ["ALL"]}
+    return context
+
+
 HOST_ROOT = "/opt/sla-monitor"
 HOST_USER = "sla-monitor"
 POSTGRES_TRIAL_DIR = "postgres-trial"
@@ -210,11 +235,7 @@ def render_cronjob(settings: Settings, job: str, image: str) -> dict[str, Any]:
         "env": env,
         "envFrom": [{"secretRef": {"name": SECRET_NAME}}],
         "resources": RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": container_security(),
         "volumeMounts": mounts,
     }
     return {
@@ -249,13 +270,7 @@ def render_cronjob(settings: Settings, job: str, image: str) -> dict[str, Any]:
                         "spec": {
                             "restartPolicy": "Never",
                             "automountServiceAccountToken": False,
-                            "securityContext": {
-                                "runAsNonRoot": True,
-                                "runAsUser": RUN_AS,
-                                "runAsGroup": RUN_AS,
-                                "fsGroup": RUN_AS,
-                                "seccompProfile": {"type": "RuntimeDefault"},
-                            },
+                            "securityContext": pod_security(),
                             "containers": [container],
                             "volumes": volumes,
                         },
@@ -301,13 +316,7 @@ def render_postgres_trial() -> dict[str, str]:
                 "metadata": {"labels": labels},
                 "spec": {
                     "automountServiceAccountToken": False,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": POSTGRES_UID,
-                        "runAsGroup": POSTGRES_UID,
-                        "fsGroup": POSTGRES_UID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": pod_security(POSTGRES_UID),
                     "containers": [
                         {
                             "name": "postgres",
@@ -323,10 +332,7 @@ def render_postgres_trial() -> dict[str, str]:
                                 "requests": {"cpu": "50m", "memory": "128Mi"},
                                 "limits": {"cpu": "500m", "memory": "512Mi"},
                             },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "capabilities": {"drop": ["ALL"]},
-                            },
+                            "securityContext": container_security(read_only_root=False),
                             "volumeMounts": [
                                 {"name": "data", "mountPath": "/var/lib/postgresql/data"},
                                 {"name": "run", "mountPath": "/var/run/postgresql"},

@@ -12,14 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.config import Settings
+from jobs.deploy import (
+    APP,
+    CONFIG_MOUNT,
+    CONFIGMAP_NAME,
+    SECRET_NAME,
+    container_security,
+    pod_security,
+)
 from jobs.slack_app.settings import slack_app_settings
 
-APP = "sla-monitor"
 NAME = f"{APP}-slack-listener"
-CONFIG_MOUNT = "/etc/sla-monitor"
-SECRET_NAME = f"{APP}-secrets"
-CONFIGMAP_NAME = f"{APP}-config"
-RUN_AS = 10001
 RESOURCES = {
     "requests": {"cpu": "20m", "memory": "96Mi"},
     "limits": {"cpu": "250m", "memory": "256Mi"},
@@ -137,11 +140,7 @@ def render_deployment(
             "failureThreshold": 3,
         },
         "resources": RESOURCES,
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": container_security(),
         "volumeMounts": [
             {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},
@@ -161,13 +160,7 @@ def render_deployment(
                 "spec": {
                     "automountServiceAccountToken": False,
                     "terminationGracePeriodSeconds": 20,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": RUN_AS,
-                        "runAsGroup": RUN_AS,
-                        "fsGroup": RUN_AS,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": pod_security(),
                     "containers": [container],
                     "volumes": [
                         {
