@@ -29,6 +29,13 @@ def test_checked_in_manifests_match_the_config(settings) -> None:
     assert on_disk == rendered, "deploy/k8s is stale: run `make deploy`"
 
 
+def test_manifests_write_every_value_where_it_stands(settings) -> None:
+    # One labels dict serves a resource's labels and its selector; the file must not make a
+    # reader (or an older kustomize) follow YAML anchors and aliases to see them.
+    for name, text in deploy.render_k8s(settings, IMAGE).items():
+        assert not re.search(r"[&*]id\d+", text), name
+
+
 def test_checked_in_systemd_units_match_the_config(settings) -> None:
     rendered = deploy.render_systemd(settings)
     on_disk = {p.name: p.read_text() for p in SYSTEMD_DIR.iterdir()}
