@@ -25,10 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jobs.clock import require_aware
 from jobs.durations import Duration
+
+if TYPE_CHECKING:
+    from jobs.config import Settings
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -399,6 +403,24 @@ def country_holidays(country: str, subdivision: str | None, year: int) -> frozen
             "use an ISO country code such as US and, optionally, a subdivision such as NY"
         ) from None
     return frozenset(table.keys())
+
+
+def desk_calendar(
+    settings: Settings, years: range | None = None, loader: HolidayLoader | None = None
+) -> BusinessCalendar:
+    """The desk's calendar as the settings describe it: ``calendar`` on ``desk.timezone``,
+    with the holidays of ``years`` (2020-2040 when not given); see `calendar_from_settings`."""
+    cal = settings.calendar
+    return calendar_from_settings(
+        tz_name=settings.desk.timezone,
+        mode=cal.mode,
+        hours=cal.hours,
+        holiday_country=cal.holidays.country,
+        holiday_subdivision=cal.holidays.subdivision,
+        extra_holidays=cal.holidays.extra,
+        years=years or range(2020, 2041),
+        loader=loader,
+    )
 
 
 def calendar_from_settings(

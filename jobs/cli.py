@@ -557,7 +557,7 @@ def cmd_silence(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -
     key = _single_line_argument("key", args.key)
     reason = _single_line_argument("reason", args.reason)
     author = _single_line_argument("author", args.author)
-    from jobs.context import desk_calendar
+    from jobs.calendar import desk_calendar
 
     now = SystemClock().now()
     try:

@@ -594,23 +594,13 @@ def check_settings(
     False leaves the calendar to the caller: `run` builds the run's own calendars, with the
     holidays earlier runs kept in the ledger, before it reads anything.
     """
-    from jobs.calendar import calendar_from_settings
+    from jobs.calendar import desk_calendar, years_around
     from jobs.render.templates import check_templates
 
     problems = []
-    cal = settings.calendar
     try:
-        this_year = date.today().year
         if calendar:
-            calendar_from_settings(
-                tz_name=settings.desk.timezone,
-                mode=cal.mode,
-                hours=cal.hours,
-                holiday_country=cal.holidays.country,
-                holiday_subdivision=cal.holidays.subdivision,
-                extra_holidays=cal.holidays.extra,
-                years=range(this_year - 1, this_year + 2),
-            )
+            desk_calendar(settings, years_around(date.today().year))
     except ValueError as exc:
         problems.append(f"calendar: {exc}")
     problems.extend(check_templates(settings.templates_dir, templates))

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from jobs.adapters.http import CallCounter, CredentialError, RetryBudget
-from jobs.calendar import BusinessCalendar, HolidayLoader, calendar_from_settings, country_holidays
+from jobs.calendar import (
+    BusinessCalendar,
+    HolidayLoader,
+    calendar_from_settings,
+    country_holidays,
+    desk_calendar,
+)
 from jobs.config import JobConfig, PersonConfig, Settings
 from jobs.render.templates import Templates
 from jobs.sitecache import SiteCache
@@ -40,22 +46,6 @@ REQUIRED_ENV = {
 HOLIDAYS_TTL = timedelta(days=30)
 """How long a year's holidays, as the ``holidays`` package computed them, are kept in the
 ledger (`jobs.sitecache`); another version of the package computes them afresh at once."""
-
-
-def desk_calendar(
-    settings: Settings, years: range | None = None, loader: HolidayLoader | None = None
-) -> BusinessCalendar:
-    cal = settings.calendar
-    return calendar_from_settings(
-        tz_name=settings.desk.timezone,
-        mode=cal.mode,
-        hours=cal.hours,
-        holiday_country=cal.holidays.country,
-        holiday_subdivision=cal.holidays.subdivision,
-        extra_holidays=cal.holidays.extra,
-        years=years or range(2020, 2041),
-        loader=loader,
-    )
 
 
 def kept_holidays(cache: SiteCache) -> HolidayLoader:

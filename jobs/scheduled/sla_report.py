@@ -277,7 +277,8 @@ def write_offline_report(
     1 Jira failed, 2 bad week, config or credentials.
     """
     from jobs.adapters.http import AdapterError, CallCounter, CredentialError, RetryBudget
-    from jobs.context import REQUIRED_ENV, desk_calendar, desk_of
+    from jobs.calendar import desk_calendar
+    from jobs.context import REQUIRED_ENV, desk_of
     from jobs.render.sla_report import terminal_summary
 
     try:

@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 from jobs.adapters.http import AdapterError, CallCounter, RetryBudget
 from jobs.adapters.jira import JiraAdapter
 from jobs.adapters.slack import MessageRef, SlackAdapter, SlackError, SlackUser
+from jobs.calendar import desk_calendar
 from jobs.clock import Clock
 from jobs.config import Settings
-from jobs.context import desk_calendar
 from jobs.jql import jql_quote
 from jobs.ledger.base import Ledger
 from jobs.model import AlertRecord, RecordStatus

@@ -335,8 +335,8 @@ def test_any_working_hours_text_loads_a_usable_calendar_or_is_named_by_its_key(
     text: str, tmp_path: Path, figure: Any
 ) -> None:
     figure.once("bad_input", "property: any text as working hours")
+    from jobs.calendar import desk_calendar
     from jobs.config import ConfigError
-    from jobs.context import desk_calendar
 
     overrides = {"calendar": {"mode": "business", "hours": {"mon": text}}}
     try:
