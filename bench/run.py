@@ -267,7 +267,7 @@ class BenchJira(_Timed, JiraEmulator):
             # index does as much); handlers run under the emulator's lock, so no other request
             # sees the narrowed dict.
             every = self._issues
-            projects = _top_level_projects(text, {i.project for i in every.values()})
+            projects = _top_level_projects(text, set(self._projects))
             if projects is not None:
                 self._issues = {k: i for k, i in every.items() if i.project in projects}
             try:
