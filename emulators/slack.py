@@ -686,15 +686,12 @@ class SlackEmulator(Emulator):
         types = {t.strip() for t in str(args.get("types") or "public_channel").split(",") if t}
         if "public_channel" not in types:
             return _ok(channels=[], response_metadata={"next_cursor": ""})
-        ids = sorted(self.channels)
-        start, limit, problem = _page(args, len(ids))
+        page, cursor, problem = _paged(sorted(self.channels), args)
         if problem is not None:
             return problem
-        page = ids[start : start + limit]
-        after = start + limit
         return _ok(
             channels=[self._channel_json(cid) for cid in page],
-            response_metadata={"next_cursor": _cursor(after) if after < len(ids) else ""},
+            response_metadata={"next_cursor": cursor},
         )
 
     def _channel_json(self, cid: str) -> dict[str, Any]:
@@ -726,15 +723,10 @@ class SlackEmulator(Emulator):
         if cid not in self.channels:
             # Like chat.update, this method takes a channel id only.
             return _error("channel_not_found")
-        members = self.members.get(cid, [])
-        start, limit, problem = _page(args, len(members))
+        page, cursor, problem = _paged(self.members.get(cid, []), args)
         if problem is not None:
             return problem
-        after = start + limit
-        return _ok(
-            members=members[start : start + limit],
-            response_metadata={"next_cursor": _cursor(after) if after < len(members) else ""},
-        )
+        return _ok(members=page, response_metadata={"next_cursor": cursor})
 
     def _usergroup_users(self, args: dict[str, Any]) -> Response:
         group = str(args.get("usergroup") or "")
@@ -890,26 +882,9 @@ class SlackEmulator(Emulator):
         if problem is not None:
             return problem
         return _ok(
-            channels=[self._conversation_json(cid) for cid in page],
+            channels=[self._channel_json(cid) for cid in page],
             response_metadata={"next_cursor": cursor},
         )
-
-    def _conversation_json(self, cid: str) -> dict[str, Any]:
-        name = self.channels[cid].lstrip("#")
-        return {
-            "id": cid,
-            "name": name,
-            "name_normalized": name,
-            "created": self._epoch,
-            "creator": BOT_USER_ID,
-            "is_archived": False,
-            "is_channel": True,
-            "is_group": False,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": False,
-            "is_shared": False,
-        }
 
     def _users_list(self, args: dict[str, Any]) -> Response:
         if "users:read" not in self.scopes:
@@ -919,7 +894,7 @@ class SlackEmulator(Emulator):
         if problem is not None:
             return problem
         bot = {"id": BOT_USER_ID, "name": BOT_USER, "email": "", "is_bot": True}
-        members = [_listed_user(u) for u in page] or [_listed_user(bot)]
+        members = [self._user_json(u) for u in page] or [self._user_json(bot)]
         return _ok(members=members, cache_ts=self._epoch, response_metadata={"next_cursor": cursor})
 
     # -- vendor-specific error shapes --------------------------------------------------------
@@ -942,35 +917,24 @@ def _error(code: str, **fields: Any) -> Response:
 
 
 def _paged(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str, Response | None]:
-    """One page of ``items`` by ``limit`` (default 100, at most 1000) and an opaque ``cursor``;
-    the next cursor is empty on the last page, as Slack answers it."""
+    """One page of ``items`` and the next ``cursor`` (empty on the last page, as Slack answers
+    it), or the error: ``limit`` 1 to 1000 (default 100, Slack's maximum), ``cursor`` one this
+    emulator gave."""
     try:
         limit = int(args.get("limit") or 100)
-        start = int(str(args.get("cursor") or "next:0").removeprefix("next:"))
-    except ValueError:
-        return [], "", _error("invalid_cursor")
-    if not 0 < limit <= 1000 or start < 0:
-        return [], "", _error("invalid_limit" if limit else "invalid_cursor")
+    except (TypeError, ValueError):
+        return [], "", _error("invalid_limit")
+    if not 0 < limit <= 1000:
+        return [], "", _error("invalid_limit")
+    start = 0
+    cursor = str(args.get("cursor") or "")
+    if cursor:
+        match = re.fullmatch(r"c(\d+)", cursor)
+        if match is None or int(match.group(1)) > len(items):
+            return [], "", _error("invalid_cursor")
+        start = int(match.group(1))
     after = start + limit
-    return items[start:after], (f"next:{after}" if after < len(items) else ""), None
-
-
-def _listed_user(user: dict[str, Any]) -> dict[str, Any]:
-    """A user as users.list answers one (the shape users.lookupByEmail gives)."""
-    real_name = user.get("real_name", user["name"])
-    return {
-        "id": user["id"],
-        "team_id": TEAM_ID,
-        "name": user["name"],
-        "deleted": False,
-        "real_name": real_name,
-        "is_bot": bool(user.get("is_bot")),
-        "profile": {
-            "email": user["email"],
-            "real_name": real_name,
-            "display_name": user["name"],
-        },
-    }
+    return items[start:after], (f"c{after}" if after < len(items) else ""), None
 
 
 def _is_json(request: Request) -> bool:
@@ -996,28 +960,6 @@ def _arguments(request: Request, *, json_allowed: bool = True) -> dict[str, Any]
     else:
         args.update(request.form())
     return args
-
-
-def _page(args: dict[str, Any], total: int) -> tuple[int, int, Response | None]:
-    """A cursor-paged method's (start, limit), or its error: ``limit`` 1 to 1000 (Slack's
-    maximum), ``cursor`` one this emulator gave."""
-    try:
-        limit = int(args.get("limit") or 100)
-    except (TypeError, ValueError):
-        return 0, 0, _error("invalid_limit")
-    if not 0 < limit <= 1000:
-        return 0, 0, _error("invalid_limit")
-    cursor = str(args.get("cursor") or "")
-    if not cursor:
-        return 0, limit, None
-    match = re.fullmatch(r"c(\d+)", cursor)
-    if match is None or int(match.group(1)) > total:
-        return 0, 0, _error("invalid_cursor")
-    return int(match.group(1)), limit, None
-
-
-def _cursor(after: int) -> str:
-    return f"c{after}"
 
 
 def _flag(value: Any) -> bool | None:
