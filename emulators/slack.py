@@ -984,6 +984,20 @@ def _content(
     return text, blocks, problem
 
 
+def _id_problems(part: dict[str, Any], name: str, seen: set[str], where: str) -> list[str]:
+    """A ``block_id`` or ``action_id`` as Block Kit takes it: optional, 1 to 255 characters,
+    unique among its kind in the message (``seen`` collects them)."""
+    value = part.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, str) or not 0 < len(value) <= 255:
+        return [f"must be 1 to 255 characters {where}/{name}]"]
+    if value in seen:
+        return [f"duplicate {name} {where}/{name}]"]
+    seen.add(value)
+    return []
+
+
 def _blocks(value: Any, limit: int = 50) -> tuple[list[dict[str, Any]] | None, Response | None]:
     """Parse and check ``blocks`` against the Block Kit rules Slack enforces
     (https://docs.slack.dev/reference/block-kit/blocks): an error names each problem with a
@@ -1006,14 +1020,7 @@ def _blocks(value: Any, limit: int = 50) -> tuple[list[dict[str, Any]] | None, R
         if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
             problems.append(f"unsupported type {where}/type]")
             continue
-        block_id = block.get("block_id")
-        if block_id is not None:
-            if not isinstance(block_id, str) or not 0 < len(block_id) <= 255:
-                problems.append(f"must be 1 to 255 characters {where}/block_id]")
-            elif block_id in block_ids:
-                problems.append(f"duplicate block_id {where}/block_id]")
-            else:
-                block_ids.add(block_id)
+        problems += _id_problems(block, "block_id", block_ids, where)
         problems.extend(_block_problems(block, where))
     if problems:
         return None, _error("invalid_blocks", errors=problems)
@@ -1092,14 +1099,7 @@ def _element_problems(element: Any, where: str, action_ids: set[str]) -> list[st
     if kind not in _ELEMENT_TYPES:
         return []
     problems: list[str] = []
-    aid = element.get("action_id")
-    if aid is not None:
-        if not isinstance(aid, str) or not 0 < len(aid) <= 255:
-            problems.append(f"must be 1 to 255 characters {where}/action_id]")
-        elif aid in action_ids:
-            problems.append(f"duplicate action_id {where}/action_id]")
-        else:
-            action_ids.add(aid)
+    problems += _id_problems(element, "action_id", action_ids, where)
     if kind == "button":
         problems += _text_problems(element.get("text"), f"{where}/text", 75, ("plain_text",))
         value = element.get("value")
