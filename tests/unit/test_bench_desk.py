@@ -140,8 +140,15 @@ def test_the_emulator_loads_the_generated_desk_like_a_fixture_desk(desk: dict) -
     plain = JiraEmulator(desk, clock=lambda: NOW)
     bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
     assert bench.load(iter_tickets(SMALL, NOW)) == len(desk["tickets"])
-    jql = 'project = "SS" AND assignee IS EMPTY AND statusCategory != Done ORDER BY created ASC'
-    assert [i.key for i in bench._run_query(jql)] == [i.key for i in plain._run_query(jql)]
+    for jql in (
+        'project = "SS" AND assignee IS EMPTY AND statusCategory != Done ORDER BY created ASC',
+        # Read by project (the bench's narrowing), and not: an OR at the top, no project.
+        "project in (SS, CS) AND statusCategory != Done",
+        'project = "CS" OR labels = "EB"',
+        "statusCategory != Done ORDER BY key",
+    ):
+        assert [i.key for i in bench._run_query(jql)] == [i.key for i in plain._run_query(jql)]
+    assert bench._next_number("CS") == plain._next_number("CS")
     linked = next(t["key"] for t in desk["tickets"] if t["links"])
     assert bench._links_json(bench.issue(linked), "3") == plain._links_json(
         plain.issue(linked), "3"
