@@ -34,7 +34,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from jobs.model import AlertRecord, RecordKey
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""1: the first release (`jobs.ledger.migrate`). 2: alert records and chains. 3: a chain's
+steps in rows of their own (``chain_steps``), so a save writes only the steps that changed; a
+chain an earlier release wrote whole is still read, and moved to rows when next saved."""
 
 DECISION_RETENTION = timedelta(days=400)
 """How long decisions are kept by default: more than a year, so a yearly review still finds them."""

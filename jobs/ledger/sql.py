@@ -143,6 +143,12 @@ CREATE TABLE IF NOT EXISTS chains (
     updated_at {instant} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chains_job ON chains (job);
+CREATE TABLE IF NOT EXISTS chain_steps (
+    chain    {text} NOT NULL,
+    position {integer} NOT NULL,
+    body     {json} NOT NULL,
+    PRIMARY KEY (chain, position)
+);
 CREATE TABLE IF NOT EXISTS item_state (
     job        {text} NOT NULL,
     item       {text} NOT NULL,
@@ -183,7 +189,7 @@ CREATE TABLE IF NOT EXISTS silences (
 CREATE INDEX IF NOT EXISTS silences_item ON silences (item, expires);
 """
 
-TABLES = ("alerts", "chains", "item_state", "runs", "decisions", "silences")
+TABLES = ("alerts", "chains", "chain_steps", "item_state", "runs", "decisions", "silences")
 
 _RECORD_SCHEMA_VERSION = """
 INSERT INTO schema_version (version, applied_at) VALUES (:version, :applied_at)
@@ -258,11 +264,29 @@ VALUES (:id, :job, CAST(:body AS {json}), :created_at, :updated_at)
 ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
 """
 
+# A chain's steps are rows of their own: a chain is saved before and after each step, and
+# only the steps that changed are written (a chain of hundreds of comments would otherwise be
+# rewritten whole hundreds of times). The chain's own row keeps its records.
+_SAVE_STEP = """
+INSERT INTO chain_steps (chain, position, body)
+VALUES (:chain, :position, CAST(:body AS {json}))
+ON CONFLICT (chain, position) DO UPDATE SET body = excluded.body
+"""
+
+_DROP_STEPS_FROM = "DELETE FROM chain_steps WHERE chain = :chain AND position >= :count"
+
+_DELETE_CHAIN_STEPS = "DELETE FROM chain_steps WHERE chain = :id"
+
 _DELETE_CHAIN = "DELETE FROM chains WHERE id = :id"
 
 _CHAINS = """
 SELECT id, job, body, created_at, updated_at FROM chains WHERE job = :job
  ORDER BY created_at, id
+"""
+
+_CHAIN_STEPS = """
+SELECT s.chain, s.position, s.body FROM chain_steps s JOIN chains c ON c.id = s.chain
+ WHERE c.job = :job ORDER BY s.chain, s.position
 """
 
 _MEMORY = "SELECT item, state FROM item_state WHERE job = :job ORDER BY item"
@@ -329,6 +353,7 @@ DELETE FROM alerts
     OR updated_at < :horizon
 """,
     "chains": "DELETE FROM chains WHERE updated_at < :horizon",
+    "chain_steps": "DELETE FROM chain_steps WHERE chain NOT IN (SELECT id FROM chains)",
 }
 # Memory (item_state) is the job's own: it forgets what no longer applies (an account gone
 # from the sheet), and a fact it still relies on may go unchanged for years.
@@ -502,62 +527,63 @@ class SqlLedger(ABC):
     # --- chains ---------------------------------------------------------------------------
 
     def save_chain(self, chain: Chain) -> None:
-        self._change(
-            _SAVE_CHAIN,
-            {
-                "id": chain.id,
-                "job": chain.job,
-                "body": self._chain_body(chain),
-                "created_at": self._instant(chain.created_at),
-                "updated_at": self._instant(chain.updated_at),
-            },
-        )
-
-    def _chain_body(self, chain: Chain) -> str:
-        """The chain as JSON text: ``{"records": [...], "steps": [...]}``, what `to_json` of
-        it would write, with each action's text reused from the chain's earlier saves. Only a
-        step's error is redacted: the action is kept exactly as planned, so a resumed step
-        sends what the first attempt would have."""
+        """The chain's row and, of its steps, those that changed since this ledger last saved
+        it (all of them the first time: a chain taken over from another run, say). What was
+        written is remembered only once it is committed."""
         with self._lock:  # the texts kept are shared by every save of the ledger
-            cache = self._chain_texts.setdefault(chain.id, _ChainTexts())
-            steps = []
-            for index, step in enumerate(chain.steps):
-                body = _redacted_error(step)
-                action = body.pop("action", None)
-                # A step's state is small but saved again with every other step: reuse its text
-                # while it is unchanged.
-                known_state = cache.states.get(index)
-                if known_state is None or known_state[0] != body:
-                    known_state = (copy.deepcopy(body), to_json(body))  # a copy: results nest
-                    cache.states[index] = known_state
-                state = known_state[1]
-                if action is None:
-                    steps.append(state)
-                    continue
-                known = cache.actions.get(id(action))
-                if known is None or known[0] is not action:
-                    known = (action, to_json_value(action))
-                    cache.actions[id(action)] = known
-                steps.append('{"action":' + known[1] + ("," + state[1:] if state != "{}" else "}"))
-            if cache.records[0] != chain.records:
-                cache.records = (chain.records, to_json_value([_key(k) for k in chain.records]))
-            return '{"records":' + cache.records[1] + ',"steps":[' + ",".join(steps) + "]}"
+            known = self._chain_texts.get(chain.id)
+            texts = _ChainTexts() if known is None else known.copy()
+            changed = texts.update(chain)
+            with self._transaction() as cursor:
+                cursor.execute(
+                    self._sql(_SAVE_CHAIN),
+                    {
+                        "id": chain.id,
+                        "job": chain.job,
+                        "body": '{"records":' + texts.records[1] + "}",
+                        "created_at": self._instant(chain.created_at),
+                        "updated_at": self._instant(chain.updated_at),
+                    },
+                )
+                if changed:
+                    cursor.executemany(
+                        self._sql(_SAVE_STEP),
+                        [
+                            {"chain": chain.id, "position": position, "body": texts.steps[position]}
+                            for position in changed
+                        ],
+                    )
+                if known is None:  # rows an earlier save left past today's last step
+                    cursor.execute(
+                        self._sql(_DROP_STEPS_FROM), {"chain": chain.id, "count": len(chain.steps)}
+                    )
+            self._chain_texts[chain.id] = texts
 
     def delete_chain(self, chain_id: str) -> None:
         with self._lock:
             self._chain_texts.pop(chain_id, None)
-        self._change(_DELETE_CHAIN, {"id": chain_id})
+            with self._transaction() as cursor:
+                cursor.execute(self._sql(_DELETE_CHAIN_STEPS), {"id": chain_id})
+                cursor.execute(self._sql(_DELETE_CHAIN), {"id": chain_id})
 
     def chains(self, job: str) -> list[Chain]:
+        with self._lock:  # the chains and their steps as of one moment
+            rows = self._read(_CHAINS, {"job": job})
+            step_rows = self._read(_CHAIN_STEPS, {"job": job})
+        steps: dict[str, list[Any]] = {}
+        for row in step_rows:
+            steps.setdefault(row["chain"], []).append(from_json(row["body"]))
         chains = []
-        for row in self._read(_CHAINS, {"job": job}):
+        for row in rows:
             body = from_json(row["body"])
+            # A chain written whole by an earlier release keeps its steps in its body.
+            own = body["steps"] if "steps" in body else steps.get(row["id"], ())
             chains.append(
                 Chain(
                     id=row["id"],
                     job=row["job"],
                     records=tuple(RecordKey(**k) for k in body.get("records") or ()),
-                    steps=tuple(body.get("steps") or ()),
+                    steps=tuple(own or ()),
                     created_at=self.dialect.decode_instant(row["created_at"]),
                     updated_at=self.dialect.decode_instant(row["updated_at"]),
                 )
@@ -745,12 +771,57 @@ class SqlLedger(ABC):
 
 @dataclass
 class _ChainTexts:
-    """What `SqlLedger._chain_body` wrote of one chain last: each action's text (by the
-    action's identity), each step's state and text (by position), the records' text."""
+    """What `SqlLedger.save_chain` wrote of one chain: per position, the step's text, its
+    state and its action with the action's text, so a save encodes and writes only the steps
+    that changed (a chain is saved before and after each step, and its actions never change);
+    the records' text."""
 
-    actions: dict[int, tuple[object, str]] = field(default_factory=dict)
-    states: dict[int, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+    states: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[tuple[object, str]] = field(default_factory=list)
     records: tuple[object, str] = ((), "[]")
+
+    def copy(self) -> _ChainTexts:
+        return _ChainTexts(list(self.steps), list(self.states), list(self.actions), self.records)
+
+    def update(self, chain: Chain) -> list[int]:
+        """Bring the texts to ``chain``; the positions whose text changed. Only a step's error
+        is redacted: the action is kept exactly as planned, so a resumed step sends what the
+        first attempt would have."""
+        changed = []
+        known = len(self.steps)
+        for position, step in enumerate(chain.steps):
+            state = _redacted_error(step)
+            action = state.pop("action", None)
+            same_action = position < known and self.actions[position][0] is action
+            if same_action and self.states[position] == state:
+                continue
+            if same_action:
+                action_text = self.actions[position]
+            else:
+                action_text = (action, "" if action is None else to_json_value(action))
+            # A copy: a step's result nests, and the caller's dicts may change after the save.
+            entry = (_step_text(action_text[1], state), copy.deepcopy(state), action_text)
+            if position < known:
+                self.steps[position], self.states[position], self.actions[position] = entry
+            else:
+                self.steps.append(entry[0])
+                self.states.append(entry[1])
+                self.actions.append(entry[2])
+            changed.append(position)
+        count = len(chain.steps)
+        del self.steps[count:], self.states[count:], self.actions[count:]
+        if self.records[0] != chain.records:
+            self.records = (chain.records, to_json_value([_key(k) for k in chain.records]))
+        return changed
+
+
+def _step_text(action_text: str, state: Mapping[str, Any]) -> str:
+    """A step as `to_json` would write it, ``action`` first, from its action's text."""
+    state_text = to_json(state)
+    if not action_text:
+        return state_text
+    return '{"action":' + action_text + ("," + state_text[1:] if state_text != "{}" else "}")
 
 
 def _redacted_error(step: Mapping[str, Any]) -> dict[str, Any]:

@@ -268,6 +268,74 @@ def test_a_chain_saved_again_keeps_its_actions_and_the_new_states(ledger: Ledger
     assert [c.id for c in ledger.chains(JOB)] == ["c2"]
 
 
+def test_a_chain_reopened_elsewhere_is_saved_whole_and_its_old_tail_dropped(
+    ledger_url: str,
+) -> None:
+    """Another process (a run taking the chain over) knows nothing of what was saved: its
+    first save writes every step, and steps past its last one are gone."""
+    chain = Chain("c1", JOB, (KEY,), tuple({"status": "pending", "n": n} for n in range(4)), T0, T0)
+    first = open_ledger(ledger_url)
+    try:
+        first.save_chain(chain)
+    finally:
+        first.close()
+    shorter = replace(chain, steps=({"status": "done", "n": 0}, {"status": "pending", "n": 1}))
+    second = open_ledger(ledger_url)
+    try:
+        second.save_chain(shorter)
+        (found,) = second.chains(JOB)
+        assert found.steps == shorter.steps
+        assert second.counts()["chain_steps"] == 2
+        second.delete_chain("c1")
+        assert second.counts()["chain_steps"] == 0 and second.chains(JOB) == []
+    finally:
+        second.close()
+
+
+def test_a_save_writes_only_the_steps_that_changed(tmp_path: Path) -> None:
+    """A chain is saved before and after each of its steps: with hundreds of steps, writing
+    it whole each time would grow with the square of its length."""
+    ledger = open_ledger(str(tmp_path / "ledger.db"))
+    try:
+        conn = ledger._conn  # type: ignore[attr-defined]
+        steps = tuple({"action": {"n": n}, "status": "pending"} for n in range(200))
+        chain = Chain("c1", JOB, (KEY,), steps, T0, T0)
+        ledger.save_chain(chain)
+        before = conn.total_changes
+        one_done = (steps[0] | {"status": "done", "result": {"ts": "1.2"}}, *steps[1:])
+        ledger.save_chain(replace(chain, steps=one_done, updated_at=T0 + SECOND))
+        assert conn.total_changes - before == 2  # the chain's row and its first step
+        (found,) = ledger.chains(JOB)
+        assert found.steps == one_done and found.updated_at == T0 + SECOND
+    finally:
+        ledger.close()
+
+
+def test_a_failed_save_is_written_again_by_the_next(tmp_path: Path) -> None:
+    """What a save wrote is remembered only once committed: a save that failed (a locked or
+    lost database) must not make the next one skip its steps."""
+    ledger = open_ledger(str(tmp_path / "ledger.db"))
+    try:
+        steps = ({"action": {"n": 0}, "status": "pending"},)
+        chain = Chain("c1", JOB, (KEY,), steps, T0, T0)
+        ledger.save_chain(chain)
+        done = ({"action": {"n": 0}, "status": "done"},)
+        real = ledger._transaction  # type: ignore[attr-defined]
+
+        def refused() -> object:
+            raise sqlite3.OperationalError("database is locked")
+
+        ledger._transaction = refused  # type: ignore[attr-defined]
+        with pytest.raises(sqlite3.OperationalError):
+            ledger.save_chain(replace(chain, steps=done))
+        ledger._transaction = real  # type: ignore[attr-defined]
+        ledger.save_chain(replace(chain, steps=done))
+        (found,) = ledger.chains(JOB)
+        assert found.steps == done
+    finally:
+        ledger.close()
+
+
 def test_it_remembers_and_forgets_a_jobs_memory(ledger: Ledger) -> None:
     ledger.remember(JOB, {"SS-1": {"ts": "1"}, "SS-2": {"nested": {"n": [1, 2]}}}, now=T0)
     ledger.remember("qa_due", {"SS-3": {"ts": "3"}}, now=T0)
@@ -400,6 +468,7 @@ def test_it_prunes_what_can_no_longer_change_a_decision(ledger: Ledger) -> None:
     assert deleted["alerts"] == 2  # the window that is over, the claim never followed by a send
     assert [s.item for s in ledger.silences(now=now, include_expired=True)] == ["SS-7"]
     assert ledger.chains(JOB) == []
+    assert deleted["chain_steps"] == 1 and ledger.counts()["chain_steps"] == 0
 
 
 def test_it_knows_every_item_it_has_a_record_silence_or_decision_of(ledger: Ledger) -> None:

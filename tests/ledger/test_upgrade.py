@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -172,7 +173,7 @@ def test_a_first_release_ledger_upgrades_in_place_without_sending_anything_twice
     ledger = open_ledger(ledger_url)
     try:
         counts = ledger.counts()
-        assert ledger.schema_version() == SCHEMA_VERSION == 2
+        assert ledger.schema_version() == SCHEMA_VERSION == 3
         # Sent once: still sent (their records are closed, kept for the retention period).
         day, two_hours = timedelta(days=1), timedelta(hours=2)
         for job, alert, item, episode, sent in (
@@ -201,7 +202,15 @@ def test_a_first_release_ledger_upgrades_in_place_without_sending_anything_twice
         assert ledger.memory("channel_partner_request") == {}
         assert [d.item for d in ledger.history("SS-121")] == ["SS-121"]
         assert [s.item for s in ledger.silences(now=T0)] == ["SS-9"]
-        assert set(counts) == {"alerts", "chains", "item_state", "runs", "decisions", "silences"}
+        assert set(counts) == {
+            "alerts",
+            "chains",
+            "chain_steps",
+            "item_state",
+            "runs",
+            "decisions",
+            "silences",
+        }
     finally:
         ledger.close()
 
@@ -230,5 +239,40 @@ def _open_and_count(url: str) -> dict[str, int]:
     ledger = open_ledger(url)
     try:
         return ledger.counts()
+    finally:
+        ledger.close()
+
+
+def test_a_chain_a_schema_2_release_wrote_whole_is_read_and_moved_to_rows(
+    ledger_url: str,
+) -> None:
+    """Schema 2 kept a chain's steps in its body; a run of this release must still finish it
+    (its DM sent, its comment not yet), and its next save moves the steps into rows."""
+    open_ledger(ledger_url).close()  # today's tables; the row below is as schema 2 wrote it
+    steps = [
+        {"action": {"kind": "slack_dm", "target": "david@example.com"}, "status": "done",
+         "result": {"ts": "1.2"}},
+        {"action": {"kind": "jira_internal_comment", "target": "SS-301"}, "status": "pending"},
+    ]  # fmt: skip
+    body = {"records": [{"job": "approval_reminder", "alert": "approval_overdue",
+                         "item": "SS-301", "episode": "ask-7"}], "steps": steps}  # fmt: skip
+    with schema_1(ledger_url) as (conn, dialect):
+        sql = render(
+            dialect,
+            "INSERT INTO chains (id, job, body, created_at, updated_at)"
+            " VALUES ('c-old', 'approval_reminder', :body, :at, :at)",
+        )
+        conn.execute(sql, {"body": json.dumps(body), "at": dialect.encode_instant(T0)})
+
+    ledger = open_ledger(ledger_url)
+    try:
+        (chain,) = ledger.chains("approval_reminder")
+        assert list(chain.steps) == steps
+        key = RecordKey("approval_reminder", "approval_overdue", "SS-301", "ask-7")
+        assert chain.records == (key,)
+        steps[1] = {**steps[1], "status": "done"}
+        ledger.save_chain(replace(chain, steps=tuple(steps)))
+        (saved,) = ledger.chains("approval_reminder")
+        assert list(saved.steps) == steps and ledger.counts()["chain_steps"] == 2
     finally:
         ledger.close()

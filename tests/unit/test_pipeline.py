@@ -1141,7 +1141,8 @@ def test_a_dry_run_decides_everything_and_writes_nothing(desk: Desk) -> None:
 
     assert desk.executor.sent == []
     assert desk.ledger.counts() == {
-        "alerts": 0, "chains": 0, "item_state": 0, "runs": 0, "decisions": 0, "silences": 0,
+        "alerts": 0, "chains": 0, "chain_steps": 0, "item_state": 0, "runs": 0, "decisions": 0,
+        "silences": 0,
     }  # fmt: skip
     assert [a.status for a in report.actions] == ["dry_run"] * 6
     printed = desk.out.getvalue()  # type: ignore[attr-defined]
