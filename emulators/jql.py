@@ -569,29 +569,58 @@ def _stem(word: str) -> str:
     return word
 
 
+@dataclass(frozen=True)
+class TextQuery:
+    """The right side of ``~`` read once: its quoted phrases (as stems), its plain words (as
+    stems) and its ``word*`` prefixes."""
+
+    phrases: tuple[tuple[str, ...], ...]
+    stems: tuple[str, ...]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, query: str) -> TextQuery:
+        phrases = []
+        for phrase in re.findall(r'"([^"]*)"', query):
+            wanted = tuple(_stem(w.casefold()) for w in _WORDS.findall(phrase))
+            if wanted:
+                phrases.append(wanted)
+        rest = re.sub(r'"[^"]*"', " ", query)
+        stems, prefixes = [], []
+        for term in re.findall(r"\w+\*?", rest):
+            if term.endswith("*"):
+                prefixes.append(term[:-1].casefold())
+            else:
+                stems.append(_stem(term.casefold()))
+        return cls(tuple(phrases), tuple(stems), tuple(prefixes))
+
+    @functools.cached_property
+    def needles(self) -> tuple[str, ...]:
+        """Texts a match must contain: a word's stem is the start of the word, so each stem
+        and prefix asked for appears in the case-folded text of any match."""
+        return (*(s for p in self.phrases for s in p), *self.stems, *self.prefixes)
+
+    def matches(self, text: str) -> bool:
+        """Jira's ``~``: every word (or inner quoted phrase) of the query appears in ``text``."""
+        if not self.needles:
+            return False  # nothing to look for matches nothing
+        folded = text.casefold()
+        if not all(needle in folded for needle in self.needles):
+            return False  # most texts end here, before being split into words
+        words = [w.casefold() for w in _WORDS.findall(text)]
+        stems = [_stem(w) for w in words]
+        for phrase in self.phrases:
+            wanted = list(phrase)
+            if not any(stems[i : i + len(wanted)] == wanted for i in range(len(stems))):
+                return False
+        if any(stem not in stems for stem in self.stems):
+            return False
+        return all(any(w.startswith(prefix) for w in words) for prefix in self.prefixes)
+
+
 def text_matches(text: str, query: str) -> bool:
     """Jira's ``~``: every word (or inner quoted phrase) of ``query`` appears in ``text``."""
-    words = [w.casefold() for w in _WORDS.findall(text)]
-    stems = [_stem(w) for w in words]
-    phrases = re.findall(r'"([^"]*)"', query)
-    rest = re.sub(r'"[^"]*"', " ", query)
-    checked = False
-    for phrase in phrases:
-        wanted = [_stem(w.casefold()) for w in _WORDS.findall(phrase)]
-        if not wanted:
-            continue
-        checked = True
-        if not any(stems[i : i + len(wanted)] == wanted for i in range(len(stems))):
-            return False
-    for term in re.findall(r"\w+\*?", rest):
-        checked = True
-        if term.endswith("*"):
-            prefix = term[:-1].casefold()
-            if not any(w.startswith(prefix) for w in words):
-                return False
-        elif _stem(term.casefold()) not in stems:
-            return False
-    return checked
+    return TextQuery.parse(query).matches(text)
 
 
 def _text_clause(spec: FieldSpec, clause: Clause) -> Predicate:
@@ -599,8 +628,8 @@ def _text_clause(spec: FieldSpec, clause: Clause) -> Predicate:
     if not isinstance(operand, Value):
         raise JqlError(f"The operator '{clause.operator}' needs a text value for '{spec.name}'.")
     wanted = clause.operator == "~"
-    query = operand.text
-    return lambda issue: any(text_matches(t, query) for t in spec.get(issue)) == wanted
+    query = TextQuery.parse(operand.text)
+    return lambda issue: any(query.matches(t) for t in spec.get(issue)) == wanted
 
 
 # -- enumerated values, users and keys --------------------------------------------------------

@@ -28,9 +28,16 @@ class JqlFields:
         N = jql.Named
 
         def user_values(attr: str) -> Callable[[IssueState], list[jql.Named]]:
+            by_account: dict[str, list[jql.Named]] = {}  # once per user and query
+
             def get(issue: IssueState) -> list[jql.Named]:
                 account_id = getattr(issue, attr)
-                return [self._user_named(account_id)] if account_id else []
+                if not account_id:
+                    return []
+                values = by_account.get(account_id)
+                if values is None:
+                    values = by_account[account_id] = [self._user_named(account_id)]
+                return values
 
             return get
 
@@ -40,16 +47,23 @@ class JqlFields:
             ]
 
         if folded == "project":
+            # One value per project, made once per query rather than once per issue.
+            by_project: dict[str, list[jql.Named]] = {}
+
+            def project_values(issue: IssueState) -> list[jql.Named]:
+                values = by_project.get(issue.project)
+                if values is None:
+                    key = issue.project
+                    values = [
+                        N.of(key, self._projects[key]["name"], self._project_json(key, "2")["id"])
+                    ]
+                    by_project[key] = values
+                return values
+
             return jql.FieldSpec(
                 "project",
                 K.NAME,
-                lambda i: [
-                    N.of(
-                        i.project,
-                        self._projects[i.project]["name"],
-                        self._project_json(i.project, "2")["id"],
-                    )
-                ],
+                project_values,
                 known=lambda: [
                     a
                     for k in self._projects
