@@ -273,6 +273,8 @@ VALUES (:chain, :position, CAST(:body AS {json}))
 ON CONFLICT (chain, position) DO UPDATE SET body = excluded.body
 """
 
+_TOUCH_CHAIN = "UPDATE chains SET updated_at = :updated_at WHERE id = :id AND job = :job"
+
 _DROP_STEPS_FROM = "DELETE FROM chain_steps WHERE chain = :chain AND position >= :count"
 
 _DELETE_CHAIN_STEPS = "DELETE FROM chain_steps WHERE chain = :id"
@@ -534,17 +536,21 @@ class SqlLedger(ABC):
             known = self._chain_texts.get(chain.id)
             texts = _ChainTexts() if known is None else known.copy()
             changed = texts.update(chain)
+            row = {
+                "id": chain.id,
+                "job": chain.job,
+                "body": '{"records":' + texts.records[1] + "}",
+                "created_at": self._instant(chain.created_at),
+                "updated_at": self._instant(chain.updated_at),
+            }
             with self._transaction() as cursor:
-                cursor.execute(
-                    self._sql(_SAVE_CHAIN),
-                    {
-                        "id": chain.id,
-                        "job": chain.job,
-                        "body": '{"records":' + texts.records[1] + "}",
-                        "created_at": self._instant(chain.created_at),
-                        "updated_at": self._instant(chain.updated_at),
-                    },
-                )
+                touched = 0
+                if known is not None and known.records[1] == texts.records[1]:
+                    # Its records (often one per ticket of the chain) are written already.
+                    cursor.execute(self._sql(_TOUCH_CHAIN), row)
+                    touched = cursor.rowcount
+                if touched < 1:  # new, its records changed, or its row is gone
+                    cursor.execute(self._sql(_SAVE_CHAIN), row)
                 if changed:
                     cursor.executemany(
                         self._sql(_SAVE_STEP),
@@ -779,10 +785,15 @@ class _ChainTexts:
     steps: list[str] = field(default_factory=list)
     states: list[dict[str, Any]] = field(default_factory=list)
     actions: list[tuple[object, str]] = field(default_factory=list)
+    given: list[object] = field(default_factory=list)
+    """Each step's mapping as the caller handed it: the same mapping again is the same step
+    (`Ledger.save_chain`: a step that changed is a new mapping)."""
     records: tuple[object, str] = ((), "[]")
 
     def copy(self) -> _ChainTexts:
-        return _ChainTexts(list(self.steps), list(self.states), list(self.actions), self.records)
+        return _ChainTexts(
+            list(self.steps), list(self.states), list(self.actions), list(self.given), self.records
+        )
 
     def update(self, chain: Chain) -> list[int]:
         """Bring the texts to ``chain``; the positions whose text changed. Only a step's error
@@ -791,10 +802,13 @@ class _ChainTexts:
         changed = []
         known = len(self.steps)
         for position, step in enumerate(chain.steps):
+            if position < known and self.given[position] is step:
+                continue
             state = _redacted_error(step)
             action = state.pop("action", None)
             same_action = position < known and self.actions[position][0] is action
             if same_action and self.states[position] == state:
+                self.given[position] = step
                 continue
             if same_action:
                 action_text = self.actions[position]
@@ -804,13 +818,15 @@ class _ChainTexts:
             entry = (_step_text(action_text[1], state), copy.deepcopy(state), action_text)
             if position < known:
                 self.steps[position], self.states[position], self.actions[position] = entry
+                self.given[position] = step
             else:
                 self.steps.append(entry[0])
                 self.states.append(entry[1])
                 self.actions.append(entry[2])
+                self.given.append(step)
             changed.append(position)
         count = len(chain.steps)
-        del self.steps[count:], self.states[count:], self.actions[count:]
+        del self.steps[count:], self.states[count:], self.actions[count:], self.given[count:]
         if self.records[0] != chain.records:
             self.records = (chain.records, to_json_value([_key(k) for k in chain.records]))
         return changed

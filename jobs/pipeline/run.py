@@ -115,6 +115,11 @@ class ChainRun:
     encoded: dict[int, tuple[Action, dict[str, Any]]] = field(default_factory=dict, repr=False)
     """Each step's action as the ledger keeps it, encoded once: a chain is saved before and
     after every step, and its actions never change (only the steps' states do)."""
+    saved: list[tuple[Action, tuple[Any, ...], dict[str, Any]]] = field(
+        default_factory=list, repr=False
+    )
+    """Each step as last handed to the ledger, with the state it was encoded from: a step
+    that has not changed is handed over as the same mapping, which the ledger skips."""
 
     @property
     def position(self) -> int:
@@ -153,10 +158,33 @@ class ChainRun:
             id=self.id,
             job=self.job,
             records=self.records,
-            steps=tuple(encode_step(step, self.encoded_action(step)) for step in self.steps),
+            steps=tuple(self._encoded_step(i, step) for i, step in enumerate(self.steps)),
             created_at=self.created_at,
             updated_at=now,
         )
+
+    def _encoded_step(self, position: int, step: Step) -> dict[str, Any]:
+        # A step's result is replaced, never changed in place, so its identity stands for it
+        # (the encoded step kept below holds the result, so the identity is not reused).
+        state = (
+            step.status,
+            id(step.result),
+            step.attempted_at,
+            step.attempted_now,
+            step.attempts,
+            step.error,
+            step.applied,
+        )
+        if position < len(self.saved):
+            action, known, encoded = self.saved[position]
+            if action is step.action and known == state:
+                return encoded
+        encoded = encode_step(step, self.encoded_action(step))
+        if position < len(self.saved):
+            self.saved[position] = (step.action, state, encoded)
+        else:
+            self.saved.append((step.action, state, encoded))
+        return encoded
 
 
 LEASE_ALERT = "_run"

@@ -693,6 +693,25 @@ def test_a_chains_notes_on_different_tickets_go_out_side_by_side(desk: Desk) -> 
     assert desk.ledger.chains(JOB) == []
 
 
+def test_a_long_chain_costs_ledger_writes_in_proportion_to_its_length(desk: Desk) -> None:
+    """A chain is saved before and after each step; each save writes the steps that changed,
+    not the whole chain (hundreds of reminder notes would otherwise cost their square)."""
+    written: list[int] = []
+    desk.ledger._conn.set_trace_callback(lambda sql: written.append(len(sql)))  # type: ignore[attr-defined]
+    sizes = []
+    for count in (20, 80):
+        findings = [finding(f"SS-{count * 1000 + n}") for n in range(1, count + 1)]
+        written.clear()
+        report = desk.run(
+            FakeJob(findings, plan=lambda w: [reminder_chain(w.fresh)]), run_id=f"run-{count}"
+        )
+        assert report.exit_code == 0 and len(desk.executor.sent) >= count
+        assert desk.ledger.chains(JOB) == []
+        sizes.append(sum(written))
+    # Four times the steps, about four times the text written (the square would be sixteen).
+    assert sizes[1] < 5 * sizes[0], sizes
+
+
 def test_a_note_that_fails_beside_others_is_the_only_one_sent_again(desk: Desk) -> None:
     findings = [finding(f"SS-{n}") for n in range(1, 6)]
     desk.executor.fail[("jira_internal_comment", "SS-3")] = [PermanentError("jira", "HTTP 500")]
