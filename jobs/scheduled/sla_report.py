@@ -20,6 +20,7 @@ gives the same bytes whenever it is written.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import deque
@@ -168,6 +169,9 @@ def read_week(
 
 
 def _load_chart_library() -> None:
+    # NumPy's OpenBLAS starts a spinning thread per core when it loads, about 0.1 s of CPU
+    # for a chart that multiplies no matrices; one thread unless the operator says otherwise.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import matplotlib
 
     matplotlib.use("Agg")
