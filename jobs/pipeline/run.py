@@ -38,8 +38,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -556,7 +557,7 @@ class Pipeline:
                             self.notices.append((chain, index))
                         break
                     if parallel and (kind.is_jira or kind is ActionKind.SLACK_DM):
-                        wave += [(chain, i) for i in _side_by_side(chain, index, width)]
+                        wave += [(chain, i) for i in _side_by_side(chain, index)]
                         break
                     if wave:
                         # The writes planned before this step go first: the plan's order holds
@@ -572,53 +573,70 @@ class Pipeline:
             live = wrote
 
     def _attempt_wave(self, wave: list[tuple[ChainRun, int]]) -> None:
-        """The Jira steps in ``wave`` (chain, step index): prepared and recorded here, in
-        order; sent concurrently. A credential refusal stops the run once the wave is
-        recorded."""
-        ready: list[tuple[ChainRun, Step, Action]] = []
-        for chain, index in wave:
+        """The Jira steps in ``wave`` (chain, step index), sent concurrently in batches of
+        whole lanes (`_lane_batches`): while one batch is in flight, the batch before it is
+        recorded and the next one prepared, so the ledger's writes (all made here, on this
+        thread) overlap the network's wait. A credential refusal sends no further batch and
+        stops the run once every batch sent is recorded."""
+        width = max(1, self.ctx.settings.run.max_parallel_writes)
+        refused: CredentialError | None = None
+        in_flight: deque[_Batch] = deque()
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="write") as pool:
+            for members in _lane_batches(wave, self.ctx.alert_channel, width * WAVE_BATCH):
+                if refused is not None:
+                    break
+                in_flight.append(self._send_batch(pool, members))
+                while len(in_flight) > 1:
+                    refused = self._record_batch(in_flight.popleft()) or refused
+            while in_flight:
+                refused = self._record_batch(in_flight.popleft()) or refused
+        if refused is not None:
+            raise refused
+
+    def _send_batch(self, pool: ThreadPoolExecutor, members: list[tuple[ChainRun, int]]) -> _Batch:
+        """Prepare each step (a chain blocked or a step done since the wave was formed is
+        left), save each chain's intent once, then hand the batch's lanes to ``pool``: one
+        ticket's writes in order in one worker (Jira limits writes per issue, and a comment
+        must follow the edit it explains); different tickets side by side."""
+        batch = _Batch()
+        for chain, index in members:
             if chain.blocked or chain.steps[index].status == DONE:
                 continue
-            action = self._prepare(chain, index)
+            action = self._prepare(chain, index, save=False)
             if action is not None:
-                ready.append((chain, chain.steps[index], action))
-        outcomes = self._execute_many([action for _, _, action in ready])
+                batch.ready.append((chain, chain.steps[index], action))
+        if not batch.ready:
+            return batch
+        for chain in _chains_of([(chain, 0) for chain, _, _ in batch.ready]):
+            if chain.needs_intent:
+                self._save(chain)  # the intent: a run killed from here on leaves it for the next
+        failpoint("before_send")
+        batch.outcomes = [RuntimeError("not run")] * len(batch.ready)
+        lanes: dict[str, list[int]] = {}
+        for position, (_, _, action) in enumerate(batch.ready):
+            lanes.setdefault(_lane_of(action), []).append(position)
+
+        def run_lane(positions: list[int]) -> None:
+            for position in positions:
+                try:
+                    batch.outcomes[position] = self.executor.execute(batch.ready[position][2])
+                except Exception as exc:  # handed to _conclude, which knows each kind
+                    batch.outcomes[position] = exc
+
+        batch.lanes = [pool.submit(run_lane, positions) for positions in lanes.values()]
+        return batch
+
+    def _record_batch(self, batch: _Batch) -> CredentialError | None:
+        """Wait for ``batch`` and record each step's outcome; the first credential refusal."""
+        for lane in batch.lanes:
+            lane.result()
         refused: CredentialError | None = None
-        for (chain, step, action), outcome in zip(ready, outcomes, strict=True):
+        for (chain, step, action), outcome in zip(batch.ready, batch.outcomes, strict=True):
             try:
                 self._conclude(chain, step, action, outcome)
             except CredentialError as exc:
                 refused = refused or exc
-        if refused is not None:
-            raise refused
-
-    def _execute_many(self, actions: list[Action]) -> list[Mapping[str, Any] | Exception]:
-        """Each action's result or the exception it raised, in order. Actions on one ticket
-        run one after another in one worker (Jira limits writes per issue, and a comment
-        must follow the edit it explains); different tickets run side by side."""
-        if not actions:
-            return []
-        lanes: dict[str, list[int]] = {}
-        for index, action in enumerate(actions):
-            lanes.setdefault(_lane_of(action), []).append(index)
-        outcomes: list[Mapping[str, Any] | Exception] = [RuntimeError("not run")] * len(actions)
-
-        def run_lane(indexes: list[int]) -> None:
-            for index in indexes:
-                try:
-                    outcomes[index] = self.executor.execute(actions[index])
-                except Exception as exc:  # handed to _conclude, which knows each kind
-                    outcomes[index] = exc
-
-        workers = min(len(lanes), self.ctx.settings.run.max_parallel_writes)
-        if workers <= 1:
-            for indexes in lanes.values():
-                run_lane(indexes)
-            return outcomes
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write") as pool:
-            for future in [pool.submit(run_lane, indexes) for indexes in lanes.values()]:
-                future.result()
-        return outcomes
+        return refused
 
     def _confirm(self, chains: list[ChainRun]) -> None:
         """Check each chain's next step against the ticket when it has a proof: always after
@@ -746,10 +764,11 @@ class Pipeline:
             outcome = exc
         return self._conclude(chain, step, action, outcome)
 
-    def _prepare(self, chain: ChainRun, index: int) -> Action | None:
+    def _prepare(self, chain: ChainRun, index: int, *, save: bool = True) -> Action | None:
         """Everything before a step is sent: its reference line checked, its references
-        resolved, the intent saved. The action to send, or None when there is nothing to
-        send (a dry run prints it; a step that cannot be sent is recorded)."""
+        resolved, the intent saved (``save``; else the caller saves it before sending). The
+        action to send, or None when there is nothing to send (a dry run prints it; a step
+        that cannot be sent is recorded)."""
         ctx = self.ctx
         step = chain.steps[index]
         marker = step.action.marker
@@ -779,9 +798,10 @@ class Pipeline:
         step.attempts += 1
         step.attempted_at = self.clock.now().isoformat()
         step.attempted_now = ctx.now.isoformat()
-        if chain.needs_intent:
-            self._save(chain)  # the intent: a run killed from here on leaves it for the next
-        failpoint("before_send")
+        if save:
+            if chain.needs_intent:
+                self._save(chain)  # the intent: a run killed from here on leaves it for the next
+            failpoint("before_send")
         return action
 
     def _conclude(
@@ -1211,7 +1231,7 @@ def unique(findings: Sequence[Finding]) -> tuple[list[Finding], list[DataProblem
 _NOTES = frozenset({ActionKind.JIRA_INTERNAL_COMMENT, ActionKind.JIRA_PUBLIC_COMMENT})
 
 
-def _side_by_side(chain: ChainRun, index: int, width: int) -> list[int]:
+def _side_by_side(chain: ChainRun, index: int) -> list[int]:
     """The steps of ``chain`` that may be sent together, from ``index`` (its next step, a
     Jira write): that step, and when it is a comment, the comments right after it that stand
     alone — each on a ticket none of the others touches, using no earlier step's result (an
@@ -1222,8 +1242,6 @@ def _side_by_side(chain: ChainRun, index: int, width: int) -> list[int]:
         return picked  # a chain's first step decides whether it goes on (or its fallback runs)
     tickets = {_lane_of(chain.steps[index].action)}
     for later in range(index + 1, len(chain.steps)):
-        if len(picked) >= width:
-            break
         step = chain.steps[later]
         if step.status == DONE:
             continue  # sent by an earlier wave whose neighbour failed
@@ -1254,6 +1272,49 @@ def _refers(encoded: Any) -> bool:
         elif isinstance(value, list):
             stack.extend(value)
     return False
+
+
+WAVE_BATCH = 4
+"""A wave goes out in batches of this many times ``run.max_parallel_writes`` steps: enough to
+keep every worker busy while the batch before is recorded, few enough that a run killed
+mid-wave leaves little in flight."""
+
+
+@dataclass
+class _Batch:
+    """Steps of a wave sent together: each step's chain, step and action, its outcome (once
+    its lane has run), and the lanes in flight."""
+
+    ready: list[tuple[ChainRun, Step, Action]] = field(default_factory=list)
+    outcomes: list[Mapping[str, Any] | Exception] = field(default_factory=list)
+    lanes: list[Future[None]] = field(default_factory=list)
+
+
+def _lane_batches(
+    wave: list[tuple[ChainRun, int]], alert_channel: str, size: int
+) -> list[list[tuple[ChainRun, int]]]:
+    """``wave`` in batches of about ``size`` steps, in its order, each lane whole in one batch
+    (so one ticket's writes never overlap across batches). A step's lane is read from its
+    action with the references it can resolve already; one it cannot is a lane of its own
+    (`_prepare` gives it up)."""
+    lanes: dict[str, list[tuple[ChainRun, int]]] = {}
+    for chain, index in wave:
+        action = chain.steps[index].action
+        try:
+            lane = _lane_of(resolve(action, chain.results, alert_channel))
+        except UnresolvedRef:
+            lane = f"action:{id(action)}"
+        lanes.setdefault(lane, []).append((chain, index))
+    batches: list[list[tuple[ChainRun, int]]] = []
+    current: list[tuple[ChainRun, int]] = []
+    for members in lanes.values():
+        if current and len(current) + len(members) > size:
+            batches.append(current)
+            current = []
+        current += members
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _chains_of(wave: list[tuple[ChainRun, int]]) -> list[ChainRun]:

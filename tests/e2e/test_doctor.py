@@ -473,7 +473,7 @@ def test_the_ledger_at_an_older_schema(site: Site) -> None:
 
     doctor = site.doctor()
 
-    assert only_failure(doctor, "ledger schema") == "version 1; this release uses 2"
+    assert only_failure(doctor, "ledger schema") == "version 1; this release uses 3"
     assert "python -m jobs ledger migrate" in doctor.line("ledger schema").fix
     with sqlite3.connect(site.tmp_path / "ledger.db") as conn:  # left as it was: not upgraded
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}

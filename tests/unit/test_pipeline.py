@@ -597,6 +597,43 @@ def test_jira_writes_to_different_tickets_go_out_side_by_side(desk: Desk) -> Non
     assert all(desk.record(f.item) is not None for f in findings)
 
 
+def sent_recorded(record: AlertRecord | None) -> bool:
+    """The ledger says the write was sent (a claim alone makes a record with no send)."""
+    return record is not None and record.last_sent_at is not None
+
+
+def test_a_large_wave_is_recorded_while_its_next_batch_is_in_flight(desk: Desk) -> None:
+    """Writes go out in batches (4 x run.max_parallel_writes): the first batch's outcomes are
+    written to the ledger while the second batch is on the network, not after every write of
+    the wave. Here the second batch's sends wait until the first batch's records are there:
+    recorded only after the whole wave, they would never be."""
+    findings = [finding(f"SS-{n}") for n in range(1, 41)]
+    first = {f.item for f in findings[:32]}
+    saw_first_recorded: list[bool] = []
+    flight = InFlight()
+
+    def second_batch_waits_for_the_first(action: Action) -> None:
+        flight(action)
+        if str(action.target) in first:
+            return
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if any(sent_recorded(desk.record(item)) for item in first):
+                saw_first_recorded.append(True)
+                return
+            time.sleep(0.01)
+        saw_first_recorded.append(False)
+
+    desk.executor.on_send = second_batch_waits_for_the_first
+    report = desk.run(FakeJob(findings, plan=lambda w: [reply(f) for f in w.fresh]))
+
+    assert report.exit_code == 0 and len(desk.executor.sent) == 40
+    assert saw_first_recorded == [True] * 8
+    assert flight.most <= 8 and flight.most_per_ticket == 1
+    assert all(sent_recorded(desk.record(f.item)) for f in findings)
+    assert desk.ledger.chains(JOB) == []
+
+
 def test_one_tickets_writes_go_in_order_one_at_a_time(desk: Desk) -> None:
     flight = InFlight()
     desk.executor.on_send = flight
