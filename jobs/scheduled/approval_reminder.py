@@ -204,7 +204,7 @@ class ApprovalReminderJob(Job[FetchResult]):
         phrases = tuple(config.ask_phrases)
         project = ctx.desk.service_desk_project
         found = list(ctx.jira.search(onboarding_jql(config, project), list(ONBOARDING_FIELDS)))
-        complete = [t if t.comments_complete else ctx.jira.with_all_comments(t) for t in found]
+        complete = ctx.jira.with_all_comments_of(found)
         # His "Re: EverBright Partner Onboarding" emails are his tickets: read them with the
         # approver search (it asks for the description), and let their links be followed.
         onboarding, his = split_onboarding(complete, approver, phrases)
@@ -229,10 +229,9 @@ class ApprovalReminderJob(Job[FetchResult]):
             )
         else:
             # All their comments: the marker of the job's comment decides what is left to do.
-            approver_tickets = [
-                t if t.comments_complete else ctx.jira.with_all_comments(t)
-                for t in ctx.jira.search(jql, list(APPROVER_FIELDS))
-            ]
+            approver_tickets = ctx.jira.with_all_comments_of(
+                list(ctx.jira.search(jql, list(APPROVER_FIELDS)))
+            )
         searched = {t.key for t in approver_tickets}
         approver_tickets += [t for t in his if t.key not in searched]
         data = ApprovalData(tuple(onboarding), tuple(approver_tickets))

@@ -84,7 +84,7 @@ def linked_keys(on_hold_cs: Iterable[Ticket], service_desk_project: str) -> list
 
 def complete_comments(ctx: RunContext, tickets: Iterable[Ticket]) -> dict[str, Ticket]:
     """Search results carry a page of comments; fetch the rest only where it was truncated."""
-    return {t.key: t if t.comments_complete else ctx.jira.with_all_comments(t) for t in tickets}
+    return {t.key: t for t in ctx.jira.with_all_comments_of(list(tickets))}
 
 
 def template_values(detail: TaskDetail, mark: str) -> dict[str, Any]:

@@ -129,10 +129,6 @@ def fields_for(config: SlaReportConfig) -> list[str]:
     return wanted
 
 
-COMMENT_READERS = 4
-"""Concurrent comment reads: far below Jira Cloud's rate limits, enough to hide latency."""
-
-
 def read_week(
     jira: JiraAdapter,
     week: IsoWeek,
@@ -151,6 +147,8 @@ def read_week(
     search = jira.search(
         week_jql(week, config, desk, calendar), fields_for(config), expand=CHANGELOG
     )
+    from jobs.adapters.jira.client import COMMENT_READERS
+
     with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
         pending: deque[Future[Ticket]] = deque()
         for ticket in search:

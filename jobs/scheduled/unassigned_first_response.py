@@ -276,9 +276,19 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         config = config_of(ctx, UnassignedFirstResponseConfig)
         fields = list(FIELDS + ((SLA_FIELD,) if config.sla_source == "jira" else ()))
         tickets: dict[str, Ticket] = {}
+        unread: list[str] = []
+        """Tickets whose comments the search truncated where the rest could decide."""
+
+        def take(ticket: Ticket) -> None:
+            if ticket.key in tickets:
+                return  # in both searches: read once
+            if needs_every_comment(ticket, ctx.now, config, ctx.desk, ctx.calendar):
+                unread.append(ticket.key)
+            tickets[ticket.key] = _without_comment_text(ticket)
+
         started = time.monotonic()
         for ticket in ctx.jira.search(self.jql(ctx), fields, page_size=100):
-            tickets.setdefault(ticket.key, self._complete(ctx, config, ticket))
+            take(ticket)
         minutes = quiet_minutes(config)
         clock = ctx.jira.search_clock
         if minutes and (clock is None or clock < ctx.now - CLOCK_MARGIN):
@@ -287,21 +297,17 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             # the rest (the two searches overlap; a ticket in both is read once).
             rest = younger_than(ctx, minutes, time.monotonic() - started)
             for ticket in ctx.jira.search(rest, fields, page_size=100):
-                tickets.setdefault(ticket.key, self._complete(ctx, config, ticket))
+                take(ticket)
+        # The search truncates long comment lists; the rest is read only where it could change
+        # the decision (an agent reply among them, for a ticket in a tier), side by side.
+        for ticket in ctx.jira.with_all_comments_of([tickets[key] for key in unread]):
+            tickets[ticket.key] = _without_comment_text(ticket)
         found_tickets = list(tickets.values())
         # Tickets with an open alert that are no longer in the search: how they left it is
         # what their resolved line says (one `key in (...)` search).
         open_alerts = ctx.ledger.records(JOB_NAME, open_only=True)
         left = sorted(k.item for k in open_alerts if k.alert == ALERT and k.item not in tickets)
         return QueueData(found_tickets, self._lookup(ctx, left))
-
-    @staticmethod
-    def _complete(ctx: RunContext, config: UnassignedFirstResponseConfig, ticket: Ticket) -> Ticket:
-        """The search truncates long comment lists; the rest is read only where it could
-        change the decision (an agent reply among them, for a ticket in a tier)."""
-        if needs_every_comment(ticket, ctx.now, config, ctx.desk, ctx.calendar):
-            ticket = ctx.jira.with_all_comments(ticket)
-        return _without_comment_text(ticket)
 
     @staticmethod
     def _lookup(ctx: RunContext, keys: list[str]) -> dict[str, Ticket]:

@@ -176,6 +176,32 @@ def test_it_pages_comments_only_when_the_search_truncated_them(jira_adapter, jir
     assert len(jira_emulator.calls_to(r"/issue/SS-50/comment$", "GET")) == 1
 
 
+def test_it_reads_truncated_threads_side_by_side_in_order(jira_adapter, jira_emulator) -> None:
+    for n in range(51, 56):
+        jira_emulator.add_issue(
+            key=f"SS-{n}",
+            summary="Long thread",
+            created="-1d",
+            reporter="dana.whitfield@sunrise-solar.example",
+            comments=[
+                {"author": "Maya Patel", "body": f"{n}: {b}", "created": "-20h"} for b in range(22)
+            ],
+        )
+    found = list(
+        jira_adapter.search('key in ("SS-2", "SS-51", "SS-52", "SS-53", "SS-54", "SS-55") '
+                            "ORDER BY key", ["comment"])
+    )  # fmt: skip
+
+    complete = jira_adapter.with_all_comments_of(found)
+
+    assert [t.key for t in complete] == [t.key for t in found]
+    assert complete[0] is found[0]  # not truncated: not read
+    assert all(t.comments_complete and len(t.comments) == 22 for t in complete[1:])
+    assert [c.body for c in complete[3].comments][-1] == "53: 21"
+    reads = jira_emulator.calls_to(r"/issue/SS-5\d/comment$", "GET")
+    assert len(reads) == 5
+
+
 def test_it_reads_every_comment_across_pages(jira_adapter, jira_emulator) -> None:
     jira_emulator.add_issue(
         key="SS-51",
