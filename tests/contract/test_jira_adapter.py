@@ -54,15 +54,23 @@ def test_it_pages_a_search_with_next_page_token(jira_adapter, jira_emulator, jir
 
 
 def test_it_streams_pages_instead_of_fetching_them_all(jira_adapter, jira_emulator) -> None:
-    tickets = jira_adapter.search(ALL_SS, ["summary"], page_size=3)
+    import time
 
-    first = [next(tickets) for _ in range(3)]
+    from jobs.adapters.jira.client import PAGES_AHEAD
 
-    assert [t.key for t in first] == ["SS-1", "SS-2", "SS-3"]
-    # The page being read plus at most one fetched ahead, never the whole result.
-    assert 1 <= len(_search_bodies(jira_emulator)) <= 2
+    tickets = jira_adapter.search(ALL_SS, ["summary"], page_size=1)
+
+    first = next(tickets)
+    time.sleep(0.5)  # long enough for every page the search would fetch ahead to be asked
+
+    assert first.key == "SS-1"
+    # The page being read, the next one, and at most PAGES_AHEAD asked early: never the
+    # whole result, however long the consumer takes.
+    asked = len(_search_bodies(jira_emulator))
+    assert 2 <= asked <= 2 + PAGES_AHEAD
     rest = list(tickets)
-    assert len(first) + len(rest) > 6  # there were more than two pages to fetch
+    assert 1 + len(rest) > 2 + PAGES_AHEAD  # there were more pages than that to fetch
+    assert len(_search_bodies(jira_emulator)) == 1 + len(rest)  # and no page asked twice
     tickets.close()
 
 

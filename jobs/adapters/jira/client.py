@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -306,8 +308,10 @@ class JiraAdapter:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         dated: bool = False,
+        on_answer: Callable[[bytes], None] | None = None,
     ) -> Callable[[JIRA], Any]:
-        """``dated``: note Jira's clock from the answer's ``Date`` header (`search_clock`)."""
+        """``dated``: note Jira's clock from the answer's ``Date`` header (`search_clock`).
+        ``on_answer``: called with a successful answer's bytes before they are decoded."""
 
         def run(client: JIRA) -> Any:
             response = client._session.request(
@@ -320,6 +324,8 @@ class JiraAdapter:
                 self.search_clock = _header_time(response.headers.get("Date"))
             if not response.content:
                 return None
+            if on_answer is not None and response.ok:
+                on_answer(response.content)
             return decode_json(response.content)
 
         return run
@@ -432,7 +438,7 @@ class JiraAdapter:
         custom: dict[str, str],
         expand: str = "",
     ) -> Iterator[Ticket]:
-        def fetch(token: str | None) -> dict[str, Any]:
+        def fetch(token: str | None, early: EarlyPages | None = None) -> dict[str, Any]:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
             if properties:
                 body["properties"] = properties
@@ -442,38 +448,49 @@ class JiraAdapter:
                 body["nextPageToken"] = token
             # The first page's answer tells Jira's clock when it read the query (relative
             # dates in it count from then): `search_clock`.
-            request = self._request("POST", SEARCH_PATH, body=body, dated=token is None)
+            request = self._request(
+                "POST",
+                SEARCH_PATH,
+                body=body,
+                dated=token is None,
+                on_answer=early.answered if early is not None else None,
+            )
             return _checked_page(self._call("search", request))
 
         with_changelog = "changelog" in expand.split(",")
-        # The next page is requested while this one is parsed and consumed, so a large search
-        # costs its network time, not network plus parsing. At most two pages are held.
         seen: set[str] = set()
         keys: set[str] = set()
         """Tickets this search has yielded: `/search/jql` pages are not a snapshot, and a ticket
         updated while the search pages can come back on a later page (or twice in one)."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-page") as pool:
+        # Each page's token is in its answer: the next page is requested as soon as the
+        # answer's bytes are in (`EarlyPages`), while they are decoded and the page before is
+        # parsed and consumed, so a large search costs its network time, not network plus
+        # decoding plus parsing. At most `PAGES_AHEAD` pages wait beyond the one consumed.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             if _lacks_fields(page, field_ids) and self._reread_fields():
                 # Jira leaves out a field it does not know: the cached field list is out of
                 # date (a field was deleted and made again). Asked again with today's ids.
                 field_ids, custom = self._search_fields(asked)
                 page = fetch(None)
-            while True:
-                token = page.get("nextPageToken") if page.get("isLast") is not True else None
-                if token is not None and token in seen:
-                    raise PermanentError(
-                        SYSTEM, "search: Jira returned the same nextPageToken twice; stopped paging"
-                    )
-                if token is not None:
-                    seen.add(token)
-                ahead: Future[dict[str, Any]] | None = pool.submit(fetch, token) if token else None
-                try:
+            early = EarlyPages(lambda token: pool.submit(fetch, token, early))
+            try:
+                while True:
+                    token = page.get("nextPageToken") if page.get("isLast") is not True else None
+                    if token is not None and token in seen:
+                        raise PermanentError(
+                            SYSTEM,
+                            "search: Jira returned the same nextPageToken twice; stopped paging",
+                        )
+                    ahead: Future[dict[str, Any]] | None = None
+                    if token is not None:
+                        seen.add(token)
+                        ahead = early.take(token)
                     for raw in page["issues"]:
                         wrong = check_issue(raw, asked_fields=True)
                         if wrong is not None:
-                            # A ticket we cannot read (or cannot even name) must not look like
-                            # one that is gone: its open alert would be resolved.
+                            # A ticket we cannot read (or cannot even name) must not look
+                            # like one that is gone: its open alert would be resolved.
                             raise PermanentError(SYSTEM, f"search: {wrong}")
                         key = raw["key"]
                         if key in keys:
@@ -493,13 +510,11 @@ class JiraAdapter:
                         if with_changelog and not changelog_complete(raw):
                             ticket = dataclasses.replace(ticket, changes=self.changes(ticket.key))
                         yield ticket
-                except GeneratorExit:
-                    if ahead is not None:
-                        ahead.cancel()
-                    raise
-                if ahead is None:
-                    return
-                page = ahead.result()
+                    if ahead is None:
+                        return
+                    page = ahead.result()
+            finally:
+                early.stop()  # the search ended, was abandoned or failed: nothing more ahead
 
     def changes(self, key: str) -> tuple[FieldChange, ...]:
         """Every field change of ``key``, oldest first (``GET /issue/{key}/changelog``, paged);
@@ -995,6 +1010,71 @@ def _lacks_fields(page: Mapping[str, Any], field_ids: Sequence[str]) -> bool:
     if not isinstance(fields, dict):
         return False
     return any(f.startswith("customfield_") and f not in fields for f in field_ids)
+
+
+PAGES_AHEAD = 2
+"""Search pages requested early (`EarlyPages`) and not yet consumed, at most."""
+
+_NEXT_TOKEN = re.compile(rb'"nextPageToken"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def peek_next_token(answer: bytes) -> str | None:
+    """The ``nextPageToken`` of a search answer, read from its bytes before they are decoded:
+    the key's last unescaped occurrence (a token quoted in a ticket's text is escaped there).
+    A guess the decoded page confirms: `EarlyPages` uses an early page only for the token
+    the page itself gives."""
+    at = answer.rfind(b'"nextPageToken"')
+    if at < 0:
+        return None
+    found = _NEXT_TOKEN.match(answer, at)
+    if found is None:
+        return None
+    try:
+        token = json.loads(found.group(1))
+    except ValueError:
+        return None
+    return token if isinstance(token, str) and token else None
+
+
+class EarlyPages:
+    """Search pages requested as soon as the page before has arrived, before it is decoded.
+
+    ``answered`` (called with each page's bytes) requests the page its token names, unless
+    `PAGES_AHEAD` are already waiting; ``take`` gives the consumer the request for the token
+    the decoded page gives, made early or now. A request made for a token that was misread
+    is never used (it only costs its call)."""
+
+    def __init__(self, request: Callable[[str], Future[dict[str, Any]]]) -> None:
+        self._request = request
+        self._lock = threading.Lock()
+        self._waiting: dict[str, Future[dict[str, Any]]] = {}
+        self._asked: set[str] = set()
+        self._stopped = False
+
+    def answered(self, answer: bytes) -> None:
+        token = peek_next_token(answer)
+        if token is None:
+            return
+        with self._lock:
+            if self._stopped or token in self._asked or len(self._waiting) >= PAGES_AHEAD:
+                return
+            self._asked.add(token)
+            self._waiting[token] = self._request(token)
+
+    def take(self, token: str) -> Future[dict[str, Any]]:
+        with self._lock:
+            waiting = self._waiting.pop(token, None)
+            if waiting is not None:
+                return waiting
+            self._asked.add(token)
+            return self._request(token)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for waiting in self._waiting.values():
+                waiting.cancel()
+            self._waiting.clear()
 
 
 def _checked_page(page: Any) -> dict[str, Any]:
