@@ -188,6 +188,17 @@ class TicketResponse:
         return self.response_time if self.response_time is not None else self.waited or ZERO
 
 
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    """A ticket of an earlier week of the trend: only what its week's figures read. A report
+    over many weeks keeps tens of thousands of these, and none is listed or linked."""
+
+    week: IsoWeek
+    outcome: Outcome
+    response_time: timedelta | None
+    waited: timedelta | None
+
+
 @dataclass(frozen=True)
 class GroupFigures:
     name: str
@@ -437,7 +448,9 @@ def build_report(
     trend_start, _ = first_week.bounds(tz)
     ignore = _automation(config, automation_accounts)
     problems: list[DataProblem] = []
-    rows: list[TicketResponse] = []
+    week_rows: list[TicketResponse] = []
+    trend_rows: list[TrendRow] = []
+    weeks: dict[IsoWeek, IsoWeek] = {}  # one object per week, however many rows share it
     waiting: list[WaitingTicket] = []
     fallback: list[str] = []
     seen: set[str] = set()
@@ -475,7 +488,11 @@ def build_report(
         row = assess(ticket, ticket_week_end, config, desk, calendar, ignore)
         if config.sla_source == "jira" and row.source == "computed":
             fallback.append(ticket.key)
-        rows.append(row)
+        if row.week == week:
+            week_rows.append(row)
+        else:
+            shared = weeks.setdefault(row.week, row.week)
+            trend_rows.append(TrendRow(shared, row.outcome, row.response_time, row.waited))
     if fallback:
         problems.append(
             DataProblem(
@@ -485,11 +502,11 @@ def build_report(
                 f"their comments: {', '.join(sorted(fallback))}",
             )
         )
-    rows.sort(key=lambda r: (r.created, r.key))
-    week_rows = [r for r in rows if r.week == week]
+    week_rows.sort(key=lambda r: (r.created, r.key))
 
     trend_weeks = [week.weeks_before(n) for n in range(config.trend_weeks - 1, -1, -1)]
-    by_week = figures_by(rows, lambda r: r.week, trend_weeks)
+    every_row: list[TicketResponse | TrendRow] = [*trend_rows, *week_rows]
+    by_week = figures_by(every_row, lambda r: r.week, trend_weeks)
     by_day = figures_by(week_rows, lambda r: r.day, week.days)
     waiting.sort(key=lambda t: (t.created, t.key))
     oldest = tuple(waiting[: config.oldest_unassigned])
