@@ -18,6 +18,7 @@ look-back still counts).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,14 +137,26 @@ class OnboardingMissingTicketJob(Job[OnboardingData]):
         from jobs.rules.onboarding_missing_ticket import memory_from_states, read_onboarding_sheet
 
         config = config_of(ctx, OnboardingMissingTicketConfig)
-        sheet = read_onboarding_sheet(read_sheet_tab(ctx), sheet_layout(ctx))
         jql = candidates_jql(
             ctx.desk.service_desk_project, config.onboarding_subject, config.lookback
         )
-        tickets = [
-            t if t.url else replace(t, url=ctx.browse_url(t.key))
-            for t in ctx.jira.search(jql, list(TICKET_FIELDS))
-        ]
+
+        def search() -> list[Ticket]:
+            return [
+                t if t.url else replace(t, url=ctx.browse_url(t.key))
+                for t in ctx.jira.search(jql, list(TICKET_FIELDS))
+            ]
+
+        # The search does not depend on the sheet: both are read at once. A sheet that cannot
+        # be read is the error reported, whatever the search came to.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jira-search") as pool:
+            searching = pool.submit(search)
+            try:
+                sheet = read_onboarding_sheet(read_sheet_tab(ctx), sheet_layout(ctx))
+            except BaseException:
+                searching.cancel()
+                raise
+            tickets = searching.result()
         return OnboardingData(sheet, tickets, memory_from_states(ctx.ledger.memory(JOB_NAME)))
 
     def evaluate(self, data: OnboardingData, ctx: RunContext) -> Evaluation:

@@ -201,6 +201,28 @@ def test_why_shows_the_decision_for_an_account(desk) -> None:
     assert any("suppressed_duplicate" in ln and "already sent" in ln for ln in lines)
 
 
+def test_the_sheet_and_the_search_are_read_at_once(desk) -> None:
+    """The candidates search does not depend on the sheet: it is on its way while the sheet
+    answers. Here the sheet's values wait for the search to arrive; read one after the other,
+    it never would."""
+    import time
+
+    stack = desk(FIXTURE, now=NOW)
+    arrived: list[bool] = []
+
+    def once_the_search_is_in(request: Any, answer: Any) -> Any:
+        deadline = time.monotonic() + 5
+        while not searches(stack) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        arrived.append(bool(searches(stack)))
+        return answer
+
+    stack.sheets.inject(r"/values/", rewrite=once_the_search_is_in)
+
+    assert run(desk, NOW).code == 0
+    assert arrived == [True]
+
+
 def test_a_sheet_that_cannot_be_read_fails_the_run_and_keeps_what_was_learnt(desk) -> None:
     stack = desk(FIXTURE, now=NOW)
     assert run(desk, NOW).code == 0
