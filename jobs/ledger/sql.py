@@ -29,6 +29,7 @@ from jobs.ledger.base import (
     Chain,
     Decision,
     LastRun,
+    LedgerError,
     Silence,
     check_silence,
     claim_cutoff,
@@ -281,14 +282,11 @@ _DELETE_CHAIN_STEPS = "DELETE FROM chain_steps WHERE chain = :id"
 
 _DELETE_CHAIN = "DELETE FROM chains WHERE id = :id"
 
+# One statement, so the chains and their steps are read as of one moment.
 _CHAINS = """
-SELECT id, job, body, created_at, updated_at FROM chains WHERE job = :job
- ORDER BY created_at, id
-"""
-
-_CHAIN_STEPS = """
-SELECT s.chain, s.position, s.body FROM chain_steps s JOIN chains c ON c.id = s.chain
- WHERE c.job = :job ORDER BY s.chain, s.position
+SELECT c.id, c.job, c.body, c.created_at, c.updated_at, s.position, s.body AS step
+  FROM chains c LEFT JOIN chain_steps s ON s.chain = c.id
+ WHERE c.job = :job ORDER BY c.created_at, c.id, s.position
 """
 
 _MEMORY = "SELECT item, state FROM item_state WHERE job = :job ORDER BY item"
@@ -544,22 +542,26 @@ class SqlLedger(ABC):
                 "updated_at": self._instant(chain.updated_at),
             }
             with self._transaction() as cursor:
-                touched = 0
+                whole = known is None
                 if known is not None and known.records[1] == texts.records[1]:
                     # Its records (often one per ticket of the chain) are written already.
                     cursor.execute(self._sql(_TOUCH_CHAIN), row)
-                    touched = cursor.rowcount
-                if touched < 1:  # new, its records changed, or its row is gone
+                    # No row: deleted or pruned elsewhere since this ledger saved it (a replay
+                    # of an old instant, say). Written whole again, every step with it.
+                    whole = cursor.rowcount < 1
+                if whole or known is None or known.records[1] != texts.records[1]:
                     cursor.execute(self._sql(_SAVE_CHAIN), row)
-                if changed:
+                positions = range(len(chain.steps)) if whole else changed
+                if positions:
                     cursor.executemany(
                         self._sql(_SAVE_STEP),
                         [
                             {"chain": chain.id, "position": position, "body": texts.steps[position]}
-                            for position in changed
+                            for position in positions
                         ],
                     )
-                if known is None:  # rows an earlier save left past today's last step
+                if whole or len(chain.steps) < len(known.steps if known else ()):
+                    # Rows past today's last step: an earlier save's, or another process's.
                     cursor.execute(
                         self._sql(_DROP_STEPS_FROM), {"chain": chain.id, "count": len(chain.steps)}
                     )
@@ -573,23 +575,31 @@ class SqlLedger(ABC):
                 cursor.execute(self._sql(_DELETE_CHAIN), {"id": chain_id})
 
     def chains(self, job: str) -> list[Chain]:
-        with self._lock:  # the chains and their steps as of one moment
-            rows = self._read(_CHAINS, {"job": job})
-            step_rows = self._read(_CHAIN_STEPS, {"job": job})
-        steps: dict[str, list[Any]] = {}
-        for row in step_rows:
-            steps.setdefault(row["chain"], []).append(from_json(row["body"]))
+        read: dict[str, tuple[Row, list[tuple[int, Any]]]] = {}
+        for row in self._read(_CHAINS, {"job": job}):
+            _, steps = read.setdefault(row["id"], (row, []))
+            if row["position"] is not None:
+                steps.append((int(row["position"]), row["step"]))
         chains = []
-        for row in rows:
+        for chain_id, (row, steps) in read.items():
             body = from_json(row["body"])
-            # A chain written whole by an earlier release keeps its steps in its body.
-            own = body["steps"] if "steps" in body else steps.get(row["id"], ())
+            if "steps" in body:  # written whole by schema 2
+                own = list(body["steps"] or ())
+            elif [position for position, _ in steps] == list(range(len(steps))):
+                own = [from_json(step) for _, step in steps]
+            else:
+                # A chain missing a step cannot be finished safely, nor dropped: say so.
+                raise LedgerError(
+                    f"chain {chain_id} of {job} is missing steps (rows deleted outside this "
+                    "program?): the job cannot tell what it already sent; read the chain's "
+                    "rows in chain_steps, then delete the chain once that is known"
+                )
             chains.append(
                 Chain(
                     id=row["id"],
                     job=row["job"],
                     records=tuple(RecordKey(**k) for k in body.get("records") or ()),
-                    steps=tuple(own or ()),
+                    steps=tuple(own),
                     created_at=self.dialect.decode_instant(row["created_at"]),
                     updated_at=self.dialect.decode_instant(row["updated_at"]),
                 )

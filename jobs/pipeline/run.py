@@ -585,7 +585,14 @@ class Pipeline:
             for members in _lane_batches(wave, self.ctx.alert_channel, width * WAVE_BATCH):
                 if refused is not None:
                     break
-                in_flight.append(self._send_batch(pool, members))
+                try:
+                    in_flight.append(self._send_batch(pool, members))
+                except BaseException:
+                    # Preparing failed (the ledger refused an intent, say): the batch already
+                    # sent is recorded before the failure goes on, or its sends would count
+                    # as unknown next run.
+                    self._record_quietly(in_flight)
+                    raise
                 while len(in_flight) > 1:
                     refused = self._record_batch(in_flight.popleft()) or refused
             while in_flight:
@@ -625,6 +632,15 @@ class Pipeline:
 
         batch.lanes = [pool.submit(run_lane, positions) for positions in lanes.values()]
         return batch
+
+    def _record_quietly(self, in_flight: deque[_Batch]) -> None:
+        """Record what is in flight while another failure is on its way out; a failure here
+        is logged, not raised over the first one."""
+        while in_flight:
+            try:
+                self._record_batch(in_flight.popleft())
+            except Exception as exc:
+                log.error("recording sent writes failed: %s", exc, extra=self.ctx.extra())
 
     def _record_batch(self, batch: _Batch) -> CredentialError | None:
         """Wait for ``batch`` and record each step's outcome; the first credential refusal."""
@@ -1303,7 +1319,9 @@ def _lane_batches(
         try:
             lane = _lane_of(resolve(action, chain.results, alert_channel))
         except UnresolvedRef:
-            lane = f"action:{id(action)}"
+            lane = ""
+        if not lane.startswith("ticket:") and not lane.startswith("dm:"):
+            lane = f"action:{id(action)}"  # the planned action lives on; a resolved copy not
         lanes.setdefault(lane, []).append((chain, index))
     batches: list[list[tuple[ChainRun, int]]] = []
     current: list[tuple[ChainRun, int]] = []

@@ -292,6 +292,50 @@ def test_a_chain_reopened_elsewhere_is_saved_whole_and_its_old_tail_dropped(
         second.close()
 
 
+def test_a_chain_deleted_elsewhere_is_written_whole_at_its_next_save(ledger_url: str) -> None:
+    """Another process pruned or deleted the chain since this ledger saved it: the next save
+    must write every step again, not only the one that changed."""
+    steps = tuple({"status": "pending", "n": n} for n in range(4))
+    chain = Chain("c1", JOB, (KEY,), steps, T0, T0)
+    mine, other = open_ledger(ledger_url), open_ledger(ledger_url)
+    try:
+        mine.save_chain(chain)
+        other.delete_chain("c1")
+        later = (*steps[:3], {"status": "done", "n": 3})
+        mine.save_chain(replace(chain, steps=later, updated_at=T0 + SECOND))
+        (found,) = other.chains(JOB)
+        assert found.steps == later
+    finally:
+        mine.close()
+        other.close()
+
+
+def test_a_chain_saved_shorter_loses_its_old_tail(ledger: Ledger) -> None:
+    steps = tuple({"status": "pending", "n": n} for n in range(4))
+    chain = Chain("c1", JOB, (KEY,), steps, T0, T0)
+    ledger.save_chain(chain)
+    ledger.save_chain(replace(chain, steps=steps[:2]))
+
+    (found,) = ledger.chains(JOB)
+    assert found.steps == steps[:2]
+
+
+def test_a_chain_missing_a_step_is_refused_not_read_short(tmp_path: Path) -> None:
+    """A step row gone (deleted by hand) would shift the steps after it; the chain is refused
+    with a message saying so, rather than finished or dropped on a wrong reading."""
+    path = tmp_path / "ledger.db"
+    ledger = open_ledger(str(path))
+    try:
+        steps = tuple({"status": "pending", "n": n} for n in range(3))
+        ledger.save_chain(Chain("c1", JOB, (KEY,), steps, T0, T0))
+        with sqlite3.connect(path) as conn:
+            conn.execute("DELETE FROM chain_steps WHERE chain = 'c1' AND position = 1")
+        with pytest.raises(LedgerError, match="chain c1 of .* is missing steps"):
+            ledger.chains(JOB)
+    finally:
+        ledger.close()
+
+
 def test_a_save_writes_only_the_steps_that_changed(tmp_path: Path) -> None:
     """A chain is saved before and after each of its steps: with hundreds of steps, writing
     it whole each time would grow with the square of its length."""

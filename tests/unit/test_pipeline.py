@@ -634,6 +634,36 @@ def test_a_large_wave_is_recorded_while_its_next_batch_is_in_flight(desk: Desk) 
     assert desk.ledger.chains(JOB) == []
 
 
+def test_a_ledger_failure_preparing_a_batch_still_records_the_batch_sent(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second batch's intent cannot be saved (the ledger refuses a write) while the first
+    batch is on the network: the first batch's sends are recorded before the run fails, so
+    the next run does not take them for writes of unknown outcome."""
+    import sqlite3
+
+    findings = [finding(f"SS-{n}") for n in range(1, 41)]
+    saves = 0
+    real_save = desk.ledger.save_chain
+
+    def refuses_the_33rd(chain: Any) -> None:
+        nonlocal saves
+        saves += 1
+        if saves == 33:  # the first intent of the second batch
+            raise sqlite3.OperationalError("database is locked")
+        real_save(chain)
+
+    monkeypatch.setattr(desk.ledger, "save_chain", refuses_the_33rd)
+    try:
+        desk.run(FakeJob(findings, plan=lambda w: [reply(f) for f in w.fresh]))
+    except sqlite3.OperationalError:
+        pass  # how the run reports it is not the point here
+
+    assert len(desk.executor.sent) == 32
+    assert all(sent_recorded(desk.record(f.item)) for f in findings[:32])
+    assert not any(sent_recorded(desk.record(f.item)) for f in findings[32:])
+
+
 def test_one_tickets_writes_go_in_order_one_at_a_time(desk: Desk) -> None:
     flight = InFlight()
     desk.executor.on_send = flight

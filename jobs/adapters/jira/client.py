@@ -465,7 +465,8 @@ class JiraAdapter:
         # Each page's token is in its answer: the next page is requested as soon as the
         # answer's bytes are in (`EarlyPages`), while they are decoded and the page before is
         # parsed and consumed, so a large search costs its network time, not network plus
-        # decoding plus parsing. At most `PAGES_AHEAD` pages wait beyond the one consumed.
+        # decoding plus parsing. Beyond the page consumed: the next one, and at most
+        # `PAGES_AHEAD` more asked early.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="jira-page") as pool:
             page = fetch(None)
             if _lacks_fields(page, field_ids) and self._reread_fields():
@@ -509,7 +510,12 @@ class JiraAdapter:
                         self._remember_issue_type(ticket.project, raw)
                         if with_changelog and not changelog_complete(raw):
                             ticket = dataclasses.replace(ticket, changes=self.changes(ticket.key))
-                        yield ticket
+                        try:
+                            yield ticket
+                        except GeneratorExit:  # the caller stopped reading
+                            if ahead is not None:
+                                ahead.cancel()
+                            raise
                     if ahead is None:
                         return
                     page = ahead.result()
