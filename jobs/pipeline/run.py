@@ -582,11 +582,11 @@ class Pipeline:
         refused: CredentialError | None = None
         in_flight: deque[_Batch] = deque()
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="write") as pool:
-            for members in _lane_batches(wave, self.ctx.alert_channel, width * WAVE_BATCH):
+            for lanes in _lane_batches(wave, self.ctx.alert_channel, width * WAVE_BATCH):
                 if refused is not None:
                     break
                 try:
-                    in_flight.append(self._send_batch(pool, members))
+                    in_flight.append(self._send_batch(pool, lanes))
                 except BaseException:
                     # Preparing failed (the ledger refused an intent, say): the batch already
                     # sent is recorded before the failure goes on, or its sends would count
@@ -600,18 +600,26 @@ class Pipeline:
         if refused is not None:
             raise refused
 
-    def _send_batch(self, pool: ThreadPoolExecutor, members: list[tuple[ChainRun, int]]) -> _Batch:
+    def _send_batch(
+        self, pool: ThreadPoolExecutor, lanes: list[list[tuple[ChainRun, int]]]
+    ) -> _Batch:
         """Prepare each step (a chain blocked or a step done since the wave was formed is
-        left), save each chain's intent once, then hand the batch's lanes to ``pool``: one
+        left), save each chain's intent once, then hand each of ``lanes`` to ``pool``: one
         ticket's writes in order in one worker (Jira limits writes per issue, and a comment
         must follow the edit it explains); different tickets side by side."""
         batch = _Batch()
-        for chain, index in members:
-            if chain.blocked or chain.steps[index].status == DONE:
-                continue
-            action = self._prepare(chain, index, save=False)
-            if action is not None:
-                batch.ready.append((chain, chain.steps[index], action))
+        positions_by_lane: list[list[int]] = []
+        for lane in lanes:
+            positions = []
+            for chain, index in lane:
+                if chain.blocked or chain.steps[index].status == DONE:
+                    continue
+                action = self._prepare(chain, index, save=False)
+                if action is not None:
+                    positions.append(len(batch.ready))
+                    batch.ready.append((chain, chain.steps[index], action))
+            if positions:
+                positions_by_lane.append(positions)
         if not batch.ready:
             return batch
         for chain in _chains_of([(chain, 0) for chain, _, _ in batch.ready]):
@@ -619,9 +627,6 @@ class Pipeline:
                 self._save(chain)  # the intent: a run killed from here on leaves it for the next
         failpoint("before_send")
         batch.outcomes = [RuntimeError("not run")] * len(batch.ready)
-        lanes: dict[str, list[int]] = {}
-        for position, (_, _, action) in enumerate(batch.ready):
-            lanes.setdefault(_lane_of(action), []).append(position)
 
         def run_lane(positions: list[int]) -> None:
             for position in positions:
@@ -630,7 +635,7 @@ class Pipeline:
                 except Exception as exc:  # handed to _conclude, which knows each kind
                     batch.outcomes[position] = exc
 
-        batch.lanes = [pool.submit(run_lane, positions) for positions in lanes.values()]
+        batch.lanes = [pool.submit(run_lane, positions) for positions in positions_by_lane]
         return batch
 
     def _record_quietly(self, in_flight: deque[_Batch]) -> None:
@@ -1308,10 +1313,10 @@ class _Batch:
 
 def _lane_batches(
     wave: list[tuple[ChainRun, int]], alert_channel: str, size: int
-) -> list[list[tuple[ChainRun, int]]]:
-    """``wave`` in batches of about ``size`` steps, in its order, each lane whole in one batch
-    (so one ticket's writes never overlap across batches). A step's lane is read from its
-    action with the references it can resolve already; one it cannot is a lane of its own
+) -> list[list[list[tuple[ChainRun, int]]]]:
+    """``wave`` as batches of about ``size`` steps, each a list of whole lanes in the wave's
+    order (so one ticket's writes never overlap across batches). A step's lane is read from
+    its action with the references it can resolve already; one it cannot is a lane of its own
     (`_prepare` gives it up)."""
     lanes: dict[str, list[tuple[ChainRun, int]]] = {}
     for chain, index in wave:
@@ -1323,13 +1328,15 @@ def _lane_batches(
         if not lane.startswith("ticket:") and not lane.startswith("dm:"):
             lane = f"action:{id(action)}"  # the planned action lives on; a resolved copy not
         lanes.setdefault(lane, []).append((chain, index))
-    batches: list[list[tuple[ChainRun, int]]] = []
-    current: list[tuple[ChainRun, int]] = []
+    batches: list[list[list[tuple[ChainRun, int]]]] = []
+    current: list[list[tuple[ChainRun, int]]] = []
+    steps = 0
     for members in lanes.values():
-        if current and len(current) + len(members) > size:
+        if current and steps + len(members) > size:
             batches.append(current)
-            current = []
-        current += members
+            current, steps = [], 0
+        current.append(members)
+        steps += len(members)
     if current:
         batches.append(current)
     return batches
