@@ -541,15 +541,16 @@ class SqlLedger(ABC):
                 "created_at": self._instant(chain.created_at),
                 "updated_at": self._instant(chain.updated_at),
             }
+            # Its records (often one per ticket of the chain) are written already.
+            records_kept = known is not None and known.records[1] == texts.records[1]
             with self._transaction() as cursor:
                 whole = known is None
-                if known is not None and known.records[1] == texts.records[1]:
-                    # Its records (often one per ticket of the chain) are written already.
+                if records_kept:
                     cursor.execute(self._sql(_TOUCH_CHAIN), row)
                     # No row: deleted or pruned elsewhere since this ledger saved it (a replay
                     # of an old instant, say). Written whole again, every step with it.
                     whole = cursor.rowcount < 1
-                if whole or known is None or known.records[1] != texts.records[1]:
+                if whole or not records_kept:
                     cursor.execute(self._sql(_SAVE_CHAIN), row)
                 positions = range(len(chain.steps)) if whole else changed
                 if positions:

@@ -475,6 +475,7 @@ class JiraAdapter:
                 field_ids, custom = self._search_fields(asked)
                 page = fetch(None)
             early = EarlyPages(lambda token: pool.submit(fetch, token, early))
+            ahead: Future[dict[str, Any]] | None = None
             try:
                 while True:
                     token = page.get("nextPageToken") if page.get("isLast") is not True else None
@@ -483,7 +484,7 @@ class JiraAdapter:
                             SYSTEM,
                             "search: Jira returned the same nextPageToken twice; stopped paging",
                         )
-                    ahead: Future[dict[str, Any]] | None = None
+                    ahead = None
                     if token is not None:
                         seen.add(token)
                         ahead = early.take(token)
@@ -510,17 +511,16 @@ class JiraAdapter:
                         self._remember_issue_type(ticket.project, raw)
                         if with_changelog and not changelog_complete(raw):
                             ticket = dataclasses.replace(ticket, changes=self.changes(ticket.key))
-                        try:
-                            yield ticket
-                        except GeneratorExit:  # the caller stopped reading
-                            if ahead is not None:
-                                ahead.cancel()
-                            raise
+                        yield ticket
                     if ahead is None:
                         return
                     page = ahead.result()
             finally:
-                early.stop()  # the search ended, was abandoned or failed: nothing more ahead
+                # The search ended, was abandoned or failed: nothing more is asked for, and a
+                # page asked for and not yet read is not waited on (a read one cancels no-op).
+                if ahead is not None:
+                    ahead.cancel()
+                early.stop()
 
     def changes(self, key: str) -> tuple[FieldChange, ...]:
         """Every field change of ``key``, oldest first (``GET /issue/{key}/changelog``, paged);
@@ -570,7 +570,7 @@ class JiraAdapter:
 
     def with_all_comments(self, ticket: Ticket) -> Ticket:
         """The ticket with every comment; reads Jira only if the search truncated them."""
-        if ticket.comments_total <= len(ticket.comments):
+        if ticket.comments_complete:
             return ticket
         comments = self.comments(ticket.key)
         return dataclasses.replace(
@@ -583,7 +583,7 @@ class JiraAdapter:
         """`with_all_comments` of each ticket, in order: the truncated threads are read side
         by side (`COMMENT_READERS` at a time); the first error, in the tickets' order, is
         raised once every read has ended."""
-        truncated = [t for t in tickets if t.comments_total > len(t.comments)]
+        truncated = [t for t in tickets if not t.comments_complete]
         if len(truncated) <= 1:
             return [self.with_all_comments(t) for t in tickets]
         with ThreadPoolExecutor(
