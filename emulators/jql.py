@@ -618,11 +618,6 @@ class TextQuery:
         return all(any(w.startswith(prefix) for w in words) for prefix in self.prefixes)
 
 
-def text_matches(text: str, query: str) -> bool:
-    """Jira's ``~``: every word (or inner quoted phrase) of ``query`` appears in ``text``."""
-    return TextQuery.parse(query).matches(text)
-
-
 def _text_clause(spec: FieldSpec, clause: Clause) -> Predicate:
     operand = clause.operand
     if not isinstance(operand, Value):
