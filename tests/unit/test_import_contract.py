@@ -128,3 +128,24 @@ def test_a_run_imports_only_its_own_job(tmp_path: Path) -> None:
     assert "jobs.scheduled.config_due_dates" in loaded
     assert others == []
     assert sorted(_tops(loaded) & {"jinja2", "pandas", "matplotlib", "openpyxl"}) == []
+
+
+def test_the_process_runs_the_young_cycle_collection_in_large_batches() -> None:
+    """A run holds every ticket it reads until it decides: the entry point spaces the cycle
+    collector's young passes (`YOUNG_COLLECTION_EVERY`) so it does not walk them over and
+    over, whichever command runs."""
+    from jobs.cli import YOUNG_COLLECTION_EVERY
+
+    code = (
+        "import gc, sys\n"
+        "from jobs import cli\n"
+        "cli.main = lambda: 0\n"
+        "cli.run_process()\n"
+        "sys.__stdout__.write(repr(gc.get_threshold()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    young, older, oldest = json.loads(done.stdout.replace("(", "[").replace(")", "]"))
+    assert young == YOUNG_COLLECTION_EVERY > 700
+    assert (older, oldest) == (10, 10)  # the older generations keep the interpreter's pace
