@@ -61,7 +61,9 @@ class Comment:
     id: str
     author: Person | None
     body: str
-    """Plain text; Jira Cloud mentions read ``[~accountid:ID]`` whatever the API version."""
+    """Plain text; Jira Cloud mentions read ``[~accountid:ID]`` whatever the API version.
+    Empty when the read asked for no text (``comment_text=False``: who, when and for whom
+    only)."""
     created: datetime
     updated: datetime | None = None
     public: bool = True

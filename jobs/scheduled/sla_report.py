@@ -145,7 +145,10 @@ def read_week(
     the order).
     """
     search = jira.search(
-        week_jql(week, config, desk, calendar), fields_for(config), expand=CHANGELOG
+        week_jql(week, config, desk, calendar),
+        fields_for(config),
+        expand=CHANGELOG,
+        comment_text=False,  # the report reads who replied and when, never what was said
     )
     from jobs.adapters.jira.client import COMMENT_READERS
 
@@ -157,7 +160,7 @@ def read_week(
                 and not ticket.comments_complete
                 and first_response(ticket, automation) is None
             ):
-                pending.append(pool.submit(jira.with_all_comments, ticket))
+                pending.append(pool.submit(jira.with_all_comments, ticket, text=False))
             else:
                 yield ticket
             while pending and pending[0].done():

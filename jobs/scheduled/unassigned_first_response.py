@@ -246,15 +246,6 @@ class Plan:
     held: list[Finding] = field(default_factory=list)
 
 
-def _without_comment_text(ticket: Ticket) -> Ticket:
-    """The ticket with its comments' text dropped: the rule reads who wrote each comment,
-    when, and whether it is public, never what it says, and a run holds every ticket of its
-    lookback (23,000 with 111,000 comments on the 100k bench desk) until it decides."""
-    if not any(c.body for c in ticket.comments):
-        return ticket
-    return replace(ticket, comments=tuple(replace(c, body="") for c in ticket.comments))
-
-
 class UnassignedFirstResponseJob(Job[QueueData]):
     spec = SPEC
 
@@ -284,10 +275,13 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 return  # in both searches: read once
             if needs_every_comment(ticket, ctx.now, config, ctx.desk, ctx.calendar):
                 unread.append(ticket.key)
-            tickets[ticket.key] = _without_comment_text(ticket)
+            tickets[ticket.key] = ticket
 
         started = time.monotonic()
-        for ticket in ctx.jira.search(self.jql(ctx), fields, page_size=100):
+        # The rule reads who wrote each comment, when, and whether it is public, never what it
+        # says: comments are read without their text (a run holds every ticket of its lookback
+        # until it decides, 23,000 with 111,000 comments on the 100k bench desk).
+        for ticket in ctx.jira.search(self.jql(ctx), fields, page_size=100, comment_text=False):
             take(ticket)
         minutes = quiet_minutes(config)
         clock = ctx.jira.search_clock
@@ -296,12 +290,12 @@ class UnassignedFirstResponseJob(Job[QueueData]):
             # `created <= -Nm` may have left out tickets that can alert as of `now`. Ask for
             # the rest (the two searches overlap; a ticket in both is read once).
             rest = younger_than(ctx, minutes, time.monotonic() - started)
-            for ticket in ctx.jira.search(rest, fields, page_size=100):
+            for ticket in ctx.jira.search(rest, fields, page_size=100, comment_text=False):
                 take(ticket)
         # The search truncates long comment lists; the rest is read only where it could change
         # the decision (an agent reply among them, for a ticket in a tier), side by side.
-        for ticket in ctx.jira.with_all_comments_of([tickets[key] for key in unread]):
-            tickets[ticket.key] = _without_comment_text(ticket)
+        for ticket in ctx.jira.with_all_comments_of([tickets[key] for key in unread], text=False):
+            tickets[ticket.key] = ticket
         found_tickets = list(tickets.values())
         # Tickets with an open alert that are no longer in the search: how they left it is
         # what their resolved line says (one `key in (...)` search).
@@ -314,7 +308,9 @@ class UnassignedFirstResponseJob(Job[QueueData]):
         found: dict[str, Ticket] = {}
         for clause in key_batches(keys, LOOKUP_CHUNK):
             try:
-                for ticket in ctx.jira.search(clause, list(LOOKUP_FIELDS), page_size=LOOKUP_CHUNK):
+                for ticket in ctx.jira.search(
+                    clause, list(LOOKUP_FIELDS), page_size=LOOKUP_CHUNK, comment_text=False
+                ):
                     found[ticket.key] = ticket
             except PermanentError as exc:
                 # Jira refuses the whole query when one key no longer exists (deleted or moved

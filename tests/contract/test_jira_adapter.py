@@ -210,6 +210,39 @@ def test_it_reads_truncated_threads_side_by_side_in_order(jira_adapter, jira_emu
     assert len(reads) == 5
 
 
+def test_comments_read_without_text_keep_who_when_and_for_whom(jira_adapter, jira_emulator) -> None:
+    """``comment_text=False`` (a job that never reads what a comment says): every comment is
+    there with its author, dates and visibility, and its body is empty, on the search and
+    on the reads of truncated threads alike."""
+    jira_emulator.add_issue(
+        key="SS-56",
+        summary="Long thread",
+        created="-1d",
+        reporter="dana.whitfield@sunrise-solar.example",
+        comments=[
+            {"author": "Maya Patel", "body": f"note {n}", "created": "-20h"} for n in range(25)
+        ],
+    )
+    jql = 'key in ("SS-2", "SS-56") ORDER BY key'
+
+    def shape(tickets: list) -> list:
+        return [
+            [(c.id, c.author, c.created, c.updated, c.public) for c in t.comments] for t in tickets
+        ]
+
+    with_text = jira_adapter.with_all_comments_of(list(jira_adapter.search(jql, ["comment"])))
+    bare = jira_adapter.with_all_comments_of(
+        list(jira_adapter.search(jql, ["comment"], comment_text=False)), text=False
+    )
+
+    assert shape(bare) == shape(with_text)
+    assert [len(t.comments) for t in bare] == [3, 25]
+    assert all(c.body for t in with_text for c in t.comments)
+    assert {c.body for t in bare for c in t.comments} == {""}
+    assert jira_adapter.with_all_comments(with_text[0], text=False) is with_text[0]
+    assert {c.body for c in jira_adapter.comments("SS-56", text=False)} == {""}
+
+
 def test_it_reads_every_comment_across_pages(jira_adapter, jira_emulator) -> None:
     jira_emulator.add_issue(
         key="SS-51",

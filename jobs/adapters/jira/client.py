@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -393,6 +394,7 @@ class JiraAdapter:
         page_size: int = 100,
         properties: Sequence[str] = (),
         expand: Sequence[str] = (),
+        comment_text: bool = True,
     ) -> Iterator[Ticket]:
         """Tickets matching ``jql``, fetched a page at a time (never all pages in memory).
 
@@ -400,7 +402,8 @@ class JiraAdapter:
         name the site does not have raises `PermanentError` before any search is sent.
         ``properties``: at most 5 issue property keys (the endpoint's limit). ``expand``:
         e.g. ``("changelog",)`` for `Ticket.changes`; sent as the comma-separated string
-        the endpoint takes.
+        the endpoint takes. ``comment_text``: False for a job that reads who wrote each
+        comment and when, never what it says (the bodies are left empty, not converted).
         """
         if len(properties) > MAX_SEARCH_PROPERTIES:
             raise PermanentError(
@@ -411,7 +414,16 @@ class JiraAdapter:
         asked = [*ALWAYS_FIELDS, *fields]
         wanted, names = self._search_fields(asked)
         expanded = ",".join(dict.fromkeys(e.strip() for e in expand if e.strip()))
-        return self._pages(jql, asked, wanted, max(1, page_size), list(properties), names, expanded)
+        return self._pages(
+            jql,
+            asked,
+            wanted,
+            max(1, page_size),
+            list(properties),
+            names,
+            expanded,
+            comment_text=comment_text,
+        )
 
     def _search_fields(self, asked: Sequence[str]) -> tuple[list[str], dict[str, str]]:
         """The ids to ask a search for, and our names for the custom fields a `Ticket` reads."""
@@ -437,6 +449,8 @@ class JiraAdapter:
         properties: list[str],
         custom: dict[str, str],
         expand: str = "",
+        *,
+        comment_text: bool = True,
     ) -> Iterator[Ticket]:
         def fetch(token: str | None, early: EarlyPages | None = None) -> dict[str, Any]:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
@@ -505,7 +519,9 @@ class JiraAdapter:
                             )
                             continue
                         keys.add(key)
-                        ticket = parse_ticket(raw, custom, self.browse_url, self.problems)
+                        ticket = parse_ticket(
+                            raw, custom, self.browse_url, self.problems, comment_text=comment_text
+                        )
                         if ticket is None:
                             continue
                         self._remember_issue_type(ticket.project, raw)
@@ -543,8 +559,9 @@ class JiraAdapter:
         return changes_of(histories, self._catalog().custom_names())
 
     # -- comments ----------------------------------------------------------------------------
-    def comments(self, key: str) -> list[Comment]:
-        """Every comment of ``key``, oldest first, read now (not from an earlier search)."""
+    def comments(self, key: str, *, text: bool = True) -> list[Comment]:
+        """Every comment of ``key``, oldest first, read now (not from an earlier search);
+        ``text=False`` leaves the bodies empty (`parse_comment`)."""
         out: list[Comment] = []
         start = 0
         path = f"/rest/api/2/issue/{_path(key)}/comment"
@@ -560,7 +577,9 @@ class JiraAdapter:
             if not isinstance(items, list):
                 raise PermanentError(SYSTEM, f"read comments of {key}: no comment list in answer")
             cut: list[int] = []
-            out.extend(c for c in (parse_comment(i, cut) for i in items) if c is not None)
+            out.extend(
+                c for c in (parse_comment(i, cut, text=text) for i in items) if c is not None
+            )
             if cut:
                 self.problems.append(too_deep(key))
             start += len(items)
@@ -568,29 +587,32 @@ class JiraAdapter:
             if not items or total is None or start >= total:
                 return out
 
-    def with_all_comments(self, ticket: Ticket) -> Ticket:
-        """The ticket with every comment; reads Jira only if the search truncated them."""
+    def with_all_comments(self, ticket: Ticket, *, text: bool = True) -> Ticket:
+        """The ticket with every comment; reads Jira only if the search truncated them.
+        ``text``: as `comments` (False where the search was made with ``comment_text=False``)."""
         if ticket.comments_complete:
             return ticket
-        comments = self.comments(ticket.key)
+        comments = self.comments(ticket.key, text=text)
         return dataclasses.replace(
             ticket,
             comments=tuple(comments),
             comments_total=max(len(comments), ticket.comments_total),
         )
 
-    def with_all_comments_of(self, tickets: Sequence[Ticket]) -> list[Ticket]:
+    def with_all_comments_of(self, tickets: Sequence[Ticket], *, text: bool = True) -> list[Ticket]:
         """`with_all_comments` of each ticket, in order: the truncated threads are read side
         by side (`COMMENT_READERS` at a time); the first error, in the tickets' order, is
         raised once every read has ended."""
         truncated = [t for t in tickets if not t.comments_complete]
         if len(truncated) <= 1:
-            return [self.with_all_comments(t) for t in tickets]
+            return [self.with_all_comments(t, text=text) for t in tickets]
         with ThreadPoolExecutor(
             max_workers=min(COMMENT_READERS, len(truncated)), thread_name_prefix="comments"
         ) as pool:
             read = dict(zip(
-                (t.key for t in truncated), pool.map(self.with_all_comments, truncated), strict=True
+                (t.key for t in truncated),
+                pool.map(partial(self.with_all_comments, text=text), truncated),
+                strict=True,
             ))  # fmt: skip
         return [read.get(t.key, t) for t in tickets]
 

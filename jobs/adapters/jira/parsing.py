@@ -40,9 +40,12 @@ def parse_ticket(
     custom: Mapping[str, str],
     browse_url: Callable[[str], str],
     problems: list[DataProblem],
+    *,
+    comment_text: bool = True,
 ) -> Ticket | None:
     """One search result as a `Ticket`; None (with the reason in ``problems``) if it cannot
     be evaluated. Data problems that leave the ticket usable are added to ``problems`` too.
+    ``comment_text``: False leaves each comment's body empty (`parse_comment`).
 
     The caller has checked the envelope (`check_issue`). ``custom`` maps our names for
     custom fields to their ids on this site (`fields`). Odd values of optional fields read as
@@ -61,7 +64,11 @@ def parse_ticket(
     comment_page = _dict(fields.get("comment"))
     cut: list[int] = []
     comments = tuple(
-        c for c in (parse_comment(r, cut) for r in _list(comment_page.get("comments"))) if c
+        c
+        for c in (
+            parse_comment(r, cut, text=comment_text) for r in _list(comment_page.get("comments"))
+        )
+        if c
     )
     if cut:
         problems.append(too_deep(key))
@@ -283,10 +290,13 @@ def _category(value: Any) -> StatusCategory:
         return StatusCategory.NEW
 
 
-def parse_comment(raw: Any, cut: list[int] | None = None) -> Comment | None:
+def parse_comment(raw: Any, cut: list[int] | None = None, *, text: bool = True) -> Comment | None:
     """A platform comment (``jsdPublic``) or a Service Management one (``public``).
 
     ``cut`` collects how deep a body nested where its text had to be left out (`adf_text`).
+    ``text``: False for a reader that needs who wrote the comment, when and for whom, never
+    what it says: the body is left empty instead of converted from ADF (the largest part of
+    reading a comment).
     """
     if not isinstance(raw, dict) or raw.get("id") is None:
         return None
@@ -301,7 +311,7 @@ def parse_comment(raw: Any, cut: list[int] | None = None) -> Comment | None:
     return Comment(
         id=str(raw["id"]),
         author=parse_person(raw.get("author")),
-        body=adf_text(raw.get("body"), cut),
+        body=adf_text(raw.get("body"), cut) if text else "",
         created=created,
         updated=_when(raw.get("updated")),
         public=public,
