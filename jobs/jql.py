@@ -5,6 +5,7 @@ Sheet and ticket text never reaches JQL raw: every value goes through `jql_quote
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 KEYS_PER_CLAUSE = 100
@@ -40,3 +41,27 @@ def key_batches(keys: Iterable[str], size: int = KEYS_PER_CLAUSE) -> list[str]:
         f"key in ({jql_list(ordered[start : start + size])})"
         for start in range(0, len(ordered), size)
     ]
+
+
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+
+
+def without_order(jql: str) -> str:
+    """``jql`` without its ``ORDER BY`` clause (the first one outside a quoted string), for a
+    search that puts its own order on it."""
+    quote: str | None = None
+    escaped = False
+    for at, ch in enumerate(jql):
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "oO" and (at == 0 or not (jql[at - 1].isalnum() or jql[at - 1] == "_")):
+            if _ORDER_BY.match(jql, at):
+                return jql[:at].rstrip()
+    return jql

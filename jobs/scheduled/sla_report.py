@@ -149,6 +149,7 @@ def read_week(
         fields_for(config),
         expand=CHANGELOG,
         comment_text=False,  # the report reads who replied and when, never what was said
+        any_order=True,  # the report does not depend on the order: read from both ends
     )
     from jobs.adapters.jira.client import COMMENT_READERS
 

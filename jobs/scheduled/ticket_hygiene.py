@@ -176,7 +176,8 @@ class TicketHygieneJob(Job[HygieneData]):
     def fetch(self, ctx: RunContext) -> HygieneData:
         # Linked config tickets' priority and status come inside ``issuelinks``: one search.
         config = config_of(ctx, TicketHygieneConfig)
-        return HygieneData(ctx.jira.search(queue_jql(ctx, config), list(SS_FIELDS)))
+        # The rule sorts what it finds: a long queue is read from both ends at once.
+        return HygieneData(ctx.jira.search(queue_jql(ctx, config), list(SS_FIELDS), any_order=True))
 
     def evaluate(self, data: HygieneData, ctx: RunContext) -> Evaluation:
         config = config_of(ctx, TicketHygieneConfig)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobs.jql import jql_list, jql_quote, key_batches
+from jobs.jql import jql_list, jql_quote, key_batches, without_order
 from tests.conftest import ROOT
 
 
@@ -89,3 +89,39 @@ def test_importing_it_loads_only_the_standard_library() -> None:
     ]
     assert outside == []
     assert [m for m in loaded if m.startswith("jobs")] == ["jobs", "jobs.jql"]
+
+
+@pytest.mark.parametrize(
+    ("jql", "where"),
+    [
+        ('project = "SS" ORDER BY key', 'project = "SS"'),
+        ('project = "SS" order  by created DESC, key', 'project = "SS"'),
+        ('summary ~ "order by" ORDER BY created', 'summary ~ "order by"'),
+        ("summary ~ 'x order by y' AND a = b", "summary ~ 'x order by y' AND a = b"),
+        ('summary ~ "a \\" order by" ORDER BY key', 'summary ~ "a \\" order by"'),
+        ("recorder = x", "recorder = x"),
+        ("ORDER BY key", ""),
+        ('project = "SS"', 'project = "SS"'),
+    ],
+)
+def test_without_order_drops_the_order_clause_outside_quoted_text(jql: str, where: str) -> None:
+    assert without_order(jql) == where
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["project = SS", "AND", "OR", "labels in (a, b)", "reorder = 1"]),
+            st.text(st.characters(min_codepoint=32, exclude_characters="\x7f"), max_size=12).map(
+                jql_quote
+            ),
+            st.sampled_from(['"order by"', "'a order by b'", '"x\\" order by"']),
+        ),
+        max_size=6,
+    ),
+    st.sampled_from(["", " ORDER BY key", " order by created DESC, key ASC"]),
+)
+def test_a_quoted_value_never_ends_the_query_early(parts: list[str], order: str) -> None:
+    """Whatever a quoted value says ("order by" included), only the clause after it goes."""
+    where = " ".join(parts)
+    assert without_order(where + order) == where.rstrip()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -44,7 +45,10 @@ from jobs.adapters.jira.parsing import (
     parse_ticket,
     too_deep,
 )
+from jobs.jql import without_order
 from jobs.model import Comment, DataProblem, FieldChange, Person, Ticket
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from jobs.config import Settings
@@ -395,6 +399,7 @@ class JiraAdapter:
         properties: Sequence[str] = (),
         expand: Sequence[str] = (),
         comment_text: bool = True,
+        any_order: bool = False,
     ) -> Iterator[Ticket]:
         """Tickets matching ``jql``, fetched a page at a time (never all pages in memory).
 
@@ -404,6 +409,8 @@ class JiraAdapter:
         e.g. ``("changelog",)`` for `Ticket.changes`; sent as the comma-separated string
         the endpoint takes. ``comment_text``: False for a job that reads who wrote each
         comment and when, never what it says (the bodies are left empty, not converted).
+        ``any_order``: for a caller that does not depend on the order of the tickets (the
+        JQL's ``ORDER BY`` is replaced): a long search is read from both ends at once.
         """
         if len(properties) > MAX_SEARCH_PROPERTIES:
             raise PermanentError(
@@ -423,6 +430,7 @@ class JiraAdapter:
             names,
             expanded,
             comment_text=comment_text,
+            any_order=any_order,
         )
 
     def _search_fields(self, asked: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -451,8 +459,9 @@ class JiraAdapter:
         expand: str = "",
         *,
         comment_text: bool = True,
+        any_order: bool = False,
     ) -> Iterator[Ticket]:
-        def fetch(token: str | None, early: EarlyPages | None = None) -> dict[str, Any]:
+        def fetch(jql: str, token: str | None, early: EarlyPages | None, dated: bool) -> Page:
             body: dict[str, Any] = {"jql": jql, "fields": field_ids, "maxResults": page_size}
             if properties:
                 body["properties"] = properties
@@ -460,20 +469,22 @@ class JiraAdapter:
                 body["expand"] = expand
             if token:
                 body["nextPageToken"] = token
-            # The first page's answer tells Jira's clock when it read the query (relative
-            # dates in it count from then): `search_clock`.
             request = self._request(
                 "POST",
                 SEARCH_PATH,
                 body=body,
-                dated=token is None,
+                dated=dated,
                 on_answer=early.answered if early is not None else None,
             )
             return _checked_page(self._call("search", request))
 
+        def end(jql: str, order: int) -> _SearchEnd:
+            return _SearchEnd(
+                jql, order, lambda token, early: pool.submit(fetch, jql, token, early, False)
+            )
+
         with_changelog = "changelog" in expand.split(",")
-        seen: set[str] = set()
-        keys: set[str] = set()
+        yielded: set[str] = set()
         """Tickets this search has yielded: `/search/jql` pages are not a snapshot, and a ticket
         updated while the search pages can come back on a later page (or twice in one)."""
         # Each page's token is in its answer: the next page is requested as soon as the
@@ -481,27 +492,44 @@ class JiraAdapter:
         # parsed and consumed, so a large search costs its network time, not network plus
         # decoding plus parsing. Beyond the page consumed: the next one, and at most
         # `PAGES_AHEAD` more asked early.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="jira-page") as pool:
-            page = fetch(None)
+        #
+        # ``any_order``: the search is read by key, from its first ticket up and, once it is
+        # `BOTH_ENDS_AFTER` pages long, from its last ticket down too: two chains of pages at
+        # once, and it is whole when one end reads a ticket the other has read (`_SearchEnd`).
+        base = without_order(jql) if any_order else jql
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="jira-page") as pool:
+            first = end(f"{base} ORDER BY key ASC" if any_order else jql, ASCENDING)
+            # The first page's answer tells Jira's clock when it read the query (relative
+            # dates in it count from then): `search_clock`.
+            page = fetch(first.jql, None, None, True)
             if _lacks_fields(page, field_ids) and self._reread_fields():
                 # Jira leaves out a field it does not know: the cached field list is out of
                 # date (a field was deleted and made again). Asked again with today's ids.
                 field_ids, custom = self._search_fields(asked)
-                page = fetch(None)
-            early = EarlyPages(lambda token: pool.submit(fetch, token, early))
-            ahead: Future[dict[str, Any]] | None = None
+                page = fetch(first.jql, None, None, True)
+            ends = [first]
+            both_tried = False
+            current = first
             try:
                 while True:
-                    token = page.get("nextPageToken") if page.get("isLast") is not True else None
-                    if token is not None and token in seen:
-                        raise PermanentError(
-                            SYSTEM,
-                            "search: Jira returned the same nextPageToken twice; stopped paging",
-                        )
-                    ahead = None
-                    if token is not None:
-                        seen.add(token)
-                        ahead = early.take(token)
+                    keys = _page_keys(page)
+                    if any_order:
+                        current.check_order(keys)
+                        if len(ends) == 2 and not current.in_order:
+                            # Not the key order both ends rely on to meet: the first end
+                            # reads the search to its end alone (what the other end read is
+                            # yielded once all the same).
+                            log.warning(
+                                "search: Jira's pages were not in key order; read from one end only"
+                            )
+                            ends[1].stop()
+                            del ends[1]
+                            first.early.limit = PAGES_AHEAD
+                    active = current in ends
+                    other = next((e for e in ends if e is not current), None)
+                    met = active and other is not None and other.read_any(keys)
+                    if active and not met:
+                        current.follow(page)
                     for raw in page["issues"]:
                         wrong = check_issue(raw, asked_fields=True)
                         if wrong is not None:
@@ -509,7 +537,7 @@ class JiraAdapter:
                             # like one that is gone: its open alert would be resolved.
                             raise PermanentError(SYSTEM, f"search: {wrong}")
                         key = raw["key"]
-                        if key in keys:
+                        if key in current.keys:
                             self.problems.append(
                                 DataProblem(
                                     key,
@@ -518,7 +546,10 @@ class JiraAdapter:
                                 )
                             )
                             continue
-                        keys.add(key)
+                        current.keys.add(key)
+                        if key in yielded:
+                            continue  # read by the other end: where the two ends meet
+                        yielded.add(key)
                         ticket = parse_ticket(
                             raw, custom, self.browse_url, self.problems, comment_text=comment_text
                         )
@@ -528,15 +559,23 @@ class JiraAdapter:
                         if with_changelog and not changelog_complete(raw):
                             ticket = dataclasses.replace(ticket, changes=self.changes(ticket.key))
                         yield ticket
-                    if ahead is None:
-                        return
-                    page = ahead.result()
+                    if met or (active and current.ahead is None):
+                        return  # the ends met, or one end read the search to its other end
+                    current.pages += 1
+                    if any_order and not both_tried and first.in_order:
+                        if first.pages >= BOTH_ENDS_AFTER and first.ahead is not None:
+                            both_tried = True
+                            last = end(f"{base} ORDER BY key DESC", DESCENDING)
+                            first.early.limit = last.early.limit = 0
+                            last.ahead = pool.submit(fetch, last.jql, None, None, False)
+                            ends.append(last)
+                    current = _next_answered(ends)
+                    page = current.take()
             finally:
                 # The search ended, was abandoned or failed: nothing more is asked for, and a
                 # page asked for and not yet read is not waited on (a read one cancels no-op).
-                if ahead is not None:
-                    ahead.cancel()
-                early.stop()
+                for each in ends:
+                    each.stop()
 
     def changes(self, key: str) -> tuple[FieldChange, ...]:
         """Every field change of ``key``, oldest first (``GET /issue/{key}/changelog``, paged);
@@ -1043,6 +1082,95 @@ def _lacks_fields(page: Mapping[str, Any], field_ids: Sequence[str]) -> bool:
 PAGES_AHEAD = 2
 """Search pages requested early (`EarlyPages`) and not yet consumed, at most."""
 
+Page = dict[str, Any]
+"""One decoded search answer (`_checked_page`)."""
+
+ASCENDING, DESCENDING = 1, -1
+
+BOTH_ENDS_AFTER = 40
+"""Pages a search in any order reads from its first end before its other end starts. Where
+the two ends meet, their last pages overlap and one page asked for is not needed: at most
+two more calls than reading from one end, under 5% of a search this long. A shorter search
+is read from one end."""
+
+
+def _page_keys(page: Page) -> list[str]:
+    issues = page["issues"]
+    return [i["key"] for i in issues if isinstance(i, dict) and isinstance(i.get("key"), str)]
+
+
+class _SearchEnd:
+    """One end of a search: its own chain of pages, the keys it has read and, for a search
+    read by key (``any_order``), whether they came in its order.
+
+    Read from the first ticket up (`ASCENDING`) and from the last down (`DESCENDING`), each
+    end has read a run of the search's tickets from its own end without a gap. When one end
+    reads a ticket the other end has read, the two runs touch: every ticket is in one of
+    them, and the search is whole. That holds only while each end reads in key order, which
+    is checked on every page (`check_order`: each project's issue numbers going up, or
+    down); otherwise the first end reads the search to its end alone."""
+
+    def __init__(
+        self, jql: str, order: int, request: Callable[[str, EarlyPages], Future[Page]]
+    ) -> None:
+        self.jql = jql
+        self.order = order
+        self.early: EarlyPages = EarlyPages(lambda token: request(token, self.early))
+        self.ahead: Future[Page] | None = None
+        """The request for this end's next page; None once its last page is in."""
+        self.tokens: set[str] = set()
+        self.keys: set[str] = set()
+        self.pages = 0
+        self.in_order = True
+        self._last: dict[str, int] = {}
+
+    def follow(self, page: Page) -> None:
+        """Ask for the page after ``page`` (made early or now), unless it was the last."""
+        token = page.get("nextPageToken") if page.get("isLast") is not True else None
+        if token is not None and token in self.tokens:
+            raise PermanentError(
+                SYSTEM, "search: Jira returned the same nextPageToken twice; stopped paging"
+            )
+        self.ahead = None
+        if token is not None:
+            self.tokens.add(token)
+            self.ahead = self.early.take(token)
+
+    def take(self) -> Page:
+        if self.ahead is None:
+            raise RuntimeError("this end of the search has no page coming")
+        return self.ahead.result()
+
+    def check_order(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            project, _, number = key.rpartition("-")
+            if not number.isdigit():
+                self.in_order = False
+                return
+            last = self._last.get(project)
+            if last is not None and (int(number) - last) * self.order <= 0:
+                self.in_order = False
+            self._last[project] = int(number)
+
+    def read_any(self, keys: Sequence[str]) -> bool:
+        return any(key in self.keys for key in keys)
+
+    def stop(self) -> None:
+        if self.ahead is not None:
+            self.ahead.cancel()
+        self.early.stop()
+
+
+def _next_answered(ends: Sequence[_SearchEnd]) -> _SearchEnd:
+    """The end whose next page is in (the first in ``ends`` if both are), waiting for one."""
+    coming = [(e, e.ahead) for e in ends if e.ahead is not None]
+    if not coming:
+        raise RuntimeError("no end of the search has a page coming")
+    if not any(ahead.done() for _, ahead in coming):
+        wait([ahead for _, ahead in coming], return_when=FIRST_COMPLETED)
+    return next(e for e, ahead in coming if ahead.done())
+
+
 _NEXT_TOKEN = re.compile(rb'"nextPageToken"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
@@ -1076,6 +1204,8 @@ class EarlyPages:
         self._request = request
         self._lock = threading.Lock()
         self._waiting: dict[str, Future[dict[str, Any]]] = {}
+        self.limit = PAGES_AHEAD
+        """Pages asked early and not yet taken, at most (0: none asked early)."""
         self._asked: set[str] = set()
         self._stopped = False
 
@@ -1084,7 +1214,7 @@ class EarlyPages:
         if token is None:
             return
         with self._lock:
-            if self._stopped or token in self._asked or len(self._waiting) >= PAGES_AHEAD:
+            if self._stopped or token in self._asked or len(self._waiting) >= self.limit:
                 return
             self._asked.add(token)
             self._waiting[token] = self._request(token)

@@ -1,0 +1,183 @@
+"""A search in any order (``JiraAdapter.search(..., any_order=True)``) is read from both ends.
+
+Long enough (`BOTH_ENDS_AFTER` pages from its first end), it is read by key from its first
+ticket up and from its last ticket down at once, and stops where the two ends meet. What
+must hold, whatever end answers first: every ticket once, at most two calls more than one
+end would make, and back to one end when Jira's pages are not in the key order the meeting
+relies on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import pytest
+
+import jobs.adapters.jira.client as client_module
+from emulators.jira import JiraEmulator
+from jobs.adapters.jira import JiraAdapter
+
+SEARCH = r"/rest/api/3/search/jql$"
+LABEL = "both-ends"
+JQL = f'project = "SS" AND labels = "{LABEL}" ORDER BY created DESC'
+AFTER = 5
+"""`BOTH_ENDS_AFTER` in these tests: a few pages, so a search of tens of tickets is long."""
+
+
+@pytest.fixture(autouse=True)
+def _short_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "BOTH_ENDS_AFTER", AFTER)
+
+
+def _add(emulator: JiraEmulator, numbers: list[int]) -> list[str]:
+    keys = []
+    for n in numbers:
+        keys.append(
+            emulator.add_issue(
+                key=f"SS-{n}",
+                summary=f"Ticket {n}",
+                created=f"-{n % 50 + 1}h",
+                reporter="dana.whitfield@sunrise-solar.example",
+                labels=[LABEL],
+            )
+        )
+    return keys
+
+
+def _searches(emulator: JiraEmulator) -> list[str]:
+    return [c.body["jql"] for c in emulator.calls_to(SEARCH, "POST")]
+
+
+def _read(adapter: JiraAdapter, page_size: int) -> list[str]:
+    return [t.key for t in adapter.search(JQL, ["summary"], page_size=page_size, any_order=True)]
+
+
+@pytest.mark.parametrize("slow_end", [None, "ASC", "DESC"])
+@pytest.mark.parametrize(("count", "page_size"), [(60, 4), (61, 3), (97, 5), (44, 2)])
+def test_a_long_search_is_read_from_both_ends_and_every_ticket_once(
+    jira_adapter, jira_emulator, slow_end, count, page_size
+) -> None:
+    # Numbers with gaps, as a real project's are once tickets move or are deleted.
+    expected = _add(jira_emulator, [1000 + 3 * n + n % 2 for n in range(count)])
+    if slow_end is not None:
+        jira_emulator.inject(
+            SEARCH,
+            status=200,
+            delay=0.01,
+            times=1000,
+            when=lambda request: f"key {slow_end}" in str(request.json().get("jql")),
+            rewrite=lambda _request, answer: answer,
+        )
+
+    read = _read(jira_adapter, page_size)
+
+    assert sorted(read) == sorted(expected) and len(read) == len(set(read))
+    jqls = _searches(jira_emulator)
+    assert any(q.endswith("ORDER BY key ASC") for q in jqls)
+    assert any(q.endswith("ORDER BY key DESC") for q in jqls)
+    assert all("created DESC" not in q for q in jqls)  # the caller's order is replaced
+    assert len(jqls) <= math.ceil(count / page_size) + 2
+    assert jira_adapter.problems == []
+
+
+def test_a_search_shorter_than_the_threshold_is_read_from_one_end(
+    jira_adapter, jira_emulator
+) -> None:
+    expected = _add(jira_emulator, list(range(2000, 2000 + 4 * AFTER)))
+
+    read = _read(jira_adapter, 4)
+
+    assert read == expected  # one end, in key order
+    jqls = _searches(jira_emulator)
+    assert len(jqls) == AFTER and all(q.endswith("ORDER BY key ASC") for q in jqls)
+
+
+def test_a_search_not_in_any_order_keeps_its_own_order_and_one_end(
+    jira_adapter, jira_emulator
+) -> None:
+    _add(jira_emulator, list(range(3000, 3060)))
+
+    read = [t.key for t in jira_adapter.search(JQL, ["summary"], page_size=4)]
+
+    assert len(read) == 60
+    assert {q for q in _searches(jira_emulator)} == {JQL}
+
+
+def _reversed_page(_request: Any, answer: dict[str, Any]) -> dict[str, Any]:
+    return {**answer, "issues": list(reversed(answer["issues"]))}
+
+
+def test_pages_out_of_key_order_are_read_from_one_end(jira_adapter, jira_emulator, caplog) -> None:
+    """A site that does not sort the way the meeting relies on (here: the descending end's
+    pages come back the wrong way round): the first end reads the search to its end, and
+    every ticket is still read once."""
+    expected = _add(jira_emulator, list(range(4000, 4080)))
+    jira_emulator.inject(
+        SEARCH,
+        status=200,
+        times=1000,
+        when=lambda request: "key DESC" in str(request.json().get("jql")),
+        rewrite=_reversed_page,
+    )
+
+    with caplog.at_level(logging.WARNING, logger="jobs.adapters.jira.client"):
+        read = _read(jira_adapter, 4)
+
+    assert sorted(read) == sorted(expected) and len(read) == len(set(read))
+    ascending = [q for q in _searches(jira_emulator) if q.endswith("key ASC")]
+    assert len(ascending) == 80 // 4  # the first end went all the way
+    assert "not in key order" in caplog.text
+    assert jira_adapter.problems == []
+
+
+def test_a_ticket_that_leaves_the_search_unread_is_not_missed_by_the_others(
+    jira_adapter, jira_emulator
+) -> None:
+    """Jira's pages are not a snapshot: a ticket between the two ends that stops matching
+    while they read is simply not there; every other ticket is read once."""
+    expected = _add(jira_emulator, list(range(5000, 5080)))
+    leaving = "SS-5041"
+    seen = {"searches": 0}
+
+    def leave_once_both_ends_read(_request: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        seen["searches"] += 1
+        if seen["searches"] == AFTER + 2:
+            jira_emulator.issue(leaving).labels.remove(LABEL)
+        return answer
+
+    jira_emulator.inject(
+        SEARCH, status=200, times=1000, rewrite=leave_once_both_ends_read, when=lambda _r: True
+    )
+
+    read = _read(jira_adapter, 4)
+
+    assert sorted(read) == sorted(k for k in expected if k != leaving)
+    assert len(read) == len(set(read))
+
+
+def test_a_ticket_repeated_by_one_end_is_reported_once(jira_adapter, jira_emulator) -> None:
+    """The same end listing a ticket twice is Jira's doing and is said; the two ends
+    reading the same tickets where they meet is not."""
+    expected = _add(jira_emulator, list(range(6000, 6060)))
+    repeated = {"done": False}
+
+    def repeat_first_issue(_request: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        if repeated["done"] or not answer["issues"]:
+            return answer
+        repeated["done"] = True
+        return {**answer, "issues": [*answer["issues"], answer["issues"][-1]]}
+
+    jira_emulator.inject(
+        SEARCH,
+        status=200,
+        times=1000,
+        when=lambda request: "key ASC" in str(request.json().get("jql")),
+        rewrite=repeat_first_issue,
+    )
+
+    read = _read(jira_adapter, 4)
+
+    assert sorted(read) == sorted(expected) and len(read) == len(set(read))
+    assert [p.where for p in jira_adapter.problems] == ["SS-6003"]
