@@ -181,3 +181,82 @@ def test_a_ticket_repeated_by_one_end_is_reported_once(jira_adapter, jira_emulat
 
     assert sorted(read) == sorted(expected) and len(read) == len(set(read))
     assert [p.where for p in jira_adapter.problems] == ["SS-6003"]
+
+
+def _descending(request: Any) -> bool:
+    return "key DESC" in str(request.json().get("jql"))
+
+
+def test_a_last_end_that_ends_without_meeting_the_first_is_not_the_whole_search(
+    jira_adapter, jira_emulator
+) -> None:
+    """The first end has read pages already: a correct site cannot let the other end read to
+    its end without meeting them. An answer that says so anyway (empty, last) is not taken
+    as the whole search; the first end reads on."""
+    expected = _add(jira_emulator, list(range(7000, 7080)))
+    jira_emulator.inject(
+        SEARCH,
+        status=200,
+        times=1000,
+        when=_descending,
+        rewrite=lambda _request, _answer: {"issues": [], "isLast": True},
+    )
+
+    read = _read(jira_adapter, 4)
+
+    assert sorted(read) == sorted(expected) and len(read) == len(set(read))
+
+
+def test_an_end_sorted_only_within_each_page_does_not_meet_the_other(
+    jira_adapter, jira_emulator
+) -> None:
+    """A site that sorts the descending search only inside each page (its page N is the
+    ascending page N backwards): the numbers go down on every page, yet its first page
+    touches what the first end read long before its latest page. Not a meeting."""
+    expected = _add(jira_emulator, list(range(8000, 8080)))
+    ascending: dict[str | None, list[Any]] = {}
+    offsets: dict[str | None, int] = {None: 0}
+
+    def backwards(request: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        body = request.json()
+        token = body.get("nextPageToken")
+        if "key ASC" in body["jql"]:
+            ascending[token] = answer["issues"]
+            offsets[answer.get("nextPageToken")] = offsets.get(token, 0) + 1
+            return answer
+        nth = offsets.get(token, 0) if token else 0
+        by_page = list(ascending.values())
+        same = by_page[nth] if nth < len(by_page) else answer["issues"]
+        return {**answer, "issues": list(reversed(same))}
+
+    jira_emulator.inject(SEARCH, status=200, times=1000, when=lambda _r: True, rewrite=backwards)
+
+    read = _read(jira_adapter, 4)
+
+    assert sorted(read) == sorted(expected) and len(read) == len(set(read))
+
+
+def test_a_ticket_created_while_the_ends_read_is_no_data_problem(
+    jira_adapter, jira_emulator, caplog
+) -> None:
+    """A ticket created while the search pages lands above the descending end: its pages
+    then repeat one ticket. That is the search growing, not Jira listing a ticket twice:
+    no problem is reported, the two ends still meet, and no ticket is missed."""
+    expected = _add(jira_emulator, list(range(9000, 9080)))
+    created = {"done": False}
+
+    def create_once(request: Any, answer: dict[str, Any]) -> dict[str, Any]:
+        if _descending(request) and not created["done"]:
+            created["done"] = True
+            _add(jira_emulator, [9999])
+        return answer
+
+    jira_emulator.inject(SEARCH, status=200, times=1000, when=lambda _r: True, rewrite=create_once)
+
+    with caplog.at_level(logging.WARNING, logger="jobs.adapters.jira.client"):
+        read = _read(jira_adapter, 4)
+
+    assert set(expected) <= set(read) and len(read) == len(set(read))
+    assert jira_adapter.problems == []
+    assert "not in key order" not in caplog.text  # the ends met: no fallback was needed
+    assert len(_searches(jira_emulator)) <= math.ceil(81 / 4) + 2

@@ -514,20 +514,31 @@ class JiraAdapter:
                 while True:
                     keys = _page_keys(page)
                     if any_order:
-                        current.check_order(keys)
-                        if len(ends) == 2 and not current.in_order:
-                            # Not the key order both ends rely on to meet: the first end
-                            # reads the search to its end alone (what the other end read is
-                            # yielded once all the same).
+                        # A ticket this end read before comes back when the search gained a
+                        # ticket on the pages it has read: no gap, and no break of its order.
+                        current.check_order([k for k in keys if k not in current.keys])
+                    met = False
+                    if len(ends) == 2 and current in ends:
+                        other = ends[0] if current is ends[1] else ends[1]
+                        met = current.meets(keys, other)
+                        if not met and (
+                            not current.in_order
+                            or other.read_any(keys)
+                            or (current is ends[1] and _is_last(page))
+                        ):
+                            # Not the two runs from each end that meeting relies on (pages
+                            # out of key order, ends touching away from their last pages,
+                            # the last ticket down read without meeting the first end): the
+                            # first end reads the search to its end alone. What the other
+                            # end read is yielded once all the same.
                             log.warning(
                                 "search: Jira's pages were not in key order; read from one end only"
                             )
                             ends[1].stop()
                             del ends[1]
                             first.early.limit = PAGES_AHEAD
+                    current.recent = set(keys)
                     active = current in ends
-                    other = next((e for e in ends if e is not current), None)
-                    met = active and other is not None and other.read_any(keys)
                     if active and not met:
                         current.follow(page)
                     for raw in page["issues"]:
@@ -538,6 +549,8 @@ class JiraAdapter:
                             raise PermanentError(SYSTEM, f"search: {wrong}")
                         key = raw["key"]
                         if key in current.keys:
+                            if current is not first:
+                                continue  # the search gained a ticket above the last end
                             self.problems.append(
                                 DataProblem(
                                     key,
@@ -1090,8 +1103,9 @@ ASCENDING, DESCENDING = 1, -1
 BOTH_ENDS_AFTER = 40
 """Pages a search in any order reads from its first end before its other end starts. Where
 the two ends meet, their last pages overlap and one page asked for is not needed: at most
-two more calls than reading from one end, under 5% of a search this long. A shorter search
-is read from one end."""
+two more calls than reading from one end, under 5% of a search this long (when the site's
+pages are not in the order meeting relies on, the pages the last end read are the extra
+calls). A shorter search is read from one end."""
 
 
 def _page_keys(page: Page) -> list[str]:
@@ -1108,7 +1122,9 @@ class _SearchEnd:
     reads a ticket the other end has read, the two runs touch: every ticket is in one of
     them, and the search is whole. That holds only while each end reads in key order, which
     is checked on every page (`check_order`: each project's issue numbers going up, or
-    down); otherwise the first end reads the search to its end alone."""
+    down), and only for runs that meet at their latest pages (`meets`); the last end must
+    meet the first before it reads its own last page. Otherwise the first end reads the
+    search to its end alone."""
 
     def __init__(
         self, jql: str, order: int, request: Callable[[str, EarlyPages], Future[Page]]
@@ -1121,6 +1137,8 @@ class _SearchEnd:
         self.tokens: set[str] = set()
         self.keys: set[str] = set()
         self.pages = 0
+        self.recent: set[str] = set()
+        """The keys of this end's latest page."""
         self.in_order = True
         self._last: dict[str, int] = {}
 
@@ -1155,10 +1173,25 @@ class _SearchEnd:
     def read_any(self, keys: Sequence[str]) -> bool:
         return any(key in self.keys for key in keys)
 
+    def meets(self, keys: Sequence[str], other: _SearchEnd) -> bool:
+        """Whether this end's page (``keys``) reaches the run the ``other`` end has read, the
+        way two runs from each end meet: the tickets both read close the page and are all
+        on the other end's latest page. Anything else touching the other's run is not the
+        order meeting relies on."""
+        touching = next((n for n, key in enumerate(keys) if key in other.keys), None)
+        if touching is None:
+            return False
+        both = keys[touching:]
+        return all(key in other.keys for key in both) and set(both) <= other.recent
+
     def stop(self) -> None:
         if self.ahead is not None:
             self.ahead.cancel()
         self.early.stop()
+
+
+def _is_last(page: Page) -> bool:
+    return page.get("isLast") is True or not page.get("nextPageToken")
 
 
 def _next_answered(ends: Sequence[_SearchEnd]) -> _SearchEnd:
