@@ -37,7 +37,9 @@ class StatusCategory(StrEnum):
     DONE = "done"
 
 
-@dataclass(frozen=True)
+# Tickets and what they hold have slots (no per-object __dict__): a run holds every ticket it
+# reads until it decides, 23,000 with 111,000 comments for first response on the 100k desk.
+@dataclass(frozen=True, slots=True)
 class Person:
     account_id: str | None
     display_name: str | None = None
@@ -56,7 +58,7 @@ class Person:
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comment:
     id: str
     author: Person | None
@@ -70,7 +72,7 @@ class Comment:
     """Service Management visibility: False for internal notes (never emailed to the customer)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssueLink:
     type_name: str
     direction: str
@@ -84,7 +86,7 @@ class IssueLink:
     other_priority: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SlaCycle:
     """One cycle of a Jira Service Management SLA field (``ongoingCycle`` / ``completedCycles``)."""
 
@@ -99,14 +101,14 @@ class SlaCycle:
     stop: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SlaField:
     name: str
     ongoing: SlaCycle | None = None
     completed: tuple[SlaCycle, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field's change in a ticket's history (Jira's changelog, ``expand=changelog``).
 
@@ -125,7 +127,7 @@ class FieldChange:
     author: Person | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ticket:
     key: str
     summary: str
