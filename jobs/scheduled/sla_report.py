@@ -148,8 +148,10 @@ def read_week(
         week_jql(week, config, desk, calendar),
         fields_for(config),
         expand=CHANGELOG,
-        comment_text=False,  # the report reads who replied and when, never what was said
-        any_order=True,  # the report does not depend on the order: read from both ends
+        # The report reads who replied and when, never what was said. Not read from both
+        # ends: parsing a week's changelogs, not waiting on pages, is what this search costs
+        # (on the 100k bench desk both ends took 3 s more CPU and no less time).
+        comment_text=False,
     )
     from jobs.adapters.jira.client import COMMENT_READERS
 
