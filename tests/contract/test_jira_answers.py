@@ -125,6 +125,21 @@ def test_a_comment_nested_2000_levels_deep_keeps_its_text_above_the_cap_and_is_r
     ]
 
 
+def test_a_deep_comment_read_without_its_text_is_read_whole_and_no_problem(
+    jira_adapter: JiraAdapter, jira_emulator: JiraEmulator
+) -> None:
+    """A reader of who wrote a comment and when (``comment_text=False``) loses nothing to a
+    body nested too deep: the comment is there, and no problem is reported."""
+    jira_emulator.inject(SEARCH, status=200, raw=_page_with_comment(_deep_body(2000)))
+
+    (ticket,) = jira_adapter.search(ALL_SS, ["comment"], comment_text=False)
+
+    (comment,) = ticket.comments
+    assert (comment.id, comment.author and comment.author.account_id) == ("900", "acc-maya-patel")
+    assert comment.body == "" and comment.public
+    assert jira_adapter.problems == []
+
+
 def test_a_comment_just_inside_the_cap_is_read_whole(
     jira_adapter: JiraAdapter, jira_emulator: JiraEmulator
 ) -> None:
