@@ -520,7 +520,7 @@ class JiraAdapter:
                     met = False
                     if len(ends) == 2 and current in ends:
                         other = ends[0] if current is ends[1] else ends[1]
-                        met = current.meets(keys, other)
+                        met = current.in_order and current.meets(keys, other)
                         if not met and (
                             not current.in_order
                             or other.read_any(keys)
