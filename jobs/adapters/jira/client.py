@@ -524,7 +524,7 @@ class JiraAdapter:
                         if not met and (
                             not current.in_order
                             or other.read_any(keys)
-                            or (current is ends[1] and _is_last(page))
+                            or (current is ends[1] and _next_token(page) is None)
                         ):
                             # Not the two runs from each end that meeting relies on (pages
                             # out of key order, ends touching away from their last pages,
@@ -1144,7 +1144,7 @@ class _SearchEnd:
 
     def follow(self, page: Page) -> None:
         """Ask for the page after ``page`` (made early or now), unless it was the last."""
-        token = page.get("nextPageToken") if page.get("isLast") is not True else None
+        token = _next_token(page)
         if token is not None and token in self.tokens:
             raise PermanentError(
                 SYSTEM, "search: Jira returned the same nextPageToken twice; stopped paging"
@@ -1190,8 +1190,10 @@ class _SearchEnd:
         self.early.stop()
 
 
-def _is_last(page: Page) -> bool:
-    return page.get("isLast") is True or not page.get("nextPageToken")
+def _next_token(page: Page) -> str | None:
+    """The token of the page after ``page``; None when it is the last (`_checked_page` has
+    made sure a page that is not the last gives one)."""
+    return None if page.get("isLast") is True else page.get("nextPageToken")
 
 
 def _next_answered(ends: Sequence[_SearchEnd]) -> _SearchEnd:
