@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -54,6 +55,32 @@ def _read(adapter: JiraAdapter, page_size: int) -> list[str]:
     return [t.key for t in adapter.search(JQL, ["summary"], page_size=page_size, any_order=True)]
 
 
+Rewrite = Callable[[Any, dict[str, Any]], Any]
+
+
+def _answers(
+    emulator: JiraEmulator,
+    rewrite: Rewrite = lambda _request, answer: answer,
+    *,
+    end: str | None = None,
+    delay: float = 0.0,
+) -> None:
+    """Every search answer from now on, or only one end's (``end``: "ASC" or "DESC"), goes
+    through ``rewrite`` (after ``delay``)."""
+    emulator.inject(
+        SEARCH,
+        status=200,
+        times=1000,
+        delay=delay,
+        when=lambda request: end is None or f"key {end}" in str(request.json().get("jql")),
+        rewrite=rewrite,
+    )
+
+
+def _descending(request: Any) -> bool:
+    return "key DESC" in str(request.json().get("jql"))
+
+
 @pytest.mark.parametrize("slow_end", [None, "ASC", "DESC"])
 @pytest.mark.parametrize(("count", "page_size"), [(60, 4), (61, 3), (97, 5), (44, 2)])
 def test_a_long_search_is_read_from_both_ends_and_every_ticket_once(
@@ -62,14 +89,7 @@ def test_a_long_search_is_read_from_both_ends_and_every_ticket_once(
     # Numbers with gaps, as a real project's are once tickets move or are deleted.
     expected = _add(jira_emulator, [1000 + 3 * n + n % 2 for n in range(count)])
     if slow_end is not None:
-        jira_emulator.inject(
-            SEARCH,
-            status=200,
-            delay=0.01,
-            times=1000,
-            when=lambda request: f"key {slow_end}" in str(request.json().get("jql")),
-            rewrite=lambda _request, answer: answer,
-        )
+        _answers(jira_emulator, end=slow_end, delay=0.01)
 
     read = _read(jira_adapter, page_size)
 
@@ -114,13 +134,7 @@ def test_pages_out_of_key_order_are_read_from_one_end(jira_adapter, jira_emulato
     pages come back the wrong way round): the first end reads the search to its end, and
     every ticket is still read once."""
     expected = _add(jira_emulator, list(range(4000, 4080)))
-    jira_emulator.inject(
-        SEARCH,
-        status=200,
-        times=1000,
-        when=lambda request: "key DESC" in str(request.json().get("jql")),
-        rewrite=_reversed_page,
-    )
+    _answers(jira_emulator, _reversed_page, end="DESC")
 
     with caplog.at_level(logging.WARNING, logger="jobs.adapters.jira.client"):
         read = _read(jira_adapter, 4)
@@ -147,9 +161,7 @@ def test_a_ticket_that_leaves_the_search_unread_is_not_missed_by_the_others(
             jira_emulator.issue(leaving).labels.remove(LABEL)
         return answer
 
-    jira_emulator.inject(
-        SEARCH, status=200, times=1000, rewrite=leave_once_both_ends_read, when=lambda _r: True
-    )
+    _answers(jira_emulator, leave_once_both_ends_read)
 
     read = _read(jira_adapter, 4)
 
@@ -169,22 +181,12 @@ def test_a_ticket_repeated_by_one_end_is_reported_once(jira_adapter, jira_emulat
         repeated["done"] = True
         return {**answer, "issues": [*answer["issues"], answer["issues"][-1]]}
 
-    jira_emulator.inject(
-        SEARCH,
-        status=200,
-        times=1000,
-        when=lambda request: "key ASC" in str(request.json().get("jql")),
-        rewrite=repeat_first_issue,
-    )
+    _answers(jira_emulator, repeat_first_issue, end="ASC")
 
     read = _read(jira_adapter, 4)
 
     assert sorted(read) == sorted(expected) and len(read) == len(set(read))
     assert [p.where for p in jira_adapter.problems] == ["SS-6003"]
-
-
-def _descending(request: Any) -> bool:
-    return "key DESC" in str(request.json().get("jql"))
 
 
 def test_a_last_end_that_ends_without_meeting_the_first_is_not_the_whole_search(
@@ -194,13 +196,7 @@ def test_a_last_end_that_ends_without_meeting_the_first_is_not_the_whole_search(
     its end without meeting them. An answer that says so anyway (empty, last) is not taken
     as the whole search; the first end reads on."""
     expected = _add(jira_emulator, list(range(7000, 7080)))
-    jira_emulator.inject(
-        SEARCH,
-        status=200,
-        times=1000,
-        when=_descending,
-        rewrite=lambda _request, _answer: {"issues": [], "isLast": True},
-    )
+    _answers(jira_emulator, lambda _request, _answer: {"issues": [], "isLast": True}, end="DESC")
 
     read = _read(jira_adapter, 4)
 
@@ -229,7 +225,7 @@ def test_an_end_sorted_only_within_each_page_does_not_meet_the_other(
         same = by_page[nth] if nth < len(by_page) else answer["issues"]
         return {**answer, "issues": list(reversed(same))}
 
-    jira_emulator.inject(SEARCH, status=200, times=1000, when=lambda _r: True, rewrite=backwards)
+    _answers(jira_emulator, backwards)
 
     read = _read(jira_adapter, 4)
 
@@ -251,7 +247,7 @@ def test_a_ticket_created_while_the_ends_read_is_no_data_problem(
             _add(jira_emulator, [9999])
         return answer
 
-    jira_emulator.inject(SEARCH, status=200, times=1000, when=lambda _r: True, rewrite=create_once)
+    _answers(jira_emulator, create_once)
 
     with caplog.at_level(logging.WARNING, logger="jobs.adapters.jira.client"):
         read = _read(jira_adapter, 4)
