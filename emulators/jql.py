@@ -455,9 +455,22 @@ class Named:
 
     @classmethod
     def of(cls, *aliases: object, sort: Any = None) -> Named:
-        """The first alias is the name: it is what ORDER BY sorts on unless ``sort`` says."""
-        given = [str(a).casefold() for a in aliases if a is not None and a != ""]
-        return cls(frozenset(given), sort if sort is not None else (given[0] if given else ""))
+        """The first alias is the name: it is what ORDER BY sorts on unless ``sort`` says.
+
+        The same spellings give the same (frozen) value: a query asks each issue's fields
+        for theirs, and building them anew for each of 100,000 issues was most of a search."""
+        try:
+            return _named(aliases, sort)
+        except TypeError:  # an unhashable sort value: built, not kept
+            return _new_named(aliases, sort)
+
+
+def _new_named(aliases: tuple[object, ...], sort: Any) -> Named:
+    given = [str(a).casefold() for a in aliases if a is not None and a != ""]
+    return Named(frozenset(given), sort if sort is not None else (given[0] if given else ""))
+
+
+_named = functools.lru_cache(maxsize=1 << 17)(_new_named)
 
 
 @dataclass(frozen=True)
@@ -696,7 +709,7 @@ def _named_clause(spec: FieldSpec, clause: Clause, ctx: Context) -> Predicate:
         return key_compare
 
     def matches(issue: Any) -> bool:
-        return any(v.aliases & wanted for v in spec.get(issue))
+        return any(not v.aliases.isdisjoint(wanted) for v in spec.get(issue))
 
     if op in ("=", "in"):
         return lambda issue: matches(issue) or (has_empty and not spec.get(issue))

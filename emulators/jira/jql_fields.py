@@ -108,10 +108,21 @@ class JqlFields:
                 known=lambda: [a for n, sid in self._status_ids.items() for a in (n, sid)],
             )
         if folded == "statuscategory":
+            by_status: dict[tuple[str, str], list[jql.Named]] = {}  # once per status and query
+
+            def category_values(issue: IssueState) -> list[jql.Named]:
+                values = by_status.get((issue.project, issue.status))
+                if values is None:
+                    category = self._category(issue.project, issue.status)
+                    values = by_status[issue.project, issue.status] = [
+                        self._category_named(category)
+                    ]
+                return values
+
             return jql.FieldSpec(
                 "statusCategory",
                 K.NAME,
-                lambda i: [self._category_named(self._category(i.project, i.status))],
+                category_values,
                 known=lambda: [a for c in CATEGORY_JSON for a in self._category_named(c).aliases],
             )
         if folded in ("assignee", "reporter"):
