@@ -40,6 +40,7 @@ from bench.run import (
 )
 from emulators.base import Call
 from emulators.jira import JiraEmulator
+from emulators.jira.model import HttpError
 
 SMALL = DeskShape(open_tickets=400, sheet_rows=60)
 
@@ -146,8 +147,21 @@ def test_the_emulator_loads_the_generated_desk_like_a_fixture_desk(desk: dict) -
         "project in (SS, CS) AND statusCategory != Done",
         'project = "CS" OR labels = "EB"',
         "statusCategory != Done ORDER BY key",
+        # Read by key (the bench's narrowing), and not: in an OR, beside a parent clause.
+        'key in ("SS-3", "ss-1", "CS-2") AND statusCategory != Done ORDER BY key',
+        "issuekey = SS-2",
+        'project = "SS" AND (key in (SS-1, SS-2) OR labels = "EB")',
+        "key in (SS-1, SS-2) AND parent is EMPTY",
+        "key in (SS-1, 10002)",
     ):
         assert [i.key for i in bench._run_query(jql)] == [i.key for i in plain._run_query(jql)]
+    # A key no issue has is refused alike, whether the query is read by key or not.
+    for jql in ('key in ("SS-1", "SS-99999")', 'key in (SS-1) AND parent = "SS-99999"'):
+        with pytest.raises(HttpError) as bench_refusal:
+            bench._run_query(jql)
+        with pytest.raises(HttpError) as plain_refusal:
+            plain._run_query(jql)
+        assert bench_refusal.value.response.body == plain_refusal.value.response.body
     assert bench._next_number("CS") == plain._next_number("CS")
     linked = next(t["key"] for t in desk["tickets"] if t["links"])
     assert bench._links_json(bench.issue(linked), "3") == plain._links_json(
