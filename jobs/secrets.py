@@ -266,7 +266,19 @@ class Redactor:
 
     def data(self, value: Any) -> Any:
         """``value`` with every string inside it (keys too) redacted; other types unchanged."""
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
+            return self(value)
+        if kind in _SCALARS:  # most of a decision's facts: nothing to look at
+            return value
+        if kind is dict:
+            return {
+                (self(k) if type(k) is str else self.data(k)): (
+                    v if type(v) in _SCALARS else self.data(v)
+                )
+                for k, v in value.items()
+            }
+        if isinstance(value, str):  # a str subclass (an enum's value, say)
             return self(value)
         if isinstance(value, Mapping):
             return {self.data(k): self.data(v) for k, v in value.items()}
@@ -275,6 +287,10 @@ class Redactor:
         if isinstance(value, set | frozenset):
             return sorted((self.data(v) for v in value), key=str)
         return value
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+"""Types `Redactor.data` hands back as they are (their subclasses go the long way)."""
 
 
 # -- the process-wide redactor -------------------------------------------------------------------

@@ -160,6 +160,29 @@ def test_redact_data_reaches_every_string_in_a_payload(env: dict[str, str]) -> N
     assert "DO-NOT-LEAK" not in shown and '"n": 3' in shown
 
 
+def test_redact_data_reaches_strings_of_every_kind_and_keeps_the_rest(
+    env: dict[str, str],
+) -> None:
+    from collections import OrderedDict
+    from enum import StrEnum
+
+    class Shown(StrEnum):
+        TOKEN = f"token {SLACK_BOT}"
+
+    secrets.install(env)
+    payload = {
+        "enum": Shown.TOKEN,
+        "ordered": OrderedDict([(JIRA_TOKEN, 1)]),
+        "nested": {7: {"deep": [f"pg {PG_PASSWORD}", {JIRA_TOKEN}]}},
+        "plain": (1, 2.5, True, None),
+    }
+    redacted = secrets.redact_data(payload)
+    assert "DO-NOT-LEAK" not in json.dumps(redacted)
+    assert redacted["plain"] == [1, 2.5, True, None]
+    assert redacted["nested"][7]["deep"][1] == [REDACTED]
+    assert redacted["enum"] == f"token {REDACTED}"
+
+
 def test_the_stream_the_cli_prints_to_is_redacted(env: dict[str, str]) -> None:
     secrets.install(env)
     target = io.StringIO()
