@@ -187,6 +187,11 @@ class Ledger(LedgerReader, Protocol):
         """Drop this run's claim (another run's claim is left alone)."""
         ...
 
+    def release_all(self, keys: Sequence[RecordKey], *, run_id: str) -> None:
+        """`release` each of ``keys``, in one transaction: all are given back at once (the
+        run's lease with the records it guarded)."""
+        ...
+
     def save_record(
         self, record: AlertRecord, *, now: datetime, run_id: str, keep_until: datetime | None
     ) -> AlertRecord:
@@ -195,6 +200,17 @@ class Ledger(LedgerReader, Protocol):
         ``keep_until``: once closed, the record can no longer change a decision after this
         instant and may be pruned (None = keep while open).
         """
+        ...
+
+    def save_records(
+        self,
+        saves: Sequence[tuple[AlertRecord, datetime | None]],
+        *,
+        now: datetime,
+        run_id: str,
+    ) -> list[AlertRecord]:
+        """`save_record` for each (record, keep_until), in one transaction: what one step
+        changed is written whole or not at all. The saved records, in the same order."""
         ...
 
     def save_chain(self, chain: Chain) -> None:

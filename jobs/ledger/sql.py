@@ -499,14 +499,47 @@ class SqlLedger(ABC):
         return bool(self._returning(_CLAIM, params))
 
     def release(self, key: RecordKey, *, run_id: str) -> None:
+        self.release_all([key], run_id=run_id)
+
+    def release_all(self, keys: Sequence[RecordKey], *, run_id: str) -> None:
+        if not keys:
+            return
+        release, drop = self._sql(_RELEASE), self._sql(_DROP_UNSENT)
         with self._transaction() as cursor:
-            cursor.execute(self._sql(_RELEASE), {**_key(key), "run_id": run_id})
-            cursor.execute(self._sql(_DROP_UNSENT), _key(key))
+            for key in keys:
+                cursor.execute(release, {**_key(key), "run_id": run_id})
+                cursor.execute(drop, _key(key))
 
     def save_record(
         self, record: AlertRecord, *, now: datetime, run_id: str, keep_until: datetime | None
     ) -> AlertRecord:
-        params = {
+        return self.save_records([(record, keep_until)], now=now, run_id=run_id)[0]
+
+    def save_records(
+        self,
+        saves: Sequence[tuple[AlertRecord, datetime | None]],
+        *,
+        now: datetime,
+        run_id: str,
+    ) -> list[AlertRecord]:
+        if not saves:
+            return []
+        statement = self._sql(_SAVE_RECORD)
+        params = [self._record_params(record, keep, now, run_id) for record, keep in saves]
+        saved = []
+        with self._transaction() as cursor:
+            for (record, _), values in zip(saves, params, strict=True):
+                cursor.execute(statement, values)
+                # Read before the next statement: SQLite refuses to go on from a RETURNING
+                # unfinished.
+                rows = cursor.fetchall()
+                saved.append(replace(record, version=int(rows[0]["version"])))
+        return saved
+
+    def _record_params(
+        self, record: AlertRecord, keep_until: datetime | None, now: datetime, run_id: str
+    ) -> dict[str, Any]:
+        return {
             **_key(record.key),
             "status": str(record.status),
             "tier": str(record.tier) if record.tier is not None else "",
@@ -521,8 +554,6 @@ class SqlLedger(ABC):
             "now": self._instant(now),
             "run_id": run_id,
         }
-        rows = self._returning(_SAVE_RECORD, params)
-        return replace(record, version=int(rows[0]["version"]))
 
     # --- chains ---------------------------------------------------------------------------
 

@@ -1066,12 +1066,15 @@ class Pipeline:
 
     def _release_all(self) -> None:
         """Claims are held to the end of the run (several chains may share a record), then
-        given back: what is unfinished is the next run's, from the ledger."""
+        given back, in one transaction: what is unfinished is the next run's, from the
+        ledger."""
         if self.ctx.dry_run:
             return
-        # The run's lease last: no other run starts while this one still holds records.
-        for key in sorted(self.held, key=lambda k: k.alert == LEASE_ALERT):
-            self._release(key)
+        # The run's lease last (in the same transaction): no other run starts while this one
+        # still holds records.
+        held = sorted(self.held, key=lambda k: k.alert == LEASE_ALERT)
+        self.ledger.release_all(held, run_id=self.ctx.run_id)
+        self.held.clear()
 
     def _apply(self, action: Action, chain: ChainRun) -> None:
         """A step succeeded: its findings' records are marked sent (if it notifies), and its
@@ -1091,19 +1094,20 @@ class Pipeline:
                 changed[key] = rec.after_send(current(key), finding, now)
         for change in resolve_records(action.records, chain.results):
             changed[change.key] = rec.after_change(current(change.key), change, now)
-        for key, record in changed.items():
-            self.touched.add(key)
-            self.records[key] = self.ledger.save_record(
-                record,
-                now=now,
-                run_id=self.ctx.run_id,
-                keep_until=rec.keep_until(record, retention),
-            )
+        saved = self.ledger.save_records(
+            [(record, rec.keep_until(record, retention)) for record in changed.values()],
+            now=now,
+            run_id=self.ctx.run_id,
+        )
+        for record in saved:
+            self.touched.add(record.key)
+            self.records[record.key] = record
 
     def _close_resolved(self, resolving: list[AlertRecord]) -> None:
         """Records the job said nothing about are closed; one it tried to resolve and failed
         stays open for the next run, up to `MAX_RESOLVE_ATTEMPTS`."""
         retention = self.ctx.settings.ledger.retention.wall
+        saves: list[tuple[AlertRecord, datetime | None]] = []
         for record in resolving:
             key = record.key
             current = self.records.get(key, record)
@@ -1117,12 +1121,7 @@ class Pipeline:
             if tried and attempts + 1 < MAX_RESOLVE_ATTEMPTS:
                 if not self.ctx.dry_run:
                     failures = {**current.store, "resolve_failures": attempts + 1}
-                    self.records[key] = self.ledger.save_record(
-                        replace(current, store=failures),
-                        now=self.ctx.now,
-                        run_id=self.ctx.run_id,
-                        keep_until=None,
-                    )
+                    saves.append((replace(current, store=failures), None))
                 continue
             reason = (
                 f"resolved without its update after {attempts + 1} failed runs"
@@ -1133,12 +1132,10 @@ class Pipeline:
             if self.ctx.dry_run:
                 continue
             done = rec.closed(current, self.ctx.now)
-            self.records[key] = self.ledger.save_record(
-                done,
-                now=self.ctx.now,
-                run_id=self.ctx.run_id,
-                keep_until=rec.keep_until(done, retention),
-            )
+            saves.append((done, rec.keep_until(done, retention)))
+        if saves:
+            for saved in self.ledger.save_records(saves, now=self.ctx.now, run_id=self.ctx.run_id):
+                self.records[saved.key] = saved
 
     def _release_uncovered(self, fresh: list[Finding], actions: Sequence[Action]) -> None:
         covered = {

@@ -124,6 +124,42 @@ def test_it_saves_a_record_and_keeps_the_claim_until_released(ledger: Ledger) ->
     assert claim(ledger, now=T0 + 2 * SECOND, run_id="run-b")
 
 
+def test_it_saves_records_together_in_order_or_none_of_them(ledger: Ledger) -> None:
+    keys = [RecordKey(JOB, RULE, f"SS-{n}") for n in range(1, 4)]
+    for key in keys:
+        assert claim(ledger, now=T0, key=key)
+    saves = [(sent(key, at=T0 + SECOND), None) for key in keys]
+    saved = ledger.save_records(saves, now=T0 + SECOND, run_id="run-a")
+    assert [r.key for r in saved] == keys
+    assert [r.version for r in saved] == [record_of(ledger, k).version for k in keys]  # type: ignore[union-attr]
+    assert all(record_of(ledger, k).claimed_by == "run-a" for k in keys)  # type: ignore[union-attr]
+
+    # One record the ledger refuses (a naive instant): none of the others is written either.
+    later = T0 + 2 * SECOND
+    naive = replace(sent(keys[2], at=later), last_sent_at=datetime(2025, 3, 3, 9, 0, 2))
+    with pytest.raises(ValueError, match="naive"):
+        ledger.save_records(
+            [(sent(keys[0], at=later), None), (naive, None)], now=later, run_id="run-a"
+        )
+    assert record_of(ledger, keys[0]).last_sent_at == T0 + SECOND  # type: ignore[union-attr]
+    assert ledger.save_records([], now=later, run_id="run-a") == []
+
+
+def test_it_releases_claims_together(ledger: Ledger) -> None:
+    kept, unsent, others = (RecordKey(JOB, RULE, f"SS-{n}") for n in (1, 2, 3))
+    for key in (kept, unsent):
+        assert claim(ledger, now=T0, key=key, run_id="run-a")
+    assert claim(ledger, now=T0, key=others, run_id="run-b")
+    ledger.save_record(sent(kept), now=T0, run_id="run-a", keep_until=None)
+
+    ledger.release_all([kept, unsent, others], run_id="run-a")
+
+    assert record_of(ledger, kept).claimed_by is None  # type: ignore[union-attr]
+    assert record_of(ledger, unsent) is None  # never sent: forgotten
+    assert record_of(ledger, others).claimed_by == "run-b"  # not this run's to give back
+    ledger.release_all([], run_id="run-a")
+
+
 def test_it_forgets_a_claim_that_was_never_followed_by_a_send(ledger: Ledger) -> None:
     assert claim(ledger, now=T0, run_id="run-a")
     ledger.release(KEY, run_id="run-a")
