@@ -161,29 +161,45 @@ _ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+")
 _KEY_FIELDS = frozenset({"key", "issuekey", "issue", "id", "parent"})
 
 
-def _top_level_keys(text: str) -> set[str] | None:
-    """The issue keys a query's top level requires (``key in (SS-1, SS-2) AND ...``), upper
-    case, or None when it does not, or when another clause at the top names issues (``parent
-    = SS-9``: the emulator checks that such an issue exists among the issues it is given)."""
+def _top_level_clauses(text: str) -> list[Any]:
+    """The clauses a query's top level requires (those ANDed at its top; the one clause of a
+    query that is only that), [] when it cannot be parsed or has an ``OR`` at the top."""
     from emulators import jql
 
     try:
         where = jql.parse(text).where
     except jql.JqlError:
-        return None
+        return []
     parts = where.parts if isinstance(where, jql.And) else (where,)
+    return [part for part in parts if isinstance(part, jql.Clause)]
+
+
+def _literal_texts(clause: Any) -> list[str] | None:
+    """The values an ``=`` or ``in`` clause names, or None for any other operator or when one
+    of them is not a plain value (a function, EMPTY)."""
+    from emulators import jql
+
+    if clause.operator not in ("=", "in"):
+        return None
+    operand = clause.operand
+    items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
+    texts = [item.text for item in items if isinstance(item, jql.Value)]
+    return texts if len(texts) == len(items) else None
+
+
+def _top_level_keys(clauses: list[Any]) -> set[str] | None:
+    """The issue keys a query's top level requires (``key in (SS-1, SS-2) AND ...``), upper
+    case, or None when it does not, or when another clause at the top names issues (``parent
+    = SS-9``: the emulator checks that such an issue exists among the issues it is given)."""
     found: set[str] | None = None
-    for part in parts:
-        if not isinstance(part, jql.Clause) or part.field.casefold() not in _KEY_FIELDS:
+    for clause in clauses:
+        if clause.field.casefold() not in _KEY_FIELDS:
             continue
-        operand = part.operand
-        items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
-        texts = [item.text for item in items if isinstance(item, jql.Value)]
+        texts = _literal_texts(clause)
         if (
             found is not None
-            or part.field.casefold() == "parent"
-            or part.operator not in ("=", "in")
-            or len(texts) != len(items)
+            or clause.field.casefold() == "parent"
+            or texts is None
             or not all(_ISSUE_KEY.fullmatch(t) for t in texts)
         ):
             return None
@@ -191,28 +207,17 @@ def _top_level_keys(text: str) -> set[str] | None:
     return found
 
 
-def _top_level_projects(text: str, keys: set[str]) -> set[str] | None:
+def _top_level_projects(clauses: list[Any], keys: set[str]) -> set[str] | None:
     """The project keys a query's top level requires (``project = X AND ...``, ``project in
     (X, Y) AND ...``), or None when it does not (an ``OR`` at the top, a project named by
     anything but a key this desk has, no project clause)."""
-    from emulators import jql
-
-    try:
-        where = jql.parse(text).where
-    except jql.JqlError:
-        return None
-    parts = where.parts if isinstance(where, jql.And) else (where,)
-    for part in parts:
-        if (
-            isinstance(part, jql.Clause)
-            and part.field.casefold() == "project"
-            and part.operator in ("=", "in")
-        ):
-            operand = part.operand
-            items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
-            named = {item.text for item in items if isinstance(item, jql.Value)}
-            if len(named) == len(items) and named <= keys:
-                return named
+    for clause in clauses:
+        if clause.field.casefold() != "project":
+            continue
+        texts = _literal_texts(clause)
+        named = set(texts or ())
+        if texts is not None and len(named) == len(texts) and named <= keys:
+            return named
     return None
 
 
@@ -306,8 +311,9 @@ class BenchJira(_Timed, JiraEmulator):
             # index does as much); handlers run under the emulator's lock, so no other request
             # sees the narrowed dict.
             every = self._issues
-            keys = _top_level_keys(text)
-            projects = _top_level_projects(text, set(self._projects))
+            clauses = _top_level_clauses(text)
+            keys = _top_level_keys(clauses)
+            projects = _top_level_projects(clauses, set(self._projects))
             if keys is not None:
                 # A key that is no issue's stays out, and the query refuses it as Jira does.
                 self._issues = {k: every[k] for k in keys if k in every}
