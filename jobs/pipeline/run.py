@@ -1133,9 +1133,8 @@ class Pipeline:
                 continue
             done = rec.closed(current, self.ctx.now)
             saves.append((done, rec.keep_until(done, retention)))
-        if saves:
-            for saved in self.ledger.save_records(saves, now=self.ctx.now, run_id=self.ctx.run_id):
-                self.records[saved.key] = saved
+        for saved in self.ledger.save_records(saves, now=self.ctx.now, run_id=self.ctx.run_id):
+            self.records[saved.key] = saved
 
     def _release_uncovered(self, fresh: list[Finding], actions: Sequence[Action]) -> None:
         covered = {
