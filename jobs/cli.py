@@ -853,4 +853,14 @@ def run_process() -> int:
     secrets.install(os.environ)
     sys.stdout = secrets.RedactingStream(sys.stdout)
     sys.stderr = secrets.RedactingStream(sys.stderr)
-    return main()
+    try:
+        return main()
+    finally:
+        # At exit the interpreter runs the cycle collector over every object the process
+        # still holds (libraries' modules, settings models, the last tickets) only to throw
+        # them away: 0.07-0.1 s of CPU on a 1k bench run, a fifth of it. Frozen objects are
+        # skipped by that last walk; the rest of the exit still happens (atexit handlers,
+        # streams flushed, modules torn down by reference counting). Nothing of ours waits
+        # for the collector to be released: the ledger, sessions and report files are closed
+        # by the code that opened them.
+        gc.freeze()

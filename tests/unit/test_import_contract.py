@@ -149,3 +149,32 @@ def test_the_process_runs_the_young_cycle_collection_in_large_batches() -> None:
     young, older, oldest = json.loads(done.stdout.replace("(", "[").replace(")", "]"))
     assert young == YOUNG_COLLECTION_EVERY > 700
     assert (older, oldest) == (10, 10)  # the older generations keep the interpreter's pace
+
+
+def test_the_process_leaves_its_heap_frozen_for_the_exit_whatever_the_command_returned() -> None:
+    """At exit the interpreter would walk every object left with the cycle collector only to
+    throw it away; the entry point freezes the heap as it returns, also when the command
+    raised, so that last walk skips it."""
+    code = (
+        "import gc, sys\n"
+        "from jobs import cli\n"
+        "cli.main = lambda: 3\n"
+        "before = gc.get_freeze_count()\n"
+        "rc = cli.run_process()\n"
+        "returned = gc.get_freeze_count() > 1000\n"
+        "def boom():\n"
+        "    raise KeyboardInterrupt\n"
+        "gc.unfreeze()\n"
+        "cli.main = boom\n"
+        "try:\n"
+        "    cli.run_process()\n"
+        "except KeyboardInterrupt:\n"
+        "    pass\n"
+        "raised = gc.get_freeze_count() > 1000\n"
+        "sys.__stdout__.write(repr([before, rc, returned, raised]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    shown = done.stdout.replace("True", "true").replace("False", "false")
+    assert json.loads(shown) == [0, 3, True, True]
