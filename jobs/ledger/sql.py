@@ -696,7 +696,7 @@ class SqlLedger(ABC):
                 "item": d.item,
                 "episode": d.episode,
                 "outcome": d.outcome,
-                # Defence in depth: the CLI hands the pipeline a redacting ledger already.
+                # The one place decisions are redacted: every backend writes them here.
                 "reason": redact(d.reason),
                 "facts": to_json(redact_data(d.facts)),
                 "action": redact(d.action) if d.action else None,

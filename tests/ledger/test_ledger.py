@@ -720,3 +720,27 @@ def test_it_explains_an_unreachable_postgres_without_its_password() -> None:
         open_ledger("postgresql://sla:hunter2@127.0.0.1:1/sla?connect_timeout=2")
     assert "hunter2" not in str(excinfo.value)
     assert "sla:***@127.0.0.1:1" in str(excinfo.value)
+
+
+def test_decisions_are_stored_redacted_by_the_ledger_itself(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decision log's one redaction is where it is written: whatever hands the ledger a
+    decision (the pipeline, `why`, a test), no secret reaches a row."""
+    from jobs import secrets
+
+    token = "DO-NOT-LEAK-decision-token-0001"
+    monkeypatch.setattr(secrets, "_current", secrets.Redactor([token]))
+    leaky = replace(
+        decision(T0),
+        reason=f"slack: {token} rejected",
+        facts={"echo": token, "nested": [{"key": token}], "minutes_late": 60},
+        action=f"slack_post #c {token}",
+    )
+    ledger.record_decisions([leaky])
+
+    [stored] = ledger.history(ITEM)
+    shown = f"{stored.reason} {stored.facts} {stored.action}"
+    assert token not in shown
+    assert stored.reason == f"slack: {secrets.REDACTED} rejected"
+    assert stored.facts["minutes_late"] == 60
