@@ -347,7 +347,7 @@ class RedactingLedger:
     """The ledger as the CLI hands it to the pipeline: text written to silences and to a chain
     step's error passes through `redact` first; everything else goes straight through. The
     decision log is redacted where it is written (`jobs.ledger.sql`), once: a second pass here
-    cost a tenth of a second per thousand decisions and found nothing the first had not."""
+    found nothing the first had not, and cost a quarter of the time of recording them."""
 
     def __init__(self, inner: Ledger) -> None:
         self._inner = inner
