@@ -183,6 +183,23 @@ class Ledger(LedgerReader, Protocol):
         """
         ...
 
+    def claim_all(
+        self,
+        versions: Mapping[RecordKey, int],
+        *,
+        now: datetime,
+        run_id: str,
+        claim_ttl: timedelta,
+    ) -> set[RecordKey]:
+        """`claim` each key at the version the run read, in one transaction; the keys it got.
+
+        Each key is claimed or not on its own, exactly as `claim` would (one refused claim
+        does not undo the others): what the batch saves is a commit per key. Rows are taken
+        in key order, like every batch that writes several records, so two runs' batches
+        cannot wait on each other in a circle.
+        """
+        ...
+
     def release(self, key: RecordKey, *, run_id: str) -> None:
         """Drop this run's claim (another run's claim is left alone)."""
         ...

@@ -363,6 +363,13 @@ def _key(key: RecordKey) -> dict[str, Any]:
     return {"job": key.job, "alert": key.alert, "item": key.item, "episode": key.episode}
 
 
+def _lock_order(key: RecordKey) -> tuple[str, str, str, str]:
+    """The order every batch takes record rows in. On PostgreSQL a row a transaction wrote
+    (or a claim looked at) stays locked until it commits; two batches taking the same rows
+    in one order cannot each hold a row the other waits for."""
+    return (key.job, key.alert, key.item, key.episode)
+
+
 class SqlLedger(ABC):
     """Every ledger operation, on one connection shared by threads under a lock."""
 
@@ -489,14 +496,37 @@ class SqlLedger(ABC):
         run_id: str,
         claim_ttl: timedelta,
     ) -> bool:
-        params = {
-            **_key(key),
-            "version": version,
+        claimed = self.claim_all({key: version}, now=now, run_id=run_id, claim_ttl=claim_ttl)
+        return key in claimed
+
+    def claim_all(
+        self,
+        versions: Mapping[RecordKey, int],
+        *,
+        now: datetime,
+        run_id: str,
+        claim_ttl: timedelta,
+    ) -> set[RecordKey]:
+        if not versions:
+            return set()
+        statement = self._sql(_CLAIM)
+        shared = {
             "run_id": run_id,
             "now": self._instant(now),
             "claim_cutoff": self._instant(claim_cutoff(now, claim_ttl)),
         }
-        return bool(self._returning(_CLAIM, params))
+        claimed = set()
+        # One claim is one statement: on PostgreSQL that commits on its own (autocommit), with
+        # no BEGIN and COMMIT round trips around it.
+        opened = self._statement() if len(versions) == 1 else self._transaction()
+        with opened as cursor:
+            for key in sorted(versions, key=_lock_order):
+                cursor.execute(statement, {**_key(key), "version": versions[key], **shared})
+                # Read before the next statement: SQLite refuses to go on from a RETURNING
+                # unfinished.
+                if cursor.fetchall():
+                    claimed.add(key)
+        return claimed
 
     def release(self, key: RecordKey, *, run_id: str) -> None:
         self.release_all([key], run_id=run_id)
@@ -506,7 +536,7 @@ class SqlLedger(ABC):
             return
         release, drop = self._sql(_RELEASE), self._sql(_DROP_UNSENT)
         with self._transaction() as cursor:
-            for key in keys:
+            for key in sorted(keys, key=_lock_order):
                 cursor.execute(release, {**_key(key), "run_id": run_id})
                 cursor.execute(drop, _key(key))
 
@@ -526,15 +556,17 @@ class SqlLedger(ABC):
             return []
         statement = self._sql(_SAVE_RECORD)
         params = [self._record_params(record, keep, now, run_id) for record, keep in saves]
-        saved = []
+        # Written in key order (a stable sort: two saves of one record keep their order, the
+        # later wins), handed back in the order given.
+        order = sorted(range(len(saves)), key=lambda i: _lock_order(saves[i][0].key))
+        versions: dict[int, int] = {}
         with self._transaction() as cursor:
-            for (record, _), values in zip(saves, params, strict=True):
-                cursor.execute(statement, values)
+            for i in order:
+                cursor.execute(statement, params[i])
                 # Read before the next statement: SQLite refuses to go on from a RETURNING
                 # unfinished.
-                rows = cursor.fetchall()
-                saved.append(replace(record, version=int(rows[0]["version"])))
-        return saved
+                versions[i] = int(cursor.fetchall()[0]["version"])
+        return [replace(record, version=versions[i]) for i, (record, _) in enumerate(saves)]
 
     def _record_params(
         self, record: AlertRecord, keep_until: datetime | None, now: datetime, run_id: str

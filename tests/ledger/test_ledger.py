@@ -111,6 +111,51 @@ def test_it_refuses_a_claim_on_a_version_another_run_has_written_since(ledger: L
     assert claim(ledger, now=T0 + SECOND, run_id="run-b", version=saved.version)
 
 
+def test_it_claims_a_batch_key_by_key_in_one_call(ledger: Ledger) -> None:
+    never_sent, held, stale, lapsed, mine = (RecordKey(JOB, RULE, f"SS-{n}") for n in range(1, 6))
+    assert claim(ledger, now=T0, key=held, run_id="run-b")
+    assert claim(ledger, now=T0, key=stale, run_id="run-b")
+    ledger.save_record(sent(stale), now=T0, run_id="run-b", keep_until=None)
+    ledger.release(stale, run_id="run-b")  # written since run-a read it at version 0
+    assert claim(ledger, now=T0 - 2 * TTL, key=lapsed, run_id="run-dead")
+    assert claim(ledger, now=T0, key=mine, run_id="run-a")
+
+    versions = {never_sent: 0, held: 0, stale: 0, lapsed: 1, mine: 1}
+    got = ledger.claim_all(versions, now=T0 + SECOND, run_id="run-a", claim_ttl=TTL)
+
+    # Each key as `claim` alone would have it: a refusal does not undo the others.
+    assert got == {never_sent, lapsed}
+    assert record_of(ledger, never_sent).claimed_by == "run-a"  # type: ignore[union-attr]
+    assert record_of(ledger, lapsed).claimed_by == "run-a"  # type: ignore[union-attr]
+    assert record_of(ledger, held).claimed_by == "run-b"  # type: ignore[union-attr]
+    assert record_of(ledger, stale).claimed_by is None  # type: ignore[union-attr]
+    assert record_of(ledger, mine).claimed_by == "run-a"  # type: ignore[union-attr]
+    assert ledger.claim_all({}, now=T0, run_id="run-a", claim_ttl=TTL) == set()
+
+
+def test_it_saves_a_batch_in_key_order_and_hands_it_back_in_the_order_given(
+    ledger: Ledger,
+) -> None:
+    keys = [RecordKey(JOB, RULE, f"SS-{n}") for n in (3, 1, 2)]
+    for key in keys:
+        assert claim(ledger, now=T0, key=key)
+    first, last = sent(keys[0], at=T0), sent(keys[0], at=T0 + SECOND)
+    saves = [(first, None), (sent(keys[1]), None), (last, None), (sent(keys[2]), None)]
+
+    saved = ledger.save_records(saves, now=T0 + SECOND, run_id="run-a")
+
+    assert [r.key for r in saved] == [keys[0], keys[1], keys[0], keys[2]]
+    assert saved[2].version == saved[0].version + 1  # two saves of one record: the later wins
+    assert record_of(ledger, keys[0]).last_sent_at == T0 + SECOND  # type: ignore[union-attr]
+    assert (
+        [r.version for r in saved[1:2] + saved[3:]]
+        == [
+            record_of(ledger, k).version  # type: ignore[union-attr]
+            for k in keys[1:]
+        ]
+    )
+
+
 def test_it_saves_a_record_and_keeps_the_claim_until_released(ledger: Ledger) -> None:
     assert claim(ledger, now=T0, run_id="run-a")
     ledger.save_record(sent(at=T0 + SECOND), now=T0 + SECOND, run_id="run-a", keep_until=None)

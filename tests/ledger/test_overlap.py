@@ -122,6 +122,59 @@ def test_overlapping_processes_claim_each_key_exactly_once(ledger: Ledger, ledge
     assert_each_key_won_once(wins, ledger)
 
 
+def batch_hammer(ledger: Ledger, run_id: str, keys: list[str]) -> list[str]:
+    """`hammer` as the pipeline does it: one batch claim in a run-specific order, the sends
+    saved together and every claim given back together, each batch in its own order."""
+    shuffle = random.Random(run_id).shuffle
+    order = [RecordKey(JOB, RULE, item) for item in keys]
+    shuffle(order)
+    won = ledger.claim_all(dict.fromkeys(order, 0), now=T0, run_id=run_id, claim_ttl=TTL)
+    sends = [sent(k) for k in order if k in won and int(k.item.removeprefix("SS-")) % 2 == 0]
+    shuffle(sends)
+    ledger.save_records([(record, None) for record in sends], now=T0, run_id=run_id)
+    return [key.item for key in won]
+
+
+def test_overlapping_batches_claim_each_key_once_and_never_wait_on_each_other(
+    ledger: Ledger, ledger_url: str
+) -> None:
+    """Batches that take many rows in one transaction, in different orders, from runs on
+    their own connections: on PostgreSQL a batch keeps each row it touched locked until it
+    commits, so without one order for every batch two of them can each wait for the other
+    (PostgreSQL then aborts one with a deadlock error)."""
+    barrier = threading.Barrier(WORKERS)
+    wins: dict[str, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def run(run_id: str) -> None:
+        own = open_ledger(ledger_url)
+        try:
+            barrier.wait(BARRIER_TIMEOUT_S)
+            wins[run_id] = batch_hammer(own, run_id, KEYS)
+            barrier.wait(BARRIER_TIMEOUT_S)  # every run has claimed and saved: give back
+            mine = [RecordKey(JOB, RULE, item) for item in KEYS]
+            random.Random(run_id).shuffle(mine)
+            own.release_all(mine, run_id=run_id)
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=run, args=(f"batch-{n}",)) for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    counts = Counter(item for items in wins.values() for item in items)
+    assert sorted(counts) == sorted(KEYS) and set(counts.values()) == {1}
+    # Given back: what was sent is kept, unclaimed; what was never sent is forgotten.
+    records = ledger.records(JOB)
+    assert sorted(k.item for k in records) == sorted(i for i in KEYS if int(i[3:]) % 2 == 0)
+    assert all(r.last_sent_at == T0 and r.claimed_by is None for r in records.values())
+
+
 # --- property: no interleaving lets two runs hold a live claim ----------------------------
 
 
