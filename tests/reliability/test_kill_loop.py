@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 import signal
+import subprocess
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -84,6 +85,10 @@ def undisturbed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return of
 
 
+EARLIEST_KILL, LATEST_KILL = 0.3, 2.5
+"""Seconds after a run starts that it may be killed at; the latest comes down to the length of
+a run that ended before its moment."""
+
 KILL_LOOPS = [
     pytest.param("sqlite", 30, id="sqlite-30-kills"),
     pytest.param("postgres", 15, id="postgres-15-kills", marks=pytest.mark.postgres),
@@ -110,10 +115,19 @@ def test_run_all_killed_at_random_moments_ends_as_if_never_killed(
     killed_at, clean_at = schedule(kills)
 
     died = 0
+    latest = LATEST_KILL
     for at in killed_at:
+        started = time.monotonic()
         spawned = rdesk.spawn(at)
-        time.sleep(rng.uniform(0.3, 2.5))  # a random moment of the run (start-up included)
-        spawned.process.send_signal(signal.SIGKILL)
+        try:
+            # A random moment of the run (start-up included)...
+            spawned.process.wait(timeout=rng.uniform(EARLIEST_KILL, latest))
+        except subprocess.TimeoutExpired:
+            spawned.process.send_signal(signal.SIGKILL)
+        else:
+            # ...unless the run was over first: later moments fall within a run this long, so
+            # however fast runs become, most of them are still killed part-way.
+            latest = max(EARLIEST_KILL + 0.1, min(latest, 0.9 * (time.monotonic() - started)))
         outcome = spawned.finish()
         died += outcome.code == -signal.SIGKILL
         assert not outcome.traceback, outcome.describe()
