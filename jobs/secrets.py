@@ -378,5 +378,26 @@ class RedactingLedger:
             item, job=job, reason=redact(reason), author=author, now=now, until=until
         )
 
+    def add_silence_unless_covered(
+        self,
+        item: str,
+        *,
+        job: str,
+        reason: str,
+        author: str,
+        now: datetime,
+        until: datetime,
+        covered_until: datetime,
+    ) -> tuple[Silence, bool]:
+        return self._inner.add_silence_unless_covered(
+            item,
+            job=job,
+            reason=redact(reason),
+            author=author,
+            now=now,
+            until=until,
+            covered_until=covered_until,
+        )
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

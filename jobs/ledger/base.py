@@ -261,6 +261,23 @@ class Ledger(LedgerReader, Protocol):
         until: datetime,
     ) -> Silence: ...
 
+    def add_silence_unless_covered(
+        self,
+        item: str,
+        *,
+        job: str,
+        reason: str,
+        author: str,
+        now: datetime,
+        until: datetime,
+        covered_until: datetime,
+    ) -> tuple[Silence, bool]:
+        """`add_silence`, unless a silence of ``item`` for ``job`` (its own or every job's)
+        already lasts until ``covered_until`` or later: then that one, and nothing is added.
+        True when the silence handed back was added. The look and the add are one step: two
+        of them for one item at once (a double click) add one silence."""
+        ...
+
     def expire_silence(self, silence_id: int, *, now: datetime) -> bool: ...
 
     def prune(self, *, now: datetime, keep: timedelta = DECISION_RETENTION) -> dict[str, int]:

@@ -11,6 +11,7 @@ concurrent ``CREATE TABLE IF NOT EXISTS`` can still collide in the catalog.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -47,6 +48,12 @@ POSTGRES = Dialect(
 )
 
 _Cursor = psycopg.Cursor[dict[str, Any]]
+
+
+def _item_lock_key(item: str) -> int:
+    """A 63-bit advisory lock key for ``item``, apart from the schema lock's."""
+    digest = hashlib.blake2b(f"silence {item}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
 
 
 class PostgresLedger(SqlLedger):
@@ -88,6 +95,13 @@ class PostgresLedger(SqlLedger):
     def _transaction(self) -> Iterator[_Cursor]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as cursor:
             yield cursor
+
+    def _one_writer_per_item(self, cursor: Cursor, item: str) -> None:
+        # Two transactions that looked and found nothing would both add: a lock on the item
+        # (there is no row yet to lock) makes the second look after the first has added.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%(key)s::bigint)", {"key": _item_lock_key(item)}
+        )
 
     def _tables(self, cursor: Cursor) -> set[str]:
         cursor.execute(

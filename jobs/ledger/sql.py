@@ -790,6 +790,40 @@ class SqlLedger(ABC):
         }
         return self._silence(self._returning(_ADD_SILENCE, params)[0])
 
+    def add_silence_unless_covered(
+        self,
+        item: str,
+        *,
+        job: str,
+        reason: str,
+        author: str,
+        now: datetime,
+        until: datetime,
+        covered_until: datetime,
+    ) -> tuple[Silence, bool]:
+        check_silence(item, reason, author, now, until)
+        params = {
+            "item": item,
+            "job": job,
+            "reason": redact(reason),
+            "author": author,
+            "created": self._instant(now),
+            "expires": self._instant(until),
+        }
+        with self._transaction() as cursor:
+            self._one_writer_per_item(cursor, item)
+            cursor.execute(self._sql(_ACTIVE_SILENCE), {**params, "now": params["created"]})
+            rows = cursor.fetchall()
+            if rows and self.dialect.decode_instant(rows[0]["expires"]) >= utc(covered_until):
+                return self._silence(rows[0]), False
+            cursor.execute(self._sql(_ADD_SILENCE), params)
+            return self._silence(cursor.fetchall()[0]), True
+
+    @abstractmethod
+    def _one_writer_per_item(self, cursor: Cursor, item: str) -> None:
+        """Inside a transaction: hold off every other transaction that calls this for ``item``
+        until this one ends."""
+
     def silences(self, *, now: datetime, include_expired: bool = False) -> list[Silence]:
         if include_expired:
             rows = self._read(_ALL_SILENCES, {})

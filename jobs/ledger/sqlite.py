@@ -134,6 +134,9 @@ class SqliteLedger(SqlLedger):
             conn.execute("PRAGMA synchronous = NORMAL")
         _when_not_busy(lambda: super(SqliteLedger, self).__init__(conn, create=not read_only))
 
+    def _one_writer_per_item(self, cursor: Cursor, item: str) -> None:
+        pass  # BEGIN IMMEDIATE: SQLite's write transactions already run one at a time
+
     def _tables(self, cursor: Cursor) -> set[str]:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'", {})
         return {row["name"] for row in cursor.fetchall()}

@@ -27,7 +27,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -199,6 +199,12 @@ def _alert_of(pressed: Pressed, ledger: Ledger) -> AlertRecord | None:
     return max(records, key=recency)
 
 
+SAME_SNOOZE = timedelta(minutes=5)
+"""A snooze that would end less than this after the one in place is the same snooze pressed
+again (a double click, two people at once): nothing changes, and the presser is told until when
+the item is quiet."""
+
+
 def _snooze(
     pressed: Pressed,
     record: AlertRecord,
@@ -213,23 +219,23 @@ def _snooze(
     until = desk_calendar(services.settings).add(now, SNOOZE[pressed.verb])
     author = _author(who)
     shown_until = words.until_text(until, now, services.tz)
-    current = ledger.active_silence(job, item, now=now)
-    if current is not None and current.expires >= until:
-        already = words.until_text(current.expires, now, services.tz)
-        text = (
-            f":zzz: {escape(words.shown_item(item))} is already snoozed by "
-            f"{escape(current.author)} until {escape(already)}. Nothing was changed."
-        )
-        return _answer(slack, click, "refused", text, item=item)
     label = LABEL[pressed.verb]
-    silence = ledger.add_silence(
+    silence, added = ledger.add_silence_unless_covered(
         item,
         job=job,
         reason=f"{label} from Slack",
         author=author,
         now=now,
         until=until,
+        covered_until=until - SAME_SNOOZE,
     )
+    if not added:
+        already = words.until_text(silence.expires, now, services.tz)
+        text = (
+            f":zzz: {escape(words.shown_item(item))} is already snoozed by "
+            f"{escape(silence.author)} until {escape(already)}. Nothing was changed."
+        )
+        return _answer(slack, click, "refused", text, item=item)
     _log_act(
         ledger,
         record,

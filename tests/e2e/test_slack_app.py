@@ -229,6 +229,28 @@ def test_snooze_silences_the_item_for_the_next_run_with_the_clicker_as_author(
     ledger.close()
 
 
+def test_a_snooze_pressed_twice_a_moment_apart_snoozes_once(desk: Any, listen) -> None:
+    """A double click (or a colleague pressing the same button seconds later) ends a few
+    seconds later than the snooze in place: it is the same snooze, not a second silence and a
+    second note in the thread."""
+    stack = desk("unassigned_first_response.yaml", now=NOW)
+    alerted(desk)
+    with_buttons(stack, "SS-122")
+    first, moment_later = listen(), listen(at=CLICKED + timedelta(seconds=2))
+
+    press(stack, first, JORDAN, "SS-122", "sla.snooze_4h")
+    answered(stack, JORDAN)
+    press(stack, moment_later, MAYA, "SS-122", "sla.snooze_4h")
+
+    [said] = answered(stack, MAYA)
+    assert "already snoozed by @jordan.reyes until 14:05" in said
+    ledger = ledger_of(desk)
+    [silence] = ledger.silences(now=CLICKED)
+    assert silence.expires == CLICKED + timedelta(hours=4)
+    ledger.close()
+    assert json.dumps(alert_of(stack, "SS-122").blocks).count("snoozed by") == 1
+
+
 def test_why_tells_the_clicker_the_items_history_in_desk_time(desk: Any, listen) -> None:
     stack = desk("unassigned_first_response.yaml", now=NOW)
     alerted(desk)

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -667,6 +668,75 @@ def test_it_expires_a_silence_early_once(ledger: Ledger) -> None:
         (silence.id, T0 + SECOND),
         (other.id, T0 + HOUR),
     ]
+
+
+def test_it_adds_a_silence_only_when_none_already_lasts_long_enough(ledger: Ledger) -> None:
+    def snooze(until: datetime, covered_until: datetime, now: datetime = T0) -> tuple[Any, bool]:
+        return ledger.add_silence_unless_covered(
+            ITEM,
+            job=JOB,
+            reason="Snooze",
+            author="a",
+            now=now,
+            until=until,
+            covered_until=covered_until,
+        )
+
+    first, added = snooze(T0 + HOUR, T0 + HOUR - 5 * 60 * SECOND)
+    assert added
+    again, added_again = snooze(T0 + HOUR + SECOND, T0 + HOUR - 4 * 60 * SECOND, T0 + SECOND)
+    assert (again, added_again) == (first, False)  # the same press twice: one silence
+
+    longer, added_longer = snooze(T0 + 2 * HOUR, T0 + 2 * HOUR - 60 * SECOND)
+    assert added_longer and longer.expires == T0 + 2 * HOUR
+    # Every job's silence covers this job's item too.
+    everyone = ledger.add_silence(
+        ITEM, job=None, reason="r", author="b", now=T0, until=T0 + 9 * HOUR
+    )
+    assert snooze(T0 + 3 * HOUR, T0 + 3 * HOUR) == (everyone, False)
+    assert len(ledger.silences(now=T0)) == 3
+
+
+def test_presses_at_once_add_one_silence(ledger: Ledger, ledger_url: str) -> None:
+    """Eight presses of one snooze button at the same moment, each on its own connection (as
+    the listener's threads or two hosts would be): one silence, and every press is told of it."""
+    import threading
+
+    presses = 8
+    barrier = threading.Barrier(presses)
+    results: list[tuple[Any, bool]] = []
+    errors: list[BaseException] = []
+
+    def press(n: int) -> None:
+        own = open_ledger(ledger_url)
+        try:
+            barrier.wait(60)
+            results.append(
+                own.add_silence_unless_covered(
+                    ITEM,
+                    job=JOB,
+                    reason="Snooze 4 h from Slack",
+                    author=f"person-{n}",
+                    now=T0,
+                    until=T0 + 4 * HOUR,
+                    covered_until=T0 + 4 * HOUR - 5 * 60 * SECOND,
+                )
+            )
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(presses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    [silence] = ledger.silences(now=T0)
+    assert sorted(added for _, added in results) == [False] * (presses - 1) + [True]
+    assert {s.id for s, _ in results} == {silence.id}
 
 
 @pytest.mark.parametrize(
