@@ -515,18 +515,27 @@ class SqlLedger(ABC):
             "now": self._instant(now),
             "claim_cutoff": self._instant(claim_cutoff(now, claim_ttl)),
         }
-        claimed = set()
+        keys = sorted(versions, key=_lock_order)
+        params = [{**_key(key), "version": versions[key], **shared} for key in keys]
         # One claim is one statement: on PostgreSQL that commits on its own (autocommit), with
         # no BEGIN and COMMIT round trips around it.
-        opened = self._statement() if len(versions) == 1 else self._transaction()
+        opened = self._statement() if len(keys) == 1 else self._transaction()
         with opened as cursor:
-            for key in sorted(versions, key=_lock_order):
-                cursor.execute(statement, {**_key(key), "version": versions[key], **shared})
-                # Read before the next statement: SQLite refuses to go on from a RETURNING
-                # unfinished.
-                if cursor.fetchall():
-                    claimed.add(key)
-        return claimed
+            answered = self._each_returned(cursor, statement, params)
+        return {key for key, rows in zip(keys, answered, strict=True) if rows}
+
+    def _each_returned(
+        self, cursor: Cursor, statement: str, params: Sequence[Params]
+    ) -> list[Sequence[Row]]:
+        """Run ``statement`` (one with RETURNING) once per set of ``params``, in order; the
+        rows each returned."""
+        answered = []
+        for values in params:
+            cursor.execute(statement, values)
+            # Read before the next statement: SQLite refuses to go on from a RETURNING
+            # unfinished.
+            answered.append(cursor.fetchall())
+        return answered
 
     def release(self, key: RecordKey, *, run_id: str) -> None:
         self.release_all([key], run_id=run_id)
@@ -534,11 +543,12 @@ class SqlLedger(ABC):
     def release_all(self, keys: Sequence[RecordKey], *, run_id: str) -> None:
         if not keys:
             return
-        release, drop = self._sql(_RELEASE), self._sql(_DROP_UNSENT)
+        rows = [_key(key) for key in sorted(keys, key=_lock_order)]
         with self._transaction() as cursor:
-            for key in sorted(keys, key=_lock_order):
-                cursor.execute(release, {**_key(key), "run_id": run_id})
-                cursor.execute(drop, _key(key))
+            # Every release, then every drop (a row is dropped only once it is released): two
+            # batches, which psycopg sends as pipelines instead of a round trip per statement.
+            cursor.executemany(self._sql(_RELEASE), [{**row, "run_id": run_id} for row in rows])
+            cursor.executemany(self._sql(_DROP_UNSENT), rows)
 
     def save_record(
         self, record: AlertRecord, *, now: datetime, run_id: str, keep_until: datetime | None
