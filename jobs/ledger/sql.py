@@ -569,13 +569,9 @@ class SqlLedger(ABC):
         # Written in key order (a stable sort: two saves of one record keep their order, the
         # later wins), handed back in the order given.
         order = sorted(range(len(saves)), key=lambda i: _lock_order(saves[i][0].key))
-        versions: dict[int, int] = {}
         with self._transaction() as cursor:
-            for i in order:
-                cursor.execute(statement, params[i])
-                # Read before the next statement: SQLite refuses to go on from a RETURNING
-                # unfinished.
-                versions[i] = int(cursor.fetchall()[0]["version"])
+            answered = self._each_returned(cursor, statement, [params[i] for i in order])
+        versions = {i: int(rows[0]["version"]) for i, rows in zip(order, answered, strict=True)}
         return [replace(record, version=versions[i]) for i, (record, _) in enumerate(saves)]
 
     def _record_params(
