@@ -785,15 +785,7 @@ class SqlLedger(ABC):
         now: datetime,
         until: datetime,
     ) -> Silence:
-        check_silence(item, reason, author, now, until)
-        params = {
-            "item": item,
-            "job": job,
-            "reason": redact(reason),
-            "author": author,
-            "created": self._instant(now),
-            "expires": self._instant(until),
-        }
+        params = self._silence_params(item, job, reason, author, now, until)
         return self._silence(self._returning(_ADD_SILENCE, params)[0])
 
     def add_silence_unless_covered(
@@ -807,8 +799,22 @@ class SqlLedger(ABC):
         until: datetime,
         covered_until: datetime,
     ) -> tuple[Silence, bool]:
+        params = self._silence_params(item, job, reason, author, now, until)
+        with self._transaction() as cursor:
+            self._one_writer_per_item(cursor, item)
+            looked = {"item": item, "job": job, "now": params["created"]}
+            cursor.execute(self._sql(_ACTIVE_SILENCE), looked)
+            rows = cursor.fetchall()
+            if rows and self.dialect.decode_instant(rows[0]["expires"]) >= utc(covered_until):
+                return self._silence(rows[0]), False
+            cursor.execute(self._sql(_ADD_SILENCE), params)
+            return self._silence(cursor.fetchall()[0]), True
+
+    def _silence_params(
+        self, item: str, job: str | None, reason: str, author: str, now: datetime, until: datetime
+    ) -> dict[str, Any]:
         check_silence(item, reason, author, now, until)
-        params = {
+        return {
             "item": item,
             "job": job,
             "reason": redact(reason),
@@ -816,14 +822,6 @@ class SqlLedger(ABC):
             "created": self._instant(now),
             "expires": self._instant(until),
         }
-        with self._transaction() as cursor:
-            self._one_writer_per_item(cursor, item)
-            cursor.execute(self._sql(_ACTIVE_SILENCE), {**params, "now": params["created"]})
-            rows = cursor.fetchall()
-            if rows and self.dialect.decode_instant(rows[0]["expires"]) >= utc(covered_until):
-                return self._silence(rows[0]), False
-            cursor.execute(self._sql(_ADD_SILENCE), params)
-            return self._silence(cursor.fetchall()[0]), True
 
     @abstractmethod
     def _one_writer_per_item(self, cursor: Cursor, item: str) -> None:
