@@ -9,8 +9,9 @@ really exercise the backend it ships. Each test gets its own PostgreSQL schema (
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -76,3 +77,22 @@ def ledger(ledger_url: str) -> Iterator[Ledger]:
         yield opened
     finally:
         opened.close()
+
+
+def in_threads(run: Callable[[str], None], names: list[str]) -> list[BaseException]:
+    """``run(name)`` in a thread of its own per name, all started before any is waited for;
+    what they raised (a thread's exception is otherwise lost)."""
+    errors: list[BaseException] = []
+
+    def guarded(name: str) -> None:
+        try:
+            run(name)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

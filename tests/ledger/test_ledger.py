@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from jobs.ledger import (
 )
 from jobs.ledger.base import Chain, ReadOnlyLedger
 from jobs.model import AlertRecord, RecordKey, RecordStatus, Severity
+from tests.ledger.conftest import in_threads
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -700,14 +702,11 @@ def test_it_adds_a_silence_only_when_none_already_lasts_long_enough(ledger: Ledg
 def test_presses_at_once_add_one_silence(ledger: Ledger, ledger_url: str) -> None:
     """Eight presses of one snooze button at the same moment, each on its own connection (as
     the listener's threads or two hosts would be): one silence, and every press is told of it."""
-    import threading
-
     presses = 8
     barrier = threading.Barrier(presses)
     results: list[tuple[Any, bool]] = []
-    errors: list[BaseException] = []
 
-    def press(n: int) -> None:
+    def press(person: str) -> None:
         own = open_ledger(ledger_url)
         try:
             barrier.wait(60)
@@ -716,24 +715,16 @@ def test_presses_at_once_add_one_silence(ledger: Ledger, ledger_url: str) -> Non
                     ITEM,
                     job=JOB,
                     reason="Snooze 4 h from Slack",
-                    author=f"person-{n}",
+                    author=person,
                     now=T0,
                     until=T0 + 4 * HOUR,
                     covered_until=T0 + 4 * HOUR - 5 * 60 * SECOND,
                 )
             )
-        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
         finally:
             own.close()
 
-    threads = [threading.Thread(target=press, args=(n,)) for n in range(presses)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert in_threads(press, [f"person-{n}" for n in range(presses)]) == []
     [silence] = ledger.silences(now=T0)
     assert sorted(added for _, added in results) == [False] * (presses - 1) + [True]
     assert {s.id for s, _ in results} == {silence.id}

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from jobs.ledger import Ledger, open_ledger
 from jobs.model import AlertRecord, RecordKey, RecordStatus
+from tests.ledger.conftest import in_threads
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 TTL = timedelta(minutes=10)
@@ -78,26 +79,17 @@ def test_overlapping_threads_claim_each_key_exactly_once(
 ) -> None:
     barrier = threading.Barrier(WORKERS)
     wins: dict[str, list[str]] = {}
-    errors: list[BaseException] = []
 
     def run(run_id: str) -> None:
         own = open_ledger(ledger_url) if connections == "one-per-thread" else ledger
         try:
             barrier.wait(BARRIER_TIMEOUT_S)
             wins[run_id] = hammer(own, run_id, KEYS)
-        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
         finally:
             if own is not ledger:
                 own.close()
 
-    threads = [threading.Thread(target=run, args=(f"thread-{n}",)) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert in_threads(run, [f"thread-{n}" for n in range(WORKERS)]) == []
     assert_each_key_won_once(wins, ledger)
 
 
@@ -144,7 +136,6 @@ def test_overlapping_batches_claim_each_key_once_and_never_wait_on_each_other(
     (PostgreSQL then aborts one with a deadlock error)."""
     barrier = threading.Barrier(WORKERS)
     wins: dict[str, list[str]] = {}
-    errors: list[BaseException] = []
 
     def run(run_id: str) -> None:
         own = open_ledger(ledger_url)
@@ -155,18 +146,10 @@ def test_overlapping_batches_claim_each_key_once_and_never_wait_on_each_other(
             mine = [RecordKey(JOB, RULE, item) for item in KEYS]
             random.Random(run_id).shuffle(mine)
             own.release_all(mine, run_id=run_id)
-        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
-            errors.append(exc)
         finally:
             own.close()
 
-    threads = [threading.Thread(target=run, args=(f"batch-{n}",)) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert in_threads(run, [f"batch-{n}" for n in range(WORKERS)]) == []
     counts = Counter(item for items in wins.values() for item in items)
     assert sorted(counts) == sorted(KEYS) and set(counts.values()) == {1}
     # Given back: what was sent is kept, unclaimed; what was never sent is forgotten.

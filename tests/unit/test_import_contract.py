@@ -143,10 +143,8 @@ def test_the_process_runs_the_young_cycle_collection_in_large_batches() -> None:
         "cli.run_process()\n"
         "sys.__stdout__.write(repr(gc.get_threshold()))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    young, older, oldest = json.loads(done.stdout.replace("(", "[").replace(")", "]"))
+    shown = _entry_point_says(code)
+    young, older, oldest = json.loads(shown.replace("(", "[").replace(")", "]"))
     assert young == YOUNG_COLLECTION_EVERY > 700
     assert (older, oldest) == (10, 10)  # the older generations keep the interpreter's pace
 
@@ -173,8 +171,14 @@ def test_the_process_leaves_its_heap_frozen_for_the_exit_whatever_the_command_re
         "raised = gc.get_freeze_count() > 1000\n"
         "sys.__stdout__.write(repr([before, rc, returned, raised]))\n"
     )
+    shown = _entry_point_says(code).replace("True", "true").replace("False", "false")
+    assert json.loads(shown) == [0, 3, True, True]
+
+
+def _entry_point_says(code: str) -> str:
+    """What ``code`` (which drives `jobs.cli.run_process`) writes to the real stdout, run in a
+    process of its own: the entry point changes the interpreter for good."""
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    shown = done.stdout.replace("True", "true").replace("False", "false")
-    assert json.loads(shown) == [0, 3, True, True]
+    return done.stdout
