@@ -114,6 +114,13 @@ _APOSTROPHES = str.maketrans("", "", "'\u2018\u2019\u02bc`\u00b4")
 
 
 def _fold(text: str) -> str:
+    """Case folded, accents off. Most names are ASCII: that is lower case, in one step."""
+    if text.isascii():
+        return text.lower()
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     """Case folded, accents off; repeated until stable (each step can feed the other)."""
     for _ in range(_FIXED_POINT_PASSES):
         # Case before accents: "ı" meets "I" only through upper(), and a combining mark
@@ -127,13 +134,27 @@ def _fold(text: str) -> str:
     return text
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(folded: str) -> list[str]:
+    """The runs of letters and digits in folded text; anything else separates words."""
+    if folded.isascii():  # folded ASCII has no capitals: its letters and digits are these
+        return _ASCII_WORD.findall(folded)
+    return _words_unicode(folded)
+
+
+def _words_unicode(folded: str) -> list[str]:
+    return "".join(c if c.isalnum() else " " for c in folded).split()
+
+
 def _tokens_once(text: str) -> list[str]:
     text = _fold(text)
     text = text.replace("&", " and ")
     # "L.L.C." and "J.B." are one word each; any other dot separates words ("St.Louis").
     text = _ACRONYM.sub(lambda m: m.group(1).replace(".", ""), text)
     text = text.translate(_APOSTROPHES)  # "O'Brien" == "OBrien", "Joe's" == "Joes"
-    words = "".join(c if c.isalnum() else " " for c in text).split()
+    words = _words(text)
     stripped = True
     while stripped:
         stripped = False

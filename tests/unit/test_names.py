@@ -175,6 +175,20 @@ def test_normalizing_twice_changes_nothing(text: str) -> None:
     assert normalize_name(once) == once
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+@example("The Bright-Path L.L.C. & Sons, Inc.")
+@example("O'BRIEN_solar\t42\x00")
+def test_ascii_names_fold_and_split_as_any_other_text(text: str) -> None:
+    """ASCII takes a shorter way (lower case, then runs of [a-z0-9]); it must end where the
+    general way does."""
+    from jobs.rules import names
+
+    assert names._fold(text) == names._fold_unicode(text)
+    folded = names._fold(text)
+    assert names._words(folded) == names._words_unicode(folded)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_normalizing_ignores_case(text: str) -> None:
