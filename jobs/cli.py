@@ -212,7 +212,7 @@ def _ledger_url(env: Mapping[str, str]) -> str | None:
 
 def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
     from jobs.ledger import open_ledger
-    from jobs.secrets import RedactingLedger, redact
+    from jobs.secrets import redact
 
     url = _ledger_url(env)
     try:
@@ -220,7 +220,7 @@ def _ledger(settings: Settings, env: Mapping[str, str]) -> Ledger:
     except Exception as exc:  # any failure to open state is a deployment problem: exit 2
         message = " ".join(str(exc).split())
         raise UsageError(f"ledger: cannot open ({redact(message)})") from None
-    return RedactingLedger(opened)
+    return opened
 
 
 def _check_runtime(

@@ -11,7 +11,8 @@ then passes its text through `redact` (or `redact_data` for JSON-like values):
 
 - logging: a filter on every handler (`jobs.logs`);
 - the run report (`jobs.report`), metrics and heartbeat bodies;
-- the ledger's decision log (the CLI hands the pipeline a `RedactingLedger`);
+- the ledger: its decision log, silence reasons and chain step errors (`jobs.ledger.sql`,
+  where every backend writes them);
 - everything the CLI prints on stdout and stderr, including exception messages.
 
 Two layers: the exact values (and their encodings) of the secrets this process was given,
@@ -23,18 +24,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import json
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 from urllib.parse import quote, quote_plus, unquote, urlsplit
-
-if TYPE_CHECKING:
-    from jobs.ledger.base import Chain, Ledger, Silence
 
 REDACTED = "[REDACTED]"
 
@@ -341,63 +337,3 @@ class RedactingStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-class RedactingLedger:
-    """The ledger as the CLI hands it to the pipeline: text written to silences and to a chain
-    step's error passes through `redact` first; everything else goes straight through. The
-    decision log is redacted where it is written (`jobs.ledger.sql`), once: a second pass here
-    found nothing the first had not, and cost a quarter of the time of recording them."""
-
-    def __init__(self, inner: Ledger) -> None:
-        self._inner = inner
-
-    @property
-    def inner(self) -> Ledger:
-        return self._inner
-
-    def save_chain(self, chain: Chain) -> None:
-        # A step's error text may quote an error body; its action is sent as it is, untouched.
-        steps = tuple(
-            {**step, "error": redact(str(step["error"]))} if step.get("error") else step
-            for step in chain.steps
-        )
-        self._inner.save_chain(dataclasses.replace(chain, steps=steps))
-
-    def add_silence(
-        self,
-        item: str,
-        *,
-        job: str | None,
-        reason: str,
-        author: str,
-        now: datetime,
-        until: datetime,
-    ) -> Silence:
-        return self._inner.add_silence(
-            item, job=job, reason=redact(reason), author=author, now=now, until=until
-        )
-
-    def add_silence_unless_covered(
-        self,
-        item: str,
-        *,
-        job: str,
-        reason: str,
-        author: str,
-        now: datetime,
-        until: datetime,
-        covered_until: datetime,
-    ) -> tuple[Silence, bool]:
-        return self._inner.add_silence_unless_covered(
-            item,
-            job=job,
-            reason=redact(reason),
-            author=author,
-            now=now,
-            until=until,
-            covered_until=covered_until,
-        )
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)

@@ -12,7 +12,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from jobs import secrets
-from jobs.secrets import REDACTED, RedactingLedger, RedactingStream, Redactor, url_password
+from jobs.secrets import REDACTED, RedactingStream, Redactor, url_password
 
 pytestmark = pytest.mark.security
 
@@ -198,8 +198,7 @@ def test_the_ledger_the_pipeline_writes_through_stores_no_secret(
     from jobs.ledger.base import Decision
 
     secrets.install(env)
-    inner = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ledger = RedactingLedger(inner)
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")  # as the CLI opens it
     at = datetime(2026, 11, 23, 14, tzinfo=UTC)
     ledger.record_decisions(
         [
@@ -225,7 +224,16 @@ def test_the_ledger_the_pipeline_writes_through_stores_no_secret(
         now=at,
         until=at.replace(day=24),
     )
-    inner.close()
+    ledger.add_silence_unless_covered(
+        "SS-2",
+        job="job",
+        reason=f"Snooze 4 h, echoed {SLACK_BOT}",
+        author="ops",
+        now=at,
+        until=at.replace(day=24),
+        covered_until=at.replace(day=24),
+    )
+    ledger.close()
     stored = "".join(p.read_bytes().decode("utf-8", "replace") for p in tmp_path.glob("ledger.db*"))
     assert "DO-NOT-LEAK" not in stored
     assert _basic(EMAIL, JIRA_TOKEN) not in stored
@@ -239,7 +247,6 @@ def test_a_chain_step_s_error_is_stored_redacted_and_its_action_untouched(
     from jobs.ledger.base import Chain
 
     secrets.install(env)
-    inner = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
     at = datetime(2026, 11, 23, 14, tzinfo=UTC)
     action = {"kind": "jira_public_comment", "text": "Hi, see ref Basic questions"}
     chain = Chain(
@@ -250,8 +257,9 @@ def test_a_chain_step_s_error_is_stored_redacted_and_its_action_untouched(
         at,
         at,
     )
-    RedactingLedger(inner).save_chain(chain)
-    [stored] = inner.chains("job")
-    inner.close()
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")  # as the CLI opens it
+    ledger.save_chain(chain)
+    [stored] = ledger.chains("job")
+    ledger.close()
     assert stored.steps[0]["error"] == f"slack: echoed {REDACTED}"
     assert stored.steps[0]["action"] == action
