@@ -397,6 +397,11 @@ class SqlLedger(ABC):
         """A cursor for one writing statement, committed when the block ends."""
         return self._transaction()
 
+    def _batch(self, statements: int) -> AbstractContextManager[Cursor]:
+        """A cursor for ``statements`` writes that commit together: one statement commits on
+        its own (on PostgreSQL, autocommit: no BEGIN and COMMIT round trips around it)."""
+        return self._statement() if statements == 1 else self._transaction()
+
     def _schema_transaction(self) -> AbstractContextManager[Cursor]:
         """The transaction that creates the tables, for a backend that must lock more."""
         return self._transaction()
@@ -517,10 +522,7 @@ class SqlLedger(ABC):
         }
         keys = sorted(versions, key=_lock_order)
         params = [{**_key(key), "version": versions[key], **shared} for key in keys]
-        # One claim is one statement: on PostgreSQL that commits on its own (autocommit), with
-        # no BEGIN and COMMIT round trips around it.
-        opened = self._statement() if len(keys) == 1 else self._transaction()
-        with opened as cursor:
+        with self._batch(len(params)) as cursor:
             answered = self._each_returned(cursor, statement, params)
         return {key for key, rows in zip(keys, answered, strict=True) if rows}
 
@@ -569,7 +571,7 @@ class SqlLedger(ABC):
         # Written in key order (a stable sort: two saves of one record keep their order, the
         # later wins), handed back in the order given.
         order = sorted(range(len(saves)), key=lambda i: _lock_order(saves[i][0].key))
-        with self._transaction() as cursor:
+        with self._batch(len(order)) as cursor:
             answered = self._each_returned(cursor, statement, [params[i] for i in order])
         versions = {i: int(rows[0]["version"]) for i, rows in zip(order, answered, strict=True)}
         return [replace(record, version=versions[i]) for i, (record, _) in enumerate(saves)]
