@@ -98,6 +98,69 @@ def test_it_refuses_yaml_aliases_so_a_billion_laughs_file_cannot_expand(tmp_path
     assert "aliases" in str(info.value)
 
 
+def test_an_alias_without_its_anchor_is_refused_as_an_alias(tmp_path: Path) -> None:
+    # No ``&`` in the file, so libyaml reads it first; its error gives way to the Python
+    # loader's, which names the alias and its line.
+    path = tmp_path / "alias.yaml"
+    path.write_text("desk:\n  name: ok\n  timezone: *somewhere\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, MODELS)
+    assert info.value.problems == [
+        "line 3: not valid YAML: YAML aliases (*name) are not allowed in settings"
+    ]
+
+
+SHAPES = [
+    CONFIG.read_text(),
+    "a: 1\nb: [1, 2.5, -3, 0x1f, 0o17, 1e3, .inf, -.Inf, .nan]\n",
+    "when: 2026-12-07\nat: 2026-12-07T09:30:00+01:00\nplain: 2026-12-7\n",
+    "flags: [yes, no, on, off, true, False, ~, null, Null]\n",
+    "quoted: ['it''s', \"tab\\there\", \"\\u00e9\", 'R and D']\n"
+    "multi: |\n  one\n  two\nfolded: >-\n  a\n  b\n",
+    "? complex\n: key\nempty:\nlist:\n- - nested\n  - again\n- {a: 1, b: [x, y]}\n",
+    "tagged: !!str 12\nbinary: !!binary aGk=\nset: !!set {a, b}\nomap: !!omap [a: 1, b: 2]\n",
+    "unicode: \"caf\u00e9 \u65e5\u672c \U0001f600\"\ncron: '*/15 9-17 * * mon-fri'\n",
+]
+
+
+@pytest.mark.parametrize("text", SHAPES, ids=range(len(SHAPES)))
+def test_libyaml_and_the_python_loader_read_a_settings_file_alike(text: str) -> None:
+    from jobs.settings_file import _SafeLoader, loader_for
+
+    fast = loader_for(text)
+    if fast is _SafeLoader:
+        pytest.skip("libyaml is not installed")
+    assert yaml.load(text, Loader=fast) == yaml.load(text, Loader=_SafeLoader)  # noqa: S506
+
+
+def test_the_shipped_settings_are_read_by_libyaml_when_it_is_installed() -> None:
+    from jobs.settings_file import _SafeLoader, loader_for
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("libyaml is not installed")
+    assert loader_for(CONFIG.read_text()) is not _SafeLoader
+    # A file that could hold an alias is read by the loader that refuses them.
+    assert loader_for("a: &a [1]\nb: *a\n") is _SafeLoader
+
+
+def test_a_date_that_is_no_date_is_a_config_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "date.yaml"
+    path.write_text("calendar:\n  holidays:\n    extra: [2026-12-25, 2026-13-45]\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, MODELS)
+    [problem] = info.value.problems
+    assert problem.startswith("line 3: not valid YAML: '2026-13-45' is not a date or time")
+
+
+def test_a_value_its_explicit_tag_cannot_be_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "tag.yaml"
+    path.write_text("run:\n  max_parallel_writes: !!int eight\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, MODELS)
+    [problem] = info.value.problems
+    assert problem == "not valid YAML: invalid literal for int() with base 10: 'eight'"
+
+
 def test_it_refuses_very_deep_nesting(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("desk: " + "[" * 200 + "]" * 200 + "\n")
