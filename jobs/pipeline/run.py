@@ -116,11 +116,11 @@ class ChainRun:
     encoded: dict[int, tuple[Action, dict[str, Any]]] = field(default_factory=dict, repr=False)
     """Each step's action as the ledger keeps it, encoded once: a chain is saved before and
     after every step, and its actions never change (only the steps' states do)."""
-    saved: list[tuple[Action, tuple[Any, ...], dict[str, Any]]] = field(
-        default_factory=list, repr=False
-    )
-    """Each step as last handed to the ledger, with the state it was encoded from: a step
-    that has not changed is handed over as the same mapping, which the ledger skips."""
+    saved: list[tuple[Step, int, dict[str, Any]]] = field(default_factory=list, repr=False)
+    """Each step as last handed to the ledger, with its count of changes then: a step that
+    has not changed since is handed over as the same mapping, which the ledger skips. A save
+    costs what changed, not a walk over every step's fields (a chain of 400 steps is saved
+    about 800 times)."""
 
     @property
     def position(self) -> int:
@@ -159,33 +159,25 @@ class ChainRun:
             id=self.id,
             job=self.job,
             records=self.records,
-            steps=tuple(self._encoded_step(i, step) for i, step in enumerate(self.steps)),
+            steps=self._encoded_steps(),
             created_at=self.created_at,
             updated_at=now,
         )
 
-    def _encoded_step(self, position: int, step: Step) -> dict[str, Any]:
-        # A step's result is replaced, never changed in place, so its identity stands for it
-        # (the encoded step kept below holds the result, so the identity is not reused).
-        state = (
-            step.status,
-            id(step.result),
-            step.attempted_at,
-            step.attempted_now,
-            step.attempts,
-            step.error,
-            step.applied,
-        )
-        if position < len(self.saved):
-            action, known, encoded = self.saved[position]
-            if action is step.action and known == state:
-                return encoded
-        encoded = encode_step(step, self.encoded_action(step))
-        if position < len(self.saved):
-            self.saved[position] = (step.action, state, encoded)
-        else:
-            self.saved.append((step.action, state, encoded))
-        return encoded
+    def _encoded_steps(self) -> tuple[dict[str, Any], ...]:
+        saved = self.saved
+        del saved[len(self.steps) :]
+        for position, step in enumerate(self.steps):
+            if position < len(saved):
+                known, changes, _ = saved[position]
+                if known is step and changes == step.changes:
+                    continue
+            entry = (step, step.changes, encode_step(step, self.encoded_action(step)))
+            if position < len(saved):
+                saved[position] = entry
+            else:
+                saved.append(entry)
+        return tuple(encoded for _, _, encoded in saved)
 
 
 LEASE_ALERT = "_run"

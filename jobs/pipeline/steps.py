@@ -50,6 +50,15 @@ class Step:
     applied: bool = False
     """Its records were updated after it was done (a run killed in between leaves False, and
     the run that resumes the chain updates them)."""
+    changes: int = field(default=0, init=False, repr=False, compare=False)
+    """How many times a field was set since the step was made: a chain, saved before and
+    after each of its steps, encodes again only the steps whose count moved
+    (`jobs.pipeline.run.ChainRun.to_ledger`). A result is replaced, never changed in place."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "changes":
+            object.__setattr__(self, "changes", self.__dict__.get("changes", 0) + 1)
 
 
 class UnresolvedRef(ValueError):

@@ -1288,3 +1288,43 @@ def test_the_ledger_stays_the_same_size_over_a_simulated_year(tmp_path: Path) ->
         settled, end = sizes[90][table], sizes[364][table]
         assert end <= settled * 1.1 + 2, (table, sizes[90], sizes[364])
     assert sizes[364]["chains"] == 0
+
+
+def test_a_chain_hands_the_ledger_a_new_mapping_exactly_for_each_step_that_changed() -> None:
+    # The ledger writes only the steps handed over as new mappings (`Ledger.save_chain`): a
+    # change missed here is a state lost at a crash, a change invented is a write wasted.
+    from jobs.pipeline.run import ChainRun
+    from jobs.pipeline.steps import DONE, INFLIGHT, Step
+
+    actions = [Action(ActionKind.SLACK_POST, CHANNEL, [], text=f"step {n}") for n in range(4)]
+    chain = ChainRun(
+        id="c1",
+        job="sample",
+        steps=[Step(action) for action in actions],
+        records=(),
+        created_at=datetime(2026, 12, 7, tzinfo=UTC),
+    )
+    now = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    first = chain.to_ledger(now).steps
+    assert chain.to_ledger(now).steps == first
+    assert all(a is b for a, b in zip(chain.to_ledger(now).steps, first, strict=True))
+
+    chain.steps[1].status = INFLIGHT
+    chain.steps[1].attempts += 1
+    chain.steps[3].result = {"ts": "1.2"}
+    second = chain.to_ledger(now).steps
+    assert [a is b for a, b in zip(second, first, strict=True)] == [True, False, True, False]
+    assert second[1]["status"] == INFLIGHT and second[1]["attempts"] == 1
+    assert second[3]["result"] == {"ts": "1.2"}
+
+    # Set to the value it had: still a change to hand over (the ledger compares the states).
+    chain.steps[0].status = chain.steps[0].status
+    # A step replaced by another at its position is new, even with the same fields.
+    chain.steps[2] = Step(actions[2])
+    chain.steps[2].status = DONE
+    third = chain.to_ledger(now).steps
+    assert [a is b for a, b in zip(third, second, strict=True)] == [False, True, False, True]
+    assert third[2]["status"] == DONE
+
+    del chain.steps[3]
+    assert len(chain.to_ledger(now).steps) == 3
