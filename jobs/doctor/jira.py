@@ -1,5 +1,6 @@
 """Jira checks: the account, the two projects, the custom fields, link types, workflow
-statuses and transitions, the issue type a create needs, request types, and the people.
+statuses and transitions, the issue type and parent epic a create needs, request types, and
+the people.
 Every request is a GET: the JQL search that finds a ticket to read transitions from too."""
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def jira_checks(site: Site) -> Iterator[Check]:
     for label, need, why in site.needs.transitions:
         yield Check(label, partial(transition, need=need, why=why), after)
     yield Check(f"issue type for {cs} tasks", issue_type, after)
+    yield Check(f"parent epic of {cs} tasks", parent_epic, after)
     yield Check("request types", request_types, (CREDENTIALS, f"project {ss}"))
     for role in site.settings.people:
         yield Check(f"person {role} in Jira", partial(person, role=role), after)
@@ -305,6 +307,37 @@ def issue_type(site: Site) -> Outcome:
         f"{project} offers no issue type {name!r} to the account; it offers {shown or 'none'}",
         f"set jira.issue_types.{name} to its id, or give the account Create Issues on {project}",
     )
+
+
+def parent_epic(site: Site) -> Outcome:
+    """The epic a created CS task names as its parent: a key that is no epic fails every
+    create, at the first channel-partner request, not before."""
+    key = site.needs.create_parent
+    if key is None:
+        return skip("actions.create_cs_tasks is off: no job creates issues")
+    setting = "jobs.channel_partner_request.onboarding_epic"
+    fix = f"set {setting} to the key of the 'Configuration Partner/Product Onboarding' epic"
+    try:
+        issue = site.jira.get_json(
+            f"read {key}", f"/rest/api/3/issue/{_q(key)}", {"fields": "issuetype,summary"}
+        )
+    except PermanentError as exc:
+        if exc.status != 404:
+            raise
+        issue = None
+    fields = issue.get("fields") if isinstance(issue, dict) else None
+    if not isinstance(fields, dict):
+        return fail(f"no issue {key} the account may see ({setting}); every create names it", fix)
+    kind = fields.get("issuetype")
+    if not isinstance(kind, dict):
+        kind = {}
+    name = str(kind.get("name") or "?")
+    level = kind.get("hierarchyLevel")
+    # Jira Cloud gives each type its level (epic 1, standard 0, subtask -1); by name otherwise.
+    is_epic = level == 1 if isinstance(level, int) else name.casefold() == "epic"
+    if not is_epic:
+        return fail(f"{key} is a {name}, not an epic ({setting}); every create names it", fix)
+    return ok(f"{key} {str(fields.get('summary') or '')!r} ({name}): the parent of created tasks")
 
 
 def request_types(site: Site) -> Outcome:

@@ -95,6 +95,8 @@ class Needs:
     """(label, need or None when its switch is off, why it is not needed)."""
     create_type: tuple[str, str] | None
     """(project, issue type) a create needs, when ``create_cs_tasks`` is on."""
+    create_parent: str | None
+    """The epic every created CS task names as its parent, when ``create_cs_tasks`` is on."""
     request_types: tuple[str, ...]
     people_jira: Mapping[str, str]
     """Configured role -> why it is looked up in Jira ("" for a role no enabled job uses)."""
@@ -206,9 +208,10 @@ def needs_of(settings: Settings, systems_by_job: Mapping[str, frozenset[str]]) -
         else:
             transitions.append((label, None, "actions.close_silent_fulfilled is off"))
 
-    create_type = None
+    create_type = create_parent = None
     if isinstance(partner, ChannelPartnerRequestConfig) and actions.create_cs_tasks:
         create_type = (cs, partner.cs_issue_type)
+        create_parent = partner.onboarding_epic
 
     request_types: tuple[str, ...] = ()
     hygiene = configs.get("ticket_hygiene")
@@ -261,6 +264,7 @@ def needs_of(settings: Settings, systems_by_job: Mapping[str, frozenset[str]]) -
         statuses={p: {s: "; ".join(w) for s, w in v.items()} for p, v in statuses.items()},
         transitions=tuple(transitions),
         create_type=create_type,
+        create_parent=create_parent,
         request_types=request_types,
         people_jira={role: "; ".join(jira_roles.get(role, [])) for role in settings.people},
         people_slack={role: "; ".join(slack_roles.get(role, [])) for role in settings.people},

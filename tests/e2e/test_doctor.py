@@ -63,6 +63,14 @@ BASE_DESK: dict[str, Any] = {
             "created": "-3d",
             "reporter": "customer@brightpath.example",
         },
+        {
+            "key": "CS-1",
+            "issuetype": "Epic",
+            "summary": "Configuration Partner/Product Onboarding",
+            "status": "In Progress",
+            "created": "-300d",
+            "reporter": "Sam Whitaker",
+        },
     ],
     "sheets": {
         SHEET_KEY: {
@@ -237,6 +245,7 @@ def test_it_passes_on_the_demo_desk_on_spec_and_without_a_write(tmp_path: Path) 
         "transition SS -> Closed (approval tickets)",
         "transition SS -> Closed (silent fulfilled tickets)",
         "issue type for CS tasks",
+        "parent epic of CS tasks",
         "person approver in Jira",
         "slack credentials",
         "slack scopes",
@@ -265,11 +274,14 @@ def _e2e_desks() -> list[str]:
 @pytest.mark.parametrize("fixture", _e2e_desks())
 def test_it_passes_on_each_e2e_desk(site: Site, fixture: str) -> None:
     path = E2E_FIXTURES / fixture
-    has_sheet = "sheets" in (yaml.safe_load(path.read_text()) or {})
+    desk = yaml.safe_load(path.read_text()) or {}
     settings = deep_merge(
         ALL_ACTIONS,
-        {} if has_sheet else {"jobs": {"onboarding_missing_ticket": {"enabled": False}}},
+        {} if "sheets" in desk else {"jobs": {"onboarding_missing_ticket": {"enabled": False}}},
     )
+    if not any(t.get("key") == "CS-1" for t in desk.get("tickets") or []):
+        # No onboarding epic to create CS tasks under: that desk never creates one.
+        settings = deep_merge(settings, {"actions": {"create_cs_tasks": False}})
     site.start(path, settings=settings)
 
     doctor = site.doctor()
@@ -378,6 +390,59 @@ def test_a_status_a_setting_names_that_the_workflow_lacks(site: Site) -> None:
     text = only_failure(site.doctor(), "statuses of CS")
 
     assert "no status 'Parked' (jobs.onboard_reset_reminder.on_hold_status)" in text
+
+
+def test_an_onboarding_epic_that_does_not_exist(site: Site) -> None:
+    settings = deep_merge(
+        ALL_ACTIONS, {"jobs": {"channel_partner_request": {"onboarding_epic": "CS-404"}}}
+    )
+    site.start(BASE_DESK, settings=settings)
+
+    doctor = site.doctor()
+    text = only_failure(doctor, "parent epic of CS tasks")
+
+    assert text.startswith("no issue CS-404 the account may see")
+    assert "jobs.channel_partner_request.onboarding_epic" in text
+    assert doctor.line("parent epic of CS tasks").fix.startswith(
+        "set jobs.channel_partner_request.onboarding_epic to the key of"
+    )
+
+
+def test_an_onboarding_epic_that_is_not_an_epic(site: Site) -> None:
+    desk = copy.deepcopy(BASE_DESK)
+    desk["tickets"].append(
+        {
+            "key": "CS-2",
+            "issuetype": "Task",
+            "summary": "Configure Bright Path's products",
+            "status": "To Do",
+            "created": "-2d",
+            "reporter": "Sam Whitaker",
+        }
+    )
+    settings = deep_merge(
+        ALL_ACTIONS, {"jobs": {"channel_partner_request": {"onboarding_epic": "CS-2"}}}
+    )
+    site.start(desk, settings=settings)
+
+    text = only_failure(site.doctor(), "parent epic of CS tasks")
+
+    assert text.startswith("CS-2 is a Task, not an epic")
+
+
+def test_the_onboarding_epic_is_not_read_when_no_task_is_created(site: Site) -> None:
+    settings = deep_merge(ALL_ACTIONS, {"actions": {"create_cs_tasks": False}})
+    site.start(BASE_DESK, settings=settings)
+
+    doctor = site.doctor()
+
+    assert doctor.failed == {}, doctor.result.out
+    line = doctor.line("parent epic of CS tasks")
+    assert (line.status, line.text) == (
+        "SKIP",
+        "actions.create_cs_tasks is off: no job creates issues",
+    )
+    assert not [c for c in site.stack.jira.calls if c.path == "/rest/api/3/issue/CS-1"]
 
 
 def test_a_person_unknown_in_jira(site: Site) -> None:
@@ -617,6 +682,7 @@ DOCTOR_JIRA_READS: list[tuple[str, str]] = [
     (r"/rest/api/3/project/[^/]+/statuses", "Browse Projects"),
     (r"/rest/api/3/search/jql", "Browse Projects"),
     (r"/rest/api/3/issue/[^/]+/transitions", "Browse Projects (+ Transition Issues to list any)"),
+    (r"/rest/api/3/issue/[^/]+", "Browse Projects"),
     (r"/rest/api/3/user", "Browse users and groups (global permission)"),
     (r"/rest/api/2/user/search", "Browse users and groups (global permission)"),
     (r"/rest/servicedeskapi/servicedesk", "Service Desk Team role on SS (agent)"),
