@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from jobs.adapters.jira.adf import MAX_DEPTH as ADF_MAX_DEPTH
@@ -247,7 +246,7 @@ def _when(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # Python 3.11 reads "Z" and "+0000" too
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -265,21 +264,32 @@ def _day(value: Any) -> date | None:
 def parse_person(value: Any) -> Person | None:
     if not isinstance(value, dict):
         return None
-    account_id = _str(value.get("accountId"))
-    email = _str(value.get("emailAddress"))
+    get = value.get
+    raw = (get("accountId"), get("displayName"), get("emailAddress"), get("accountType"))
+    # The same few agents write most comments: one shared (frozen) record each, found by the
+    # four values as Jira sent them, before any of them is read.
+    try:
+        return _PEOPLE[raw]
+    except KeyError:
+        pass
+    except TypeError:  # a list or an object where a string belongs: nothing to share
+        return _person(*raw)
+    person = _person(*raw)
+    if len(_PEOPLE) >= _PEOPLE_KEPT:
+        _PEOPLE.clear()
+    _PEOPLE[raw] = person
+    return person
+
+
+_PEOPLE: dict[tuple[Any, Any, Any, Any], Person | None] = {}
+_PEOPLE_KEPT = 4096
+
+
+def _person(account_id: Any, display_name: Any, email: Any, account_type: Any) -> Person | None:
+    account_id, email = _str(account_id), _str(email)
     if not account_id and not email:
         return None
-    return _known_person(
-        account_id, _str(value.get("displayName")), email, _str(value.get("accountType"))
-    )
-
-
-@lru_cache(maxsize=4096)
-def _known_person(
-    account_id: str | None, display_name: str | None, email: str | None, account_type: str | None
-) -> Person:
-    # The same few agents write most comments: one shared (frozen) record each.
-    return Person(account_id, display_name, email, account_type)
+    return Person(account_id, _str(display_name), email, _str(account_type))
 
 
 def _category(value: Any) -> StatusCategory:
@@ -307,13 +317,16 @@ def parse_comment(raw: Any, cut: list[int] | None = None, *, text: bool = True) 
             if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
                 value = _dict(prop.get("value"))
                 public = not bool(value.get("internal"))
-    created = _when(raw.get("created")) or datetime(1970, 1, 1, tzinfo=UTC)
+    created_at, updated_at = raw.get("created"), raw.get("updated")
+    created = _when(created_at)
+    # Most comments were never edited: their update is their creation, read once.
+    updated = created if updated_at == created_at else _when(updated_at)
     return Comment(
         id=str(raw["id"]),
         author=parse_person(raw.get("author")),
         body=adf_text(raw.get("body"), cut) if text else "",
-        created=created,
-        updated=_when(raw.get("updated")),
+        created=created or datetime(1970, 1, 1, tzinfo=UTC),
+        updated=updated,
         public=public,
     )
 
