@@ -1055,7 +1055,8 @@ class Pipeline:
 
     def _claim_each(self, keys: Iterable[RecordKey]) -> set[RecordKey]:
         """Claim each of ``keys`` at the version this run read, in one transaction; the keys
-        claimed (a key the run holds already is not claimed again)."""
+        claimed. A key this run holds already is refused like any held claim: callers leave
+        those out (`_claim_all`)."""
         versions = {}
         for key in keys:
             record = self.records.get(key)
