@@ -21,6 +21,15 @@ class SampleConfig(JobConfig):
 MODELS = {"sample": SampleConfig}
 
 
+def problems_in_text(tmp_path: Path, text: str) -> list[str]:
+    """The problems of a settings file written exactly as ``text``."""
+    path = tmp_path / "written.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, MODELS)
+    return info.value.problems
+
+
 def problems_for(tmp_path: Path, overrides: dict) -> list[str]:
     path = write_settings(tmp_path, overrides, only_jobs=())
     with pytest.raises(ConfigError) as info:
@@ -101,13 +110,8 @@ def test_it_refuses_yaml_aliases_so_a_billion_laughs_file_cannot_expand(tmp_path
 def test_an_alias_without_its_anchor_is_refused_as_an_alias(tmp_path: Path) -> None:
     # No ``&`` in the file, so libyaml reads it first; its error gives way to the Python
     # loader's, which names the alias and its line.
-    path = tmp_path / "alias.yaml"
-    path.write_text("desk:\n  name: ok\n  timezone: *somewhere\n")
-    with pytest.raises(ConfigError) as info:
-        load_settings(path, MODELS)
-    assert info.value.problems == [
-        "line 3: not valid YAML: YAML aliases (*name) are not allowed in settings"
-    ]
+    problems = problems_in_text(tmp_path, "desk:\n  name: ok\n  timezone: *somewhere\n")
+    assert problems == ["line 3: not valid YAML: YAML aliases (*name) are not allowed in settings"]
 
 
 SHAPES = [
@@ -144,20 +148,13 @@ def test_the_shipped_settings_are_read_by_libyaml_when_it_is_installed() -> None
 
 
 def test_a_date_that_is_no_date_is_a_config_error_at_its_line(tmp_path: Path) -> None:
-    path = tmp_path / "date.yaml"
-    path.write_text("calendar:\n  holidays:\n    extra: [2026-12-25, 2026-13-45]\n")
-    with pytest.raises(ConfigError) as info:
-        load_settings(path, MODELS)
-    [problem] = info.value.problems
+    text = "calendar:\n  holidays:\n    extra: [2026-12-25, 2026-13-45]\n"
+    [problem] = problems_in_text(tmp_path, text)
     assert problem.startswith("line 3: not valid YAML: '2026-13-45' is not a date or time")
 
 
 def test_a_value_its_explicit_tag_cannot_be_is_a_config_error(tmp_path: Path) -> None:
-    path = tmp_path / "tag.yaml"
-    path.write_text("run:\n  max_parallel_writes: !!int eight\n")
-    with pytest.raises(ConfigError) as info:
-        load_settings(path, MODELS)
-    [problem] = info.value.problems
+    [problem] = problems_in_text(tmp_path, "run:\n  max_parallel_writes: !!int eight\n")
     assert problem == "not valid YAML: invalid literal for int() with base 10: 'eight'"
 
 
