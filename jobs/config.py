@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
+from jobs.durations import MAX_DAYS, Duration, DurationField, parse_duration
+from jobs.sections import (
     Field,
-    ValidationError,
+    Section,
+    SectionError,
     ValidationInfo,
-    create_model,
     field_validator,
+    make_section,
     model_validator,
 )
-
-from jobs.durations import MAX_DAYS, Duration, DurationField, parse_duration
 from jobs.settings_file import (
     DEFAULT_CONFIG,
     MAX_CONFIG_BYTES,
@@ -58,8 +56,8 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Strict(Section):
+    """A section that refuses unknown keys and text with line breaks (but in `jql`)."""
 
     @field_validator("*", mode="after")
     @classmethod
@@ -78,7 +76,7 @@ class Strict(BaseModel):
 def _check_cron(expr: str) -> str:
     from jobs.cron import parse_cron
 
-    parse_cron(expr)  # CronError is a ValueError: pydantic names the key
+    parse_cron(expr)  # CronError is a ValueError: the section names the key
     return expr
 
 
@@ -340,12 +338,10 @@ class JobConfig(Strict):
         return _http_url(value)
 
 
-class OtherJobConfig(JobConfig):
+class OtherJobConfig(JobConfig, extra="allow"):
     """A job's section read by a command that does not run that job (``run`` of another
     job, ``why``): the settings every job has are checked, the job's own are left to the
     commands that load its model (``check-config`` checks every job in full)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 _CUSTOM_FIELD_ID = re.compile(r"^customfield_[1-9][0-9]*$")
@@ -486,36 +482,38 @@ class Settings:
         return self.people.get(role)
 
 
-def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[BaseModel]:
+def _settings_model(job_models: Mapping[str, type[JobConfig]]) -> type[Section]:
     # A job missing from the file runs with its model's defaults (each job model gives a schedule).
     fields: dict[str, Any] = {
         name: (model, Field(default_factory=model)) for name, model in job_models.items()
     }
-    jobs_model = create_model("JobsConfig", __base__=Strict, **fields)
-    return create_model(
+    jobs_model = make_section("JobsConfig", Strict, fields)
+    return make_section(
         "SettingsFile",
-        __base__=Strict,
-        desk=(DeskConfig, DeskConfig()),
-        jira=(JiraConfig, JiraConfig()),
-        calendar=(CalendarConfig, CalendarConfig()),
-        people=(PeopleConfig, PeopleConfig()),
-        priority_installers=(list[str], []),
-        silence_label=(str, "sla-snooze"),
-        sheet=(SheetConfig, SheetConfig()),
-        actions=(ActionsConfig, ActionsConfig()),
-        ledger=(LedgerConfig, LedgerConfig()),
-        run=(RunConfig, RunConfig()),
-        metrics=(MetricsConfig, MetricsConfig()),
-        notify=(NotifyConfig, NotifyConfig()),
-        slack_app=(SlackAppSettings, SlackAppSettings()),
-        templates_dir=(str, "templates"),
-        jobs=(jobs_model, Field(default_factory=jobs_model)),
+        Strict,
+        dict(
+            desk=(DeskConfig, Field(default_factory=DeskConfig)),
+            jira=(JiraConfig, Field(default_factory=JiraConfig)),
+            calendar=(CalendarConfig, Field(default_factory=CalendarConfig)),
+            people=(PeopleConfig, Field(default_factory=PeopleConfig)),
+            priority_installers=(list[str], Field(default_factory=list)),
+            silence_label=(str, "sla-snooze"),
+            sheet=(SheetConfig, Field(default_factory=SheetConfig)),
+            actions=(ActionsConfig, Field(default_factory=ActionsConfig)),
+            ledger=(LedgerConfig, Field(default_factory=LedgerConfig)),
+            run=(RunConfig, Field(default_factory=RunConfig)),
+            metrics=(MetricsConfig, Field(default_factory=MetricsConfig)),
+            notify=(NotifyConfig, Field(default_factory=NotifyConfig)),
+            slack_app=(SlackAppSettings, Field(default_factory=SlackAppSettings)),
+            templates_dir=(str, "templates"),
+            jobs=(jobs_model, Field(default_factory=jobs_model)),
+        ),
     )
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+def _known_keys(model: type[Section], loc: tuple[Any, ...]) -> list[str]:
     """The keys the section holding ``loc`` accepts (``loc`` ends with the unknown key)."""
-    current: type[BaseModel] = model
+    current: type[Section] = model
     for part in loc[:-1]:
         field = current.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
@@ -524,7 +522,7 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         nested = [
             arm
             for arm in (annotation, *getattr(annotation, "__args__", ()))
-            if isinstance(arm, type) and issubclass(arm, BaseModel)
+            if isinstance(arm, type) and issubclass(arm, Section)
         ]
         if not nested:
             return []
@@ -532,7 +530,7 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(current.model_fields)
 
 
-def _format_error(error: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:
+def _format_error(error: Mapping[str, Any], model: type[Section] | None = None) -> str:
     where = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         known = _known_keys(model, tuple(error["loc"])) if model is not None else []
@@ -547,7 +545,7 @@ def _format_error(error: Mapping[str, Any], model: type[BaseModel] | None = None
     return f"{where}: {message}"
 
 
-def _bounds_problems(section: BaseModel, path: tuple[str, ...] = ()) -> list[str]:
+def _bounds_problems(section: Section, path: tuple[str, ...] = ()) -> list[str]:
     """Every duration outside its range (`DURATION_BOUNDS`), with its key path. Checked after
     the schema, so a job's own rule for a setting (e.g. "use days") is the one reported."""
     problems: list[str] = []
@@ -559,7 +557,7 @@ def _bounds_problems(section: BaseModel, path: tuple[str, ...] = ()) -> list[str
                 check_duration_bounds(name, value)
             except ValueError as exc:
                 problems.append(f"{where}: {exc}")
-        elif isinstance(value, BaseModel):
+        elif isinstance(value, Section):
             problems.extend(_bounds_problems(value, (*path, name)))
     return problems
 
@@ -644,7 +642,7 @@ def load_settings(
     parsed: Any = None
     try:
         parsed = model.model_validate(data, context={RUN_CONTEXT: True} if for_run else None)
-    except ValidationError as exc:
+    except SectionError as exc:
         problems.extend(_format_error(e, model) for e in exc.errors())
     if parsed is not None:
         jobs: dict[str, JobConfig] = {name: getattr(parsed.jobs, name) for name in job_models}

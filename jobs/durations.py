@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from jobs.sections import Coerce
 
 MAX_DAYS = 3660
 """Anything longer is a typo (``3000000h``), not a policy. Ten years leaves room for
@@ -125,20 +125,10 @@ def _coerce_duration(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         # YAML turns `realert: 30` into an int; say what is missing rather than guess a unit.
         raise ValueError(f"{value!r} has no unit: {HINT}")
-    # pydantic only turns ValueError into a located validation error, so no TypeError here.
+    # Only a ValueError becomes a problem located on the key, so no TypeError here.
     raise ValueError(f"{value!r} is not a duration: {HINT}")
 
 
-DurationField = Annotated[
-    Duration,
-    BeforeValidator(_coerce_duration),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^\s*(\d+\s*[bB][dD]|(\d+\s*[smhdwSMHDW]\s*)+)\s*$",
-            "examples": ["2h", "30m", "1h30m", "3bd"],
-        }
-    ),
-]
-"""A pydantic (v2) field type: accepts text like ``2h`` or a `Duration`, dumps as text."""
+DurationField = Annotated[Duration, Coerce(_coerce_duration)]
+"""A settings field type (`jobs.sections`): accepts text like ``2h``, a `Duration` or a
+timedelta; ``str()`` of the value writes it back as text."""

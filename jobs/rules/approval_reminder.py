@@ -58,8 +58,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from pydantic import Field, field_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import ActionsConfig, JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
@@ -75,6 +73,7 @@ from jobs.model import (
 )
 from jobs.render.words import human_duration
 from jobs.rules.desk import REFERENCE_SEPARATOR, Desk, reference
+from jobs.sections import Field, field_validator
 
 JOB_NAME = "approval_reminder"
 

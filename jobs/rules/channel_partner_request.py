@@ -58,8 +58,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import Field, field_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import ActionsConfig, JobConfig
 from jobs.durations import DurationField, parse_duration
@@ -75,6 +73,7 @@ from jobs.model import (
 from jobs.render.words import human_duration
 from jobs.rules.desk import CUSTOMER_ACCOUNT_TYPE, Desk, reference
 from jobs.rules.onboard_testing import customer_name
+from jobs.sections import Field, field_validator
 
 JOB_NAME = "channel_partner_request"
 

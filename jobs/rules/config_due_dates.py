@@ -27,12 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pydantic import Field, field_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.model import Evaluation, Finding, Person, Severity, Ticket
 from jobs.rules.desk import Desk
+from jobs.sections import Field, field_validator
 
 JOB_NAME = "config_due_dates"
 RULE_DUE = "config_dates_due"

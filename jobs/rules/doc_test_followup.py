@@ -28,8 +28,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import Field
-
 from jobs.calendar import BusinessCalendar
 from jobs.durations import Duration, DurationField, parse_duration
 from jobs.model import Comment, DataProblem, Evaluation, Finding, Severity, Ticket
@@ -43,6 +41,7 @@ from jobs.rules.onboard_testing import (
     task_fields,
     tasks_for,
 )
+from jobs.sections import Field
 
 JOB_NAME = "doc_test_followup"
 

@@ -38,12 +38,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.model import DataProblem, StatusCategory, Ticket
 from jobs.rules.desk import CUSTOMER_ACCOUNT_TYPE, Desk
+from jobs.sections import Field
 
 __all__ = [
     "CUSTOMER_ACCOUNT_TYPE",

@@ -37,8 +37,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
@@ -53,6 +51,7 @@ from jobs.rules.names import (
     name_tokens,
     normalize_name,
 )
+from jobs.sections import Field, field_validator, model_validator
 
 JOB_NAME = "onboarding_missing_ticket"
 RULE = "missing_ticket"

@@ -53,8 +53,6 @@ from typing import Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
@@ -63,6 +61,7 @@ from jobs.render.words import human_duration, plural
 from jobs.rules.desk import Desk, first_response
 from jobs.rules.sla_report_figures import Figures, Outcome, Percentile, figures_by, figures_of
 from jobs.rules.sla_report_history import assignee_at, open_unassigned_at
+from jobs.sections import Field, field_validator
 
 JOB_NAME = "sla_report"
 RULE = "weekly_report"

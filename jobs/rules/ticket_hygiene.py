@@ -41,13 +41,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import Field, field_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.durations import Duration, DurationField, parse_duration
 from jobs.model import DataProblem, Evaluation, Finding, Person, Severity, StatusCategory, Ticket
 from jobs.rules.desk import Desk
+from jobs.sections import Field, field_validator
 
 JOB_NAME = "ticket_hygiene"
 

@@ -36,14 +36,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
 from jobs.calendar import BusinessCalendar
 from jobs.config import JobConfig
 from jobs.durations import DurationField, parse_duration
 from jobs.model import Comment, DataProblem, Evaluation, Finding, Person, Severity, Ticket
 from jobs.render.words import human_duration
 from jobs.rules.desk import Desk, first_response
+from jobs.sections import Field, field_validator, model_validator
 
 JOB_NAME = "unassigned_first_response"
 

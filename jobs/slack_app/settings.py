@@ -10,18 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from jobs.durations import DurationField, parse_duration
+from jobs.sections import Field, Section, field_validator
 
 _GROUP = re.compile(r"S[A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}")
 
 
-class SlackAppSettings(BaseModel):
+class SlackAppSettings(Section):
     """``slack_app:`` in settings.yaml."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     user_group: str | None = None
     """A Slack user group id (``S0123ABCD``): its members may act on alerts and get a Home

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 import jobs.config
 from jobs.durations import Duration
+from jobs.sections import Section
 from tests.conftest import TEMPLATES, run_cli, write_settings
 from tests.reliability.conftest import CASES, TRACEBACK, ReliabilityDesk
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.badinput
 
 
 @functools.cache
-def _cached_model(models: tuple[tuple[str, type], ...]) -> type[BaseModel]:
+def _cached_model(models: tuple[tuple[str, type], ...]) -> type[Section]:
     return _REAL_SETTINGS_MODEL(dict(models))
 
 
@@ -84,7 +84,7 @@ def _wrong_value(annotation: Any) -> Any:
         return "no-such-choice"
     if origin is list:
         return "not a list"
-    if origin is dict or (isinstance(inner, type) and issubclass(inner, BaseModel)):
+    if origin is dict or (isinstance(inner, type) and issubclass(inner, Section)):
         return ["not", "a", "mapping"]
     if origin in (typing.Union, types.UnionType):
         # A choice of shapes (a word or a mapping): a number is none of them, unless one arm
@@ -95,17 +95,17 @@ def _wrong_value(annotation: Any) -> Any:
     raise AssertionError(f"no wrong value for {annotation!r}: teach _wrong_value this type")
 
 
-def _wrong_settings(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterator[Any]:
+def _wrong_settings(model: type[Section], path: tuple[str, ...] = ()) -> Iterator[Any]:
     """(key path, wrong value) for every field of ``model``, sections and their leaves."""
     for name, field in model.model_fields.items():
         where = (*path, name)
         inner = _optional_inner(field.annotation)
         yield where, _wrong_value(field.annotation)
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
+        if isinstance(inner, type) and issubclass(inner, Section):
             yield from _wrong_settings(inner, where)
         elif typing.get_origin(inner) is dict:
             value_type = typing.get_args(inner)[1]
-            if isinstance(value_type, type) and issubclass(value_type, BaseModel):
+            if isinstance(value_type, type) and issubclass(value_type, Section):
                 # A mapping of sections (people by role): each field of one entry.
                 yield from _wrong_settings(value_type, (*where, "approver"))
 

@@ -801,11 +801,10 @@ def test_the_config_defaults_are_the_sops() -> None:
     ],
 )
 def test_the_config_refuses_values_that_cannot_work(key: str, value: object, message: str) -> None:
-    from pydantic import ValidationError
-
     from jobs.scheduled.approval_reminder import ApprovalReminderConfig
+    from jobs.sections import SectionError
 
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(SectionError, match=message):
         ApprovalReminderConfig.model_validate({key: value})
 
 

@@ -187,17 +187,17 @@ def _sections(model: type, path: tuple[str | int, ...] = ()) -> list[tuple[str |
     a list of sections is entered at its first item (notify.inhibit.0)."""
     import typing
 
-    from pydantic import BaseModel
+    from jobs.sections import Section
 
     found = [path]
     for name, field in model.model_fields.items():
         for arm in (field.annotation, *typing.get_args(field.annotation)):
-            if isinstance(arm, type) and issubclass(arm, BaseModel):
+            if isinstance(arm, type) and issubclass(arm, Section):
                 found.extend(_sections(arm, (*path, name)))
                 break
             if typing.get_origin(arm) is list:
                 [item] = typing.get_args(arm)
-                if isinstance(item, type) and issubclass(item, BaseModel):
+                if isinstance(item, type) and issubclass(item, Section):
                     found.extend(_sections(item, (*path, name, 0)))
                     break
     return found
@@ -376,18 +376,17 @@ def test_durations_at_their_bounds_load(tmp_path: Path) -> None:
 
 def test_every_duration_setting_has_its_own_range() -> None:
     """A new duration setting must say what range it accepts (README lists them)."""
-    from pydantic import BaseModel
-
     from jobs.config import DURATION_BOUNDS
     from jobs.durations import Duration
+    from jobs.sections import Section
 
-    def durations(model: type[BaseModel]) -> set[str]:
+    def durations(model: type[Section]) -> set[str]:
         names = set()
         for name, field in model.model_fields.items():
             if field.annotation is Duration:
                 names.add(name)
             for arm in (field.annotation, *getattr(field.annotation, "__args__", ())):
-                if isinstance(arm, type) and issubclass(arm, BaseModel):
+                if isinstance(arm, type) and issubclass(arm, Section):
                     names |= durations(arm)
         return names
 

@@ -552,9 +552,9 @@ def test_the_config_defaults_are_the_sop_values() -> None:
     ],
 )
 def test_the_config_refuses_values_that_cannot_work(values: dict[str, Any], message: str) -> None:
-    from pydantic import ValidationError
+    from jobs.sections import SectionError
 
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(SectionError, match=message):
         OnboardingMissingTicketConfig(**values)
 
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from pydantic import ValidationError
 
 from emulators.slack import _blocks as slack_checks
 from jobs.config import load_settings
 from jobs.ledger.base import Decision
 from jobs.registry import all_jobs
+from jobs.sections import SectionError
 from jobs.slack_app import SlackAppSettings, slack_app_settings
 from jobs.slack_app.deploy import SECRET_KEYS, render_deployment, render_systemd_unit
 from jobs.slack_app.home import OpenAlert, SilenceLine, home_view, label_jql
@@ -59,7 +59,7 @@ def test_a_user_group_may_be_given_as_its_mention() -> None:
     ],
 )
 def test_a_wrong_setting_is_refused_with_its_name(section: dict) -> None:
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(SectionError) as raised:
         SlackAppSettings.model_validate(section)
 
     assert next(iter(section)) in str(raised.value)
