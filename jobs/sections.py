@@ -24,7 +24,6 @@ import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -41,50 +40,55 @@ MISSING: Any = _Missing()
 """The default of a required field."""
 
 
-@dataclass(frozen=True)
 class Coerce:
     """``Annotated[T, Coerce(f)]``: ``f`` turns the input into a ``T`` first (or raises
     ValueError, reported on the key)."""
 
-    function: Callable[[Any], Any]
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
 
 
-@dataclass(frozen=True)
-class _FieldDefault:
-    default: Any = MISSING
-    default_factory: Callable[[], Any] | None = None
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    min_length: int | None = None
-
-
-def Field(  # noqa: N802 - reads as the pydantic spelling it replaces
-    default: Any = MISSING,
-    *,
-    default_factory: Callable[[], Any] | None = None,
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    min_length: int | None = None,
-) -> Any:
-    """A field's default and bounds: ``Field(8, ge=1, le=32)``, ``Field(default_factory=list)``."""
-    return _FieldDefault(default, default_factory, ge, gt, le, min_length)
-
-
-@dataclass(frozen=True)
 class FieldInfo:
-    """One field of a section: its type (``Annotated`` removed), default and bounds."""
+    """One field of a section: its type (``Annotated`` removed), default and bounds.
 
-    name: str
-    annotation: Any
-    default: Any = MISSING
-    default_factory: Callable[[], Any] | None = None
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    min_length: int | None = None
-    coerce: Callable[[Any], Any] | None = None
+    (The small classes here are plain classes, not dataclasses: every process imports this
+    module as it starts, and a frozen dataclass costs about a millisecond to create.)"""
+
+    __slots__ = (
+        "name",
+        "annotation",
+        "default",
+        "default_factory",
+        "ge",
+        "gt",
+        "le",
+        "min_length",
+        "coerce",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        annotation: Any,
+        default: Any = MISSING,
+        default_factory: Callable[[], Any] | None = None,
+        ge: float | None = None,
+        gt: float | None = None,
+        le: float | None = None,
+        min_length: int | None = None,
+        coerce: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.annotation = annotation
+        self.default = default
+        self.default_factory = default_factory
+        self.ge, self.gt, self.le, self.min_length = ge, gt, le, min_length
+        self.coerce = coerce
+
+    def __repr__(self) -> str:
+        return f"FieldInfo({self.name!r}, {self.annotation!r}, default={self.default!r})"
 
     def is_required(self) -> bool:
         return self.default is MISSING and self.default_factory is None
@@ -97,12 +101,28 @@ class FieldInfo:
         return self.default
 
 
-@dataclass(frozen=True)
+def Field(  # noqa: N802 - reads as the pydantic spelling it replaces
+    default: Any = MISSING,
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    min_length: int | None = None,
+) -> Any:
+    """A field's default and bounds: ``Field(8, ge=1, le=32)``, ``Field(default_factory=list)``.
+    The section's class reads it (with the field's name and type) into a `FieldInfo`."""
+    return FieldInfo("", None, default, default_factory, ge, gt, le, min_length)
+
+
 class ValidationInfo:
     """What a field validator may ask: the field's name and the caller's context."""
 
-    field_name: str
-    context: Any = None
+    __slots__ = ("field_name", "context")
+
+    def __init__(self, field_name: str, context: Any = None) -> None:
+        self.field_name = field_name
+        self.context = context
 
 
 def field_validator(*names: str, mode: Literal["after"] = "after") -> Callable[[_F], _F]:
@@ -423,7 +443,7 @@ class Section:
                 )
                 hint = typing.get_args(hint)[0]
             declared = getattr(cls, name, MISSING)
-            if isinstance(declared, _FieldDefault):
+            if isinstance(declared, FieldInfo):  # from Field(...)
                 fields[name] = FieldInfo(
                     name,
                     hint,
@@ -449,9 +469,10 @@ class Section:
                         validators.setdefault(field_name, []).append(function)
                 if getattr(function, "__validates_section__", False):
                     model_validators.append(function)
-        cls.__section_fields__ = fields
+        # The fields last: a thread that finds them set finds the validators set too.
         cls.__section_validators__ = validators
         cls.__section_model_validators__ = model_validators
+        cls.__section_fields__ = fields
         return fields
 
     model_fields: ClassVar[_Fields] = _Fields()
