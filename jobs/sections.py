@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import operator
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -429,12 +430,17 @@ class Section:
 
     @classmethod
     def _read_fields(cls) -> dict[str, FieldInfo]:
-        hints = typing.get_type_hints(cls, include_extras=True)
-        fields: dict[str, FieldInfo] = {}
-        for name, hint in hints.items():
-            if name.startswith("_") or typing.get_origin(hint) is ClassVar:
+        # A base section's fields are read once, and kept; only this class's own annotations
+        # are evaluated here (typing.get_type_hints would evaluate every base's again).
+        hints: dict[str, tuple[Any, Callable[[Any], Any] | None]] = {}
+        for base in reversed(cls.__bases__):
+            if issubclass(base, Section) and base is not Section:
+                hints.update((n, (f.annotation, f.coerce)) for n, f in base._fields().items())
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            if name.startswith("_") or name in _STATE:
                 continue
-            if name in ("model_fields_set", "model_extra"):
+            hint = _resolve(annotation, cls)
+            if typing.get_origin(hint) is ClassVar:
                 continue
             coerce = None
             if typing.get_origin(hint) is typing.Annotated:
@@ -442,6 +448,9 @@ class Section:
                     (m.function for m in hint.__metadata__ if isinstance(m, Coerce)), None
                 )
                 hint = typing.get_args(hint)[0]
+            hints[name] = (hint, coerce)
+        fields: dict[str, FieldInfo] = {}
+        for name, (hint, coerce) in hints.items():
             declared = getattr(cls, name, MISSING)
             if isinstance(declared, FieldInfo):  # from Field(...)
                 fields[name] = FieldInfo(
@@ -605,6 +614,26 @@ class Section:
 
 
 _STATE = frozenset({"model_fields_set", "model_extra"})
+
+_RESOLVED: dict[tuple[str, str], Any] = {}
+"""Annotations already evaluated, by module and text (``str | None`` is in most sections)."""
+
+
+def _resolve(annotation: Any, owner: type) -> Any:
+    """An annotation as a type: text (``from __future__ import annotations``) is evaluated in
+    the module that declared it; a name only the class body defines, in the class's."""
+    if isinstance(annotation, str):
+        key = (owner.__module__, annotation)
+        module = sys.modules.get(owner.__module__)
+        namespace = vars(module) if module else {}
+        if key in _RESOLVED:
+            annotation = _RESOLVED[key]
+        else:
+            try:
+                annotation = _RESOLVED[key] = eval(annotation, namespace)  # noqa: S307
+            except NameError:
+                annotation = eval(annotation, namespace, dict(vars(owner)))  # noqa: S307
+    return type(None) if annotation is None else annotation
 
 
 def make_section(name: str, base: type[_S], fields: Mapping[str, tuple[Any, Any]]) -> type[_S]:

@@ -293,3 +293,22 @@ def test_an_error_says_what_failed_in_its_text() -> None:
     text = str(raised.value)
     assert text.startswith("2 validation errors for Inner")
     assert "Input should be a valid string" in text and "count" in text
+
+
+def test_a_subclass_reads_its_own_annotations_and_keeps_its_bases() -> None:
+    """Fields come from the class's own annotations (evaluated in its module) on top of its
+    bases' fields, read once; the bases' validators still apply."""
+
+    class Base(Checked):
+        c: DayOrNone = None
+
+    class Child(Base):
+        a: int = 7  # a new default for a base field, which keeps its place and validator
+
+    assert list(Child.model_fields) == ["a", "b", "seen", "c"]
+    assert Child.model_fields["c"].annotation == date | None
+    assert Child(b="x").a == 7 and Child(c="2026-12-24", b="x").c == date(2026, 12, 24)
+    assert [p[:2] for p in problems({"a": 500, "b": "x"}, Child)] == [(("a",), "value_error")]
+
+
+DayOrNone = date | None
