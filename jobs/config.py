@@ -530,8 +530,19 @@ def _known_keys(model: type[Section], loc: tuple[Any, ...]) -> list[str]:
     return list(current.model_fields)
 
 
+def _key_text(part: Any) -> str:
+    """A key as the error line shows it: as written, or quoted when it has a space, a dot or
+    a control character (a key made of a line break must not break the one-line error)."""
+    text = str(part)
+    if isinstance(part, str) and (
+        not text or not text.isprintable() or any(c in text for c in " .'")
+    ):
+        return repr(text)
+    return text
+
+
 def _format_error(error: Mapping[str, Any], model: type[Section] | None = None) -> str:
-    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    where = ".".join(_key_text(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         known = _known_keys(model, tuple(error["loc"])) if model is not None else []
         hint = f"; known keys: {', '.join(known)}" if known and len(known) <= 30 else ""

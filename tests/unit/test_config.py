@@ -475,3 +475,14 @@ def test_a_jira_setting_that_cannot_be_an_id_is_named(
     problems = problems_for(tmp_path, {"jira": jira})
 
     assert any(expected in p for p in problems), problems
+
+
+def test_an_unknown_key_with_a_line_break_is_quoted_in_its_one_line(tmp_path: Path) -> None:
+    """A key is shown as written, unless it holds a space, a dot or a control character: then
+    quoted, so the problem stays one line (and says where the odd key is)."""
+    [problem] = problems_in_text(tmp_path, 'desk:\n  "time\\nzone": x\n')
+    assert problem.startswith("desk.'time\\nzone': unknown key"), problem
+    [problem] = problems_in_text(tmp_path, 'desk:\n  "time zone": x\n')
+    assert problem.startswith("desk.'time zone': unknown key"), problem
+    [problem] = problems_in_text(tmp_path, "desk:\n  tmezone: x\n")
+    assert problem.startswith("desk.tmezone: unknown key"), problem

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jobs.sections import (
     Coerce,
@@ -312,3 +314,77 @@ def test_a_subclass_reads_its_own_annotations_and_keeps_its_bases() -> None:
 
 
 DayOrNone = date | None
+
+
+# -- the real settings, fed anything a YAML file can hold -------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["2h", "3bd", "0s", "calendar", "off", "*/15 * * * *", "09:00-17:00", "yes"]),
+    st.dates(),
+    st.datetimes(),
+)
+_YAML_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _setting_paths() -> list[tuple[str, ...]]:
+    """Every key of the real settings model, sections and leaves (lists entered at item 0)."""
+    import typing
+
+    from jobs.config import _settings_model
+    from jobs.registry import all_jobs
+
+    model = _settings_model({n: j.spec.config_model for n, j in all_jobs().items()})
+    paths: list[tuple[str, ...]] = []
+
+    def walk(section: type[Section], path: tuple[str, ...]) -> None:
+        for name, info in section.model_fields.items():
+            paths.append((*path, name))
+            for arm in (info.annotation, *typing.get_args(info.annotation)):
+                if isinstance(arm, type) and issubclass(arm, Section):
+                    walk(arm, (*path, name))
+
+    walk(model, ())
+    return paths
+
+
+_PATHS = _setting_paths()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.lists(st.tuples(st.sampled_from(_PATHS), _YAML_VALUES), min_size=1, max_size=3))
+def test_any_value_anywhere_is_a_located_problem_or_valid_settings(
+    changes: list[tuple[tuple[str, ...], Any]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whatever a file holds at any key, loading it gives settings or ConfigError problems
+    that each name a key path; never another exception."""
+    import yaml
+
+    from jobs.config import ConfigError, load_settings
+    from jobs.registry import all_jobs
+
+    data: dict[str, Any] = {}
+    for path, value in changes:
+        node = data
+        for key in path[:-1]:
+            node = node.setdefault(key, {}) if isinstance(node.get(key), dict | None) else {}
+        node[path[-1]] = value
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "settings.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    models = {n: j.spec.config_model for n, j in all_jobs().items()}
+    try:
+        load_settings(folder / "settings.yaml", models)
+    except ConfigError as exc:
+        assert exc.problems, data
+        for problem in exc.problems:
+            assert "\n" not in problem and ":" in problem, problem
