@@ -377,7 +377,10 @@ def test_any_value_anywhere_is_a_located_problem_or_valid_settings(
     for path, value in changes:
         node = data
         for key in path[:-1]:
-            node = node.setdefault(key, {}) if isinstance(node.get(key), dict | None) else {}
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}  # a change inside a section replaces a value there
+            node = child
         node[path[-1]] = value
     folder = tmp_path_factory.mktemp("fuzz")
     (folder / "settings.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
