@@ -179,6 +179,15 @@ class _Walk:
         self.errors.append({"loc": loc, "type": kind, "msg": msg, "input": value})
         return _Invalid()
 
+    def refused(self, loc: tuple[Any, ...], exc: ValueError, value: Any) -> _Invalid:
+        """A validator's ValueError as a problem at ``loc``. One that validated a section
+        of its own (`notify.quiet_hours` as calendar hours) brings that section's problems,
+        each under this key, so every problem stays one line with its full path."""
+        if isinstance(exc, SectionError):
+            self.errors.extend({**e, "loc": (*loc, *e["loc"])} for e in exc.errors())
+            return _Invalid()
+        return self.fail(loc, "value_error", f"Value error, {exc}", value)
+
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -546,7 +555,7 @@ class Section:
             try:
                 section = check(section)
             except ValueError as exc:
-                raise walk.fail(loc, "value_error", f"Value error, {exc}", dict(data)) from None
+                raise walk.refused(loc, exc, dict(data)) from None
         return section
 
     @classmethod
@@ -556,7 +565,7 @@ class Section:
             try:
                 value = info.coerce(value)
             except ValueError as exc:
-                raise walk.fail(loc, "value_error", f"Value error, {exc}", raw) from None
+                raise walk.refused(loc, exc, raw) from None
             if isinstance(info.annotation, type) and not isinstance(value, info.annotation):
                 raise walk.fail(
                     loc, "value_error", f"Value error, not a {info.annotation.__name__}", raw
@@ -570,13 +579,8 @@ class Section:
                     value = check(cls, value, ValidationInfo(info.name, walk.context))
                 else:
                     value = check(cls, value)
-            except SectionError as exc:
-                # A validator that validates a section of its own (`notify.quiet_hours` as
-                # calendar hours): its problems, under this key.
-                walk.errors.extend({**e, "loc": (*loc, *e["loc"])} for e in exc.errors())
-                raise _Invalid() from None
             except ValueError as exc:
-                raise walk.fail(loc, "value_error", f"Value error, {exc}", raw) from None
+                raise walk.refused(loc, exc, raw) from None
         return value
 
     # -- a frozen value ------------------------------------------------------------------

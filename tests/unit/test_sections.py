@@ -391,3 +391,28 @@ def test_any_value_anywhere_is_a_located_problem_or_valid_settings(
         assert exc.problems, data
         for problem in exc.problems:
             assert "\n" not in problem and ":" in problem, problem
+
+
+class Window(Section):
+    hours: int = Field(1, ge=1)
+
+
+def test_a_section_check_that_validates_a_section_reports_under_the_section() -> None:
+    """A section validator, or a coercion, that builds a section of its own brings that
+    section's problems, each one line with its full path."""
+
+    class Plan(Section):
+        window: dict[str, Any] = Field(default_factory=dict)
+        coerced: Annotated[Any, Coerce(lambda v: Window(**v))] = None
+
+        @model_validator(mode="after")
+        def _window_is_a_window(self) -> Plan:
+            Window(**self.window)
+            return self
+
+    assert [p[:2] for p in problems({"window": {"hours": 0}}, Plan)] == [
+        (("hours",), "greater_than_equal")
+    ]
+    assert [p[:2] for p in problems({"coerced": {"hours": 0}}, Plan)] == [
+        (("coerced", "hours"), "greater_than_equal")
+    ]
