@@ -210,6 +210,13 @@ def _kind_of(annotation: Any) -> type | None:
     return annotation if isinstance(annotation, type) else None
 
 
+def _keys_hint(section: type[Section]) -> str:
+    """The keys a section takes, for the operator who wrote a word where it belongs."""
+    names = list(section.model_fields)
+    shown = ", ".join(names[:8])
+    return f"keys: {shown}, ..." if len(names) > 8 else f"keys: {shown}"
+
+
 def _validate(annotation: Any, value: Any, loc: tuple[Any, ...], walk: _Walk) -> Any:
     """``value`` as ``annotation``, or raise _Invalid after recording why."""
     if annotation is Any:
@@ -245,7 +252,7 @@ def _validate(annotation: Any, value: Any, loc: tuple[Any, ...], walk: _Walk) ->
             raise walk.fail(
                 loc,
                 "model_type",
-                f"Input should be a valid dictionary or instance of {annotation.__name__}",
+                f"Input should be a mapping of settings ({_keys_hint(annotation)})",
                 value,
             )
         return annotation._build(value, loc, walk)

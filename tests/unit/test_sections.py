@@ -416,3 +416,9 @@ def test_a_section_check_that_validates_a_section_reports_under_the_section() ->
     assert [p[:2] for p in problems({"coerced": {"hours": 0}}, Plan)] == [
         (("coerced", "hours"), "greater_than_equal")
     ]
+
+
+def test_a_word_where_a_section_belongs_names_the_sections_keys() -> None:
+    assert problems({"inner": "n"}) == [
+        (("inner",), "model_type", "Input should be a mapping of settings (keys: name, count)")
+    ]
