@@ -29,6 +29,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
 _F = TypeVar("_F")
+_T = TypeVar("_T")
 _S = TypeVar("_S", bound="Section")
 
 
@@ -90,6 +91,20 @@ class FieldInfo:
 
     def __repr__(self) -> str:
         return f"FieldInfo({self.name!r}, {self.annotation!r}, default={self.default!r})"
+
+    def placed(self, name: str, annotation: Any, coerce: Callable[[Any], Any] | None) -> FieldInfo:
+        """This default and these bounds, for the field ``name`` of type ``annotation``."""
+        return FieldInfo(
+            name,
+            annotation,
+            self.default,
+            self.default_factory,
+            self.ge,
+            self.gt,
+            self.le,
+            self.min_length,
+            coerce,
+        )
 
     def is_required(self) -> bool:
         return self.default is MISSING and self.default_factory is None
@@ -339,15 +354,8 @@ def _integer(value: Any, loc: tuple[Any, ...], walk: _Walk) -> int:
             value,
         )
     if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise walk.fail(
-                loc,
-                "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer",
-                value,
-            ) from None
+        whole: int = _from_text(int, value, loc, walk, "int", "an integer")
+        return whole
     raise walk.fail(loc, "int_type", "Input should be a valid integer", value)
 
 
@@ -355,16 +363,29 @@ def _number(value: Any, loc: tuple[Any, ...], walk: _Walk) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            raise walk.fail(
-                loc,
-                "float_parsing",
-                "Input should be a valid number, unable to parse string as a number",
-                value,
-            ) from None
+        number: float = _from_text(float, value, loc, walk, "float", "a number")
+        return number
     raise walk.fail(loc, "float_type", "Input should be a valid number", value)
+
+
+def _from_text(
+    convert: Callable[[str], Any],
+    text: str,
+    loc: tuple[Any, ...],
+    walk: _Walk,
+    kind: str,
+    noun: str,
+) -> Any:
+    """A number written as text (a quoted ``"8"``), or the problem of one that is none."""
+    try:
+        return convert(text.strip())
+    except ValueError:
+        raise walk.fail(
+            loc,
+            f"{kind}_parsing",
+            f"Input should be a valid {noun.split()[-1]}, unable to parse string as {noun}",
+            text,
+        ) from None
 
 
 def _date(value: Any, loc: tuple[Any, ...], walk: _Walk) -> date:
@@ -468,20 +489,9 @@ class Section:
         fields: dict[str, FieldInfo] = {}
         for name, (hint, coerce) in hints.items():
             declared = getattr(cls, name, MISSING)
-            if isinstance(declared, FieldInfo):  # from Field(...)
-                fields[name] = FieldInfo(
-                    name,
-                    hint,
-                    declared.default,
-                    declared.default_factory,
-                    declared.ge,
-                    declared.gt,
-                    declared.le,
-                    declared.min_length,
-                    coerce,
-                )
-            else:
-                fields[name] = FieldInfo(name, hint, declared, coerce=coerce)
+            if not isinstance(declared, FieldInfo):  # a plain default, not Field(...)
+                declared = FieldInfo(name, hint, declared)
+            fields[name] = declared.placed(name, hint, coerce)
         validators: dict[str, list[Callable[..., Any]]] = {}
         model_validators: list[Callable[..., Any]] = []
         for klass in reversed(cls.__mro__):
