@@ -132,3 +132,64 @@ def _coerce_duration(value: Any) -> Any:
 DurationField = Annotated[Duration, Coerce(_coerce_duration)]
 """A settings field type (`jobs.sections`): accepts text like ``2h``, a `Duration` or a
 timedelta; ``str()`` of the value writes it back as text."""
+
+
+# -- duration bounds --------------------------------------------------------------------------
+
+_S, _M, _H, _D = 1, 60, 3600, 86400
+DURATION_BOUNDS: dict[str, tuple[int, int]] = {
+    # setting name (in any section or job): (shortest, longest) in seconds
+    "realert": (1 * _H, 90 * _D),
+    "grace": (0, 7 * _D),
+    "first_response": (5 * _M, 30 * _D),
+    "warn_before": (0, 1 * _D),
+    "remind_after": (1 * _H, 30 * _D),
+    "nudge_after": (1 * _H, 30 * _D),
+    "publish_after": (1 * _H, 30 * _D),
+    "silent_close_after": (1 * _H, 30 * _D),
+    "lookback": (1 * _D, 3660 * _D),
+    "approver_lookback": (1 * _D, 365 * _D),
+    "fulfilled_lookback": (1 * _D, 365 * _D),
+    "resolved_lookback": (1 * _D, 365 * _D),
+    "retention": (30 * _D, 3660 * _D),
+    "claim_ttl": (1 * _M, 6 * _H),
+    "retry_budget": (0, 15 * _M),
+    "http_timeout": (1 * _S, 5 * _M),
+    "settle_window": (2 * _S, 1 * _H),
+    "membership_ttl": (0, 1 * _H),
+    "home_refresh": (0, 1 * _D),
+}
+"""Every duration setting has a range; README 'Configuration reference' lists them. A value
+outside it is a typo or a policy that cannot work (``realert: 0s`` alerts on every run,
+``http_timeout: 0s`` fails every request)."""
+BUSINESS_DAY_SETTINGS = frozenset(
+    {"remind_after", "nudge_after", "publish_after", "silent_close_after"}
+)
+"""The settings counted on the desk calendar, which may be written in business days (``3bd``)
+and then take as many as their longest wall-clock value has days. Every other duration is
+wall-clock time, where ``400bd`` would count as nothing (``ledger.retention: 400bd`` would
+prune the whole decision log)."""
+
+
+def _shown(seconds: int) -> str:
+    return str(Duration(wall=timedelta(seconds=seconds)))
+
+
+def check_duration_bounds(name: str, value: Duration) -> None:
+    """Raise ValueError when ``value`` is outside the range of the setting called ``name``."""
+    low, high = DURATION_BOUNDS.get(name, (0, MAX_DAYS * _D))
+    if value.is_business:
+        if name not in BUSINESS_DAY_SETTINGS:
+            raise ValueError(
+                f"{value} is in business days; this setting is wall-clock time "
+                f"({_shown(low)}-{_shown(high)}, e.g. 2h or 3d)"
+            )
+        fewest, most = (1 if low else 0), max(1, high // _D)
+        if not fewest <= value.business_days <= most:
+            raise ValueError(f"{value} is outside {fewest}bd-{most}bd (README: duration settings)")
+        return
+    seconds = int(value.wall.total_seconds())
+    if not low <= seconds <= high:
+        raise ValueError(
+            f"{value} is outside {_shown(low)}-{_shown(high)} (README: duration settings)"
+        )

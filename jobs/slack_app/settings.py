@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jobs.durations import DurationField, parse_duration
+from jobs.durations import DurationField, check_duration_bounds, parse_duration
 from jobs.sections import Field, Section, field_validator
 
 _GROUP = re.compile(r"S[A-Z0-9]{2,}")
@@ -55,8 +55,6 @@ class SlackAppSettings(Section):
     @field_validator("membership_ttl", "retry_budget", "home_refresh")
     @classmethod
     def _bounded(cls, value: Any, info: Any) -> Any:
-        from jobs.config import check_duration_bounds  # the one table of duration ranges
-
         check_duration_bounds(info.field_name, value)
         return value
 

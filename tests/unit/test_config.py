@@ -376,8 +376,7 @@ def test_durations_at_their_bounds_load(tmp_path: Path) -> None:
 
 def test_every_duration_setting_has_its_own_range() -> None:
     """A new duration setting must say what range it accepts (README lists them)."""
-    from jobs.config import DURATION_BOUNDS
-    from jobs.durations import Duration
+    from jobs.durations import DURATION_BOUNDS, Duration
     from jobs.sections import Section
 
     def durations(model: type[Section]) -> set[str]:
