@@ -282,7 +282,7 @@ def _validate(annotation: Any, value: Any, loc: tuple[Any, ...], walk: _Walk) ->
     if origin is list:
         if not isinstance(value, list | tuple):
             raise walk.fail(loc, "list_type", "Input should be a valid list", value)
-        return _each(args[0], enumerate(value), loc, walk, list)
+        return _each(args[0], value, loc, walk)
     if origin is dict:
         if not isinstance(value, Mapping):
             raise walk.fail(loc, "dict_type", "Input should be a valid dictionary", value)
@@ -304,19 +304,18 @@ def _validate(annotation: Any, value: Any, loc: tuple[Any, ...], walk: _Walk) ->
     raise TypeError(f"a settings field cannot be {annotation!r}")  # a programming error
 
 
-def _each(
-    item_type: Any, items: Any, loc: tuple[Any, ...], walk: _Walk, into: Callable[[Any], Any]
-) -> Any:
+def _each(item_type: Any, values: Any, loc: tuple[Any, ...], walk: _Walk) -> list[Any]:
+    """Every item of a list as ``item_type``; every wrong item is reported, at its index."""
     done = []
     failed = False
-    for n, item in items:
+    for n, item in enumerate(values):
         try:
             done.append(_validate(item_type, item, (*loc, n), walk))
         except _Invalid:
             failed = True
     if failed:
         raise _Invalid()
-    return into(done)
+    return done
 
 
 def _union(arms: tuple[Any, ...], value: Any, loc: tuple[Any, ...], walk: _Walk) -> Any:
@@ -535,14 +534,13 @@ class Section:
     @classmethod
     def _build(cls: type[_S], data: Mapping[Any, Any], loc: tuple[Any, ...], walk: _Walk) -> _S:
         fields = cls._fields()
+        extras = {k: v for k, v in data.items() if k not in fields}
+        allowed = cls.__section_extra__ == "allow"
         values: dict[str, Any] = {}
         failed = False
-        for key in data:
-            if key not in fields and cls.__section_extra__ == "forbid":
-                walk.fail(
-                    (*loc, key), "extra_forbidden", "Extra inputs are not permitted", data[key]
-                )
-                failed = True
+        for key, value in ({} if allowed else extras).items():
+            walk.fail((*loc, key), "extra_forbidden", "Extra inputs are not permitted", value)
+            failed = True
         for name, info in fields.items():
             where = (*loc, name)
             if name not in data:
@@ -559,15 +557,12 @@ class Section:
         if failed:
             raise _Invalid()
         section = cls.__new__(cls)
-        extras = {k: v for k, v in data.items() if k not in fields}
         state = section.__dict__
         state.update(values)
-        if cls.__section_extra__ == "allow":
+        if allowed:
             state.update(extras)
         object.__setattr__(section, "model_fields_set", frozenset(k for k in data if k in fields))
-        object.__setattr__(
-            section, "model_extra", extras if cls.__section_extra__ == "allow" else None
-        )
+        object.__setattr__(section, "model_extra", extras if allowed else None)
         for check in cls.__section_model_validators__:
             try:
                 section = check(section)
@@ -645,11 +640,11 @@ def _resolve(annotation: Any, owner: type) -> Any:
     the module that declared it; a name only the class body defines, in the class's."""
     if isinstance(annotation, str):
         key = (owner.__module__, annotation)
-        module = sys.modules.get(owner.__module__)
-        namespace = vars(module) if module else {}
         if key in _RESOLVED:
             annotation = _RESOLVED[key]
         else:
+            module = sys.modules.get(owner.__module__)
+            namespace = vars(module) if module else {}
             try:
                 annotation = _RESOLVED[key] = eval(annotation, namespace)  # noqa: S307
             except NameError:
