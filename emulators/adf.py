@@ -24,6 +24,11 @@ V2_STRING_REQUIRED = "Operation value must be a string in REST API version 2"
 
 def text_to_adf(text: str, display_name: Callable[[str], str | None] = lambda _id: None) -> dict:
     """Plain/wiki text -> ADF ``doc``; ``display_name`` fills a mention's ``@Name`` text."""
+    if text and "\n" not in text and "[~" not in text:
+        # One line without a mention, as most comments are: one paragraph of one text node
+        # (what the general path below makes of it, without its split and scan).
+        content = [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]
+        return {"type": "doc", "version": 1, "content": content if text.strip() else []}
     content: list[dict[str, Any]] = []
     for block in re.split(r"\n\s*\n", (text or "").strip("\n")):
         if not block.strip():

@@ -128,6 +128,8 @@ class Emulator:
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
+        self._address = ""
+        """The base URL while started: every link in every answer starts with it."""
         self._thread: threading.Thread | None = None
 
     # -- routing -----------------------------------------------------------------------------
@@ -200,6 +202,8 @@ class Emulator:
         # Headers and body leave in two writes; with Nagle on, the body waits for the client's
         # delayed ACK (~40 ms a request). Accepted sockets inherit this option on Linux.
         self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        bound_host, bound_port = self._server.server_address[:2]
+        self._address = f"http://{bound_host}:{bound_port}"
         # A short poll so stop() returns at once instead of waiting out serve_forever's 0.5 s.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -210,8 +214,7 @@ class Emulator:
     @property
     def url(self) -> str:
         assert self._server is not None, "emulator not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._address
 
     def stop(self) -> None:
         if self._server is not None:
@@ -281,7 +284,9 @@ class Emulator:
             if response.raw is not None
             else b""
             if response.body is None
-            else json.dumps(response.body).encode()
+            # Compact, as Jira and Slack answer: a search page is megabytes, and the spaces
+            # would be a tenth of what the client reads.
+            else json.dumps(response.body, separators=(",", ":")).encode()
         )
         if self.latency and self.latency_covers_work:
             time.sleep(max(0.0, arrived + self.latency - time.monotonic()))

@@ -302,8 +302,10 @@ class CustomFieldDef:
 
 
 def jira_time(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+    """'2026-11-02T10:00:00.000+0000'. ``isoformat`` of a UTC moment ends in '+00:00' and
+    truncates to milliseconds as Jira does; it is several times cheaper than ``strftime``,
+    and a search page formats hundreds of these."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "+0000"
 
 
 def _duration_friendly(delta: timedelta) -> str:
@@ -322,7 +324,7 @@ def sd_time(moment: datetime) -> dict[str, Any]:
     """Jira Service Management's date shape (SLA cycles, servicedeskapi comments)."""
     moment = moment.astimezone(UTC)
     return {
-        "iso8601": moment.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+        "iso8601": moment.isoformat(timespec="seconds")[:-6] + "+0000",
         "jira": jira_time(moment),
         "friendly": moment.strftime("%d/%b/%y %I:%M %p"),
         "epochMillis": int(moment.timestamp() * 1000),
