@@ -83,3 +83,7 @@ class Job(Generic[Data]):
 
     def plan(self, work: Work[Data], ctx: RunContext) -> list[Action]:
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what ``fetch`` started beside the run (a helper process); called once the
+        run is over, whatever happened."""

@@ -246,6 +246,7 @@ class Pipeline:
             return self._close_report()
         finally:
             self._release_all()  # whatever happened, nothing stays claimed by this run
+            self.job.close()
         self._finish()
         return self._close_report()
 

@@ -14,7 +14,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobs.render.alerts import PRIORITY_MARK, section_blocks
 from jobs.render.slack import (
@@ -39,6 +39,9 @@ from jobs.rules.sla_report import (
     percentile_text,
 )
 from jobs.rules.sla_report_figures import Figures, Percentile
+
+if TYPE_CHECKING:
+    from jobs.render.chart_painter import ChartPainter
 
 GROUP_LINES = 6
 """Lines per breakdown in Slack; the CSV has every group."""
@@ -226,12 +229,17 @@ def summary_message(report: WeeklySlaReport) -> SummaryMessage:
     return SummaryMessage(text=fallback_text(f"SLA report {headline(report)}"), blocks=blocks)
 
 
-def chart_file(report: WeeklySlaReport) -> ChartFile:
-    """The chart for the summary's thread: PNG bytes, file name and title."""
-    from jobs.render.sla_report_chart import render_chart
+def chart_file(report: WeeklySlaReport, painter: ChartPainter | None = None) -> ChartFile:
+    """The chart for the summary's thread: PNG bytes, file name and title. ``painter``: one
+    started while the week was read (`jobs.render.chart_painter`); else drawn here."""
+    if painter is None:
+        from jobs.render.sla_report_chart import render_chart
 
+        content = render_chart(report)
+    else:
+        content = painter.paint(report)
     return ChartFile(
-        content=render_chart(report),
+        content=content,
         filename=f"sla_{report.week}.png",
         title=f"First response {report.week}",
         comment=(

@@ -20,9 +20,7 @@ gives the same bytes whenever it is written.
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -47,6 +45,7 @@ if TYPE_CHECKING:
     from jobs.calendar import BusinessCalendar
     from jobs.config import Settings
     from jobs.context import RunContext
+    from jobs.render.chart_painter import ChartPainter
 
 BASE_FIELDS = (
     "summary",
@@ -172,28 +171,21 @@ def read_week(
             yield pending.popleft().result()
 
 
-def _load_chart_library() -> None:
-    # NumPy's OpenBLAS starts a spinning thread per core when it loads, about 0.1 s of CPU
-    # for a chart that multiplies no matrices; one thread unless the operator says otherwise.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.figure  # noqa: F401  (the import is the point)
-
-
 # -- the job -----------------------------------------------------------------------------------
 
 
 def report_actions(
-    report: WeeklySlaReport, channel: str, findings: Iterable[Finding]
+    report: WeeklySlaReport,
+    channel: str,
+    findings: Iterable[Finding],
+    painter: ChartPainter | None = None,
 ) -> list[Action]:
     """The summary post; the chart follows it, in its thread (Slack's answer to the post gives
     the channel id and the ts the upload needs)."""
     from jobs.render.sla_report import chart_file, summary_message
 
     message = summary_message(report)
-    chart = chart_file(report)
+    chart = chart_file(report, painter)
     upload = Action(
         kind=ActionKind.SLACK_FILE,
         target=Ref(0, "channel"),
@@ -219,13 +211,15 @@ class SlaReportJob(Job[WeekData]):
 
     def __init__(self) -> None:
         self.report: WeeklySlaReport | None = None
+        self.painter: ChartPainter | None = None
 
     def fetch(self, ctx: RunContext) -> WeekData:
-        # The chart library takes about a second to import: load it while the searches wait on
-        # the network instead of after them (the import lock makes plan() wait if it is early).
-        # Not a daemon: the interpreter waits for it before finalizing, whereas a daemon thread
-        # still importing C extensions at exit aborts the process.
-        threading.Thread(target=_load_chart_library, name="chart-import").start()
+        from jobs.render.chart_painter import ChartPainter
+
+        # The chart library takes about half a second to import: a child process loads it on
+        # another core while the searches read the week, and draws the chart in plan().
+        self.painter = ChartPainter()
+        self.painter.start()
         week = report_week(ctx.now, ctx.calendar)
         config = config_of(ctx, SlaReportConfig)
         automation = automation_accounts(ctx.settings, config)
@@ -247,7 +241,12 @@ class SlaReportJob(Job[WeekData]):
     def plan(self, work: Work[WeekData], ctx: RunContext) -> list[Action]:
         if not work.fresh or self.report is None:
             return []
-        return report_actions(self.report, ctx.alert_channel, work.fresh)
+        return report_actions(self.report, ctx.alert_channel, work.fresh, self.painter)
+
+    def close(self) -> None:
+        if self.painter is not None:
+            self.painter.close()  # a week already posted: its chart was never asked for
+            self.painter = None
 
 
 # -- offline report ----------------------------------------------------------------------------

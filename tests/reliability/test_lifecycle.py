@@ -260,29 +260,39 @@ def test_three_run_all_at_once_do_what_one_does(
 # -- D10: nothing left running ----------------------------------------------------------------
 
 
-def test_a_command_returns_only_once_every_thread_it_started_has_finished(
+def test_a_command_returns_only_once_every_thread_and_process_it_started_has_finished(
     rdesk: ReliabilityDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jobs.scheduled.sla_report as sla_report
+    import sys
 
-    loaded = threading.Event()
+    from jobs.render import chart_painter
 
-    def slow_chart_library() -> None:  # a second-long import, as on a cold host
-        time.sleep(1.0)
-        loaded.set()
-
-    monkeypatch.setattr(sla_report, "_load_chart_library", slow_chart_library)
     case = CASES["sla_report"]
     rdesk.start(case)
+    week_before = case.at - timedelta(days=7)
+    first = rdesk.run_job(week_before)  # posts that week's report, chart drawn by the child
+    assert first.code == 0, first.describe()
+    assert len(rdesk.stack.slack.calls_to(r"files\.completeUploadExternal$")) == 1
+
+    children: list[Any] = []
+    started = chart_painter.ChartPainter.start
+
+    def slow_start(self: Any) -> None:  # a chart library that loads for a minute
+        self._command = [sys.executable, "-c", "import time; time.sleep(60)"]
+        started(self)
+        children.append(self._child)
+
+    monkeypatch.setattr(chart_painter.ChartPainter, "start", slow_start)
     before = {t for t in threading.enumerate() if t.is_alive()}
 
-    run = rdesk.run_job(case.at - timedelta(days=7))  # a week with nothing to send: a quick run
+    run = rdesk.run_job(week_before)  # the week was posted: its chart is never asked for
 
     assert run.code == 0, run.describe()
-    assert loaded.is_set()
+    assert len(children) == 1 and children[0] is not None
+    assert children[0].returncode is not None  # stopped and reaped, not left to load alone
     ours = [
         t.name
         for t in set(threading.enumerate()) - before
-        if t.is_alive() and re.match(r"(chart-import|jira-page|comments)", t.name)
+        if t.is_alive() and re.match(r"(jira-page|comments)", t.name)
     ]
     assert ours == []
