@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jobs.render.alerts import PRIORITY_MARK, section_blocks
 from jobs.render.slack import (
@@ -39,9 +39,6 @@ from jobs.rules.sla_report import (
     percentile_text,
 )
 from jobs.rules.sla_report_figures import Figures, Percentile
-
-if TYPE_CHECKING:
-    from jobs.render.chart_painter import ChartPainter
 
 GROUP_LINES = 6
 """Lines per breakdown in Slack; the CSV has every group."""
@@ -229,17 +226,17 @@ def summary_message(report: WeeklySlaReport) -> SummaryMessage:
     return SummaryMessage(text=fallback_text(f"SLA report {headline(report)}"), blocks=blocks)
 
 
-def chart_file(report: WeeklySlaReport, painter: ChartPainter | None = None) -> ChartFile:
-    """The chart for the summary's thread: PNG bytes, file name and title. ``painter``: one
-    started while the week was read (`jobs.render.chart_painter`); else drawn here."""
-    if painter is None:
+def chart_file(
+    report: WeeklySlaReport, draw: Callable[[WeeklySlaReport], bytes] | None = None
+) -> ChartFile:
+    """The chart for the summary's thread: PNG bytes, file name and title. ``draw``: what
+    makes the PNG (the job's `jobs.chart_painter`); `render_chart` in this process if None."""
+    if draw is None:
         from jobs.render.sla_report_chart import render_chart
 
-        content = render_chart(report)
-    else:
-        content = painter.paint(report)
+        draw = render_chart
     return ChartFile(
-        content=content,
+        content=draw(report),
         filename=f"sla_{report.week}.png",
         title=f"First response {report.week}",
         comment=(

@@ -336,29 +336,3 @@ def render_chart(report: WeeklySlaReport) -> bytes:
     # No "Software" or date chunk: the bytes depend on the report only.
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
-
-
-def _draw_from_standard_input() -> int:
-    """The child of `jobs.render.chart_painter`: load the chart library before the report
-    arrives (the job is still reading Jira), then draw the pickled report read from standard
-    input as PNG bytes on standard output. No input: the job needed no chart."""
-    import pickle
-    import sys
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.figure  # noqa: F401  (loading it while the job reads is the point)
-
-    data = sys.stdin.buffer.read()
-    if not data:
-        return 0
-    # The job that started this process wrote it: the same code on both ends, one user.
-    report = pickle.loads(data)
-    sys.stdout.buffer.write(render_chart(report))
-    sys.stdout.buffer.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_draw_from_standard_input())

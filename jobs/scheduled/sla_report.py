@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,9 +43,9 @@ from jobs.rules.sla_report import (
 if TYPE_CHECKING:
     from jobs.adapters.jira import JiraAdapter
     from jobs.calendar import BusinessCalendar
+    from jobs.chart_painter import ChartPainter
     from jobs.config import Settings
     from jobs.context import RunContext
-    from jobs.render.chart_painter import ChartPainter
 
 BASE_FIELDS = (
     "summary",
@@ -179,14 +179,14 @@ def report_actions(
     report: WeeklySlaReport,
     channel: str,
     findings: Iterable[Finding],
-    painter: ChartPainter | None = None,
+    draw: Callable[[WeeklySlaReport], bytes] | None = None,
 ) -> list[Action]:
     """The summary post; the chart follows it, in its thread (Slack's answer to the post gives
     the channel id and the ts the upload needs)."""
     from jobs.render.sla_report import chart_file, summary_message
 
     message = summary_message(report)
-    chart = chart_file(report, painter)
+    chart = chart_file(report, draw)
     upload = Action(
         kind=ActionKind.SLACK_FILE,
         target=Ref(0, "channel"),
@@ -215,7 +215,7 @@ class SlaReportJob(Job[WeekData]):
         self.painter: ChartPainter | None = None
 
     def fetch(self, ctx: RunContext) -> WeekData:
-        from jobs.render.chart_painter import ChartPainter
+        from jobs.chart_painter import ChartPainter
 
         # The chart library takes about half a second to import: a child process loads it on
         # another core while the searches read the week, and draws the chart in plan().
@@ -242,7 +242,8 @@ class SlaReportJob(Job[WeekData]):
     def plan(self, work: Work[WeekData], ctx: RunContext) -> list[Action]:
         if not work.fresh or self.report is None:
             return []
-        return report_actions(self.report, ctx.alert_channel, work.fresh, self.painter)
+        draw = self.painter.paint if self.painter is not None else None
+        return report_actions(self.report, ctx.alert_channel, work.fresh, draw)
 
     def close(self) -> None:
         if self.painter is not None:

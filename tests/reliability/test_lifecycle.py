@@ -265,7 +265,7 @@ def test_a_command_returns_only_once_every_thread_and_process_it_started_has_fin
 ) -> None:
     import sys
 
-    from jobs.render import chart_painter
+    from jobs import chart_painter
 
     case = CASES["sla_report"]
     rdesk.start(case)

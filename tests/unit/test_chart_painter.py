@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from jobs.render import chart_painter
-from jobs.render.chart_painter import ChartPainter
+from jobs import chart_painter
+from jobs.chart_painter import ChartPainter
 from jobs.render.sla_report_chart import render_chart
 from tests.unit.test_sla_report_render import the_week
 
@@ -62,6 +62,20 @@ def test_a_child_that_fails_leaves_the_chart_to_this_process(
     assert painter.paint(report) == drawn_here
     (record,) = caplog.records
     assert said in record.getMessage() and "drawing here" in record.getMessage()
+
+
+def test_the_child_gets_none_of_the_runs_credentials(report, caplog, monkeypatch):
+    monkeypatch.setenv("JIRA_API_TOKEN", "tok-123456789")
+    monkeypatch.setenv("JOBS_LEDGER_URL", "postgresql://u:pw-123456@db/x")
+    monkeypatch.setenv("HOME", "/home/desk")
+    caplog.set_level(logging.WARNING, logger=chart_painter.__name__)
+    shown = "import os; print(*(os.environ.get(n, '-') for n in ('JIRA_API_TOKEN', "
+    shown += "'JOBS_LEDGER_URL', 'HOME')), file=__import__('sys').stderr); raise SystemExit(1)"
+    painter = ChartPainter([PY, "-c", shown])
+    painter.start()
+
+    painter.paint(report)
+    assert "exit 1, - - /home/desk" in caplog.records[0].getMessage()
 
 
 def test_a_child_that_cannot_start_leaves_the_chart_to_this_process(

@@ -29,6 +29,7 @@ IMPERATIVE = (
     "jobs.registry",
     "jobs.heartbeat",
     "jobs.metrics",
+    "jobs.chart_painter",
 )
 """Modules that do I/O or run jobs: a rule or a render that imports one is no longer pure."""
 CLIENTS = ("jira", "requests", "slack_sdk", "gspread", "urllib3", "google", "psycopg", "httpx")

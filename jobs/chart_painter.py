@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHART_TIMEOUT_SECONDS = 120.0
 """A drawing that takes longer is abandoned and done in this process (a stuck child)."""
-CHILD_COMMAND = (sys.executable, "-m", "jobs.render.sla_report_chart")
-"""`jobs.render.sla_report_chart` run as a program: import, read a report, write the PNG."""
+CHILD_COMMAND = (sys.executable, "-m", "jobs.chart_painter")
+"""This module run as a program (`_draw_from_standard_input`)."""
 
 
 class ChartPainter:
@@ -43,7 +43,11 @@ class ChartPainter:
 
     def start(self) -> None:
         """Start the child (it imports the chart library at once, then waits for a report)."""
-        env = dict(os.environ)
+        from jobs.secrets import SECRET_ENV_VARS, SERVICE_ACCOUNT_ENV, URL_ENV_VARS
+
+        # The child draws a picture: none of the run's credentials go with it.
+        withheld = {*SECRET_ENV_VARS, *URL_ENV_VARS, SERVICE_ACCOUNT_ENV}
+        env = {name: value for name, value in os.environ.items() if name not in withheld}
         # The child imports our modules the way this process does (a script that put the
         # project on sys.path itself, a run from another directory).
         env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
@@ -102,3 +106,28 @@ def _drawn_by(child: subprocess.Popen[bytes], report: WeeklySlaReport) -> bytes 
         why += ", no PNG"
     log.warning("chart: the drawing process failed (%s); drawing here", why)
     return None
+
+
+def _draw_from_standard_input() -> int:
+    """The child: load the chart library before the report arrives (the job is still reading
+    Jira), then draw the pickled report read from standard input as PNG bytes on standard
+    output. No input: the job needed no chart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.figure  # noqa: F401  (loading it while the job reads is the point)
+
+    from jobs.render.sla_report_chart import render_chart
+
+    data = sys.stdin.buffer.read()
+    if not data:
+        return 0
+    # Written by the job that started this process: the same code at both ends, one user.
+    report = pickle.loads(data)
+    sys.stdout.buffer.write(render_chart(report))
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_draw_from_standard_input())
