@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -94,6 +95,25 @@ class _CountingJIRA(JIRA):
             return send(request, **kwargs)
 
         self._session.send = counting_send  # type: ignore[method-assign]
+
+
+def _environment_once(session: requests.Session, site: str) -> None:
+    """Read the environment's proxy and CA bundle for the site once, not on every request.
+
+    requests looks them up in the whole environment twice a call (a fifth of a write's CPU on
+    a small desk's host). Every request of this session goes to one site, so the answer is the
+    same each time: the proxy the environment names for the site (``no_proxy`` included) and
+    the bundle ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` names, each preferred to the
+    session's own as requests prefers them. ``.netrc``, the one other thing requests reads
+    from the environment, never applies here: the session carries its own credentials.
+    """
+    from requests.utils import get_environ_proxies
+
+    session.proxies.update(get_environ_proxies(site))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
 
 
 class JiraAdapter:
@@ -254,6 +274,7 @@ class JiraAdapter:
             versions = info.get("versionNumbers")
             if isinstance(versions, list) and all(isinstance(v, int) for v in versions):
                 client._version = tuple(versions)
+            _environment_once(client._session, self._url)
             self._client = client
         return self._client
 
