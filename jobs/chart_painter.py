@@ -1,6 +1,6 @@
 """The weekly chart, drawn by a child process that loads the chart library while the job reads.
 
-Matplotlib costs about 0.4 s of CPU to import and 0.3 s to draw the chart. Imported in the
+Matplotlib costs 0.4-0.6 s of CPU to import and 0.3 s to draw the chart. Imported in the
 job's own process, even from a thread, it competes for the interpreter lock with the parsing of
 the week's search pages. A child started when the job starts reading imports it on another core
 while the job waits on Jira; the job then waits only for the drawing. Same code, same bytes: the
