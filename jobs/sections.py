@@ -353,8 +353,7 @@ def _integer(value: Any, loc: tuple[Any, ...], walk: _Walk) -> int:
             value,
         )
     if isinstance(value, str):
-        whole: int = _from_text(int, value, loc, walk, "int", "an integer")
-        return whole
+        return _from_text(int, value, loc, walk, "int", "an integer")
     raise walk.fail(loc, "int_type", "Input should be a valid integer", value)
 
 
@@ -362,19 +361,18 @@ def _number(value: Any, loc: tuple[Any, ...], walk: _Walk) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
-        number: float = _from_text(float, value, loc, walk, "float", "a number")
-        return number
+        return _from_text(float, value, loc, walk, "float", "a number")
     raise walk.fail(loc, "float_type", "Input should be a valid number", value)
 
 
 def _from_text(
-    convert: Callable[[str], Any],
+    convert: Callable[[str], _T],
     text: str,
     loc: tuple[Any, ...],
     walk: _Walk,
     kind: str,
     noun: str,
-) -> Any:
+) -> _T:
     """A number written as text (a quoted ``"8"``), or the problem of one that is none."""
     try:
         return convert(text.strip())
