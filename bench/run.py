@@ -74,6 +74,8 @@ table says which and why), 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import bisect
+import dataclasses
 import gc
 import json
 import math
@@ -86,7 +88,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,6 +99,7 @@ from urllib.parse import parse_qs
 import yaml
 
 from bench.desk import NOW, SHEET_KEY, DeskShape, desk_skeleton, iter_tickets
+from emulators import jql
 from emulators.base import Call, Emulator
 from emulators.jira import (
     SEARCH_COMMENT_LIMIT,
@@ -158,67 +162,134 @@ class _Timed(Emulator):
 
 
 _ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+")
-_KEY_FIELDS = frozenset({"key", "issuekey", "issue", "id", "parent"})
 
 
-def _top_level_clauses(text: str) -> list[Any]:
-    """The clauses a query's top level requires (those ANDed at its top; the one clause of a
-    query that is only that), [] when it cannot be parsed or has an ``OR`` at the top."""
-    from emulators import jql
+_BOUNDS = frozenset({"<", "<=", ">", ">="})
+_UNSET = object()
 
-    try:
-        where = jql.parse(text).where
-    except jql.JqlError:
-        return []
-    parts = where.parts if isinstance(where, jql.And) else (where,)
-    return [part for part in parts if isinstance(part, jql.Clause)]
+
+FEW_CANDIDATES = 5_000
+"""Candidates few enough that the query's own predicate reads them faster than a broad index
+(tens of thousands of keys) narrows them."""
+
+
+def _created_of(issue: IssueState) -> datetime:
+    return issue.created
+
+
+class _IssueKeys(AbstractSet[str]):
+    """Every issue's key and id, case-folded, as the key field's known values: looked up in
+    the desk rather than listed."""
+
+    def __init__(self, issues: Mapping[str, IssueState]) -> None:
+        self._issues = issues
+
+    def __contains__(self, text: object) -> bool:
+        if not isinstance(text, str):
+            return False
+        issue = self._issues.get(text.upper())
+        if issue is not None and issue.key.casefold() == text:
+            return True
+        return text.isdigit() and any(i.id == text for i in self._issues.values())
+
+    def __iter__(self) -> Iterator[str]:
+        for issue in self._issues.values():
+            yield issue.key.casefold()
+            yield issue.id
+
+    def __len__(self) -> int:
+        return 2 * len(self._issues)
+
+
+def _spellings(clause: Any, context: Any) -> set[str]:
+    """Every way ``clause`` can name a user: its values, case-folded, and the current user
+    (at least the names the JQL emulator reads from it)."""
+    operand = clause.operand
+    items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
+    named = {item.text.casefold() for item in items if isinstance(item, jql.Value)}
+    return named | ({context.current_user.casefold()} if context.current_user else set())
+
+
+def _is_broad(node: Any, context: Any) -> bool:
+    """A clause on the project or the creation date: an index that keeps most of the desk."""
+    if not isinstance(node, jql.Clause):
+        return False
+    spec = context.field(node.field)
+    return spec is not None and spec.name.casefold() in ("project", "created")
+
+
+class _Index:
+    """The desk's issues by the terms of one attribute, as loaded (the words of a summary,
+    the account of a reporter). An issue whose attribute is no longer the one indexed (or
+    that was added since) is a candidate whatever is asked: the index only ever narrows."""
+
+    def __init__(
+        self,
+        attr: str,
+        terms: Callable[[Any], Iterable[Any]],
+        aliases: Callable[[Any], Iterable[str]] | None = None,
+    ) -> None:
+        self.attr = attr
+        self.terms = terms
+        self.aliases = aliases
+        """A term's spellings in a query (a user's account id, email and name, case-folded)."""
+        self.keys_by_term: dict[Any, set[str]] = {}
+        self.terms_by_alias: dict[str, set[Any]] = {}
+        self.indexed: dict[str, Any] = {}
+        self._changed: set[str] | None = None
+
+    def add(self, issue: IssueState) -> None:
+        value = getattr(issue, self.attr)
+        self.indexed[issue.key] = value
+        for term in self.terms(value):
+            if term not in self.keys_by_term and self.aliases is not None:
+                for alias in self.aliases(term):
+                    self.terms_by_alias.setdefault(alias, set()).add(term)
+            self.keys_by_term.setdefault(term, set()).add(issue.key)
+
+    def changed(self, issues: Mapping[str, IssueState]) -> set[str]:
+        """The issues whose attribute is not the one indexed: read again after each write."""
+        if self._changed is None:
+            attr, indexed = self.attr, self.indexed
+            self._changed = {
+                k for k, i in issues.items() if indexed.get(k, _UNSET) is not getattr(i, attr)
+            }
+        return self._changed
+
+    def written(self) -> None:
+        """Something was written: any issue may have changed (or been added)."""
+        self._changed = None
+
+    def having_all(self, terms: Sequence[Any], issues: Mapping[str, IssueState]) -> set[str]:
+        """Issues indexed with every one of ``terms``, and the changed ones."""
+        found = [self.keys_by_term.get(term, set()) for term in terms]
+        return set(min(found, key=len)).intersection(*found) | self.changed(issues)
+
+    def accepted_by(
+        self, holds: Any, spellings: Iterable[str], issues: Mapping[str, IssueState]
+    ) -> set[str]:
+        """Issues whose term ``holds`` accepts, among the terms ``spellings`` name and no
+        term (an empty field), and the changed ones. ``holds`` is asked of one issue per
+        term: a clause on this attribute alone decides alike for every issue with its value."""
+        found = set(self.changed(issues))
+        named = {None}.union(*(self.terms_by_alias.get(s, ()) for s in spellings))
+        for term in named:
+            keys = self.keys_by_term.get(term, set())
+            sample = next((issues[k] for k in keys if k in issues and k not in found), None)
+            if sample is not None and holds(sample):
+                found |= keys
+        return found
 
 
 def _literal_texts(clause: Any) -> list[str] | None:
     """The values an ``=`` or ``in`` clause names, or None for any other operator or when one
     of them is not a plain value (a function, EMPTY)."""
-    from emulators import jql
-
     if clause.operator not in ("=", "in"):
         return None
     operand = clause.operand
     items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
     texts = [item.text for item in items if isinstance(item, jql.Value)]
     return texts if len(texts) == len(items) else None
-
-
-def _top_level_keys(clauses: list[Any]) -> set[str] | None:
-    """The issue keys a query's top level requires (``key in (SS-1, SS-2) AND ...``), upper
-    case, or None when it does not, or when another clause at the top names issues (``parent
-    = SS-9``: the emulator checks that such an issue exists among the issues it is given)."""
-    found: set[str] | None = None
-    for clause in clauses:
-        if clause.field.casefold() not in _KEY_FIELDS:
-            continue
-        texts = _literal_texts(clause)
-        if (
-            found is not None
-            or clause.field.casefold() == "parent"
-            or texts is None
-            or not all(_ISSUE_KEY.fullmatch(t) for t in texts)
-        ):
-            return None
-        found = {t.upper() for t in texts}
-    return found
-
-
-def _top_level_projects(clauses: list[Any], keys: set[str]) -> set[str] | None:
-    """The project keys a query's top level requires (``project = X AND ...``, ``project in
-    (X, Y) AND ...``), or None when it does not (an ``OR`` at the top, a project named by
-    anything but a key this desk has, no project clause)."""
-    for clause in clauses:
-        if clause.field.casefold() != "project":
-            continue
-        texts = _literal_texts(clause)
-        named = set(texts or ())
-        if texts is not None and len(named) == len(texts) and named <= keys:
-            return named
-    return None
 
 
 @dataclass(frozen=True)
@@ -236,6 +307,10 @@ class SearchRecord:
     """The issues on the page."""
 
 
+BODIES_KEPT = 50_000
+"""Comment documents kept by text (the desk's filler repeats a few hundred texts)."""
+
+
 class BenchJira(_Timed, JiraEmulator):
     """The Jira emulator at 100,000 tickets, answering exactly as `JiraEmulator` does.
 
@@ -246,14 +321,26 @@ class BenchJira(_Timed, JiraEmulator):
     write, links are indexed by issue, the last number is kept per project, and tickets are
     loaded one at a time from a generator (`load`), so no list of 100,000 ticket dicts is
     held. A query bound at its top level to issue keys reads those issues only, one bound to
-    projects their issues (kept until an issue is added), and the JQL
-    emulator builds each distinct field value once (`emulators.jql.Named.of`), as Jira's index
-    answers from values it holds rather than re-reading every issue.
+    projects their issues (kept until an issue is added), one bound in its creation date
+    only the issues created within (found by bisection over the issues in order of creation),
+    and the same condition asked in two orders (a search read from both ends) is read once.
+    The JQL emulator builds each distinct field value once (`emulators.jql.Named.of`). All of
+    it as Jira's index answers from values it holds rather than re-reading every issue.
     """
 
     def __init__(self, desk: dict[str, Any], **kwargs: Any) -> None:
         self.searches: list[SearchRecord] = []
         self._matches: dict[str, list[IssueState]] = {}
+        self._where_matches: dict[tuple[Any, datetime], list[IssueState]] = {}
+        self._by_created: tuple[int, list[IssueState]] | None = None
+        self._users_json: dict[tuple[str | None, str, str], dict[str, Any] | None] = {}
+        self._bodies: dict[tuple[str, str], Any] = {}
+        self._users_known: tuple[int, frozenset[str]] | None = None
+        self._summaries = _Index("summary", lambda text: jql.text_stems(text or ""))
+        self._people = {
+            name: _Index(name, lambda account: (account,), self._user_aliases)
+            for name in ("reporter", "assignee")
+        }
         self._link_keys: set[tuple[str, str, str]] = set()
         self._links_by_issue: dict[str, list[LinkState]] = {}
         self._last_match = ("", 0)
@@ -266,10 +353,17 @@ class BenchJira(_Timed, JiraEmulator):
         count = 0
         with self._lock:
             for ticket in tickets:
-                self._add_ticket(ticket)
+                issue = self._add_ticket(ticket)
+                for index in (self._summaries, *self._people.values()):
+                    index.add(issue)
                 self._add_ticket_links(ticket)
                 count += 1
             self._numbers.clear()  # counted again from the loaded issues at the next create
+            # Indexed before any search, as Jira's is.
+            self._in_order_of_creation()
+            for index in (self._summaries, *self._people.values()):
+                index.written()
+                index.changed(self._issues)
         return count
 
     def _add_link(self, type_name: str, source: str, target: str) -> None:
@@ -283,6 +377,24 @@ class BenchJira(_Timed, JiraEmulator):
         self._links_by_issue.setdefault(source, []).append(link)
         if target != source:
             self._links_by_issue.setdefault(target, []).append(link)
+
+    # The desk's people and its filler comments repeat on every page: each user's JSON and
+    # each text's document are built once (the bench never edits a user; a text is its own
+    # key). json.dumps writes a shared value out in full wherever it appears.
+    def _user_json(self, account_id: str | None, version: str = "2") -> dict[str, Any] | None:
+        kept = (account_id, version, self.base)
+        if kept not in self._users_json:
+            self._users_json[kept] = super()._user_json(account_id, version)
+        return self._users_json[kept]
+
+    def _body(self, text: str, version: str) -> Any:
+        kept = (text, version)
+        found = self._bodies.get(kept)
+        if found is None:
+            found = self._bodies[kept] = super()._body(text, version)
+            if len(self._bodies) > BODIES_KEPT:
+                self._bodies.clear()  # a run that writes many distinct texts starts over
+        return found
 
     def _links_json(self, issue: IssueState, version: str) -> list[dict[str, Any]]:
         # Render from this issue's links only; handlers run under the emulator's lock, so no
@@ -307,25 +419,117 @@ class BenchJira(_Timed, JiraEmulator):
     def _run_query(self, text: str) -> list[IssueState]:
         matched = self._matches.get(text)
         if matched is None:
-            # A query bound to projects at its top level reads only their issues (Jira's
-            # index does as much); handlers run under the emulator's lock, so no other request
-            # sees the narrowed dict.
-            every = self._issues
-            clauses = _top_level_clauses(text)
-            keys = _top_level_keys(clauses)
-            projects = _top_level_projects(clauses, set(self._projects))
-            if keys is not None:
-                # A key that is no issue's stays out, and the query refuses it as Jira does.
-                self._issues = {k: every[k] for k in keys if k in every}
-            elif projects is not None:
-                self._issues = self._issues_of(frozenset(projects))
-            try:
-                matched = super()._run_query(text)
-            finally:
-                self._issues = every
-            self._matches[text] = matched
+            matched = self._matches[text] = super()._run_query(text)
         self._last_match = (text, len(matched))
         return matched
+
+    def _matching(self, query: Any, predicate: Any, context: Any) -> list[IssueState]:
+        # One scan per condition: a search read from both ends asks the same WHERE in two
+        # orders, and Jira's index answers both without reading every issue twice.
+        kept = (query.where, context.now)
+        found = self._where_matches.get(kept)
+        if found is None:
+            keys = self._narrow(query.where, context)
+            every = self._issues
+            candidates = every.values() if keys is None else [every[k] for k in keys if k in every]
+            found = self._where_matches[kept] = [i for i in candidates if predicate(i)]
+        return found
+
+    def _narrow(self, node: Any, context: Any) -> set[str] | None:
+        """The keys of the issues ``node`` can match, None for "any issue": from the keys,
+        projects, creation dates, summary words, reporters and assignees it names (ANDed:
+        the fewest; ORed: all of them, when every part names some). Every candidate still
+        meets the whole query; this only leaves out issues no index could let through."""
+        if isinstance(node, jql.Or):
+            parts = [self._narrow(part, context) for part in node.parts]
+            if any(part is None for part in parts):
+                return None
+            return set().union(*(part for part in parts if part is not None))
+        if isinstance(node, jql.And):
+            # The narrow indexes first (keys, words, people); the broad ones (a project, a
+            # creation date: most of the desk) only while the candidates are still many.
+            known: set[str] | None = None
+            for part in sorted(node.parts, key=lambda part: _is_broad(part, context)):
+                if known is not None and len(known) <= FEW_CANDIDATES:
+                    break
+                keys = self._narrow(part, context)
+                if keys is not None:
+                    known = keys if known is None else known & keys
+            return known
+        if isinstance(node, jql.Clause):
+            return self._narrow_clause(node, context)
+        return None  # NOT: any issue may match
+
+    def _narrow_clause(self, clause: Any, context: Any) -> set[str] | None:
+        spec = context.field(clause.field)
+        if spec is None:
+            return None
+        name = spec.name.casefold()
+        texts = _literal_texts(clause)
+        if name == "key" and texts is not None:
+            if all(_ISSUE_KEY.fullmatch(t) for t in texts):
+                return {t.upper() for t in texts}
+            return None
+        if name == "project" and texts is not None and set(texts) <= set(self._projects):
+            return self._project_keys(frozenset(texts))
+        if name == "created" and clause.operator in _BOUNDS:
+            if isinstance(clause.operand, jql.Value | jql.FunctionCall):
+                return self._created_window(clause, context)
+            return None
+        if name == "summary" and clause.operator == "~" and isinstance(clause.operand, jql.Value):
+            asked = jql.TextQuery.parse(clause.operand.text)
+            words = [*(s for phrase in asked.phrases for s in phrase), *asked.stems]
+            return self._summaries.having_all(words, self._issues) if words else None
+        index = self._people.get(name)
+        if index is not None and clause.operator in ("=", "in"):
+            holds, _ = jql.compile_query(jql.Query(clause), context)
+            return index.accepted_by(holds, _spellings(clause, context), self._issues)
+        return None
+
+    def _jql_field(self, name: str) -> jql.FieldSpec | None:
+        # The values a query may name, as sets kept or looked up (the plain emulator lists
+        # every user's spellings, or every issue's key and id, for each query that names one).
+        spec = super()._jql_field(name)
+        if spec is None or spec.known is None:
+            return spec
+        if spec.kind is jql.Kind.USER:
+            return dataclasses.replace(spec, known=self._known_users)
+        if spec.kind is jql.Kind.KEY:
+            return dataclasses.replace(spec, known=lambda: _IssueKeys(self._issues))
+        return spec
+
+    def _known_users(self) -> frozenset[str]:
+        users = self.desk["users"]
+        if self._users_known is None or self._users_known[0] != len(users):
+            spellings = frozenset(a for u in users for a in self._user_aliases(u["account_id"]))
+            self._users_known = (len(users), spellings)
+        return self._users_known[1]
+
+    def _user_aliases(self, account_id: str | None) -> frozenset[str]:
+        # The spellings the JQL emulator matches a user by (the bench never edits a user).
+        return self._user_named(account_id).aliases if account_id else frozenset()
+
+    def _project_keys(self, projects: frozenset[str]) -> set[str]:
+        return set(self._issues_of(projects))
+
+    def _in_order_of_creation(self) -> list[IssueState]:
+        """Every issue with a creation date, oldest first (kept until an issue is added)."""
+        if self._by_created is None or self._by_created[0] != len(self._issues):
+            dated = sorted((i for i in self._issues.values() if i.created), key=_created_of)
+            self._by_created = (len(self._issues), dated)
+        return self._by_created[1]
+
+    def _created_window(self, bound: Any, context: Any) -> set[str]:
+        """The issues created within ``bound`` (``created <op> value``), found by bisection:
+        its own predicate is False then True (``>``, ``>=``) or True then False (``<``,
+        ``<=``) along the issues in order of creation, so its edge is where it turns."""
+        dated = self._in_order_of_creation()
+        holds, _ = jql.compile_query(jql.Query(bound), context)
+        if bound.operator in (">", ">="):
+            window = dated[bisect.bisect_left(dated, True, key=holds) :]
+        else:
+            window = dated[: bisect.bisect_left(dated, True, key=lambda i: not holds(i))]
+        return {i.key for i in window}
 
     def _issues_of(self, projects: frozenset[str]) -> dict[str, IssueState]:
         """The issues of ``projects``, kept while no issue is added (issues are never removed
@@ -340,11 +544,19 @@ class BenchJira(_Timed, JiraEmulator):
         is_read = handler.command == "GET" or handler.path.split("?")[0].endswith("/search/jql")
         if not is_read:
             with self._lock:
-                self._matches.clear()
+                self._forget_matches()
         super()._dispatch(handler)
         if not is_read:
             with self._lock:
-                self._matches.clear()
+                self._forget_matches()
+
+    def _forget_matches(self) -> None:
+        """After a write: any query may match differently (issues' order of creation and
+        projects do not change, so those orderings stay)."""
+        self._matches.clear()
+        self._where_matches.clear()
+        for index in (self._summaries, *self._people.values()):
+            index.written()
 
     def _search_jql(self, request: Any, m: re.Match[str]) -> Any:
         self._last_match = ("", 0)

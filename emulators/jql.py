@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -493,7 +494,8 @@ class FieldSpec:
     get: Callable[[Any], Sequence[Any]]
     """Issue -> values: list[str] for TEXT, list[Named] for NAME/USER/KEY, list[date|datetime]..."""
     known: Callable[[], Iterable[str]] | None = None
-    """Every alias that exists (case-folded); literals outside it are refused like Jira does."""
+    """Every alias that exists (case-folded); literals outside it are refused like Jira does.
+    A set (`collections.abc.Set`) is asked as it is, anything else is read into one."""
     empty_aliases: frozenset[str] = frozenset()
     """Literals that mean "no value" for this field, e.g. ``resolution = Unresolved``."""
 
@@ -580,6 +582,12 @@ def _stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+def text_stems(text: str) -> set[str]:
+    """The stems ``~`` compares a text's words by: an issue matches a query only if every stem
+    the query asks for (in a phrase or alone) is among these."""
+    return {_stem(w.casefold()) for w in _WORDS.findall(text)}
 
 
 @dataclass(frozen=True)
@@ -672,7 +680,8 @@ def _literals(
         values.append(item.text.casefold())
         raws.append((item.text, item.text.casefold()))
     if spec.known is not None:
-        known = set(spec.known())
+        found = spec.known()
+        known = found if isinstance(found, AbstractSet) else set(found)
         for raw, folded in raws:
             if folded not in known:
                 if spec.kind is Kind.KEY:

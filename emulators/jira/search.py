@@ -68,14 +68,21 @@ class SearchEndpoints:
             query = jql.parse(text)
             if query.where is None:
                 raise HttpError(400, [UNBOUNDED_MESSAGE])
-            predicate, sort = jql.compile_query(query, self._jql_context())
-            matched = [i for i in self._issues.values() if predicate(i)]
+            context = self._jql_context()
+            predicate, sort = jql.compile_query(query, context)
+            matched = self._matching(query, predicate, context)
         except jql.JqlError as exc:
             raise HttpError(400, [f"Error in the JQL Query: {exc}"]) from None
         if not query.order_by:
             # No ORDER BY: newest first, a stable order so that pages do not overlap.
             return sorted(matched, key=lambda i: int(i.id), reverse=True)
         return sort(sorted(matched, key=lambda i: int(i.id)))
+
+    def _matching(
+        self, query: jql.Query, predicate: jql.Predicate, context: jql.Context
+    ) -> list[IssueState]:
+        """The issues ``query`` matches, in no particular order (the caller sorts them)."""
+        return [i for i in self._issues.values() if predicate(i)]
 
     @staticmethod
     def _token(offset: int, text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC
 
 import pytest
 
@@ -155,6 +156,100 @@ def test_the_emulator_loads_the_generated_desk_like_a_fixture_desk(desk: dict) -
         "key in (SS-1, 10002)",
     ):
         assert [i.key for i in bench._run_query(jql)] == [i.key for i in plain._run_query(jql)]
+
+
+def test_a_query_bound_in_creation_date_matches_as_the_plain_emulator(desk: dict) -> None:
+    """Read from the issues created within the bounds (by bisection), and once per condition
+    whatever the order asked: the same issues, in the same order, as a scan of every issue."""
+    plain = JiraEmulator(desk, clock=lambda: NOW)
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    bench.load(iter_tickets(SMALL, NOW))
+    created = sorted(t["created"] for t in desk["tickets"])
+    middle = created[len(created) // 2].astimezone(UTC)
+    at = f"{middle:%Y/%m/%d %H:%M}"  # a minute some issue was created in: the edge itself
+    late = [t for t in desk["tickets"] if t["created"] > middle and t["project"] == "SS"]
+    reporter = next(t["reporter"] for t in late if t.get("reporter"))
+    assignee = next(t["assignee"] for t in late if t.get("assignee"))
+    named = next(u for u in desk["users"] if u["account_id"] == assignee)
+    early = ", ".join(t["key"] for t in desk["tickets"] if t["created"] < middle)
+    queries = [
+        f'project = "SS" AND statusCategory != Done AND created >= "{at}" AND created <= "-88m"'
+        " ORDER BY key ASC",
+        f'project = "SS" AND statusCategory != Done AND created >= "{at}" AND created <= "-88m"'
+        " ORDER BY key DESC",
+        f'created > "{at}" ORDER BY created DESC',
+        f'created < "{at}" AND project in (SS, CS)',
+        f'createdDate <= "{at}" AND created > startOfDay(-30)',
+        "created >= -5d AND created < -1d ORDER BY created ASC, key DESC",
+        'created < "1999-01-01"',
+        "created > endOfDay(1)",
+        # Reporters and assignees by index (the approval job's shape: an OR of a creation
+        # date and keys, beside the reporter), with EMPTY and a function among the values.
+        f'project = "SS" AND reporter = "{reporter}" AND (created >= "{at}" OR key in ({early}))',
+        f'assignee in (EMPTY, "{assignee}") AND created < "{at}"',
+        "assignee = currentUser() OR reporter = currentUser()",
+        f'reporter != "{reporter}" AND created >= "{at}"',
+        f'assignee = "{named["display_name"]}" OR reporter in ("{named["email"].upper()}")',
+        # Not a bound at the top: read as before.
+        'project = SS AND (created >= -5d OR updated >= "2026-01-01")',
+        "NOT created >= -5d",
+        f'key in (SS-1, SS-2, SS-3, {early}) AND created <= "{at}"',
+    ]
+
+    def same() -> None:
+        for jql in queries:
+            assert [i.key for i in bench._run_query(jql)] == [
+                i.key for i in plain._run_query(jql)
+            ], jql
+            bench._forget_matches()
+
+    same()
+    assert 0 < len(bench._run_query(queries[0])) < len(desk["tickets"])
+    assert bench._by_created, "the bounds were read by bisection"
+    # Assigned and reported otherwise after the desk was indexed: read as they now are.
+    for jira in (plain, bench):
+        jira.issue("SS-2").assignee = assignee
+        jira.issue("SS-3").assignee = None
+        jira.issue("SS-4").reporter = reporter
+    same()
+
+
+def test_a_summary_search_matches_as_the_plain_emulator_after_edits(desk: dict) -> None:
+    """Read from the words indexed at load (and the summaries changed since): the same issues
+    as a scan of every issue, for phrases, words, stems and prefixes."""
+    plain = JiraEmulator(desk, clock=lambda: NOW)
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    bench.load(iter_tickets(SMALL, NOW))
+    queries = [
+        f'project = "SS" AND summary ~ "{ONBOARDING_SUMMARY}" AND created >= -120d',
+        f'summary ~ "\\"{ONBOARDING_SUMMARY}\\"" AND statusCategory != Done ORDER BY key',
+        'summary ~ "partners onboard" ORDER BY key DESC',
+        'summary ~ "Onboard*"',
+        'summary ~ "zzz-no-such-word"',
+        'summary !~ "Onboarding" AND project = CS',
+        'summary ~ "Onboarding" AND summary ~ "EverBright"',
+    ]
+
+    def same() -> None:
+        for jql in queries:
+            assert [i.key for i in bench._run_query(jql)] == [
+                i.key for i in plain._run_query(jql)
+            ], jql
+            bench._forget_matches()
+
+    same()
+    assert bench._run_query(queries[0])
+    # A summary edited after the desk was indexed, either way: still read as it now is.
+    matched, still = (i.key for i in bench._run_query(queries[0])[:2])
+    unmatched = next(
+        k for k in bench._issues if bench._issues[k] not in bench._run_query(queries[0])
+    )
+    for jira in (plain, bench):
+        jira.issue(matched).summary = "Printer on fire"
+        jira.issue(unmatched).summary = f"Re: {ONBOARDING_SUMMARY}"
+        jira.issue(still).summary = f"{ONBOARDING_SUMMARY} (renewal)"
+    bench._forget_matches()
+    same()
     # A key no issue has is refused alike, whether the query is read by key or not.
     for jql in ('key in ("SS-1", "SS-99999")', 'key in (SS-1) AND parent = "SS-99999"'):
         with pytest.raises(HttpError) as bench_refusal:
