@@ -393,8 +393,20 @@ def _first_name_pattern(full_name: str) -> re.Pattern[str]:
 
 
 def _contains_words(text: str, phrase: str) -> bool:
+    if phrase.isascii() and text.isascii():
+        # Between ASCII texts, ignoring case is comparing lower case: a phrase whose words
+        # are not all in the text cannot match, and its pattern need not be built (an
+        # approval's text is read against every asked organization's name).
+        lowered = _lowered(text)
+        if any(word.lower() not in lowered for word in phrase.split()):
+            return False
     pattern = _words_pattern(phrase)
     return bool(pattern and pattern.search(text))
+
+
+@lru_cache(maxsize=64)
+def _lowered(text: str) -> str:
+    return text.lower()
 
 
 def _same_words(a: str, b: str) -> bool:

@@ -833,3 +833,25 @@ def test_a_reply_after_the_ask_always_stops_the_reminder(ask_age: int, reply_age
         assert RULE_OVERDUE not in rules
     else:
         assert (RULE_OVERDUE in rules) is (ask_age >= 24 * 60)
+
+
+_WORDS = st.text(alphabet="aAbBkKsS ,.&-\u017f\u212a\u00e9", min_size=0, max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_WORDS, phrase=_WORDS, before=st.sampled_from(["", "x", " ", "Re: "]))
+def test_an_organization_is_named_exactly_when_its_pattern_finds_it(
+    text: str, phrase: str, before: str
+) -> None:
+    """The quick look for the name's words (ASCII texts) never decides otherwise than the
+    name's pattern: letters that fold to ASCII ones (the long s, the Kelvin sign) included."""
+    from jobs.rules.approval_reminder import _contains_words, _words_pattern
+
+    written = before + text
+    pattern = _words_pattern(phrase)
+    assert _contains_words(written, phrase) is bool(pattern and pattern.search(written))
+    # A name the text carries is found, written as it is or in capitals.
+    if pattern is not None:
+        assert _contains_words(f"{before} {phrase} onboarding", phrase)
+        shouted = f"{before} {phrase.upper()} onboarding"
+        assert _contains_words(shouted, phrase) is bool(pattern.search(shouted))
