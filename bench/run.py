@@ -266,13 +266,17 @@ class _Index:
         return set(min(found, key=len)).intersection(*found) | self.changed(issues)
 
     def accepted_by(
-        self, holds: Any, spellings: Iterable[str], issues: Mapping[str, IssueState]
+        self, holds: Any, spellings: Iterable[str] | None, issues: Mapping[str, IssueState]
     ) -> set[str]:
-        """Issues whose term ``holds`` accepts, among the terms ``spellings`` name and no
-        term (an empty field), and the changed ones. ``holds`` is asked of one issue per
-        term: a clause on this attribute alone decides alike for every issue with its value."""
+        """Issues whose term ``holds`` accepts, among the terms ``spellings`` name (None:
+        every term) and no term (an empty field), and the changed ones. ``holds`` is asked
+        of one issue per term: a clause on this attribute alone decides alike for every
+        issue with its value."""
         found = set(self.changed(issues))
-        named = {None}.union(*(self.terms_by_alias.get(s, ()) for s in spellings))
+        if spellings is None:
+            named = set(self.keys_by_term)
+        else:
+            named = {None}.union(*(self.terms_by_alias.get(s, ()) for s in spellings))
         for term in named:
             keys = self.keys_by_term.get(term, set())
             sample = next((issues[k] for k in keys if k in issues and k not in found), None)
@@ -341,6 +345,7 @@ class BenchJira(_Timed, JiraEmulator):
             name: _Index(name, lambda account: (account,), self._user_aliases)
             for name in ("reporter", "assignee")
         }
+        self._statuses = _Index("status", lambda status: (status,))
         self._link_keys: set[tuple[str, str, str]] = set()
         self._links_by_issue: dict[str, list[LinkState]] = {}
         self._last_match = ("", 0)
@@ -354,14 +359,14 @@ class BenchJira(_Timed, JiraEmulator):
         with self._lock:
             for ticket in tickets:
                 issue = self._add_ticket(ticket)
-                for index in (self._summaries, *self._people.values()):
+                for index in self._indexes():
                     index.add(issue)
                 self._add_ticket_links(ticket)
                 count += 1
             self._numbers.clear()  # counted again from the loaded issues at the next create
             # Indexed before any search, as Jira's is.
             self._in_order_of_creation()
-            for index in (self._summaries, *self._people.values()):
+            for index in self._indexes():
                 index.written()
                 index.changed(self._issues)
         return count
@@ -437,7 +442,7 @@ class BenchJira(_Timed, JiraEmulator):
 
     def _narrow(self, node: Any, context: Any) -> set[str] | None:
         """The keys of the issues ``node`` can match, None for "any issue": from the keys,
-        projects, creation dates, summary words, reporters and assignees it names (ANDed:
+        projects, creation dates, summary words, people and statuses it names (ANDed:
         the fewest; ORed: all of them, when every part names some). Every candidate still
         meets the whole query; this only leaves out issues no index could let through."""
         if isinstance(node, jql.Or):
@@ -484,6 +489,10 @@ class BenchJira(_Timed, JiraEmulator):
         if index is not None and clause.operator in ("=", "in"):
             holds, _ = jql.compile_query(jql.Query(clause), context)
             return index.accepted_by(holds, _spellings(clause, context), self._issues)
+        if name == "status" and clause.operator in ("=", "in"):
+            # A few statuses: each is asked whether the clause takes it.
+            holds, _ = jql.compile_query(jql.Query(clause), context)
+            return self._statuses.accepted_by(holds, None, self._issues)
         return None
 
     def _jql_field(self, name: str) -> jql.FieldSpec | None:
@@ -504,6 +513,9 @@ class BenchJira(_Timed, JiraEmulator):
             spellings = frozenset(a for u in users for a in self._user_aliases(u["account_id"]))
             self._users_known = (len(users), spellings)
         return self._users_known[1]
+
+    def _indexes(self) -> tuple[_Index, ...]:
+        return (self._summaries, *self._people.values(), self._statuses)
 
     def _user_aliases(self, account_id: str | None) -> frozenset[str]:
         # The spellings the JQL emulator matches a user by (the bench never edits a user).
@@ -555,7 +567,7 @@ class BenchJira(_Timed, JiraEmulator):
         projects do not change, so those orderings stay)."""
         self._matches.clear()
         self._where_matches.clear()
-        for index in (self._summaries, *self._people.values()):
+        for index in self._indexes():
             index.written()
 
     def _search_jql(self, request: Any, m: re.Match[str]) -> Any:

@@ -190,6 +190,9 @@ def test_a_query_bound_in_creation_date_matches_as_the_plain_emulator(desk: dict
         "assignee = currentUser() OR reporter = currentUser()",
         f'reporter != "{reporter}" AND created >= "{at}"',
         f'assignee = "{named["display_name"]}" OR reporter in ("{named["email"].upper()}")',
+        # Statuses by index, beside keys in an OR (the document follow-up's shape).
+        f'project = "SS" AND (key in ({early}) OR (status in ("Resolved") AND updated >= -30d))',
+        'status = "on hold" OR status in (Resolved, "Waiting for customer") ORDER BY key DESC',
         # Not a bound at the top: read as before.
         'project = SS AND (created >= -5d OR updated >= "2026-01-01")',
         "NOT created >= -5d",
@@ -211,6 +214,8 @@ def test_a_query_bound_in_creation_date_matches_as_the_plain_emulator(desk: dict
         jira.issue("SS-2").assignee = assignee
         jira.issue("SS-3").assignee = None
         jira.issue("SS-4").reporter = reporter
+        jira.issue("SS-5").status = "Resolved"
+    bench._forget_matches()  # as a write through the API does
     same()
 
 
