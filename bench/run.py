@@ -173,8 +173,51 @@ FEW_CANDIDATES = 5_000
 (tens of thousands of keys) narrows them."""
 
 
-def _created_of(issue: IssueState) -> datetime:
-    return issue.created
+class _Ordered:
+    """The desk's issues having a date (created, due, a custom date...), in the order of its
+    value, as loaded. A bound's own predicate is False then True (``>``, ``>=``) or True
+    then False (``<``, ``<=``) along them, so the issues within it are found by bisection.
+    Once any issue's date is not the one ordered (or an issue was added), the order is made
+    again before it is read."""
+
+    def __init__(self, spec: jql.FieldSpec) -> None:
+        self.values = spec.get
+        self.indexed: dict[str, Sequence[Any]] = {}
+        self.ordered: list[IssueState] = []
+        self._changed: bool | None = None
+
+    def order(self, issues: Mapping[str, IssueState]) -> None:
+        dated: list[tuple[Any, IssueState]] = []
+        for key, issue in issues.items():
+            values = self.values(issue)
+            self.indexed[key] = values
+            if values:
+                dated.append((values[0], issue))
+        dated.sort(key=_first)
+        self.ordered = [issue for _, issue in dated]
+        self._changed = False
+
+    def written(self) -> None:
+        self._changed = None
+
+    def window(self, bound: Any, holds: Any, issues: Mapping[str, IssueState]) -> set[str]:
+        if self._changed is None:
+            indexed, values = self.indexed, self.values
+            self._changed = len(indexed) != len(issues) or any(
+                indexed.get(k, _UNSET) != values(i) for k, i in issues.items()
+            )
+        if self._changed:
+            self.order(issues)
+        ordered = self.ordered
+        if bound.operator in (">", ">="):
+            within = ordered[bisect.bisect_left(ordered, True, key=holds) :]
+        else:
+            within = ordered[: bisect.bisect_left(ordered, True, key=lambda i: not holds(i))]
+        return {i.key for i in within}
+
+
+def _first(pair: tuple[Any, IssueState]) -> Any:
+    return pair[0]
 
 
 class _IssueKeys(AbstractSet[str]):
@@ -336,7 +379,9 @@ class BenchJira(_Timed, JiraEmulator):
         self.searches: list[SearchRecord] = []
         self._matches: dict[str, list[IssueState]] = {}
         self._where_matches: dict[tuple[Any, datetime], list[IssueState]] = {}
-        self._by_created: tuple[int, list[IssueState]] | None = None
+        self._dates: dict[str, _Ordered] = {}
+        """Each date field's issues in order of its value (`_Ordered`), from the first load."""
+        self._project_sets: dict[frozenset[str], tuple[int, frozenset[str]]] = {}
         self._users_json: dict[tuple[str | None, str, str], dict[str, Any] | None] = {}
         self._bodies: dict[tuple[str, str], Any] = {}
         self._users_known: tuple[int, frozenset[str]] | None = None
@@ -350,7 +395,6 @@ class BenchJira(_Timed, JiraEmulator):
         self._links_by_issue: dict[str, list[LinkState]] = {}
         self._last_match = ("", 0)
         self._numbers: dict[str, int] = {}
-        self._by_projects: dict[frozenset[str], tuple[int, dict[str, IssueState]]] = {}
         super().__init__(desk, **kwargs)
 
     def load(self, tickets: Iterable[dict[str, Any]]) -> int:
@@ -365,10 +409,17 @@ class BenchJira(_Timed, JiraEmulator):
                 count += 1
             self._numbers.clear()  # counted again from the loaded issues at the next create
             # Indexed before any search, as Jira's is.
-            self._in_order_of_creation()
             for index in self._indexes():
                 index.written()
                 index.changed(self._issues)
+            for project in self._projects:
+                self._project_keys(frozenset({project}))
+            dated = ("created", "updated", "resolved", "duedate")
+            for name in (*dated, *(c.name for c in self._custom if c.type == "date")):
+                spec = self._jql_field(name)
+                if spec is not None and spec.kind in (jql.Kind.DATE, jql.Kind.DATETIME):
+                    self._dates[spec.name] = _Ordered(spec)
+                    self._dates[spec.name].order(self._issues)
         return count
 
     def _add_link(self, type_name: str, source: str, target: str) -> None:
@@ -477,9 +528,11 @@ class BenchJira(_Timed, JiraEmulator):
             return None
         if name == "project" and texts is not None and set(texts) <= set(self._projects):
             return self._project_keys(frozenset(texts))
-        if name == "created" and clause.operator in _BOUNDS:
+        dates = self._dates.get(spec.name)
+        if dates is not None and clause.operator in _BOUNDS:
             if isinstance(clause.operand, jql.Value | jql.FunctionCall):
-                return self._created_window(clause, context)
+                holds, _ = jql.compile_query(jql.Query(clause), context)
+                return dates.window(clause, holds, self._issues)
             return None
         if name == "summary" and clause.operator == "~" and isinstance(clause.operand, jql.Value):
             asked = jql.TextQuery.parse(clause.operand.text)
@@ -521,35 +574,13 @@ class BenchJira(_Timed, JiraEmulator):
         # The spellings the JQL emulator matches a user by (the bench never edits a user).
         return self._user_named(account_id).aliases if account_id else frozenset()
 
-    def _project_keys(self, projects: frozenset[str]) -> set[str]:
-        return set(self._issues_of(projects))
-
-    def _in_order_of_creation(self) -> list[IssueState]:
-        """Every issue with a creation date, oldest first (kept until an issue is added)."""
-        if self._by_created is None or self._by_created[0] != len(self._issues):
-            dated = sorted((i for i in self._issues.values() if i.created), key=_created_of)
-            self._by_created = (len(self._issues), dated)
-        return self._by_created[1]
-
-    def _created_window(self, bound: Any, context: Any) -> set[str]:
-        """The issues created within ``bound`` (``created <op> value``), found by bisection:
-        its own predicate is False then True (``>``, ``>=``) or True then False (``<``,
-        ``<=``) along the issues in order of creation, so its edge is where it turns."""
-        dated = self._in_order_of_creation()
-        holds, _ = jql.compile_query(jql.Query(bound), context)
-        if bound.operator in (">", ">="):
-            window = dated[bisect.bisect_left(dated, True, key=holds) :]
-        else:
-            window = dated[: bisect.bisect_left(dated, True, key=lambda i: not holds(i))]
-        return {i.key for i in window}
-
-    def _issues_of(self, projects: frozenset[str]) -> dict[str, IssueState]:
-        """The issues of ``projects``, kept while no issue is added (issues are never removed
-        nor moved between projects here)."""
-        kept = self._by_projects.get(projects)
+    def _project_keys(self, projects: frozenset[str]) -> frozenset[str]:
+        """The keys of the issues of ``projects``, kept while no issue is added (issues are
+        never removed nor moved between projects here)."""
+        kept = self._project_sets.get(projects)
         if kept is None or kept[0] != len(self._issues):
-            narrowed = {k: i for k, i in self._issues.items() if i.project in projects}
-            kept = self._by_projects[projects] = (len(self._issues), narrowed)
+            keys = frozenset(k for k, i in self._issues.items() if i.project in projects)
+            kept = self._project_sets[projects] = (len(self._issues), keys)
         return kept[1]
 
     def _dispatch(self, handler: Any) -> None:
@@ -569,6 +600,8 @@ class BenchJira(_Timed, JiraEmulator):
         self._where_matches.clear()
         for index in self._indexes():
             index.written()
+        for dates in self._dates.values():
+            dates.written()
 
     def _search_jql(self, request: Any, m: re.Match[str]) -> Any:
         self._last_match = ("", 0)

@@ -190,6 +190,13 @@ def test_a_query_bound_in_creation_date_matches_as_the_plain_emulator(desk: dict
         "assignee = currentUser() OR reporter = currentUser()",
         f'reporter != "{reporter}" AND created >= "{at}"',
         f'assignee = "{named["display_name"]}" OR reporter in ("{named["email"].upper()}")',
+        # Other dates by the same bisection: due, resolved, updated and custom dates (the
+        # configuration job's shape: an OR of three).
+        'project = "CS" AND issuetype in ("Task") AND statusCategory != Done AND '
+        '("Configuration Date" < "2026-11-24" OR "QA Due Date" < "2026-11-24" OR '
+        'duedate < "2026-11-24") ORDER BY key',
+        'duedate >= "2026-11-20" AND resolved is EMPTY',
+        f'resolved >= -30d OR updated <= "{at}"',
         # Statuses by index, beside keys in an OR (the document follow-up's shape).
         f'project = "SS" AND (key in ({early}) OR (status in ("Resolved") AND updated >= -30d))',
         'status = "on hold" OR status in (Resolved, "Waiting for customer") ORDER BY key DESC',
@@ -208,13 +215,16 @@ def test_a_query_bound_in_creation_date_matches_as_the_plain_emulator(desk: dict
 
     same()
     assert 0 < len(bench._run_query(queries[0])) < len(desk["tickets"])
-    assert bench._by_created, "the bounds were read by bisection"
+    assert bench._dates["created"].ordered, "the bounds were read by bisection"
+    assert {"created", "due", "resolved", "Configuration Date"} <= set(bench._dates)
     # Assigned and reported otherwise after the desk was indexed: read as they now are.
     for jira in (plain, bench):
         jira.issue("SS-2").assignee = assignee
         jira.issue("SS-3").assignee = None
         jira.issue("SS-4").reporter = reporter
         jira.issue("SS-5").status = "Resolved"
+        jira.issue("SS-6").due_date = middle.date()
+        jira.issue(early.split(", ")[0]).created = NOW
     bench._forget_matches()  # as a write through the API does
     same()
 
