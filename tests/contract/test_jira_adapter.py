@@ -39,6 +39,24 @@ def _auth(emulator: JiraEmulator) -> tuple[str, str]:
 # -- search ------------------------------------------------------------------------------------
 
 
+def test_answers_are_read_whole_over_one_kept_connection(
+    jira_adapter: JiraAdapter, jira_emulator: JiraEmulator
+) -> None:
+    """Each answer is read to its end in large pieces (`ANSWER_READ_SIZE`), so the connection
+    goes back to the pool for the next call: one connection for a run's searches, pages
+    and writes."""
+    first = [t.key for t in jira_adapter.search(ALL_SS, ["summary", "comment"], page_size=2)]
+    again = [t.key for t in jira_adapter.search(ALL_SS, ["summary"], page_size=50)]
+    jira_adapter.add_internal_comment("SS-1", "checked")
+
+    assert first == again == SS_KEYS
+    session = jira_adapter._jira()._session
+    pools = session.get_adapter(jira_emulator.url).poolmanager.pools
+    opened = sum(pools[key].num_connections for key in pools.keys())
+    # Pages asked early (`EarlyPages`) may need a second connection, never one per call.
+    assert 1 <= opened <= 2 < len(jira_emulator.calls)
+
+
 def test_it_pages_a_search_with_next_page_token(jira_adapter, jira_emulator, jira_counter) -> None:
     tickets = list(jira_adapter.search(ALL_SS, ["summary", "status"], page_size=3))
 
