@@ -74,7 +74,6 @@ table says which and why), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import bisect
 import dataclasses
 import gc
 import json
@@ -88,8 +87,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,6 +97,19 @@ from urllib.parse import parse_qs
 import yaml
 
 from bench.desk import NOW, SHEET_KEY, DeskShape, desk_skeleton, iter_tickets
+from bench.indexes import (
+    BOUNDS,
+    ISSUE_KEY,
+    DateOrder,
+    IssueKeys,
+    TermIndex,
+    holds_alone,
+    intersection,
+    is_broad,
+    literal_texts,
+    spellings,
+    union,
+)
 from emulators import jql
 from emulators.base import Call, Emulator
 from emulators.jira import (
@@ -161,208 +172,6 @@ class _Timed(Emulator):
                 self.busy_seconds += time.perf_counter() - started
 
 
-_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+")
-
-
-_BOUNDS = frozenset({"<", "<=", ">", ">="})
-_UNSET = object()
-
-
-FEW_CANDIDATES = 5_000
-"""Candidates few enough that the query's own predicate reads them faster than a broad index
-(tens of thousands of keys) narrows them."""
-
-
-class _Ordered:
-    """The desk's issues having a date (created, due, a custom date...), in the order of its
-    value, as loaded. A bound's own predicate is False then True (``>``, ``>=``) or True
-    then False (``<``, ``<=``) along them, so the issues within it are found by bisection.
-    Once any issue's date is not the one ordered (or an issue was added), the order is made
-    again before it is read."""
-
-    def __init__(self, spec: jql.FieldSpec) -> None:
-        self.values = spec.get
-        self.indexed: dict[str, Sequence[Any]] = {}
-        self.ordered: list[IssueState] = []
-        self._changed: bool | None = None
-
-    def order(self, issues: Mapping[str, IssueState]) -> None:
-        dated: list[tuple[Any, IssueState]] = []
-        for key, issue in issues.items():
-            values = self.values(issue)
-            self.indexed[key] = values
-            if values:
-                dated.append((values[0], issue))
-        dated.sort(key=_first)
-        self.ordered = [issue for _, issue in dated]
-        self._changed = False
-
-    def written(self) -> None:
-        self._changed = None
-
-    def window(self, bound: Any, holds: Any, issues: Mapping[str, IssueState]) -> set[str] | None:
-        if self._changed is None:
-            indexed, values = self.indexed, self.values
-            self._changed = len(indexed) != len(issues) or any(
-                indexed.get(k, _UNSET) != values(i) for k, i in issues.items()
-            )
-        if self._changed:
-            self.order(issues)
-        ordered = self.ordered
-        if bound.operator in (">", ">="):
-            within = ordered[bisect.bisect_left(ordered, True, key=holds) :]
-        else:
-            within = ordered[: bisect.bisect_left(ordered, True, key=lambda i: not holds(i))]
-        if len(within) * 4 > len(issues) * 3:
-            return None  # most of the desk: not worth a set of its keys
-        return {i.key for i in within}
-
-
-def _first(pair: tuple[Any, IssueState]) -> Any:
-    return pair[0]
-
-
-class _IssueKeys(AbstractSet[str]):
-    """Every issue's key and id, case-folded, as the key field's known values: looked up in
-    the desk rather than listed."""
-
-    def __init__(self, issues: Mapping[str, IssueState]) -> None:
-        self._issues = issues
-
-    def __contains__(self, text: object) -> bool:
-        if not isinstance(text, str):
-            return False
-        issue = self._issues.get(text.upper())
-        if issue is not None and issue.key.casefold() == text:
-            return True
-        return text.isdigit() and any(i.id == text for i in self._issues.values())
-
-    def __iter__(self) -> Iterator[str]:
-        for issue in self._issues.values():
-            yield issue.key.casefold()
-            yield issue.id
-
-    def __len__(self) -> int:
-        return 2 * len(self._issues)
-
-
-def _spellings(clause: Any, context: Any) -> set[str]:
-    """Every way ``clause`` can name a user: its values, case-folded, and the current user
-    (at least the names the JQL emulator reads from it)."""
-    operand = clause.operand
-    items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
-    named = {item.text.casefold() for item in items if isinstance(item, jql.Value)}
-    return named | ({context.current_user.casefold()} if context.current_user else set())
-
-
-def _holds(clause: Any, context: Any) -> Any:
-    """The emulator's own predicate for ``clause`` alone."""
-    return jql.compile_query(jql.Query(clause), context)[0]
-
-
-def _union(parts: list[set[str] | None]) -> set[str] | None:
-    if any(part is None for part in parts):
-        return None  # one part reads most of the desk: so does the OR
-    return set().union(*(part for part in parts if part is not None))
-
-
-def _intersection(lookups: list[Callable[[], set[str] | None]]) -> set[str] | None:
-    known: set[str] | None = None
-    for lookup in lookups:
-        if known is not None and len(known) <= FEW_CANDIDATES:
-            break
-        keys = lookup()
-        if keys is not None:
-            known = keys if known is None else known & keys
-    return known
-
-
-def _is_broad(node: Any, context: Any) -> bool:
-    """A clause on the project or the creation date: an index that keeps most of the desk."""
-    if not isinstance(node, jql.Clause):
-        return False
-    spec = context.field(node.field)
-    return spec is not None and spec.name.casefold() in ("project", "created")
-
-
-class _Index:
-    """The desk's issues by the terms of one attribute, as loaded (the words of a summary,
-    the account of a reporter). An issue whose attribute is no longer the one indexed (or
-    that was added since) is a candidate whatever is asked: the index only ever narrows."""
-
-    def __init__(
-        self,
-        attr: str,
-        terms: Callable[[Any], Iterable[Any]],
-        aliases: Callable[[Any], Iterable[str]] | None = None,
-    ) -> None:
-        self.attr = attr
-        self.terms = terms
-        self.aliases = aliases
-        """A term's spellings in a query (a user's account id, email and name, case-folded)."""
-        self.keys_by_term: dict[Any, set[str]] = {}
-        self.terms_by_alias: dict[str, set[Any]] = {}
-        self.indexed: dict[str, Any] = {}
-        self._changed: set[str] | None = None
-
-    def add(self, issue: IssueState) -> None:
-        value = getattr(issue, self.attr)
-        self.indexed[issue.key] = value
-        for term in self.terms(value):
-            if term not in self.keys_by_term and self.aliases is not None:
-                for alias in self.aliases(term):
-                    self.terms_by_alias.setdefault(alias, set()).add(term)
-            self.keys_by_term.setdefault(term, set()).add(issue.key)
-
-    def changed(self, issues: Mapping[str, IssueState]) -> set[str]:
-        """The issues whose attribute is not the one indexed: read again after each write."""
-        if self._changed is None:
-            attr, indexed = self.attr, self.indexed
-            self._changed = {
-                k for k, i in issues.items() if indexed.get(k, _UNSET) is not getattr(i, attr)
-            }
-        return self._changed
-
-    def written(self) -> None:
-        """Something was written: any issue may have changed (or been added)."""
-        self._changed = None
-
-    def having_all(self, terms: Sequence[Any], issues: Mapping[str, IssueState]) -> set[str]:
-        """Issues indexed with every one of ``terms``, and the changed ones."""
-        found = [self.keys_by_term.get(term, set()) for term in terms]
-        return set(min(found, key=len)).intersection(*found) | self.changed(issues)
-
-    def accepted_by(
-        self, holds: Any, spellings: Iterable[str] | None, issues: Mapping[str, IssueState]
-    ) -> set[str]:
-        """Issues whose term ``holds`` accepts, among the terms ``spellings`` name (None:
-        every term) and no term (an empty field), and the changed ones. ``holds`` is asked
-        of one issue per term: a clause on this attribute alone decides alike for every
-        issue with its value."""
-        found = set(self.changed(issues))
-        if spellings is None:
-            named = set(self.keys_by_term)
-        else:
-            named = {None}.union(*(self.terms_by_alias.get(s, ()) for s in spellings))
-        for term in named:
-            keys = self.keys_by_term.get(term, set())
-            sample = next((issues[k] for k in keys if k in issues and k not in found), None)
-            if sample is not None and holds(sample):
-                found |= keys
-        return found
-
-
-def _literal_texts(clause: Any) -> list[str] | None:
-    """The values an ``=`` or ``in`` clause names, or None for any other operator or when one
-    of them is not a plain value (a function, EMPTY)."""
-    if clause.operator not in ("=", "in"):
-        return None
-    operand = clause.operand
-    items = operand.items if isinstance(operand, jql.ListOperand) else (operand,)
-    texts = [item.text for item in items if isinstance(item, jql.Value)]
-    return texts if len(texts) == len(items) else None
-
-
 @dataclass(frozen=True)
 class SearchRecord:
     """One search page as the emulator answered it."""
@@ -391,30 +200,30 @@ class BenchJira(_Timed, JiraEmulator):
     issue for the project's next number. Here a query's matches are kept until the next
     write, links are indexed by issue, the last number is kept per project, and tickets are
     loaded one at a time from a generator (`load`), so no list of 100,000 ticket dicts is
-    held. A query bound at its top level to issue keys reads those issues only, one bound to
-    projects their issues (kept until an issue is added), one bound in its creation date
-    only the issues created within (found by bisection over the issues in order of creation),
-    and the same condition asked in two orders (a search read from both ends) is read once.
-    The JQL emulator builds each distinct field value once (`emulators.jql.Named.of`). All of
-    it as Jira's index answers from values it holds rather than re-reading every issue.
+    held. A query reads only the issues its keys, projects, dates, summary words, people and
+    statuses let through (`bench.indexes`, built when the desk is loaded), the same condition
+    asked in two orders (a search read from both ends) is read once, each user's JSON and
+    each comment text's document are built once, and the JQL emulator builds each distinct
+    field value once (`emulators.jql.Named.of`). All of it as Jira answers from an index
+    rather than re-reading every issue.
     """
 
     def __init__(self, desk: dict[str, Any], **kwargs: Any) -> None:
         self.searches: list[SearchRecord] = []
         self._matches: dict[str, list[IssueState]] = {}
         self._where_matches: dict[tuple[Any, datetime], list[IssueState]] = {}
-        self._dates: dict[str, _Ordered] = {}
-        """Each date field's issues in order of its value (`_Ordered`), from the first load."""
+        self._dates: dict[str, DateOrder] = {}
+        """Each date field's issues in order of its value (`DateOrder`), from the first load."""
         self._project_sets: dict[frozenset[str], tuple[int, frozenset[str]]] = {}
         self._users_json: dict[tuple[str | None, str, str], dict[str, Any] | None] = {}
         self._bodies: dict[tuple[str, str], Any] = {}
         self._users_known: tuple[int, frozenset[str]] | None = None
-        self._summaries = _Index("summary", lambda text: jql.text_stems(text or ""))
+        self._summaries = TermIndex("summary", lambda text: jql.text_stems(text or ""))
         self._people = {
-            name: _Index(name, lambda account: (account,), self._user_aliases)
+            name: TermIndex(name, lambda account: (account,), self._user_aliases)
             for name in ("reporter", "assignee")
         }
-        self._statuses = _Index("status", lambda status: (status,))
+        self._statuses = TermIndex("status", lambda status: (status,))
         self._link_keys: set[tuple[str, str, str]] = set()
         self._links_by_issue: dict[str, list[LinkState]] = {}
         self._last_match = ("", 0)
@@ -442,7 +251,7 @@ class BenchJira(_Timed, JiraEmulator):
             for name in (*dated, *(c.name for c in self._custom if c.type == "date")):
                 spec = self._jql_field(name)
                 if spec is not None and spec.kind in (jql.Kind.DATE, jql.Kind.DATETIME):
-                    self._dates[spec.name] = _Ordered(spec)
+                    self._dates[spec.name] = DateOrder(spec)
                     self._dates[spec.name].order(self._issues)
         return count
 
@@ -537,13 +346,13 @@ class BenchJira(_Timed, JiraEmulator):
             lookups = [self._lookup(part, context) for part in node.parts]
             if any(lookup is None for lookup in lookups):
                 return None
-            return lambda: _union([lookup() for lookup in lookups if lookup is not None])
+            return lambda: union([lookup() for lookup in lookups if lookup is not None])
         if isinstance(node, jql.And):
             # The narrow indexes first (keys, words, people); the broad ones (a project, a
             # date: most of the desk) only while the candidates are still many.
-            parts = sorted(node.parts, key=lambda part: _is_broad(part, context))
+            parts = sorted(node.parts, key=lambda part: is_broad(part, context))
             found = [(part, lookup) for part in parts if (lookup := self._lookup(part, context))]
-            return (lambda: _intersection([lookup for _, lookup in found])) if found else None
+            return (lambda: intersection([lookup for _, lookup in found])) if found else None
         if isinstance(node, jql.Clause):
             return self._clause_lookup(node, context)
         return None  # NOT: any issue may match
@@ -553,18 +362,18 @@ class BenchJira(_Timed, JiraEmulator):
         if spec is None:
             return None
         name = spec.name.casefold()
-        texts = _literal_texts(clause)
+        texts = literal_texts(clause)
         operand = clause.operand
         if name == "key" and texts is not None:
-            if all(_ISSUE_KEY.fullmatch(t) for t in texts):
+            if all(ISSUE_KEY.fullmatch(t) for t in texts):
                 return lambda: {t.upper() for t in texts}
             return None
         if name == "project" and texts is not None and set(texts) <= set(self._projects):
             return lambda: set(self._project_keys(frozenset(texts)))
         dates = self._dates.get(spec.name)
-        if dates is not None and clause.operator in _BOUNDS:
+        if dates is not None and clause.operator in BOUNDS:
             if isinstance(operand, jql.Value | jql.FunctionCall):
-                holds = _holds(clause, context)
+                holds = holds_alone(clause, context)
                 return lambda: dates.window(clause, holds, self._issues)
             return None
         if name == "summary" and clause.operator == "~" and isinstance(operand, jql.Value):
@@ -575,12 +384,12 @@ class BenchJira(_Timed, JiraEmulator):
             return None
         index = self._people.get(name)
         if index is not None and clause.operator in ("=", "in"):
-            holds = _holds(clause, context)
-            named = _spellings(clause, context)
+            holds = holds_alone(clause, context)
+            named = spellings(clause, context)
             return lambda: index.accepted_by(holds, named, self._issues)
         if name == "status" and clause.operator in ("=", "in"):
             # A few statuses: each is asked whether the clause takes it.
-            holds = _holds(clause, context)
+            holds = holds_alone(clause, context)
             return lambda: self._statuses.accepted_by(holds, None, self._issues)
         return None
 
@@ -593,7 +402,7 @@ class BenchJira(_Timed, JiraEmulator):
         if spec.kind is jql.Kind.USER:
             return dataclasses.replace(spec, known=self._known_users)
         if spec.kind is jql.Kind.KEY:
-            return dataclasses.replace(spec, known=lambda: _IssueKeys(self._issues))
+            return dataclasses.replace(spec, known=lambda: IssueKeys(self._issues))
         return spec
 
     def _known_users(self) -> frozenset[str]:
@@ -603,7 +412,7 @@ class BenchJira(_Timed, JiraEmulator):
             self._users_known = (len(users), spellings)
         return self._users_known[1]
 
-    def _indexes(self) -> tuple[_Index, ...]:
+    def _indexes(self) -> tuple[TermIndex, ...]:
         return (self._summaries, *self._people.values(), self._statuses)
 
     def _user_aliases(self, account_id: str | None) -> frozenset[str]:
