@@ -272,9 +272,12 @@ class BenchJira(_Timed, JiraEmulator):
     # key). json.dumps writes a shared value out in full wherever it appears.
     def _user_json(self, account_id: str | None, version: str = "2") -> dict[str, Any] | None:
         kept = (account_id, version, self.base)
-        if kept not in self._users_json:
-            self._users_json[kept] = super()._user_json(account_id, version)
-        return self._users_json[kept]
+        found = self._users_json.get(kept)
+        if found is None:
+            found = super()._user_json(account_id, version)
+            if found is not None:  # an account not there yet may be made by a create
+                self._users_json[kept] = found
+        return found
 
     def _body(self, text: str, version: str) -> Any:
         kept = (text, version)
@@ -443,6 +446,7 @@ class BenchJira(_Timed, JiraEmulator):
         projects do not change, so those orderings stay)."""
         self._matches.clear()
         self._where_matches.clear()
+        self._users_json.clear()  # a write may have made or changed a user (a create's reporter)
         for index in self._indexes():
             index.written()
         for dates in self._dates.values():

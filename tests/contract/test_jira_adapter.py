@@ -42,9 +42,8 @@ def _auth(emulator: JiraEmulator) -> tuple[str, str]:
 def test_answers_are_read_whole_over_one_kept_connection(
     jira_adapter: JiraAdapter, jira_emulator: JiraEmulator
 ) -> None:
-    """Each answer is read to its end in large pieces (`ANSWER_READ_SIZE`), so the connection
-    goes back to the pool for the next call: one connection for a run's searches, pages
-    and writes."""
+    """Each answer is read to its end, so the connection goes back to the pool for the next
+    call: one connection for a run's searches, pages and writes."""
     first = [t.key for t in jira_adapter.search(ALL_SS, ["summary", "comment"], page_size=2)]
     again = [t.key for t in jira_adapter.search(ALL_SS, ["summary"], page_size=50)]
     jira_adapter.add_internal_comment("SS-1", "checked")

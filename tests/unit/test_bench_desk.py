@@ -525,3 +525,21 @@ def test_the_shape_counts_flows_from_the_open_tickets() -> None:
     shape = DeskShape(open_tickets=10_000)
     assert shape.count(shape.unassigned) == 400
     assert shape.count(shape.resolved_share) == 1000
+
+
+def test_a_user_made_after_a_lookup_is_rendered_as_the_plain_emulator_does() -> None:
+    """The bench keeps each user's JSON once found, never an account's absence: a create can
+    make the account (an unknown reporter's email), and a write forgets what was kept."""
+    shape = DeskShape(open_tickets=20, sheet_rows=5)
+    bench = BenchJira(desk_skeleton(shape, NOW), clock=lambda: NOW)
+    bench.load(iter_tickets(shape, NOW))
+    account = "qm:other-person-newco-example"
+    assert bench._user_json(account, "3") is None
+    bench.desk["users"].append(
+        {"account_id": account, "display_name": "Other Person", "kind": "customer"}
+    )
+    bench._index_users()  # as a create that made the account does
+    assert bench._user_json(account, "3")["displayName"] == "Other Person"
+    bench.desk["users"][-1]["display_name"] = "Other P. Person"
+    bench._forget_matches()  # as a write through the API does
+    assert bench._user_json(account, "3")["displayName"] == "Other P. Person"

@@ -64,8 +64,6 @@ COMMENT_READERS = 4
 """Truncated comment threads read side by side: far below Jira Cloud's rate limits, enough to
 hide each read's latency behind the others'."""
 MAX_SEARCH_PROPERTIES = 5
-ANSWER_READ_SIZE = 1 << 20
-"""Bytes of an answer read at a time (a read never asks for more than the answer's length)."""
 FIELDS_TTL = timedelta(hours=24)
 """How long the site's field list is trusted between runs (`jobs.sitecache`); a field Jira
 says it does not know is looked up again at once."""
@@ -347,19 +345,14 @@ class JiraAdapter:
                 self._url + path,
                 params=dict(params or {}),
                 data=json.dumps(body) if body is not None else None,
-                stream=True,
             )
-            # Read whole, in large pieces: a search page is a megabyte or more, and requests
-            # reads an answer 10 KB at a time, each piece a trip through urllib3 (and a wait
-            # for the interpreter lock while the page before is parsed).
-            content = b"".join(response.iter_content(ANSWER_READ_SIZE))
             if dated:
                 self.search_clock = _header_time(response.headers.get("Date"))
-            if not content:
+            if not response.content:
                 return None
             if on_answer is not None and response.ok:
-                on_answer(content)
-            return decode_json(content)
+                on_answer(response.content)
+            return decode_json(response.content)
 
         return run
 
