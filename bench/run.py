@@ -268,8 +268,9 @@ class BenchJira(_Timed, JiraEmulator):
             self._links_by_issue.setdefault(target, []).append(link)
 
     # The desk's people and its filler comments repeat on every page: each user's JSON and
-    # each text's document are built once (the bench never edits a user; a text is its own
-    # key). json.dumps writes a shared value out in full wherever it appears.
+    # each text's document are built once (a user's until the next write, which may make
+    # one; a text is its own key). json.dumps writes a shared value out in full wherever it
+    # appears.
     def _user_json(self, account_id: str | None, version: str = "2") -> dict[str, Any] | None:
         kept = (account_id, version, self.base)
         found = self._users_json.get(kept)
@@ -351,11 +352,11 @@ class BenchJira(_Timed, JiraEmulator):
                 return None
             return lambda: union([lookup() for lookup in lookups if lookup is not None])
         if isinstance(node, jql.And):
-            # The narrow indexes first (keys, words, people); the broad ones (a project, a
-            # date: most of the desk) only while the candidates are still many.
+            # The narrow indexes first (keys, words, people); the broad ones (a project, the
+            # creation date: most of the desk) only while the candidates are still many.
             parts = sorted(node.parts, key=lambda part: is_broad(part, context))
-            found = [(part, lookup) for part in parts if (lookup := self._lookup(part, context))]
-            return (lambda: intersection([lookup for _, lookup in found])) if found else None
+            found = [lookup for part in parts if (lookup := self._lookup(part, context))]
+            return (lambda: intersection(found)) if found else None
         if isinstance(node, jql.Clause):
             return self._clause_lookup(node, context)
         return None  # NOT: any issue may match
@@ -419,7 +420,8 @@ class BenchJira(_Timed, JiraEmulator):
         return (self._summaries, *self._people.values(), self._statuses)
 
     def _user_aliases(self, account_id: str | None) -> frozenset[str]:
-        # The spellings the JQL emulator matches a user by (the bench never edits a user).
+        # The spellings the JQL emulator matches a user by (no write edits a user's name or
+        # email: a create only adds an account).
         return self._user_named(account_id).aliases if account_id else frozenset()
 
     def _project_keys(self, projects: frozenset[str]) -> frozenset[str]:
@@ -446,7 +448,7 @@ class BenchJira(_Timed, JiraEmulator):
         projects do not change, so those orderings stay)."""
         self._matches.clear()
         self._where_matches.clear()
-        self._users_json.clear()  # a write may have made or changed a user (a create's reporter)
+        self._users_json.clear()  # a write may have made a user (a create's new reporter)
         for index in self._indexes():
             index.written()
         for dates in self._dates.values():
