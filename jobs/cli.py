@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -352,6 +351,7 @@ def _run_jobs(
     from jobs.adapters.pacing import ChannelPacer
     from jobs.context import RunContext
     from jobs.heartbeat import Heartbeat
+    from jobs.ids import random_id
     from jobs.ledger.base import ReadOnlyLedger
     from jobs.metrics import write_metrics
     from jobs.pipeline import Pipeline
@@ -370,7 +370,7 @@ def _run_jobs(
             job_config=settings.jobs[name],
             now=now,
             dry_run=args.dry_run,
-            run_id=uuid.uuid4().hex[:12],
+            run_id=random_id(12),
             env=env,
             ledger=ReadOnlyLedger(ledger),
             out=out,

@@ -23,7 +23,6 @@ The run uuid pairs each start with its end, so overlapping runs are told apart.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -56,7 +55,8 @@ class Heartbeat:
         self.fmt = fmt
         self.enabled = bool(url) and not dry_run
         self.timeout = timeout
-        self.run_id = run_id or str(uuid.uuid4())
+        self.run_id = run_id or (_run_uuid() if self.enabled else "")
+        """Pairs a start with its end in the service's log (a disabled beat sends nothing)."""
         self._open = opener
         """None: urllib's, imported on the first ping (most jobs have no heartbeat)."""
 
@@ -104,3 +104,10 @@ class Heartbeat:
         else:
             # /<exit code>: healthchecks.io takes 0 as success and 1-255 as a failure.
             self._send(f"{self.url}/{exit_code}?rid={self.run_id}", line[:MAX_BODY] or "-")
+
+
+def _run_uuid() -> str:
+    # Imported here: most jobs have no heartbeat, and ``uuid`` brings ``platform`` with it.
+    import uuid
+
+    return str(uuid.uuid4())

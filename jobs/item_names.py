@@ -17,7 +17,6 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from difflib import SequenceMatcher
 from typing import Literal
 
 from jobs.rules.names import normalize_name
@@ -109,6 +108,9 @@ def nearest(typed: str, known: Iterable[str], limit: int = MAX_SUGGESTIONS) -> t
 
 
 def _ratio(a: str, b: str) -> float:
+    # Imported when a name is not found: a run that never suggests one never loads difflib.
+    from difflib import SequenceMatcher
+
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 

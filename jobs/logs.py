@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Mapping
@@ -118,7 +117,10 @@ def _file_handler(directory: str) -> logging.Handler:
         # Created private to the group: a log line may quote ticket text.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, LOG_FILE_MODE)
         os.close(fd)
-        # WatchedFileHandler reopens the file when logrotate has moved it away.
+        # WatchedFileHandler reopens the file when logrotate has moved it away. Imported here:
+        # only hosts that log to a file need it (it brings socket and pickle with it).
+        import logging.handlers
+
         return logging.handlers.WatchedFileHandler(path, encoding="utf-8")
     except OSError as exc:
         raise LoggingSetupError(

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +50,7 @@ from jobs.adapters.http import AdapterError, CredentialError, OutcomeUnknown
 from jobs.clock import Clock
 from jobs.context import RunContext
 from jobs.failpoints import failpoint
+from jobs.ids import random_id
 from jobs.job import Job, Work
 from jobs.ledger.base import Chain, Decision, Ledger
 from jobs.model import (
@@ -491,7 +491,7 @@ class Pipeline:
                 continue
             chains.append(
                 ChainRun(
-                    id=uuid.uuid4().hex,
+                    id=random_id(),
                     job=self.job.spec.name,
                     steps=[Step(step) for step in action.chain],
                     records=keys,

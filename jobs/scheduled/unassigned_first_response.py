@@ -32,13 +32,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
 
 from jobs.adapters.http import AdapterError, PermanentError
+from jobs.ids import random_id
 from jobs.job import Job, JobSpec, Work, config_of
 from jobs.jql import jql_quote, key_batches
 from jobs.model import (
@@ -450,7 +450,7 @@ class UnassignedFirstResponseJob(Job[QueueData]):
                 text, blocks = group_message(chunk_cards, config)
             else:
                 text, blocks = single_message(chunk_cards[0], config)
-            message_id = uuid.uuid4().hex[:16]
+            message_id = random_id(16)
             changes = [
                 RecordChange(
                     message_key(message_id),

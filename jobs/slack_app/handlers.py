@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from jobs.adapters.slack import MessageRef, SlackAdapter, SlackError, SlackUser
 from jobs.calendar import desk_calendar
 from jobs.clock import Clock
 from jobs.config import Settings
+from jobs.ids import random_id
 from jobs.jql import jql_quote
 from jobs.ledger.base import Ledger
 from jobs.model import AlertRecord, RecordStatus
@@ -340,7 +340,7 @@ def _author(who: SlackUser) -> str:
 
 
 def _run_id() -> str:
-    return f"slack-{uuid.uuid4().hex[:8]}"
+    return f"slack-{random_id(8)}"
 
 
 def _log_act(

@@ -129,6 +129,8 @@ def test_a_run_imports_only_its_own_job(tmp_path: Path) -> None:
     assert "jobs.scheduled.config_due_dates" in loaded
     assert others == []
     assert sorted(_tops(loaded) & {"jinja2", "pandas", "matplotlib", "openpyxl"}) == []
+    # Standard modules only some runs need: a log file, a name suggestion, a heartbeat's uuid.
+    assert sorted({"logging.handlers", "difflib", "uuid"} & set(loaded)) == []
 
 
 def test_the_process_runs_the_young_cycle_collection_in_large_batches() -> None:
