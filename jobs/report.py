@@ -158,8 +158,40 @@ class ReportFile:
     def write(self, reports: list[RunReport]) -> None:
         """One report object for one job, a list for ``run all``; raises ReportPathError."""
         payload: Any = reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports]
-        text = json.dumps(redact_data(payload), indent=2, default=str, ensure_ascii=False) + "\n"
-        write_private(self.path, text, what="--report")
+        write_private(self.path, report_text(redact_data(payload)), what="--report")
+
+
+def report_text(payload: dict[str, Any] | list[dict[str, Any]]) -> str:
+    """The report as JSON laid out for a reader: one member of a report per line, and each
+    item of its lists (a finding, an action, a problem) on a line of its own, so
+    ``grep CS-503 report.json`` shows that ticket's whole finding.
+
+    Every line is encoded by the standard library's C encoder: ``indent=2`` takes its pure
+    Python encoder for the whole file, 27 ms against 7 for a report of 961 findings.
+    """
+    if isinstance(payload, list):  # `run all`: a list of reports
+        if not payload:
+            return "[]\n"
+        return "[\n" + ",\n".join(_report_lines(r, "  ") for r in payload) + "\n]\n"
+    return _report_lines(payload, "") + "\n"
+
+
+def _report_lines(report: dict[str, Any], pad: str) -> str:
+    members = []
+    for name, value in report.items():
+        head = f"{pad}  {_json(name)}: "
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"{pad}    {_json(item)}" for item in value)
+            members.append(f"{head}[\n{items}\n{pad}  ]")
+        else:
+            members.append(head + _json(value))
+    if not members:
+        return pad + "{}"
+    return f"{pad}{{\n" + ",\n".join(members) + f"\n{pad}}}"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def write_private(path: Path, text: str, *, what: str, mode: int = REPORT_MODE) -> None:
