@@ -94,6 +94,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 import yaml
 
 from bench.desk import NOW, SHEET_KEY, DeskShape, desk_skeleton, iter_tickets
@@ -170,6 +171,22 @@ class _Timed(Emulator):
         finally:
             with self._lock:
                 self.busy_seconds += time.perf_counter() - started
+
+    def encode(self, body: Any) -> bytes:
+        """The same JSON, encoded by orjson: a search page of 100 issues in 0.7 ms of CPU
+        against the standard library's 7, CPU that is the benchmark's, not the job's, taken on
+        the cores the job runs on. Text beyond ASCII goes out as UTF-8 (as Jira sends it), not
+        escaped; what orjson refuses (a lone surrogate, an integer past 64 bits, a type JSON
+        lacks) goes the standard library's way, and fails there as it always did."""
+        try:
+            return orjson.dumps(body, option=_AS_THE_STANDARD_LIBRARY)
+        except TypeError:  # orjson.JSONEncodeError is one
+            return super().encode(body)
+
+
+_AS_THE_STANDARD_LIBRARY = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+"""Dataclasses and datetimes are not JSON: the standard library refuses them, so orjson
+hands them to it rather than encoding them its own way."""
 
 
 @dataclass(frozen=True)

@@ -284,9 +284,7 @@ class Emulator:
             if response.raw is not None
             else b""
             if response.body is None
-            # Compact, as Jira and Slack answer: a search page is megabytes, and the spaces
-            # would be a tenth of what the client reads.
-            else json.dumps(response.body, separators=(",", ":")).encode()
+            else self.encode(response.body)
         )
         if self.latency and self.latency_covers_work:
             time.sleep(max(0.0, arrived + self.latency - time.monotonic()))
@@ -298,6 +296,11 @@ class Emulator:
             handler.send_header(key, value)
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def encode(self, body: Any) -> bytes:
+        """An answer's JSON bytes. Compact, as Jira and Slack answer: a search page is
+        megabytes, and the spaces would be a tenth of what the client reads."""
+        return json.dumps(body, separators=(",", ":")).encode()
 
     def _record(self, request: Request, status: int) -> None:
         try:

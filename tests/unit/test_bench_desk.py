@@ -543,3 +543,45 @@ def test_a_user_made_after_a_lookup_is_rendered_as_the_plain_emulator_does() -> 
     bench.desk["users"][-1]["display_name"] = "Other P. Person"
     bench._forget_matches()  # as a write through the API does
     assert bench._user_json(account, "3")["displayName"] == "Other P. Person"
+
+
+# -- what the bench's emulators send -----------------------------------------------------------
+
+
+def test_the_bench_encodes_answers_to_the_same_json_as_the_plain_emulator(desk: dict) -> None:
+    """orjson, for speed: every search page of the desk decodes to what the plain emulator's
+    bytes decode to, text beyond ASCII included (sent as UTF-8 rather than escaped)."""
+    plain = JiraEmulator(desk, clock=lambda: NOW)
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    bench.load(iter_tickets(SMALL, NOW))
+    issues = [
+        bench._issue_json(issue, "3", ["summary", "comment", "reporter"], [], "changelog", 20)
+        for issue in bench._run_query("project in (SS, CS) ORDER BY key")
+    ]
+    page = {"issues": issues, "isLast": True}
+    assert json.loads(bench.encode(page)) == json.loads(plain.encode(page)) == page
+    odd = {"summary": "Café — “quoted” ✓ 太陽 \U0001f31e", "n": -(2**63), "x": 1.5e-7, "z": None}
+    assert json.loads(bench.encode(odd)) == odd
+    assert "Café — “quoted” ✓ 太陽" in bench.encode(odd).decode("utf-8")  # as Jira sends it
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "half a pair \ud83d here"},  # a lone surrogate: orjson refuses it
+        {"id": 2**70},  # past 64 bits
+        [{"nested": {"deep": "ok"}}, 2**64],
+    ],
+)
+def test_what_orjson_refuses_goes_out_as_the_standard_library_sends_it(body: object) -> None:
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    assert bench.encode(body) == JiraEmulator.encode(bench, body)
+
+
+def test_what_is_not_json_still_fails_as_it_did() -> None:
+    from datetime import datetime
+
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    for body in ({"at": datetime(2026, 1, 1, tzinfo=UTC)}, {"key": SearchRecord("x", 1, 1, 1)}):
+        with pytest.raises(TypeError):
+            bench.encode(body)
