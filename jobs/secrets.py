@@ -29,7 +29,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 REDACTED = "[REDACTED]"
@@ -55,51 +55,103 @@ MEMO_TEXT = 2_000
 """Longer texts are redacted each time, not remembered."""
 
 _B64_CHARS = r"A-Za-z0-9+/_\-"
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+
+
+class _Shape(NamedTuple):
+    """A credential's shape, and what a text must hold for the shape to be in it at all.
+
+    Most texts a run redacts (names, summaries, dates, fact keys) hold none of it, and a
+    substring test costs a small part of a regex pass (`Redactor._redact` checks first).
+    """
+
+    pattern: re.Pattern[str]
+    replacement: str
+    needs: tuple[str, ...] = ()
+    """Texts every match contains, exactly as written (symbols, or a case-sensitive
+    pattern's letters)."""
+    words: tuple[str, ...] = ()
+    """A case-insensitive pattern's ASCII words, one of which every match contains. Checked
+    only in an ASCII text: elsewhere case folding can match other letters (the Kelvin sign
+    as a k, a long s as an s), and the pattern runs."""
+
+
+_PATTERNS: tuple[_Shape, ...] = (
     # A private key, whole or cut short, in PEM or JSON-escaped ("\n") form.
-    (
+    _Shape(
         re.compile(
             r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
             r"(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----|[\s\S]*)"
         ),
         REDACTED,
+        needs=("-----BEGIN ", "PRIVATE KEY-----"),
     ),
     # An Authorization header's value, whatever its scheme ("Bearer" and "Basic" below).
-    (
+    _Shape(
         re.compile(
             r"""(?i)(authorization["']?\s*[:=]\s*["']?)(?!bearer\b|basic\b)[^"'\s,;}]{8,}"""
         ),
         r"\1" + REDACTED,
+        words=("authorization",),
     ),
     # Slack bot/user/refresh tokens and app-level tokens.
-    (re.compile(r"xox[abposre]-[A-Za-z0-9\-]+"), REDACTED),
-    (re.compile(r"xapp-\d+-[A-Za-z0-9\-]+"), REDACTED),
+    _Shape(re.compile(r"xox[abposre]-[A-Za-z0-9\-]+"), REDACTED, needs=("xox",)),
+    _Shape(re.compile(r"xapp-\d+-[A-Za-z0-9\-]+"), REDACTED, needs=("xapp-",)),
     # Google OAuth access and refresh tokens.
-    (re.compile(r"ya29\.[A-Za-z0-9._\-]+"), REDACTED),
-    (re.compile(r"\b1//[A-Za-z0-9_\-]{20,}"), REDACTED),
+    _Shape(re.compile(r"ya29\.[A-Za-z0-9._\-]+"), REDACTED, needs=("ya29.",)),
+    _Shape(re.compile(r"\b1//[A-Za-z0-9_\-]{20,}"), REDACTED, needs=("1//",)),
     # A password in a URL's userinfo. The password may hold an unencoded "@": it runs to the
     # last "@" before the host, so its tail never shows as if it were the host name.
-    (
+    _Shape(
         re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@'\"<>]*):[^\s/'\"<>]*@"),
         r"\1:" + REDACTED + "@",
+        needs=("://", "@"),
     ),
     # password=... in a query string or a libpq keyword string (quoted or not).
-    (
+    _Shape(
         re.compile(
             r"(?i)\b(password|passwd|pwd|sslpassword|client_secret|api_key|apikey|"
             r"access_token|refresh_token|private_key)(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&'\";,]+)"
         ),
         r"\1\2" + REDACTED,
+        needs=("=",),
+        words=(
+            "password",
+            "passwd",
+            "pwd",
+            "client_secret",
+            "api_key",
+            "apikey",
+            "access_token",
+            "refresh_token",
+            "private_key",
+        ),
     ),
-    (
+    _Shape(
         re.compile(
             r"""(?i)(["'](?:private_key|private_key_id|client_secret|password)["']\s*:\s*)"""
             r""""(?:[^"\\]|\\.)*\""""
         ),
         r'\1"' + REDACTED + '"',
+        needs=(":",),
+        words=("private_key", "client_secret", "password"),
     ),
-]
+)
 _SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9+/=._~\-]{8,})")
+
+
+def _may_hold(shape: _Shape, text: str, lowered: str | None) -> bool:
+    """False only when ``text`` cannot hold ``shape``: it lacks one of its ``needs``, or it
+    is ASCII and lacks every one of its ``words`` (``lowered``: the text in lower case, None
+    when it is not ASCII)."""
+    for need in shape.needs:  # loops, not all()/any(): this runs for every text redacted
+        if need not in text:
+            return False
+    if not shape.words or lowered is None:
+        return True
+    for word in shape.words:
+        if word in lowered:
+            return True
+    return False
 
 
 def _scheme_value(match: re.Match[str]) -> str:
@@ -253,9 +305,14 @@ class Redactor:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        text = _SCHEME_VALUE.sub(_scheme_value, text)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
+        # Lowered once: a replacement writes "[REDACTED]" and parts of its own match, so no
+        # word a later shape looks for can appear (``needs`` are checked on the text as is).
+        lowered = text.lower() if text.isascii() else None
+        if lowered is None or "bearer" in lowered or "basic" in lowered:
+            text = _SCHEME_VALUE.sub(_scheme_value, text)
+        for shape in _PATTERNS:
+            if _may_hold(shape, text, lowered):
+                text = shape.pattern.sub(shape.replacement, text)
         return _BASE64_RUN.sub(
             lambda m: REDACTED if _decoded_pair(m.group(0)) else m.group(0), text
         )
