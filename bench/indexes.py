@@ -152,11 +152,17 @@ class TermIndex:
         attr: str,
         terms: Callable[[Any], Iterable[Any]],
         aliases: Callable[[Any], Iterable[str]] | None = None,
+        *,
+        as_tuple: bool = False,
     ) -> None:
         self.attr = attr
         self.terms = terms
         self.aliases = aliases
         """A term's spellings in a query (a user's account id, email and name, case-folded)."""
+        self.as_tuple = as_tuple
+        """A list attribute (labels): kept as a tuple and compared by value, so a list changed
+        in place is seen as changed (the others are compared by identity: a new value is a
+        new object)."""
         self.keys_by_term: dict[Any, set[str]] = {}
         self.terms_by_alias: dict[str, set[Any]] = {}
         self.indexed: dict[str, Any] = {}
@@ -164,7 +170,7 @@ class TermIndex:
 
     def add(self, issue: IssueState) -> None:
         value = getattr(issue, self.attr)
-        self.indexed[issue.key] = value
+        self.indexed[issue.key] = tuple(value) if self.as_tuple else value
         for term in self.terms(value):
             if term not in self.keys_by_term and self.aliases is not None:
                 for alias in self.aliases(term):
@@ -175,9 +181,16 @@ class TermIndex:
         """The issues whose attribute is not the one indexed: read again after each write."""
         if self._changed is None:
             attr, indexed = self.attr, self.indexed
-            self._changed = {
-                k for k, i in issues.items() if indexed.get(k, _UNSET) is not getattr(i, attr)
-            }
+            if self.as_tuple:
+                self._changed = {
+                    k
+                    for k, i in issues.items()
+                    if indexed.get(k, _UNSET) != tuple(getattr(i, attr))
+                }
+            else:
+                self._changed = {
+                    k for k, i in issues.items() if indexed.get(k, _UNSET) is not getattr(i, attr)
+                }
         return self._changed
 
     def written(self) -> None:
@@ -188,6 +201,12 @@ class TermIndex:
         """Issues indexed with every one of ``terms``, and the changed ones."""
         found = [self.keys_by_term.get(term, set()) for term in terms]
         return set(min(found, key=len)).intersection(*found) | self.changed(issues)
+
+    def having_any(self, terms: Iterable[Any], issues: Mapping[str, IssueState]) -> set[str]:
+        """Issues indexed with any of ``terms``, and the changed ones."""
+        return set().union(*(self.keys_by_term.get(term, ()) for term in terms)) | self.changed(
+            issues
+        )
 
     def accepted_by(
         self, holds: Any, spellings: Iterable[str] | None, issues: Mapping[str, IssueState]

@@ -217,12 +217,12 @@ class BenchJira(_Timed, JiraEmulator):
     issue for the project's next number. Here a query's matches are kept until the next
     write, links are indexed by issue, the last number is kept per project, and tickets are
     loaded one at a time from a generator (`load`), so no list of 100,000 ticket dicts is
-    held. A query reads only the issues its keys, projects, dates, summary words, people and
-    statuses let through (`bench.indexes`, built when the desk is loaded), the same condition
-    asked in two orders (a search read from both ends) is read once, each user's JSON and
-    each comment text's document are built once, and the JQL emulator builds each distinct
-    field value once (`emulators.jql.Named.of`). All of it as Jira answers from an index
-    rather than re-reading every issue.
+    held. A query reads only the issues its keys, projects, dates, summary words, people,
+    statuses and labels let through (`bench.indexes`, built when the desk is loaded), the
+    same condition asked in two orders (a search read from both ends) is read once, each
+    user's JSON and each comment text's document are built once, and the JQL emulator
+    builds each distinct field value once (`emulators.jql.Named.of`). All of it as Jira
+    answers from an index rather than re-reading every issue.
     """
 
     def __init__(self, desk: dict[str, Any], **kwargs: Any) -> None:
@@ -241,6 +241,9 @@ class BenchJira(_Timed, JiraEmulator):
             for name in ("reporter", "assignee")
         }
         self._statuses = TermIndex("status", lambda status: (status,))
+        self._labels = TermIndex(
+            "labels", lambda labels: {label.casefold() for label in labels}, as_tuple=True
+        )
         self._link_keys: set[tuple[str, str, str]] = set()
         self._links_by_issue: dict[str, list[LinkState]] = {}
         self._last_match = ("", 0)
@@ -354,9 +357,9 @@ class BenchJira(_Timed, JiraEmulator):
 
     def _narrow(self, node: Any, context: Any) -> set[str] | None:
         """The keys of the issues ``node`` can match, None for "any issue": from the keys,
-        projects, dates, summary words, people and statuses it names (ANDed: the fewest;
-        ORed: all of them, when every part names some). Every candidate still meets the whole
-        query; this only leaves out issues no index could let through."""
+        projects, dates, summary words, people, statuses and labels it names (ANDed: the
+        fewest; ORed: all of them, when every part names some). Every candidate still meets
+        the whole query; this only leaves out issues no index could let through."""
         lookup = self._lookup(node, context)
         return lookup() if lookup is not None else None
 
@@ -408,6 +411,10 @@ class BenchJira(_Timed, JiraEmulator):
             holds = holds_alone(clause, context)
             named = spellings(clause, context)
             return lambda: index.accepted_by(holds, named, self._issues)
+        if name == "labels" and texts is not None:
+            # A label matches in any case (the JQL emulator compares them case-folded).
+            folded = {text.casefold() for text in texts}
+            return lambda: self._labels.having_any(folded, self._issues)
         if name == "status" and clause.operator in ("=", "in"):
             # A few statuses: each is asked whether the clause takes it.
             holds = holds_alone(clause, context)
@@ -434,7 +441,7 @@ class BenchJira(_Timed, JiraEmulator):
         return self._users_known[1]
 
     def _indexes(self) -> tuple[TermIndex, ...]:
-        return (self._summaries, *self._people.values(), self._statuses)
+        return (self._summaries, *self._people.values(), self._statuses, self._labels)
 
     def _user_aliases(self, account_id: str | None) -> frozenset[str]:
         # The spellings the JQL emulator matches a user by (no write edits a user's name or

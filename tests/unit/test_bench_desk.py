@@ -273,6 +273,34 @@ def test_a_summary_search_matches_as_the_plain_emulator_after_edits(desk: dict) 
     assert len(bench._links) == len(plain._links)
 
 
+def test_a_label_search_matches_as_the_plain_emulator_after_edits(desk: dict) -> None:
+    """Read from the labels indexed at load (in any case, alone, in an AND or in an OR), and
+    from the issues whose labels changed since, in place or replaced."""
+    plain = JiraEmulator(desk, clock=lambda: NOW)
+    bench = BenchJira(desk_skeleton(SMALL, NOW), clock=lambda: NOW)
+    bench.load(iter_tickets(SMALL, NOW))
+    labelled = next(t["key"] for t in desk["tickets"] if t["labels"])
+    queries = [
+        'labels = "EB"',
+        'labels in ("eb", "none-such") AND project = "SS" ORDER BY key DESC',
+        'project = "CS" AND (labels in ("Bench-X") OR summary ~ "configuration")',
+        f'labels = "bench-x" OR key in ({labelled})',
+        'labels in ("bench-x", "EB") AND statusCategory != Done',
+        "labels is EMPTY AND project = CS",
+        'labels != "EB" AND project = SS',
+        'labels not in ("EB") AND project = CS',
+    ]
+    _same_answers(bench, plain, queries)
+    assert bench._run_query(queries[0]), "the desk has labelled tickets"
+    for jira in (plain, bench):
+        jira.issue("SS-7").labels.append("Bench-X")  # in place
+        jira.issue("CS-2").labels = ["bench-x"]  # replaced
+        jira.issue(labelled).labels.clear()
+    bench._forget_matches()  # as a write through the API does
+    _same_answers(bench, plain, queries)
+    assert "SS-7" in {i.key for i in bench._run_query('labels = "bench-x"')}
+
+
 def test_the_emulator_forgets_query_results_after_a_write() -> None:
     shape = DeskShape(open_tickets=50, sheet_rows=5)
     jira = BenchJira(desk_skeleton(shape, NOW), clock=lambda: NOW)
