@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -110,6 +111,8 @@ CS_FIELDS = (
 )
 JQL_BATCH = 100
 """Values per JQL ``in (...)`` list: keeps each query well inside Jira's limits."""
+SEARCHES_AT_ONCE = 4
+"""CS task searches read side by side (the main one and the trace-label batches)."""
 
 REPLY_SPEC = TemplateSpec(REPLY_TEMPLATE, frozenset({"customer_name", "org", "ss_key", "marker"}))
 
@@ -131,6 +134,19 @@ def _jql_words(text: str) -> str:
 
 def _batches(values: list[str]) -> list[list[str]]:
     return [values[i : i + JQL_BATCH] for i in range(0, len(values), JQL_BATCH)]
+
+
+def _searched(ctx: RunContext, queries: list[str], fields: list[str]) -> list[list[Ticket]]:
+    """Each query's tickets, in the order of ``queries``. The queries do not depend on one
+    another, so the trace-label batches are read beside the main query, not after it (each
+    costs at least one round trip); the first error stops the read, as one at a time."""
+    if len(queries) == 1:
+        return [list(ctx.jira.search(queries[0], fields))]
+    jira = ctx.jira
+    with ThreadPoolExecutor(
+        max_workers=min(len(queries), SEARCHES_AT_ONCE), thread_name_prefix="cs-search"
+    ) as pool:
+        return list(pool.map(lambda jql: list(jira.search(jql, fields)), queries))
 
 
 def _jql_list(values: list[str]) -> str:
@@ -218,7 +234,7 @@ class ChannelPartnerRequestJob(Job[ChannelPartnerData]):
             f"project = {project} AND labels in ({_jql_list(batch)}) ORDER BY created ASC"
             for batch in batches[1:]
         ]
-        cs_tasks = {t.key: t for jql in queries for t in ctx.jira.search(jql, list(CS_FIELDS))}
+        cs_tasks = {t.key: t for found in _searched(ctx, queries, list(CS_FIELDS)) for t in found}
         return ChannelPartnerData(requests=requests, cs_tasks=cs_tasks, labels_searched=labels)
 
     @staticmethod
