@@ -73,8 +73,8 @@ class LiveExecutor:
 
     def _search(self, jql: str) -> dict[str, Ticket]:
         jira = self.ctx.jira
-        found = list(jira.search(jql, list(PROOF_FIELDS), page_size=KEYS_PER_SEARCH))
-        return {t.key: t for t in jira.with_all_comments_of(found)}
+        found = jira.search(jql, list(PROOF_FIELDS), page_size=KEYS_PER_SEARCH)
+        return {t.key: t for t in jira.with_all_comments_as_read(found)}
 
     def created(self, project: str, labels: Sequence[str]) -> dict[str, str]:
         from jobs.jql import jql_list, jql_quote

@@ -203,8 +203,10 @@ class ApprovalReminderJob(Job[FetchResult]):
             return FetchResult(ApprovalData(()), None, (problem,))
         phrases = tuple(config.ask_phrases)
         project = ctx.desk.service_desk_project
-        found = list(ctx.jira.search(onboarding_jql(config, project), list(ONBOARDING_FIELDS)))
-        complete = ctx.jira.with_all_comments_of(found)
+        # Each truncated thread is read while the search is still paging.
+        complete = ctx.jira.with_all_comments_of(
+            ctx.jira.search(onboarding_jql(config, project), list(ONBOARDING_FIELDS))
+        )
         # His "Re: EverBright Partner Onboarding" emails are his tickets: read them with the
         # approver search (it asks for the description), and let their links be followed.
         onboarding, his = split_onboarding(complete, approver, phrases)
@@ -230,7 +232,7 @@ class ApprovalReminderJob(Job[FetchResult]):
         else:
             # All their comments: the marker of the job's comment decides what is left to do.
             approver_tickets = ctx.jira.with_all_comments_of(
-                list(ctx.jira.search(jql, list(APPROVER_FIELDS)))
+                ctx.jira.search(jql, list(APPROVER_FIELDS))
             )
         searched = {t.key for t in approver_tickets}
         approver_tickets += [t for t in his if t.key not in searched]

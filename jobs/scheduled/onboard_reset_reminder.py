@@ -83,8 +83,9 @@ def linked_keys(on_hold_cs: Iterable[Ticket], service_desk_project: str) -> list
 
 
 def complete_comments(ctx: RunContext, tickets: Iterable[Ticket]) -> dict[str, Ticket]:
-    """Search results carry a page of comments; fetch the rest only where it was truncated."""
-    return {t.key: t for t in ctx.jira.with_all_comments_of(list(tickets))}
+    """Search results carry a page of comments; fetch the rest only where it was truncated
+    (while the search is still paging, when ``tickets`` is one)."""
+    return {t.key: t for t in ctx.jira.with_all_comments_as_read(tickets)}
 
 
 def template_values(detail: TaskDetail, mark: str) -> dict[str, Any]:

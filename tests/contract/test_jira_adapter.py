@@ -227,6 +227,50 @@ def test_it_reads_truncated_threads_side_by_side_in_order(jira_adapter, jira_emu
     assert len(reads) == 5
 
 
+def test_a_truncated_thread_is_read_while_the_tickets_are_still_coming(
+    jira_adapter, jira_emulator
+) -> None:
+    """Read as soon as its ticket is in (beside a search's next pages), not after the last
+    ticket; the tickets still come out in their order, and an error in the tickets' order."""
+    import time
+
+    jira_emulator.add_issue(
+        key="SS-57",
+        summary="Long thread",
+        created="-1d",
+        reporter="dana.whitfield@sunrise-solar.example",
+        comments=[{"author": "Maya Patel", "body": f"c{b}", "created": "-20h"} for b in range(22)],
+    )
+    long_one, short_one = list(
+        jira_adapter.search('key in ("SS-57", "SS-2") ORDER BY key DESC', ["comment"])
+    )
+    seen_before_the_last: list[int] = []
+
+    def coming():
+        yield long_one
+        deadline = time.monotonic() + 5
+        while not jira_emulator.calls_to(r"/issue/SS-57/comment$", "GET"):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        seen_before_the_last.append(len(jira_emulator.calls_to(r"/issue/SS-57/comment$", "GET")))
+        yield short_one
+
+    complete = list(jira_adapter.with_all_comments_as_read(coming()))
+
+    assert seen_before_the_last == [1]
+    assert [t.key for t in complete] == ["SS-57", "SS-2"]
+    assert complete[0].comments_complete and len(complete[0].comments) == 22
+    assert complete[1] is short_one
+
+    def failing():
+        yield long_one
+        raise PermanentError("jira", "search: the page broke")
+
+    with pytest.raises(PermanentError, match="the page broke"):
+        list(jira_adapter.with_all_comments_as_read(failing()))
+
+
 def test_comments_read_without_text_keep_who_when_and_for_whom(jira_adapter, jira_emulator) -> None:
     """``comment_text=False`` (a job that never reads what a comment says): every comment is
     there with its author, dates and visibility, and its body is empty, on the search and

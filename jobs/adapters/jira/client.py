@@ -8,7 +8,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -672,22 +673,27 @@ class JiraAdapter:
             comments_total=max(len(comments), ticket.comments_total),
         )
 
-    def with_all_comments_of(self, tickets: Sequence[Ticket], *, text: bool = True) -> list[Ticket]:
-        """`with_all_comments` of each ticket, in order: the truncated threads are read side
-        by side (`COMMENT_READERS` at a time); the first error, in the tickets' order, is
-        raised once every read has ended."""
-        truncated = [t for t in tickets if not t.comments_complete]
-        if len(truncated) <= 1:
-            return [self.with_all_comments(t, text=text) for t in tickets]
-        with ThreadPoolExecutor(
-            max_workers=min(COMMENT_READERS, len(truncated)), thread_name_prefix="comments"
-        ) as pool:
-            read = dict(zip(
-                (t.key for t in truncated),
-                pool.map(partial(self.with_all_comments, text=text), truncated),
-                strict=True,
-            ))  # fmt: skip
-        return [read.get(t.key, t) for t in tickets]
+    def with_all_comments_of(self, tickets: Iterable[Ticket], *, text: bool = True) -> list[Ticket]:
+        """`with_all_comments` of each ticket, in order (see `with_all_comments_as_read`)."""
+        return list(self.with_all_comments_as_read(tickets, text=text))
+
+    def with_all_comments_as_read(
+        self, tickets: Iterable[Ticket], *, text: bool = True
+    ) -> Iterator[Ticket]:
+        """`with_all_comments` of each ticket, in the tickets' order, while they are still
+        coming (a search being paged): a truncated thread is read as soon as its ticket is in,
+        `COMMENT_READERS` at a time, beside the pages still to come, rather than after the
+        last. The first error, in the tickets' order, is raised once the reads asked for have
+        ended."""
+        read = partial(self.with_all_comments, text=text)
+        with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
+            coming: deque[Ticket | Future[Ticket]] = deque()
+            for ticket in tickets:
+                coming.append(ticket if ticket.comments_complete else pool.submit(read, ticket))
+                while coming and _is_in(coming[0]):
+                    yield _ticket(coming.popleft())
+            while coming:
+                yield _ticket(coming.popleft())
 
     def is_service_desk(self, key: str) -> bool:
         """Whether ``key`` belongs to one of the configured service desk projects."""
@@ -1209,6 +1215,14 @@ class _SearchEnd:
         if self.ahead is not None:
             self.ahead.cancel()
         self.early.stop()
+
+
+def _is_in(coming: Ticket | Future[Ticket]) -> bool:
+    return not isinstance(coming, Future) or coming.done()
+
+
+def _ticket(coming: Ticket | Future[Ticket]) -> Ticket:
+    return coming.result() if isinstance(coming, Future) else coming
 
 
 def _next_token(page: Page) -> str | None:
