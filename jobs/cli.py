@@ -841,6 +841,16 @@ by reference counting as soon as it is dropped; the rare cycle (an exception and
 traceback) waits a little longer to be collected, and memory stays what it was."""
 
 
+THREAD_SWITCH_SECONDS = 0.001
+"""How long a thread may hold the interpreter lock while another waits for it (the
+interpreter's default is 5 ms). A run reads Jira on a few threads while others decode and
+parse the pages already in: at 5 ms, the thread whose answer has arrived waits behind the
+parsing before it can send the next request, several times a page. On the 100k bench desk,
+runs of the weekly report alternated with and without it: 24.8, 25.9 and 24.6 s of wall
+against 30.2, 28.6 and 27.5 s, for the same CPU; a write-bound run (channel partners) is
+unchanged."""
+
+
 def run_process() -> int:
     """The process entry point (``python -m jobs``, ``sla-jobs``): the process's own stdout and
     stderr are redacted too, so even a library's print or warning cannot show a secret."""
@@ -850,6 +860,7 @@ def run_process() -> int:
 
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, older, oldest)
+    sys.setswitchinterval(THREAD_SWITCH_SECONDS)
     secrets.install(os.environ)
     sys.stdout = secrets.RedactingStream(sys.stdout)
     sys.stderr = secrets.RedactingStream(sys.stderr)

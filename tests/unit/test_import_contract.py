@@ -152,6 +152,21 @@ def test_the_process_runs_the_young_cycle_collection_in_large_batches() -> None:
     assert (older, oldest) == (10, 10)  # the older generations keep the interpreter's pace
 
 
+def test_the_process_hands_the_interpreter_lock_over_sooner() -> None:
+    """A thread whose answer has arrived gets the lock within `THREAD_SWITCH_SECONDS`, not
+    the interpreter's 5 ms, whichever command runs."""
+    from jobs.cli import THREAD_SWITCH_SECONDS
+
+    code = (
+        "import sys\n"
+        "from jobs import cli\n"
+        "cli.main = lambda: 0\n"
+        "cli.run_process()\n"
+        "sys.__stdout__.write(repr(sys.getswitchinterval()))\n"
+    )
+    assert float(_entry_point_says(code)) == THREAD_SWITCH_SECONDS < 0.005
+
+
 def test_the_process_leaves_its_heap_frozen_for_the_exit_whatever_the_command_returned() -> None:
     """At exit the interpreter would walk every object left with the cycle collector only to
     throw it away; the entry point freezes the heap as it returns, also when the command
