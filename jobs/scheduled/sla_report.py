@@ -21,9 +21,7 @@ gives the same bytes whenever it is written.
 from __future__ import annotations
 
 import sys
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -139,9 +137,8 @@ def read_week(
     """The search's tickets as a stream (the rule reduces each to a row as it arrives).
 
     Search results carry the oldest comments only; the rest are read only when the first
-    agent reply could be among them, a few threads at a time while the search goes on paging,
-    and those tickets come out when their thread is complete (the report does not depend on
-    the order).
+    agent reply could be among them, a few threads at a time while the search goes on paging
+    (`JiraAdapter.with_all_comments_as_read`).
     """
     search = jira.search(
         week_jql(week, config, desk, calendar),
@@ -153,23 +150,13 @@ def read_week(
         # the 10k bench desk 5.9-6.0 s rather than 7.0 s, for one more page and 0.2 s of CPU).
         any_order=True,
     )
-    from jobs.adapters.jira.client import COMMENT_READERS
 
-    with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
-        pending: deque[Future[Ticket]] = deque()
-        for ticket in search:
-            if (
-                (config.sla_source == "computed" or ticket.first_response_sla is None)
-                and not ticket.comments_complete
-                and first_response(ticket, automation) is None
-            ):
-                pending.append(pool.submit(jira.with_all_comments, ticket, text=False))
-            else:
-                yield ticket
-            while pending and pending[0].done():
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    def reply_may_be_unread(ticket: Ticket) -> bool:
+        return (
+            config.sla_source == "computed" or ticket.first_response_sla is None
+        ) and first_response(ticket, automation) is None
+
+    return jira.with_all_comments_as_read(search, text=False, needed=reply_may_be_unread)
 
 
 # -- the job -----------------------------------------------------------------------------------

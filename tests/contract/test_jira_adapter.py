@@ -271,6 +271,32 @@ def test_a_truncated_thread_is_read_while_the_tickets_are_still_coming(
         list(jira_adapter.with_all_comments_as_read(failing()))
 
 
+def test_a_truncated_thread_no_decision_needs_is_left_unread(jira_adapter, jira_emulator) -> None:
+    """``needed`` refuses a ticket: it comes out as the search gave it, with no read; the
+    others are read in full, in the tickets' order."""
+    for n in (58, 59):
+        jira_emulator.add_issue(
+            key=f"SS-{n}",
+            summary="Long thread",
+            created="-1d",
+            reporter="dana.whitfield@sunrise-solar.example",
+            comments=[
+                {"author": "Maya Patel", "body": f"c{b}", "created": "-20h"} for b in range(22)
+            ],
+        )
+    found = list(jira_adapter.search('key in ("SS-58", "SS-59") ORDER BY key', ["comment"]))
+
+    complete = list(
+        jira_adapter.with_all_comments_as_read(found, needed=lambda t: t.key == "SS-59")
+    )
+
+    assert [t.key for t in complete] == ["SS-58", "SS-59"]
+    assert complete[0] is found[0] and not complete[0].comments_complete
+    assert complete[1].comments_complete and len(complete[1].comments) == 22
+    assert not jira_emulator.calls_to(r"/issue/SS-58/comment$", "GET")
+    assert len(jira_emulator.calls_to(r"/issue/SS-59/comment$", "GET")) == 1
+
+
 def test_comments_read_without_text_keep_who_when_and_for_whom(jira_adapter, jira_emulator) -> None:
     """``comment_text=False`` (a job that never reads what a comment says): every comment is
     there with its author, dates and visibility, and its body is empty, on the search and

@@ -678,18 +678,24 @@ class JiraAdapter:
         return list(self.with_all_comments_as_read(tickets, text=text))
 
     def with_all_comments_as_read(
-        self, tickets: Iterable[Ticket], *, text: bool = True
+        self,
+        tickets: Iterable[Ticket],
+        *,
+        text: bool = True,
+        needed: Callable[[Ticket], bool] | None = None,
     ) -> Iterator[Ticket]:
         """`with_all_comments` of each ticket, in the tickets' order, while they are still
         coming (a search being paged): a truncated thread is read as soon as its ticket is in,
         `COMMENT_READERS` at a time, beside the pages still to come, rather than after the
-        last. The first error, in the tickets' order, is raised once the reads asked for have
-        ended."""
+        last. ``needed``: whether a truncated ticket's other comments can decide anything
+        (None: every truncated ticket's can); a ticket it refuses comes out as it is. The
+        first error, in the tickets' order, is raised once the reads asked for have ended."""
         read = partial(self.with_all_comments, text=text)
         with ThreadPoolExecutor(max_workers=COMMENT_READERS, thread_name_prefix="comments") as pool:
             coming: deque[Ticket | Future[Ticket]] = deque()
             for ticket in tickets:
-                coming.append(ticket if ticket.comments_complete else pool.submit(read, ticket))
+                kept = ticket.comments_complete or (needed is not None and not needed(ticket))
+                coming.append(ticket if kept else pool.submit(read, ticket))
                 while coming and _is_in(coming[0]):
                     yield _ticket(coming.popleft())
             while coming:
