@@ -139,7 +139,8 @@ def _batches(values: list[str]) -> list[list[str]]:
 def _searched(ctx: RunContext, queries: list[str], fields: list[str]) -> list[list[Ticket]]:
     """Each query's tickets, in the order of ``queries``. The queries do not depend on one
     another, so the trace-label batches are read beside the main query, not after it (each
-    costs at least one round trip); the first error stops the read, as one at a time."""
+    costs at least one round trip); the first error, in the queries' order, is raised once
+    every search has ended."""
     if len(queries) == 1:
         return [list(ctx.jira.search(queries[0], fields))]
     jira = ctx.jira
