@@ -27,7 +27,7 @@ import binascii
 import json
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 from urllib.parse import quote, quote_plus, unquote, urlsplit
@@ -57,6 +57,27 @@ MEMO_TEXT = 2_000
 _B64_CHARS = r"A-Za-z0-9+/_\-"
 
 
+_SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9+/=._~\-]{8,})")
+
+
+def _scheme_value(match: re.Match[str]) -> str:
+    """ "Basic <base64 of user:secret>" or "Bearer <token>", not "Basic questions"."""
+    scheme, space, value = match.groups()
+    if scheme.lower() == "basic":
+        padded = value + "=" * (-len(value) % 4)
+        try:
+            secret = ":" in base64.b64decode(padded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            secret = False
+    else:
+        secret = len(value) >= 16 and (
+            any(c.isdigit() for c in value)
+            or any(c in "._~-+/=" for c in value)
+            or (value.lower() != value and value.upper() != value)
+        )
+    return f"{scheme}{space}{REDACTED}" if secret else match.group(0)
+
+
 class _Shape(NamedTuple):
     """A credential's shape, and what a text must hold for the shape to be in it at all.
 
@@ -65,7 +86,7 @@ class _Shape(NamedTuple):
     """
 
     pattern: re.Pattern[str]
-    replacement: str
+    replacement: str | Callable[[re.Match[str]], str]
     needs: tuple[str, ...] = ()
     """Texts every match contains, exactly as written (symbols, or a case-sensitive
     pattern's letters)."""
@@ -76,6 +97,9 @@ class _Shape(NamedTuple):
 
 
 _PATTERNS: tuple[_Shape, ...] = (
+    # "Bearer <token>" or "Basic <base64 of user:secret>" (`_scheme_value` tells them from
+    # "Basic questions").
+    _Shape(_SCHEME_VALUE, _scheme_value, words=("bearer", "basic")),
     # A private key, whole or cut short, in PEM or JSON-escaped ("\n") form.
     _Shape(
         re.compile(
@@ -136,7 +160,6 @@ _PATTERNS: tuple[_Shape, ...] = (
         words=("private_key", "client_secret", "password"),
     ),
 )
-_SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9+/=._~\-]{8,})")
 
 
 def _may_hold(shape: _Shape, text: str, lowered: str | None) -> bool:
@@ -152,24 +175,6 @@ def _may_hold(shape: _Shape, text: str, lowered: str | None) -> bool:
         if word in lowered:
             return True
     return False
-
-
-def _scheme_value(match: re.Match[str]) -> str:
-    """ "Basic <base64 of user:secret>" or "Bearer <token>", not "Basic questions"."""
-    scheme, space, value = match.groups()
-    if scheme.lower() == "basic":
-        padded = value + "=" * (-len(value) % 4)
-        try:
-            secret = ":" in base64.b64decode(padded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            secret = False
-    else:
-        secret = len(value) >= 16 and (
-            any(c.isdigit() for c in value)
-            or any(c in "._~-+/=" for c in value)
-            or (value.lower() != value and value.upper() != value)
-        )
-    return f"{scheme}{space}{REDACTED}" if secret else match.group(0)
 
 
 _BASE64_RUN = re.compile(rf"[{_B64_CHARS}]{{16,}}={{0,2}}")
@@ -308,8 +313,6 @@ class Redactor:
         # Lowered once: a replacement writes "[REDACTED]" and parts of its own match, so no
         # word a later shape looks for can appear (``needs`` are checked on the text as is).
         lowered = text.lower() if text.isascii() else None
-        if lowered is None or "bearer" in lowered or "basic" in lowered:
-            text = _SCHEME_VALUE.sub(_scheme_value, text)
         for shape in _PATTERNS:
             if _may_hold(shape, text, lowered):
                 text = shape.pattern.sub(shape.replacement, text)

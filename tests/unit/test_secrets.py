@@ -327,7 +327,6 @@ def _every_shape_applied(redactor: Redactor, text: str) -> str:
     for secret in redactor.secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    text = secrets._SCHEME_VALUE.sub(secrets._scheme_value, text)
     for shape in secrets._PATTERNS:
         text = shape.pattern.sub(shape.replacement, text)
     return secrets._BASE64_RUN.sub(
